@@ -1,0 +1,171 @@
+"""`copilot` command line: knowledge base, search, server, benchmarks."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from copilot.errors import CopilotError
+from copilot.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="药房客服助手 copilot.")
+kb = typer.Typer(no_args_is_help=True, help="Knowledge base: build and search the index.")
+bench = typer.Typer(no_args_is_help=True, help="Benchmarks.")
+app.add_typer(kb, name="kb")
+evals = typer.Typer(no_args_is_help=True, help="Evaluation runs and the quality gate.")
+app.add_typer(bench, name="bench")
+app.add_typer(evals, name="eval")
+
+
+def _fail(exc: CopilotError) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+def _progress(items, total, desc):
+    from tqdm import tqdm
+
+    return tqdm(
+        items, total=total, desc=desc, disable=total < 20 or not sys.stderr.isatty(), leave=False
+    )
+
+
+@kb.command("build")
+def kb_build(
+    source: list[Path] = typer.Option(None, "--source", help="Extra folder of label files."),
+    rebuild: bool = typer.Option(False, help="Re-embed everything instead of reusing vectors."),
+    strict: bool = typer.Option(False, help="Fail on the first bad file (old index stays)."),
+    if_stale: bool = typer.Option(False, "--if-stale", help="Do nothing when the index is fresh."),
+) -> None:
+    """Load, chunk, embed and index the knowledge files; swap the new index in when done."""
+    from copilot.embeddings import embedder_identity, make_embedder
+    from copilot.ingest import build_index, index_is_fresh
+
+    settings = get_settings()
+    try:
+        embedder = make_embedder(settings.embeddings)
+        sources = list(source) if source else None
+        if (
+            if_stale
+            and not rebuild
+            and index_is_fresh(settings, embedder_identity(embedder), sources)
+        ):
+            typer.echo("knowledge index is up to date")
+            return
+        report = build_index(
+            settings=settings,
+            embedder=embedder,
+            sources=sources,
+            rebuild=rebuild,
+            strict=strict,
+            progress=_progress,
+        )
+    except CopilotError as exc:
+        _fail(exc)
+    typer.echo(
+        f"index build {report.build_id}: {report.documents} documents, {report.chunks} chunks "
+        f"({report.added} embedded, {report.unchanged} reused, {report.removed} removed) "
+        f"in {report.seconds:.1f}s, {report.chunks_per_second:.0f} chunks/s, "
+        f"embedder {report.embedder}"
+    )
+    for problem in report.skipped:
+        typer.secho(f"skipped: {problem.message}", fg=typer.colors.YELLOW, err=True)
+
+
+@kb.command("search")
+def kb_search(
+    query: str = typer.Argument(..., help="A customer question."),
+    k: int = typer.Option(5, "-k", help="Results to show."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Print the ranked chunks for a question, with drug, section, source and score."""
+    from copilot.wiring import open_retriever
+
+    try:
+        results, trace = open_retriever(get_settings()).search(query, k)
+    except CopilotError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump() for r in results], ensure_ascii=False, indent=1))
+        return
+    links = ", ".join(f"{lk.doc_id}{'~' if lk.fuzzy else ''}" for lk in trace.links[:5]) or "-"
+    typer.echo(f"drugs: {links}   intents: {', '.join(trace.intents) or '-'}")
+    for n, r in enumerate(results, start=1):
+        c = r.chunk
+        ranks = " ".join(f"{name}#{rank}" for name, rank in sorted(r.ranks.items()))
+        typer.secho(f"[{n}] {c.title} · {c.section}   score {r.score:.4f}  ({ranks})", bold=True)
+        typer.echo(f"    {c.source_file}  rev {c.revision or '-'}  id {c.id}")
+        snippet = c.text.replace("\n", " ")
+        typer.echo(f"    {snippet[:160]}{'…' if len(snippet) > 160 else ''}")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option(None, help="Bind address (default from settings)."),
+    port: int = typer.Option(None, help="Port (default from settings)."),
+) -> None:
+    """Start the web service (FastAPI under uvicorn)."""
+    import uvicorn
+
+    from copilot.api import create_app
+
+    settings = get_settings()
+    try:
+        application = create_app(settings)
+    except CopilotError as exc:
+        _fail(exc)
+    host = host or settings.server.host
+    port = port or settings.server.port
+    typer.echo(f"serving on http://{host}:{port}  (search: /v1/search?q=…, docs: /docs)")
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@bench.command("retrieval")
+def bench_retrieval(
+    scale: int = typer.Option(0, help="Also build and query a generated corpus of N labels."),
+    queries: int = typer.Option(200, help="Queries to time."),
+) -> None:
+    """Build throughput and retrieval latency (p50/p95); optionally a generated large corpus."""
+    from copilot.benchmark import run_retrieval_benchmark
+
+    try:
+        run_retrieval_benchmark(get_settings(), scale=scale, queries=queries, echo=typer.echo)
+    except CopilotError as exc:
+        _fail(exc)
+
+
+@evals.command("retrieval")
+def eval_retrieval(
+    gate: bool = typer.Option(False, help="Exit non-zero when a bar in thresholds.yaml is missed."),
+    k: int = typer.Option(5, "-k"),
+) -> None:
+    """Hit@1, hit@5 and MRR of retrieval over evals/datasets/retrieval_*.yaml."""
+    from copilot.evaluation import evaluate_retrieval, load_cases, load_thresholds
+    from copilot.wiring import open_retriever
+
+    try:
+        metrics = evaluate_retrieval(open_retriever(get_settings()), load_cases(), k)
+    except CopilotError as exc:
+        _fail(exc)
+    typer.echo(
+        f"retrieval: {metrics.cases} cases  hit@1 {metrics.hit_at_1:.3f}  "
+        f"hit@{k} {metrics.hit_at_5:.3f}  MRR {metrics.mrr:.3f}  "
+        f"p50 {metrics.p50_ms:.1f} ms  p95 {metrics.p95_ms:.1f} ms"
+    )
+    for failure in metrics.failures:
+        c = failure.case
+        typer.echo(f"  MISS {c.id}: {c.question}  want {c.expect_doc} · {c.expect_section}")
+        typer.echo(f"       got {' | '.join(failure.top[:3])}")
+    if gate:
+        bar = load_thresholds()["retrieval"]["hit_at_5"]
+        if metrics.hit_at_5 < bar:
+            typer.secho(f"GATE FAILED: retrieval hit@5 {metrics.hit_at_5:.3f} < {bar}", fg="red")
+            raise typer.Exit(code=1)
+        typer.echo(f"gate passed: retrieval hit@5 {metrics.hit_at_5:.3f} >= {bar}")
+
+
+if __name__ == "__main__":
+    app()

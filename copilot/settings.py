@@ -1,0 +1,110 @@
+"""Typed settings. Environment variables use the COPILOT_ prefix and `__` for nesting.
+
+No settings object is created at import time: call `get_settings()` (cached) or build
+`Settings(...)` explicitly in tests.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KnowledgeSettings(_Section):
+    dir: Path = Field(
+        default=PROJECT_ROOT / "knowledge",
+        description="Folder with labels/, policies/, lexicon/, rules/ and interactions.yaml.",
+    )
+    extra_sources: list[Path] = Field(
+        default_factory=list,
+        description="Further folders of label or policy files (md, txt, html, pdf, docx).",
+    )
+
+
+class EmbeddingSettings(_Section):
+    provider: Literal["hashing", "sentence-transformers"] = Field(
+        default="hashing",
+        description="`hashing`: built-in character n-gram feature hashing (offline, no download). "
+        "`sentence-transformers`: a local model path or an already-cached model name.",
+    )
+    model: str | None = Field(
+        default=None,
+        description="sentence-transformers model path or name (e.g. a local bge-small-zh folder).",
+    )
+    dim: int = Field(
+        default=768, ge=64, le=8192, description="Vector size of the hashing embedder."
+    )
+    batch_size: int = Field(default=64, ge=1, description="Texts per embedding batch.")
+    device: str = Field(default="cpu", description="Torch device for sentence-transformers.")
+
+
+class StoreSettings(_Section):
+    chroma_url: str | None = Field(
+        default=None,
+        description="Chroma server URL (http://host:8000). Unset: embedded persistent Chroma "
+        "under COPILOT_HOME/index.",
+    )
+    collection_prefix: str = Field(
+        default="kb", description="Prefix of the Chroma collection names (one per index build)."
+    )
+    keep_builds: int = Field(
+        default=2, ge=1, description="Index builds kept on disk (the current one included)."
+    )
+
+
+class RetrievalSettings(_Section):
+    k: int = Field(default=5, ge=1, le=50, description="Chunks returned by retrieve().")
+    candidates: int = Field(default=30, ge=5, description="Candidates taken from each retriever.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    weight_entity: float = Field(default=2.0, ge=0, description="RRF weight: drug entity linking.")
+    weight_bm25: float = Field(default=1.0, ge=0, description="RRF weight: BM25 over jieba tokens.")
+    weight_dense: float = Field(default=0.3, ge=0, description="RRF weight: dense vectors.")
+    weight_intent: float = Field(default=1.2, ge=0, description="RRF weight: section intent.")
+    fuzzy_linking: bool = Field(
+        default=True, description="Link drug names with one typo (布落芬 → 布洛芬)."
+    )
+
+
+class ServerSettings(_Section):
+    host: str = Field(default="127.0.0.1", description="Address uvicorn binds.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port uvicorn binds.")
+
+
+class Settings(BaseSettings):
+    """All settings. `COPILOT_HOME` is the one state folder (index, database, results)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COPILOT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    home: Path = Field(
+        default=PROJECT_ROOT / "var",
+        description="State folder: knowledge index builds, database, logs. Git-ignored.",
+    )
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()

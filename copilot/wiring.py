@@ -1,0 +1,16 @@
+"""Builds the runtime objects from settings. Front doors (CLI, API, evals) call these."""
+
+from __future__ import annotations
+
+from langchain_core.embeddings import Embeddings
+
+from copilot.embeddings import make_embedder
+from copilot.knowledge_index import KnowledgeIndex
+from copilot.retrieval import HybridRetriever
+from copilot.settings import Settings
+
+
+def open_retriever(settings: Settings, embedder: Embeddings | None = None) -> HybridRetriever:
+    embedder = embedder or make_embedder(settings.embeddings)
+    index = KnowledgeIndex.load(settings, embedder)
+    return HybridRetriever(index, settings.retrieval)

@@ -1,0 +1,64 @@
+"""Shared fixtures: every test gets its own COPILOT_HOME; indexes are built with the built-in
+deterministic hashing embedder (no model, no network)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from copilot.embeddings import HashingEmbedder
+from copilot.ingest import build_index
+from copilot.settings import PROJECT_ROOT, Settings, get_settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
+    for name in list(__import__("os").environ):
+        if name.startswith("COPILOT_") and name != "COPILOT_HOME":
+            monkeypatch.delenv(name)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def tiny_knowledge(tmp_path) -> Path:
+    """A writable copy of the tiny knowledge fixture (3 labels, 1 policy, lexicons)."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(FIXTURES / "knowledge", target)
+    return target
+
+
+@pytest.fixture
+def tiny_settings(tmp_path, tiny_knowledge) -> Settings:
+    return Settings(
+        home=tmp_path / "home",
+        knowledge={"dir": tiny_knowledge},
+        embeddings={"dim": 256},
+    )
+
+
+@pytest.fixture
+def embedder() -> HashingEmbedder:
+    return HashingEmbedder(dim=256)
+
+
+@pytest.fixture(scope="session")
+def sample_settings(tmp_path_factory) -> Settings:
+    """The real sample knowledge base, indexed once per test session."""
+    home = tmp_path_factory.mktemp("sample-home")
+    settings = Settings(home=home, knowledge={"dir": PROJECT_ROOT / "knowledge"})
+    build_index(settings=settings, embedder=HashingEmbedder(dim=settings.embeddings.dim))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def sample_retriever(sample_settings):
+    from copilot.wiring import open_retriever
+
+    return open_retriever(sample_settings)
