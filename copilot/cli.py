@@ -11,7 +11,12 @@ import typer
 from copilot.errors import CopilotError
 from copilot.settings import get_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="药房客服助手 copilot.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="药房客服助手 copilot.",
+)
 kb = typer.Typer(no_args_is_help=True, help="Knowledge base: build and search the index.")
 bench = typer.Typer(no_args_is_help=True, help="Benchmarks.")
 app.add_typer(kb, name="kb")
@@ -102,6 +107,67 @@ def kb_search(
         typer.echo(f"    {snippet[:160]}{'…' if len(snippet) > 160 else ''}")
 
 
+def _read_profile(path: Path | None):
+    from copilot.schemas import Profile
+
+    if path is None:
+        return Profile()
+    import yaml
+
+    try:
+        return Profile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    except FileNotFoundError:
+        raise CopilotError(f"{path}: profile file not found") from None
+    except Exception as exc:
+        raise CopilotError(f"{path}: invalid profile: {exc}") from None
+
+
+def _read_history(path: Path | None):
+    from copilot.schemas import Turn
+
+    if path is None:
+        return []
+    import yaml
+
+    try:
+        rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        return [Turn.model_validate(r) if isinstance(r, dict) else Turn(text=str(r)) for r in rows]
+    except FileNotFoundError:
+        raise CopilotError(f"{path}: history file not found") from None
+    except Exception as exc:
+        raise CopilotError(f"{path}: invalid history (a list of {{role, text}}): {exc}") from None
+
+
+@app.command("check")
+def check_cmd(
+    message: str = typer.Argument(..., help="The customer's message."),
+    profile: Path = typer.Option(None, help="YAML or JSON customer profile (see schemas.Profile)."),
+    cart: list[str] = typer.Option(None, "--cart", help="Cart product (label id or name)."),
+    history: Path = typer.Option(None, help="YAML list of earlier turns {role, text}."),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
+) -> None:
+    """Triage, medication alerts and the verdict for one message (no draft)."""
+    from copilot.schemas import CartItem
+    from copilot.wiring import open_gate
+
+    try:
+        gate = open_gate(get_settings())
+        verdict = gate.assess(
+            message=message,
+            history=_read_history(history),
+            profile=_read_profile(profile),
+            cart=[CartItem(product=c) for c in cart or []],
+        )
+    except CopilotError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(verdict.model_dump_json(indent=1))
+        return
+    from copilot.report import print_verdict
+
+    print_verdict(verdict, typer.echo)
+
+
 @app.command("serve")
 def serve(
     host: str = typer.Option(None, help="Bind address (default from settings)."),
@@ -165,6 +231,44 @@ def eval_retrieval(
             typer.secho(f"GATE FAILED: retrieval hit@5 {metrics.hit_at_5:.3f} < {bar}", fg="red")
             raise typer.Exit(code=1)
         typer.echo(f"gate passed: retrieval hit@5 {metrics.hit_at_5:.3f} >= {bar}")
+
+
+@evals.command("safety")
+def eval_safety(
+    gate: bool = typer.Option(False, help="Exit non-zero when a bar in thresholds.yaml is missed."),
+    show: int = typer.Option(40, help="Failures to print."),
+) -> None:
+    """Escalation, medication-check and draft-verifier sets with their bars."""
+    from copilot.evaluation import load_thresholds
+    from copilot.safety_eval import evaluate_safety, gate_failures
+    from copilot.wiring import open_gate
+
+    try:
+        m = evaluate_safety(open_gate(get_settings()))
+    except CopilotError as exc:
+        _fail(exc)
+    typer.echo(
+        f"escalation: must {m.must_cases} cases, escalated {m.must_escalated:.3f}, "
+        f"exact tier {m.tier_exact:.3f}; emergencies {m.emergency_cases}, at tier "
+        f"{m.emergency_at_tier:.3f}; routine {m.routine_cases} cases, escalated "
+        f"{m.routine_escalated:.3f}"
+    )
+    typer.echo(
+        f"medication checks: {m.medcheck_cases} cases, recall {m.medcheck_recall:.3f}; "
+        f"clean {m.clean_cases} cases, false alarms {m.false_alarm_rate:.3f}"
+    )
+    typer.echo(
+        f"drafts: unsafe {m.unsafe_drafts}, blocked {m.unsafe_blocked:.3f}; "
+        f"safe {m.safe_drafts}, passed {m.safe_passed:.3f}"
+    )
+    for f in m.failures[:show]:
+        typer.echo(f"  FAIL {f.set} {f.id}: {f.input[:60]}  want {f.expected}  got {f.got[:120]}")
+    if gate:
+        missed = gate_failures(m, load_thresholds()["safety"])
+        if missed:
+            typer.secho("GATE FAILED: " + "; ".join(missed), fg="red")
+            raise typer.Exit(code=1)
+        typer.echo("gate passed: safety bars met")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,23 @@ def _load_yaml(path: Path):
         ) from None
 
 
+def _compile_patterns(path: Path) -> dict[str, list[re.Pattern]]:
+    out: dict[str, list[re.Pattern]] = {}
+    for target, patterns in (_load_yaml(path) or {}).items():
+        compiled = []
+        for pattern in patterns or []:
+            try:
+                compiled.append(re.compile(str(pattern)))
+            except re.error as exc:
+                raise KnowledgeError(
+                    f"invalid regular expression for `{target}`: {pattern!r} ({exc})",
+                    path=path,
+                    fix="fix the pattern (Python `re` syntax; escape backslashes in YAML)",
+                ) from None
+        out[str(target)] = compiled
+    return out
+
+
 @dataclass
 class Lexicon:
     synonyms: dict[str, str] = field(default_factory=dict)
@@ -48,6 +65,7 @@ class Lexicon:
     red_flags: list[dict] = field(default_factory=list)
     forbidden_claims: list[dict] = field(default_factory=list)
     drug_classes: dict[str, list[str]] = field(default_factory=dict)
+    red_flag_patterns: dict[str, list[re.Pattern]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, knowledge_dir: Path) -> Lexicon:
@@ -66,19 +84,7 @@ class Lexicon:
         lex.section_intents = {
             str(k): [normalize(str(p)) for p in (v or [])] for k, v in intents.items()
         }
-        patterns_path = folder / "section_patterns.yaml"
-        for target, patterns in (_load_yaml(patterns_path) or {}).items():
-            compiled = []
-            for pattern in patterns or []:
-                try:
-                    compiled.append(re.compile(str(pattern)))
-                except re.error as exc:
-                    raise KnowledgeError(
-                        f"invalid regular expression for `{target}`: {pattern!r} ({exc})",
-                        path=patterns_path,
-                        fix="fix the pattern (Python `re` syntax; escape backslashes in YAML)",
-                    ) from None
-            lex.section_patterns[str(target)] = compiled
+        lex.section_patterns = _compile_patterns(folder / "section_patterns.yaml")
         populations = _load_yaml(folder / "populations.yaml") or {}
         lex.negations = [normalize(str(w)) for w in populations.pop("negations", []) or []]
         lex.third_party = [normalize(str(w)) for w in populations.pop("third_party", []) or []]
@@ -91,6 +97,7 @@ class Lexicon:
         lex.drug_classes = {
             normalize(str(k)): [str(c) for c in v or []] for k, v in classes.items()
         }
+        lex.red_flag_patterns = _compile_patterns(folder / "red_flag_patterns.yaml")
         lex.red_flags = list(_load_yaml(folder / "red_flags.yaml") or [])
         lex.forbidden_claims = list(_load_yaml(folder / "forbidden_claims.yaml") or [])
         return lex

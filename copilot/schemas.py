@@ -152,3 +152,188 @@ class BuildReport(_Strict):
     embed_seconds: float
     chunks_per_second: float = Field(description="New chunks embedded and stored per second.")
     embedder: str
+
+
+# --- safety layer -------------------------------------------------------------------------
+
+Tier = Literal["emergency", "priority", "routine"]
+Severity = Literal["contraindicated", "major", "moderate", "minor"]
+MessageClass = Literal["consultation", "complaint", "emergency"]
+AlertKind = Literal[
+    "interaction",
+    "duplicate_ingredient",
+    "overdose",
+    "allergy",
+    "cross_allergy",
+    "population",
+    "do_not_use",
+    "never_online",
+    "check_failed",
+]
+Intent = Literal[
+    "dose_usage",
+    "indication",
+    "contraindication",
+    "interaction",
+    "adverse_reaction",
+    "special_population",
+    "storage_expiry",
+    "product_choice",
+    "prescription_purchase",
+    "order_delivery",
+    "return_refund",
+    "coupon_price",
+    "invoice",
+    "complaint",
+    "diagnosis_request",
+    "other",
+]
+
+
+class Turn(_Strict):
+    role: Literal["customer", "agent", "pharmacist"] = "customer"
+    text: str
+
+
+class Profile(_Strict):
+    """The customer's health record as the pharmacy keeps it."""
+
+    age_years: float | None = Field(default=None, ge=0, le=130)
+    sex: Literal["female", "male"] | None = None
+    pregnant: bool = False
+    trying_to_conceive: bool = False
+    breastfeeding: bool = False
+    conditions: list[str] = Field(
+        default_factory=list,
+        description="Population ids from lexicon/populations.yaml (liver_disease, hypertension…)"
+        " or Chinese words (肝功能不全).",
+    )
+    allergies: list[str] = Field(
+        default_factory=list, description="Drug, ingredient or class words: 青霉素, 头孢, 阿司匹林."
+    )
+    current_medicines: list[str] = Field(
+        default_factory=list, description="Label ids or drug names the customer takes now."
+    )
+    do_not_use: list[str] = Field(
+        default_factory=list, description="The customer's own do-not-use list (ids or names)."
+    )
+
+
+class CartItem(_Strict):
+    product: str = Field(description="Label id or product name.")
+    quantity: int = Field(default=1, ge=1)
+
+
+class DrugMention(_Strict):
+    doc_id: str
+    name: str
+    source: Literal["message", "history", "profile", "cart"]
+    category: str
+    never_online: bool = False
+    taking: bool = Field(default=False, description="The customer says they already take it.")
+    ingredients: list[str] = Field(default_factory=list, description="Ingredient keys.")
+    classes: list[str] = Field(default_factory=list)
+
+
+class ClassMention(_Strict):
+    word: str
+    classes: list[str]
+    source: Literal["message", "history", "profile", "cart"] = "message"
+
+
+class Quantity(_Strict):
+    text: str
+    value: float
+    unit: str
+    kind: Literal["dose", "frequency", "duration", "age", "temperature", "weight", "money"]
+
+
+class PopulationFinding(_Strict):
+    population: str
+    evidence: str
+    negated: bool = False
+    about_other_person: bool = False
+
+
+class RedFlag(_Strict):
+    id: str
+    tier: Tier
+    evidence: str
+    advice: str = ""
+
+
+class Triage(_Strict):
+    message_class: MessageClass
+    intents: list[Intent]
+    drugs: list[DrugMention]
+    drug_classes: list[ClassMention] = Field(default_factory=list)
+    quantities: list[Quantity] = Field(default_factory=list)
+    populations: list[PopulationFinding] = Field(default_factory=list)
+    child_age_years: float | None = None
+    patient_age_years: float | None = None
+    red_flags: list[RedFlag] = Field(default_factory=list)
+    symptom_days: float | None = Field(default=None, description="Longest duration mentioned.")
+    alcohol: bool = Field(default=False, description="Alcohol use mentioned (not negated).")
+    allergies: list[str] = Field(
+        default_factory=list, description="Drug or class words the customer says they react to."
+    )
+    about_other_person: bool = False
+
+    def has_population(self, population: str) -> bool:
+        return any(p.population == population and not p.negated for p in self.populations)
+
+
+class Alert(_Strict):
+    kind: AlertKind
+    severity: Severity
+    drugs: list[str] = Field(description="Names of the products or ingredients involved.")
+    involves: list[str] = Field(
+        default_factory=list, description="Label ids and ingredient keys involved (for evals)."
+    )
+    effect: str
+    advice: str
+    source: str = Field(description="Where the rule comes from (label, interactions.yaml id).")
+    rule_id: str | None = None
+
+
+class FiredRule(_Strict):
+    id: str
+    tier: Tier
+    topic: str
+    reason: str
+    template: str
+
+
+class Escalation(_Strict):
+    tier: Tier
+    sla_minutes: int
+    reasons: list[FiredRule]
+    customer_advice: str | None = Field(
+        default=None, description="Emergency advice to send at once (call 120 / emergency dept)."
+    )
+
+
+class VerifierFinding(_Strict):
+    level: Literal["warn", "block"]
+    code: str
+    sentence: str
+    detail: str
+
+
+class VerifierResult(_Strict):
+    outcome: Literal["pass", "warn", "block"]
+    findings: list[VerifierFinding] = Field(default_factory=list)
+    cleaned_text: str = Field(
+        description="The draft with citation ids that were not retrieved removed."
+    )
+
+
+class Verdict(_Strict):
+    decision: Literal["allow", "allow_with_alerts", "escalate"]
+    triage: Triage
+    alerts: list[Alert]
+    escalation: Escalation | None = None
+    holding_reply: str | None = Field(
+        default=None, description="What the agent sends instead of a free draft on escalate."
+    )
+    errors: list[str] = Field(default_factory=list, description="Checks that raised (→ escalate).")

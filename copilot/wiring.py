@@ -14,3 +14,11 @@ def open_retriever(settings: Settings, embedder: Embeddings | None = None) -> Hy
     embedder = embedder or make_embedder(settings.embeddings)
     index = KnowledgeIndex.load(settings, embedder)
     return HybridRetriever(index, settings.retrieval)
+
+
+def open_gate(settings: Settings, retriever: HybridRetriever | None = None):
+    """The safety gate over the same knowledge (labels, linker, lexicons) as retrieval."""
+    from copilot.gate import SafetyGate
+
+    retriever = retriever or open_retriever(settings)
+    return SafetyGate.from_index(retriever.index, settings.knowledge.dir)

@@ -1,0 +1,58 @@
+"""Readable terminal output of a verdict (used by `copilot check`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from copilot.schemas import Verdict
+
+_DECISION = {
+    "allow": "可直接答复",
+    "allow_with_alerts": "可答复（附用药提示）",
+    "escalate": "转执业药师",
+}
+_TIER = {"emergency": "紧急（15分钟）", "priority": "优先（30分钟）", "routine": "常规（2小时）"}
+_SEVERITY = {"contraindicated": "禁忌", "major": "严重", "moderate": "中度", "minor": "轻度"}
+
+
+def print_verdict(verdict: Verdict, echo: Callable[[str], None]) -> None:
+    t = verdict.triage
+    echo(f"类别: {t.message_class}   意图: {', '.join(t.intents)}")
+    if t.drugs:
+        echo(
+            "药品: "
+            + "；".join(
+                f"{d.name}→{d.doc_id}[{d.category}{'，禁止网售' if d.never_online else ''}]"
+                f"({'在用' if d.taking else d.source})"
+                for d in t.drugs
+            )
+        )
+    if t.drug_classes:
+        echo("药品类别: " + "、".join(m.word for m in t.drug_classes))
+    pops = [
+        f"{p.population}{'(否定)' if p.negated else ''}{'(他人)' if p.about_other_person else ''}"
+        for p in t.populations
+    ]
+    if pops:
+        echo("人群: " + "、".join(pops))
+    if t.child_age_years is not None:
+        echo(f"儿童年龄: {t.child_age_years:g}岁")
+    if t.red_flags:
+        echo("危险信号: " + "、".join(f"{f.id}({f.tier}: {f.evidence})" for f in t.red_flags))
+    if t.symptom_days:
+        echo(f"症状持续: {t.symptom_days:g}天")
+    for alert in verdict.alerts:
+        echo(
+            f"[{_SEVERITY[alert.severity]}] {alert.kind}: {'、'.join(alert.drugs)} — {alert.effect}"
+        )
+        echo(f"    建议: {alert.advice}   来源: {alert.source}")
+    echo(f"结论: {_DECISION[verdict.decision]}")
+    if verdict.escalation:
+        e = verdict.escalation
+        echo(f"转药师: {_TIER[e.tier]}")
+        for r in e.reasons:
+            echo(f"  - {r.id} ({r.tier}): {r.reason}")
+        echo("暂缓回复:")
+        echo("  " + (verdict.holding_reply or "").replace("\n", "\n  "))
+    for err in verdict.errors:
+        echo(f"错误（已按转药师处理）: {err}")

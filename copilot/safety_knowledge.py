@@ -1,0 +1,159 @@
+"""Declarative safety data loaded once: labels (from the index), interaction pairs, allergy
+cross-sensitivity, escalation rules and lexicons. Validated on load with file and field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from copilot.errors import KnowledgeError
+from copilot.lexicon import Lexicon, normalize
+from copilot.linking import DrugLinker
+from copilot.schemas import Document, Severity
+
+
+class _Side(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ingredient: str | None = None
+    class_: str | None = Field(default=None, alias="class")
+
+    @model_validator(mode="after")
+    def _one(self) -> _Side:
+        if (self.ingredient is None) == (self.class_ is None):
+            raise ValueError("each side needs exactly one of `ingredient` or `class`")
+        return self
+
+    def matches(self, key: str, classes: set[str]) -> bool:
+        return self.ingredient == key if self.ingredient else self.class_ in classes
+
+
+class InteractionPair(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    a: _Side
+    b: _Side
+    severity: Severity
+    effect: str
+    mechanism: str
+    advice: str
+    customer_message: str
+    reference: str
+
+    @property
+    def specificity(self) -> int:
+        """2: ingredient–ingredient, 1: ingredient–class, 0: class–class."""
+        return int(self.a.ingredient is not None) + int(self.b.ingredient is not None)
+
+
+class CrossAllergy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    allergy_class: str
+    drug_class: str
+    severity: Severity
+    effect: str
+    advice: str
+    reference: str
+
+
+def _read_yaml(path: Path):
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KnowledgeError("file is missing", path=path, fix="restore it from git") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise KnowledgeError(
+            f"malformed YAML: {getattr(exc, 'problem', exc)}",
+            path=path,
+            line=mark.line + 1 if mark else None,
+            fix="fix the YAML syntax",
+        ) from None
+
+
+def load_interactions(path: Path) -> list[InteractionPair]:
+    data = _read_yaml(path) or {}
+    pairs = []
+    seen = set()
+    for n, row in enumerate(data.get("pairs") or [], start=1):
+        try:
+            pair = InteractionPair.model_validate(row)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise KnowledgeError(
+                f"pair {n} ({row.get('id', '?')}): {'.'.join(map(str, err['loc']))}: {err['msg']}",
+                path=path,
+                field=".".join(map(str, err["loc"])),
+                fix="see the field conventions at the top of the file",
+            ) from None
+        if pair.id in seen:
+            raise KnowledgeError(f"duplicate pair id `{pair.id}`", path=path, field="id")
+        seen.add(pair.id)
+        pairs.append(pair)
+    return pairs
+
+
+def load_cross_allergies(path: Path) -> list[CrossAllergy]:
+    rows = _read_yaml(path) or []
+    out = []
+    for n, row in enumerate(rows, start=1):
+        try:
+            out.append(CrossAllergy.model_validate(row))
+        except ValidationError as exc:
+            raise KnowledgeError(f"entry {n}: {exc.errors()[0]['msg']}", path=path) from None
+    return out
+
+
+@dataclass
+class SafetyKnowledge:
+    documents: dict[str, Document]
+    linker: DrugLinker
+    lexicon: Lexicon
+    interactions: list[InteractionPair]
+    cross_allergies: list[CrossAllergy]
+    knowledge_dir: Path
+    names_by_key: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        knowledge_dir: Path,
+        documents: dict[str, Document],
+        lexicon: Lexicon,
+        linker: DrugLinker,
+    ) -> SafetyKnowledge:
+        sk = cls(
+            documents=documents,
+            linker=linker,
+            lexicon=lexicon,
+            interactions=load_interactions(knowledge_dir / "interactions.yaml"),
+            cross_allergies=load_cross_allergies(knowledge_dir / "allergy_cross.yaml"),
+            knowledge_dir=knowledge_dir,
+        )
+        for doc in documents.values():
+            if doc.label:
+                for ing in doc.label.ingredients:
+                    sk.names_by_key.setdefault(ing.key, ing.name)
+        sk.names_by_key.setdefault("ethanol", "酒精")
+        return sk
+
+    @classmethod
+    def from_index(cls, index, knowledge_dir: Path) -> SafetyKnowledge:
+        return cls.load(knowledge_dir, index.documents, index.lexicon, index.linker)
+
+    def resolve_products(self, text: str) -> list[str]:
+        """Label ids for a profile or cart entry: an id, or a name linked like a message."""
+        value = text.strip()
+        if value in self.documents:
+            return [value]
+        links = self.linker.link(value)
+        if not links:
+            return []
+        best = max(lk.strength for lk in links)
+        return [lk.doc_id for lk in links if lk.strength == best][:1]
+
+    def classes_for_word(self, word: str) -> set[str]:
+        return set(self.lexicon.drug_classes.get(normalize(word), []))
