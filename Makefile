@@ -27,6 +27,7 @@ test: $(STAMP)
 	$(BIN)/pytest
 	$(BIN)/copilot kb build --if-stale
 	$(BIN)/copilot eval retrieval --gate
+	$(BIN)/copilot eval safety --gate
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -237,14 +237,18 @@ def eval_retrieval(
 def eval_safety(
     gate: bool = typer.Option(False, help="Exit non-zero when a bar in thresholds.yaml is missed."),
     show: int = typer.Option(40, help="Failures to print."),
+    holdout: bool = typer.Option(
+        False, help="Score the held-out set (evals/holdout/) instead of the development sets."
+    ),
 ) -> None:
     """Escalation, medication-check and draft-verifier sets with their bars."""
     from copilot.evaluation import load_thresholds
-    from copilot.safety_eval import evaluate_safety, gate_failures
+    from copilot.safety_eval import evaluate_safety, gate_failures, load_holdout
     from copilot.wiring import open_gate
 
     try:
-        m = evaluate_safety(open_gate(get_settings()))
+        sets = load_holdout() if holdout else None
+        m = evaluate_safety(open_gate(get_settings()), sets=sets)
     except CopilotError as exc:
         _fail(exc)
     typer.echo(

@@ -177,10 +177,10 @@ def duplicate_ingredients(ci: CheckInput) -> list[Alert]:
                 if ing.key == key and ing.max_daily_mg:
                     limits.append(ing.max_daily_mg)
         effect = f"{len(holders)}个产品都含{name}，同时使用会重复用药、可能超量"
-        if len(limits) >= 2:
+        if len(limits) >= 2 and sum(limits) > max(limits):
             effect += (
                 f"；按各自说明书最大量同服，每日{name}合计可达{sum(limits):g}毫克，"
-                f"超过单个产品的每日上限{min(limits):g}毫克"
+                f"超过单一产品说明书允许的每日最大量{max(limits):g}毫克"
             )
         alerts.append(
             Alert(

@@ -64,16 +64,7 @@ class DraftCase(_Case):
 def _load(path: Path, model: type[BaseModel]) -> list:
     if not path.exists():
         raise KnowledgeError("eval dataset is missing", path=path)
-    rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    out = []
-    for n, row in enumerate(rows, start=1):
-        if isinstance(row, dict) and isinstance(row.get("cart"), list):
-            row["cart"] = [{"product": c} if isinstance(c, str) else c for c in row["cart"]]
-        try:
-            out.append(model.model_validate(row))
-        except Exception as exc:
-            raise KnowledgeError(f"case {n} is invalid: {exc}", path=path) from None
-    return out
+    return _rows(yaml.safe_load(path.read_text(encoding="utf-8")), model, path)
 
 
 class Failure(BaseModel):
@@ -144,13 +135,43 @@ def _draft_citations(gate: SafetyGate, case: DraftCase) -> dict[int, Chunk]:
     return out
 
 
-def evaluate_safety(gate: SafetyGate, folder: Path | None = None) -> SafetyMetrics:
+def _rows(rows: list, model: type[BaseModel], where: Path) -> list:
+    out = []
+    for n, row in enumerate(rows or [], start=1):
+        if isinstance(row, dict) and isinstance(row.get("cart"), list):
+            row["cart"] = [{"product": c} if isinstance(c, str) else c for c in row["cart"]]
+        try:
+            out.append(model.model_validate(row))
+        except Exception as exc:
+            raise KnowledgeError(f"case {n} is invalid: {exc}", path=where) from None
+    return out
+
+
+def load_holdout(path: Path | None = None) -> tuple[list, list, list, list]:
+    """The held-out set: one file with `escalation`, `medchecks` and `drafts` lists."""
+    path = path or EVALS_DIR / "holdout" / "safety_holdout.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    esc = _rows(data.get("escalation"), EscalationCase, path)
+    return (
+        [c for c in esc if c.expect_tier != "none"],
+        [c for c in esc if c.expect_tier == "none"],
+        _rows(data.get("medchecks"), MedCheckCase, path),
+        _rows(data.get("drafts"), DraftCase, path),
+    )
+
+
+def evaluate_safety(
+    gate: SafetyGate, folder: Path | None = None, *, sets: tuple | None = None
+) -> SafetyMetrics:
     folder = folder or EVALS_DIR / "datasets"
     failures: list[Failure] = []
-    must = _load(folder / "escalation_must.yaml", EscalationCase)
-    routine = _load(folder / "escalation_routine.yaml", EscalationCase)
-    meds = _load(folder / "medchecks.yaml", MedCheckCase)
-    drafts = _load(folder / "unsafe_drafts.yaml", DraftCase)
+    if sets is not None:
+        must, routine, meds, drafts = sets
+    else:
+        must = _load(folder / "escalation_must.yaml", EscalationCase)
+        routine = _load(folder / "escalation_routine.yaml", EscalationCase)
+        meds = _load(folder / "medchecks.yaml", MedCheckCase)
+        drafts = _load(folder / "unsafe_drafts.yaml", DraftCase)
 
     escalated = exact = 0
     emergencies = emergency_ok = 0

@@ -322,6 +322,8 @@ def triage(
         intent = SECTION_TO_INTENT.get(target)
         if intent and intent not in intents:
             intents.append(intent)
+    if "dose_usage" not in intents and any(q.kind in ("dose", "frequency") for q in quantities):
+        intents.append("dose_usage")  # "一次吃2粒一天3次行吗"
     if _PRODUCT_CHOICE.search(text):
         intents.append("product_choice")
     if _COMPLAINT.search(text) and "complaint" not in intents:

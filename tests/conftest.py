@@ -62,3 +62,10 @@ def sample_retriever(sample_settings):
     from copilot.wiring import open_retriever
 
     return open_retriever(sample_settings)
+
+
+@pytest.fixture(scope="session")
+def sample_gate(sample_settings, sample_retriever):
+    from copilot.gate import SafetyGate
+
+    return SafetyGate.from_index(sample_retriever.index, sample_settings.knowledge.dir)

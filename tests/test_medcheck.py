@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import pytest
+
+from copilot.medcheck import CHECKS, run_checks
+from copilot.schemas import CartItem, Profile
+from copilot.triage import triage
+
+
+def alerts(gate, message="", profile=None, cart=()):
+    profile = profile or Profile()
+    t = triage(gate.sk, message, profile=profile)
+    found, errors = run_checks(gate.sk, t, profile, [CartItem(product=c) for c in cart], message)
+    assert errors == []
+    return found
+
+
+def kinds(found):
+    return {(a.kind, a.severity) for a in found}
+
+
+def test_warfarin_user_buying_ibuprofen(sample_gate):
+    found = alerts(
+        sample_gate,
+        "想买点止疼的",
+        Profile(current_medicines=["warfarin-tablet"]),
+        ["ibuprofen-sr-capsule"],
+    )
+    assert ("interaction", "major") in kinds(found)
+    assert found[0].rule_id == "warfarin-nsaid"
+    assert {"warfarin", "ibuprofen"} <= set(found[0].involves)
+
+
+def test_cefoperazone_user_asking_about_huoxiang_water(sample_gate):
+    found = alerts(sample_gate, "在打头孢哌酮舒巴坦，能喝藿香正气水吗")
+    inter = [a for a in found if a.kind == "interaction"]
+    assert inter and inter[0].severity == "contraindicated"
+    assert {"cefoperazone", "ethanol"} <= set(inter[0].involves)
+
+
+def test_two_acetaminophen_products_sum_the_daily_dose(sample_gate):
+    found = alerts(sample_gate, cart=["acetaminophen-tablet", "ganmaoling-granules"])
+    dup = [a for a in found if a.kind == "duplicate_ingredient"]
+    assert dup and dup[0].severity == "major"
+    assert "合计可达" in dup[0].effect and "对乙酰氨基酚" in dup[0].effect
+
+
+def test_penicillin_allergy_and_cross_sensitivity(sample_gate):
+    profile = Profile(allergies=["青霉素"])
+    assert ("allergy", "contraindicated") in kinds(alerts(sample_gate, "阿莫西林能吃吗", profile))
+    cross = alerts(sample_gate, "头孢克洛能吃吗", profile)
+    assert any(a.kind == "cross_allergy" for a in cross)
+
+
+def test_population_contraindication_from_label(sample_gate):
+    found = alerts(sample_gate, "我怀孕了 芬必得能吃吗")
+    assert any(a.kind == "population" and a.severity in ("major", "contraindicated") for a in found)
+
+
+def test_child_below_label_age(sample_gate):
+    found = alerts(sample_gate, "孩子8岁头疼能吃芬必得吗")
+    assert any(a.rule_id == "population-child-age" for a in found)
+
+
+def test_do_not_use_and_never_online(sample_gate):
+    found = alerts(sample_gate, "芬必得有货吗", Profile(do_not_use=["布洛芬"]))
+    assert ("do_not_use", "contraindicated") in kinds(found)
+    assert any(a.kind == "never_online" for a in alerts(sample_gate, "华法林有货吗 想买两盒"))
+    # a drug the customer already takes is not an online sale
+    assert not any(a.kind == "never_online" for a in alerts(sample_gate, "我一直在吃华法林"))
+
+
+def test_overdose_against_label_maximum(sample_gate):
+    found = alerts(sample_gate, "对乙酰氨基酚片今天吃了6片了 还能再吃吗")
+    assert any(a.kind == "overdose" for a in found)
+    assert not any(a.kind == "overdose" for a in alerts(sample_gate, "对乙酰氨基酚片今天吃了2片"))
+
+
+@pytest.mark.parametrize(
+    ("message", "cart"),
+    [("开瑞坦和维生素C能一起吃吗", []), ("蒙脱石散怎么冲", ["oral-rehydration-salts-iii"])],
+)
+def test_clean_combinations_raise_nothing_serious(sample_gate, message, cart):
+    found = alerts(sample_gate, message, cart=cart)
+    assert not [a for a in found if a.severity in ("major", "contraindicated")]
+
+
+def test_unresolvable_profile_medicine_is_reported(sample_gate):
+    found = alerts(sample_gate, "感冒灵怎么喝", Profile(current_medicines=["某某不存在的药"]))
+    assert any(a.rule_id == "unresolved-product" for a in found)
+
+
+def test_a_check_that_raises_becomes_an_alert(sample_gate, monkeypatch):
+    def broken(ci):
+        raise RuntimeError("bad data")
+
+    monkeypatch.setattr("copilot.medcheck.CHECKS", [*CHECKS, broken])
+    t = triage(sample_gate.sk, "感冒灵怎么喝")
+    found, errors = run_checks(sample_gate.sk, t, Profile(), [], "感冒灵怎么喝")
+    assert errors and "bad data" in errors[0]
+    assert any(a.kind == "check_failed" and a.severity == "major" for a in found)

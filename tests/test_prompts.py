@@ -1,0 +1,53 @@
+"""Golden renders: every change to a prompt or reply template shows up in review."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from copilot.errors import KnowledgeError
+from copilot.prompts import PROMPTS_DIR, load_prompt
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = {
+    "holding_emergency": {"advice": "胸痛可能是心脏急症，请立即拨打120。"},
+    "holding_priority": {"topics": "孕期、备孕或哺乳期用药"},
+    "holding_prescription": {"drugs": "阿莫西林", "topics": "药物过敏"},
+    "holding_routine": {"topics": "发热超过3天"},
+}
+
+
+def test_every_template_has_a_golden_case():
+    names = {p.stem for p in PROMPTS_DIR.glob("*.j2")}
+    assert names == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden_render(name):
+    rendered = load_prompt(name).render(**CASES[name])
+    golden = GOLDEN / f"{name}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(rendered + "\n", encoding="utf-8")
+    assert rendered + "\n" == golden.read_text(encoding="utf-8")
+
+
+def test_render_refuses_missing_or_undeclared_variables():
+    prompt = load_prompt("holding_priority")
+    with pytest.raises(KnowledgeError, match="missing"):
+        prompt.render()
+    with pytest.raises(KnowledgeError, match="undeclared"):
+        prompt.render(topics="x", extra="y")
+
+
+def test_customer_text_is_data_not_template_code(tmp_path):
+    prompt = load_prompt("holding_routine")
+    out = prompt.render(topics="{{ 7*7 }} {% for x in range(3) %}x{% endfor %}")
+    assert "{{ 7*7 }}" in out and "49" not in out
+
+
+def test_declared_variables_must_match_the_template(tmp_path):
+    (tmp_path / "bad.j2").write_text("---\ntask: t\nvariables: [a]\n---\n{{ a }} {{ b }}\n")
+    with pytest.raises(KnowledgeError, match="differ"):
+        load_prompt("bad", tmp_path)

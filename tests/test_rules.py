@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from copilot.errors import KnowledgeError
+from copilot.rules import PREDICATES, load_rules
+from copilot.settings import PROJECT_ROOT
+
+RULES = load_rules(PROJECT_ROOT / "knowledge" / "rules" / "escalation.yaml")
+EXAMPLES = [
+    pytest.param(rule.id, message, positive, id=f"{rule.id}-{'pos' if positive else 'neg'}-{n}")
+    for rule in RULES.rules
+    for positive, messages in ((True, rule.examples.positive), (False, rule.examples.negative))
+    for n, message in enumerate(messages)
+]
+
+
+def test_every_rule_has_an_example_or_is_covered_by_the_eval_sets():
+    assert len(EXAMPLES) >= 40
+    assert {r.tier for r in RULES.rules} == {"emergency", "priority", "routine"}
+
+
+@pytest.mark.parametrize(("rule_id", "message", "positive"), EXAMPLES)
+def test_rule_examples(sample_gate, rule_id, message, positive):
+    verdict = sample_gate.assess(message=message)
+    fired = {r.id for r in verdict.escalation.reasons} if verdict.escalation else set()
+    assert (rule_id in fired) is positive, (message, fired)
+
+
+def test_unknown_predicate_is_refused_with_file_and_fix(tmp_path):
+    path = tmp_path / "escalation.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            tiers:
+              priority: {sla_minutes: 30, template: holding_priority}
+            rules:
+              - {id: x, topic: t, tier: priority, when: {pregnnt: true}, reason: r,
+                 template: holding_priority}
+            """
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeError) as info:
+        load_rules(path)
+    assert "unknown predicate `pregnnt`" in str(info.value)
+    assert "population" in str(info.value)  # the fix lists the known predicates
+
+
+def test_rules_document_every_predicate_they_use():
+    used = set()
+
+    def walk(cond):
+        for key, value in cond.items():
+            if key in ("all", "any"):
+                for sub in value:
+                    walk(sub)
+            else:
+                used.add(key)
+
+    for rule in RULES.rules:
+        walk(rule.when)
+    assert used <= set(PREDICATES)
+
+
+def test_readme_lists_every_rule_id():
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [r.id for r in RULES.rules if f"`{r.id}`" not in readme]
+    assert not missing, f"escalation rules not documented in README.md: {missing}"
