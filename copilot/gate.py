@@ -70,7 +70,14 @@ class SafetyGate:
         except Exception as exc:
             log.exception("medication checks failed")
             errors.append(f"checks: {type(exc).__name__}: {exc}")
-        facts = Facts(message=message, triage=tri, alerts=alerts, profile=profile, cart=cart)
+        facts = Facts(
+            message=message,
+            triage=tri,
+            alerts=alerts,
+            profile=profile,
+            cart=cart,
+            profile_populations=self.sk.populations_for_conditions(profile.conditions),
+        )
         fired, rule_errors = fire_rules(self.rules, facts)
         errors += rule_errors
         if errors and not any(r.tier in ("priority", "emergency") for r in fired):

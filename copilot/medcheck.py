@@ -160,6 +160,45 @@ def interactions(ci: CheckInput) -> list[Alert]:
 
 
 @check
+def combinations_of_three(ci: CheckInput) -> list[Alert]:
+    """Class combinations that are dangerous only together (interactions.yaml `triples`):
+    ACE inhibitor or ARB + diuretic + NSAID ("triple whammy", acute kidney injury)."""
+    alerts = []
+    for triple in ci.sk.triples:
+        members = []
+        for group in triple.classes:
+            hit = next(
+                (
+                    item
+                    for item in ci.items
+                    if item not in members
+                    and {c for cs in item.ingredients.values() for c in cs} & set(group)
+                ),
+                None,
+            )
+            if hit is None:
+                break
+            members.append(hit)
+        else:
+            if all(m.source == "profile" for m in members):
+                continue
+            keys = sorted({k for m in members for k in m.ingredients if not k.startswith("class:")})
+            alerts.append(
+                Alert(
+                    kind="interaction",
+                    severity=triple.severity,
+                    drugs=[m.name for m in members],
+                    involves=sorted({m.key for m in members} | set(keys)),
+                    effect=triple.effect,
+                    advice=triple.customer_message,
+                    source=f"interactions.yaml#{triple.id}: {triple.reference}",
+                    rule_id=triple.id,
+                )
+            )
+    return alerts
+
+
+@check
 def duplicate_ingredients(ci: CheckInput) -> list[Alert]:
     alerts = []
     products = [i for i in ci.items if i.is_product]
@@ -282,11 +321,7 @@ def _active_populations(ci: CheckInput) -> set[str]:
         pops.add("trying_to_conceive")
     if prof.breastfeeding:
         pops.add("breastfeeding")
-    for cond in prof.conditions:
-        pops.add(cond)
-        for population, words in ci.sk.lexicon.populations.items():
-            if cond in words:
-                pops.add(population)
+    pops |= ci.sk.populations_for_conditions(prof.conditions)
     age = ci.triage.patient_age_years
     if age is None and not ci.triage.about_other_person:
         age = prof.age_years
@@ -364,6 +399,7 @@ _PER_DOSE = re.compile(
     rf"(一次|每次|一回|每回)[^，。,\d]{{0,2}}?({_NUM})\s*(片|粒|袋|包|支|丸|ml|毫升)"
 )
 _PER_DAY = re.compile(rf"(一天|一日|每天|每日|天天)[^，。,]{{0,4}}?({_NUM})\s*次")
+_THREE_TIMES = re.compile(rf"(早中晚|早午晚|一日三餐)各?(吃|服|喝|用)?\s*({_NUM})")
 _DAY_TOTAL = re.compile(
     rf"(今天|一天|一日|每天|24小时)[^，。,]{{0,6}}?(吃|喝|服|用)了?\s*({_NUM})\s*(片|粒|袋|包|支|丸)"
 )
@@ -381,6 +417,10 @@ def overdose(ci: CheckInput) -> list[Alert]:
     per_day = [cn_to_number(m.group(2)) for m in _PER_DAY.finditer(text)]
     totals = [cn_to_number(m.group(3)) for m in _DAY_TOTAL.finditer(text)]
     units = [v for v in totals if v]
+    for m in _THREE_TIMES.finditer(text):
+        value = cn_to_number(m.group(3))
+        if value:
+            units.append(value * 3)
     if per_dose and per_day and per_dose[0] and per_day[0]:
         units.append(per_dose[0] * per_day[0])
     if not units:

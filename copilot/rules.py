@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -32,6 +32,7 @@ class Facts:
     alerts: list[Alert]
     profile: Profile
     cart: list[CartItem]
+    profile_populations: set[str] = field(default_factory=set)
 
 
 Predicate = Callable[[Facts, object], bool]
@@ -55,6 +56,7 @@ def _active_populations(f: Facts) -> set[str]:
     if f.profile.breastfeeding:
         pops.add("breastfeeding")
     pops.update(f.profile.conditions)
+    pops.update(f.profile_populations)
     return pops
 
 

@@ -48,6 +48,18 @@ class InteractionPair(BaseModel):
         return int(self.a.ingredient is not None) + int(self.b.ingredient is not None)
 
 
+class InteractionTriple(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    classes: list[list[str]] = Field(min_length=3, max_length=3)
+    severity: Severity
+    effect: str
+    mechanism: str
+    advice: str
+    customer_message: str
+    reference: str
+
+
 class CrossAllergy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -96,6 +108,17 @@ def load_interactions(path: Path) -> list[InteractionPair]:
     return pairs
 
 
+def load_triples(path: Path) -> list[InteractionTriple]:
+    data = _read_yaml(path) or {}
+    out = []
+    for n, row in enumerate(data.get("triples") or [], start=1):
+        try:
+            out.append(InteractionTriple.model_validate(row))
+        except ValidationError as exc:
+            raise KnowledgeError(f"triple {n}: {exc.errors()[0]['msg']}", path=path) from None
+    return out
+
+
 def load_cross_allergies(path: Path) -> list[CrossAllergy]:
     rows = _read_yaml(path) or []
     out = []
@@ -114,6 +137,7 @@ class SafetyKnowledge:
     lexicon: Lexicon
     interactions: list[InteractionPair]
     cross_allergies: list[CrossAllergy]
+    triples: list[InteractionTriple]
     knowledge_dir: Path
     names_by_key: dict[str, str] = field(default_factory=dict)
 
@@ -131,6 +155,7 @@ class SafetyKnowledge:
             lexicon=lexicon,
             interactions=load_interactions(knowledge_dir / "interactions.yaml"),
             cross_allergies=load_cross_allergies(knowledge_dir / "allergy_cross.yaml"),
+            triples=load_triples(knowledge_dir / "interactions.yaml"),
             knowledge_dir=knowledge_dir,
         )
         for doc in documents.values():
@@ -154,6 +179,19 @@ class SafetyKnowledge:
             return []
         best = max(lk.strength for lk in links)
         return [lk.doc_id for lk in links if lk.strength == best][:1]
+
+    def populations_for_conditions(self, conditions: list[str]) -> set[str]:
+        """Population ids for profile conditions given as ids (kidney_disease) or Chinese words
+        (慢性肾功能不全 contains 肾功能不全)."""
+        out: set[str] = set()
+        for cond in conditions:
+            norm = normalize(cond)
+            if cond in self.lexicon.populations:
+                out.add(cond)
+            for population, words in self.lexicon.populations.items():
+                if any(w and w in norm for w in words):
+                    out.add(population)
+        return out
 
     def classes_for_word(self, word: str) -> set[str]:
         return set(self.lexicon.drug_classes.get(normalize(word), []))

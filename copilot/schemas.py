@@ -337,3 +337,50 @@ class Verdict(_Strict):
         default=None, description="What the agent sends instead of a free draft on escalate."
     )
     errors: list[str] = Field(default_factory=list, description="Checks that raised (→ escalate).")
+
+
+# --- suggestions ----------------------------------------------------------------------------
+
+
+class Citation(_Strict):
+    n: int = Field(description="The [n] marker used in the draft.")
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    source_file: str
+    revision: str | None = None
+
+
+class SuggestRequest(_Strict):
+    message: str = Field(min_length=1, max_length=2000, description="The customer's message.")
+    history: list[Turn] = Field(default_factory=list, max_length=100)
+    profile: Profile = Field(default_factory=Profile)
+    cart: list[CartItem] = Field(default_factory=list, max_length=100)
+    provider: Literal["extractive", "openai"] | None = Field(
+        default=None, description="Override the configured LLM provider for this request."
+    )
+
+
+class Suggestion(_Strict):
+    """What the agent sees for one customer message."""
+
+    id: str
+    kind: Literal["draft", "holding", "cannot_draft"]
+    text: str = Field(description="The reply the agent edits and sends.")
+    draft: str | None = Field(
+        default=None,
+        description="On escalation: the cited draft prepared for the pharmacist (never sent "
+        "to the customer by the agent).",
+    )
+    citations: list[Citation] = Field(default_factory=list)
+    alerts: list[Alert] = Field(default_factory=list)
+    verdict: Verdict
+    verification: VerifierResult | None = None
+    provider: str
+    fallback: str | None = Field(
+        default=None, description="Why the LLM draft was replaced by the extractive one."
+    )
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    ai_generated: bool = Field(default=True, description="Drafts are labelled as AI-generated.")

@@ -75,6 +75,26 @@ class RetrievalSettings(_Section):
     )
 
 
+class LLMSettings(_Section):
+    provider: Literal["extractive", "openai"] = Field(
+        default="extractive",
+        description="`extractive`: deterministic composer from cited sentences (offline). "
+        "`openai`: any OpenAI-compatible endpoint (vLLM, Ollama, Qwen, DeepSeek).",
+    )
+    base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1."
+    )
+    model: str = Field(default="qwen2.5-7b-instruct", description="Model name at the endpoint.")
+    api_key_env: str = Field(
+        default="OPENAI_API_KEY",
+        description="Name of the environment variable holding the API key (never the key).",
+    )
+    timeout_s: float = Field(default=8.0, gt=0, description="Per-request timeout in seconds.")
+    max_retries: int = Field(default=1, ge=0, description="Retries on transient errors.")
+    temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature.")
+    history_turns: int = Field(default=6, ge=0, description="Earlier turns put in the prompt.")
+
+
 class ServerSettings(_Section):
     host: str = Field(default="127.0.0.1", description="Address uvicorn binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port uvicorn binds.")
@@ -97,6 +117,7 @@ class Settings(BaseSettings):
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
 
     @property

@@ -76,6 +76,9 @@ _TAKING = re.compile(
     r"(在吃|一直吃|一直在吃|正在吃|正在服用|正服用|长期吃|长期服用|常年吃|吃着|在用|一直用|平时吃|每天吃|每天都吃|天天吃|在服)[^，。,？?！!]{0,3}$"
 )
 _FEVER = re.compile(r"(发烧|发热|烧到|体温|高烧|低烧|烧了|退烧)")
+_PAST_REACTION = re.compile(
+    r"(以前|之前|曾经|上次|原来)[^。]{0,12}(起过|出过|过敏过|起了|出了)[^。]{0,4}(疹子|疙瘩|风团|荨麻疹|过敏)"
+)
 _ALLERGY_NEG = re.compile(r"(不|没|没有|无)(过敏)")
 _CLAUSE = re.compile(r"[，。,？?！!；;\n]")
 
@@ -221,6 +224,12 @@ def _allergies(sk: SafetyKnowledge, text: str) -> list[str]:
     """Drug or class words right before 过敏 ("我青霉素过敏", "对头孢类过敏"), not negated."""
     found = []
     for clause in _CLAUSE.split(text):
+        past_reaction = _PAST_REACTION.search(clause)
+        if past_reaction:  # "以前吃氯雷他定起过疹子"
+            for link in sk.linker.link(clause):
+                if link.strength >= 2:
+                    found.append(link.matched)
+                    break
         if "过敏" not in clause or _ALLERGY_NEG.search(clause):
             continue
         head = clause[: clause.index("过敏")]

@@ -28,7 +28,9 @@ _RECOMMEND = re.compile(
     r"(建议|推荐|可以|可|请|不妨|试试|先)[^，。,]{0,6}(买|购买|下单|吃|服用|用|试|入手|备)"
     r"|(直接|马上|现在)?(下单|加购|拍下|购买)|给您(发货|安排|下单)|帮您(下单|加购|安排)"
 )
-_SALE = re.compile(r"(有货|现货|下单|购买|拍下|加购|发货|包邮|库存|买几盒|给您发|帮您买)")
+_SALE = re.compile(
+    r"(有货|现货|下单|购买|拍下|直接拍|拍就行|加购|发货|包邮|库存|买几盒|给您发|帮您买|满减|优惠券|可以用.{0,6}券)"
+)
 _PII = re.compile(r"(身份证|证件号|银行卡|卡号|信用卡|密码|验证码|cvv|安全码|支付密码|社保卡号)")
 _PII_ASK = re.compile(
     r"(提供|发(一下|给|过来|我)|告诉|输入|报(一下|给)|填写|拍照发|发送|告知|说一下)"
@@ -81,7 +83,7 @@ def verify_draft(
     chunk_q = {n: extract_quantities(c.text) for n, c in citations.items()}
     sentences = split_sentences(draft)
     # A sentence without a marker is covered by the next marked sentence of its paragraph
-    # ("A。B[1]。" cites [1] for both), else by the previous one.
+    # ("A。B[1]。" cites [1] for both); a sentence after the last marker is not covered.
     own = [[n for n in _cited_numbers(s) if n in valid] for s in sentences]
     inherited: list[list[int]] = []
     for i in range(len(sentences)):
@@ -95,11 +97,6 @@ def verify_draft(
                 break
             if "\n" in sentences[j]:
                 break
-        if not found:
-            for j in range(i - 1, -1, -1):
-                if own[j]:
-                    found = own[j]
-                    break
         inherited.append(found)
     for sentence, cover in zip(sentences, inherited, strict=True):
         cited = _cited_numbers(sentence)
@@ -122,7 +119,10 @@ def verify_draft(
             for q in extract_quantities(plain)
             if q.kind in ("dose", "frequency", "duration", "age", "weight", "temperature", "money")
         ]
-        medical = bool(quantities) or bool(_MEDICAL.search(norm)) or bool(sk.linker.link(norm))
+        question = norm.rstrip().endswith(("?", "？", "吗", "呢")) or norm.startswith("请问")
+        medical = bool(quantities) or (
+            not question and (bool(_MEDICAL.search(norm)) or bool(sk.linker.link(norm)))
+        )
         if medical and not cited_ok:
             findings.append(
                 VerifierFinding(

@@ -16,6 +16,19 @@ def open_retriever(settings: Settings, embedder: Embeddings | None = None) -> Hy
     return HybridRetriever(index, settings.retrieval)
 
 
+def open_copilot(settings: Settings, *, chat_model=None):
+    """The suggest pipeline with its retriever, gate and (lazily) chat model."""
+    from copilot.pipeline import Copilot
+
+    retriever = open_retriever(settings)
+    return Copilot(
+        settings=settings,
+        retriever=retriever,
+        gate=open_gate(settings, retriever),
+        chat_model=chat_model,
+    )
+
+
 def open_gate(settings: Settings, retriever: HybridRetriever | None = None):
     """The safety gate over the same knowledge (labels, linker, lexicons) as retrieval."""
     from copilot.gate import SafetyGate

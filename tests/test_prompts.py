@@ -16,6 +16,29 @@ CASES = {
     "holding_priority": {"topics": "孕期、备孕或哺乳期用药"},
     "holding_prescription": {"drugs": "阿莫西林", "topics": "药物过敏"},
     "holding_routine": {"topics": "发热超过3天"},
+    "system": {},
+    "draft_reply": {
+        "question": "芬必得一天吃几次？我叫[姓名]",
+        "history": [{"role": "customer", "text": "你好"}, {"role": "agent", "text": "您好"}],
+        "profile_summary": "35岁；过敏：青霉素",
+        "cart_summary": "ibuprofen-sr-capsule×1",
+        "sources": [
+            {
+                "n": 1,
+                "title": "布洛芬缓释胶囊",
+                "section": "用法用量",
+                "text": "成人一次1粒，一日2次。",
+            }
+        ],
+        "alerts": ["示例提示"],
+    },
+    "draft_extractive": {
+        "subject": "布洛芬缓释胶囊",
+        "points": [{"text": "成人一次1粒，一日2次", "n": 1, "kind": "label"}],
+        "dose_check": {"text": "成人一次1粒，一日2次", "n": 1},
+        "population_note": None,
+        "follow_up": "请问还有其他可以帮您的吗？",
+    },
 }
 
 
