@@ -1,19 +1,22 @@
-"""FastAPI application: health and JSON search over the knowledge index."""
+"""FastAPI application: health, knowledge search, and the suggest pipeline (JSON and
+server-sent events). Request and response bodies are the shared schemas."""
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from copilot import __version__
 from copilot.errors import CopilotError
-from copilot.retrieval import HybridRetriever
-from copilot.schemas import DocKind, RetrievedChunk, SearchFilters
+from copilot.pipeline import Copilot
+from copilot.schemas import DocKind, RetrievedChunk, SearchFilters, Suggestion, SuggestRequest
 from copilot.settings import Settings, get_settings
-from copilot.wiring import open_retriever
+from copilot.wiring import open_copilot
 
 
 class SearchResponse(BaseModel):
@@ -24,14 +27,12 @@ class SearchResponse(BaseModel):
     intents: list[str] = Field(description="Label sections or policies the question points at.")
 
 
-def create_app(
-    settings: Settings | None = None, retriever: HybridRetriever | None = None
-) -> FastAPI:
+def create_app(settings: Settings | None = None, copilot: Copilot | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         cfg = settings or get_settings()
         app.state.settings = cfg
-        app.state.retriever = retriever or open_retriever(cfg)
+        app.state.copilot = copilot or open_copilot(cfg)
         yield
 
     app = FastAPI(
@@ -42,22 +43,22 @@ def create_app(
 
     @app.exception_handler(CopilotError)
     async def copilot_error(request: Request, exc: CopilotError):
-        from fastapi.responses import JSONResponse
-
         return JSONResponse(
             status_code=500, content={"error": type(exc).__name__, "detail": str(exc)}
         )
 
     @app.get("/healthz")
     def healthz(request: Request) -> dict:
-        index = request.app.state.retriever.index
+        cp: Copilot = request.app.state.copilot
+        manifest = cp.retriever.index.manifest
         return {
             "status": "ok",
             "version": __version__,
-            "index_build": index.manifest.build_id,
-            "documents": index.manifest.documents,
-            "chunks": index.manifest.chunks,
-            "embedder": index.manifest.embedder,
+            "index_build": manifest.build_id,
+            "documents": manifest.documents,
+            "chunks": manifest.chunks,
+            "embedder": manifest.embedder,
+            "llm_provider": cp.settings.llm.provider,
         }
 
     @app.get("/v1/search", response_model=SearchResponse)
@@ -69,7 +70,7 @@ def create_app(
     ) -> SearchResponse:
         if not q.strip():
             raise HTTPException(status_code=422, detail="q is blank: send the customer's question")
-        retriever: HybridRetriever = request.app.state.retriever
+        retriever = request.app.state.copilot.retriever
         started = time.perf_counter()
         results, trace = retriever.search(q, k, SearchFilters(kind=kind) if kind else None)
         return SearchResponse(
@@ -79,5 +80,47 @@ def create_app(
             linked_drugs=[lk.doc_id for lk in trace.links],
             intents=trace.intents,
         )
+
+    def _check(req: SuggestRequest) -> None:
+        if not req.message.strip():
+            raise HTTPException(
+                status_code=422, detail="message is blank: send the customer's text"
+            )
+
+    @app.post("/v1/suggest", response_model=Suggestion)
+    def suggest(req: SuggestRequest, request: Request) -> Suggestion:
+        """Draft (or holding reply) with citations, alerts and the safety verdict."""
+        _check(req)
+        return request.app.state.copilot.suggest(
+            message=req.message,
+            history=req.history,
+            profile=req.profile,
+            cart=req.cart,
+            provider=req.provider,
+        )
+
+    @app.post("/v1/suggest/stream")
+    def suggest_stream(req: SuggestRequest, request: Request) -> StreamingResponse:
+        """Server-sent events: `delta` events carry the LLM's unverified text as it is written
+        (openai provider only); the last event, `suggestion`, is the verified Suggestion."""
+        _check(req)
+        cp: Copilot = request.app.state.copilot
+
+        def events():
+            for name, payload in cp.stream(
+                message=req.message,
+                history=req.history,
+                profile=req.profile,
+                cart=req.cart,
+                provider=req.provider,
+            ):
+                data = (
+                    payload.model_dump_json()
+                    if name == "suggestion"
+                    else json.dumps({"text": payload}, ensure_ascii=False)
+                )
+                yield f"event: {name}\ndata: {data}\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
 
     return app

@@ -109,3 +109,36 @@ def run_retrieval_benchmark(
             f"retrieval over {len(big_queries)} queries: p50 {p50:.1f} ms, p95 {p95:.1f} ms"
         )
     return figures
+
+
+def run_suggest_benchmark(settings: Settings, *, echo: Callable[[str], None]) -> dict:
+    """Latency of `suggest` per stage (p50/p95) with the extractive provider, in process, over
+    every eval question (retrieval and escalation sets)."""
+    from copilot.safety_eval import EscalationCase, _load
+    from copilot.wiring import open_copilot
+
+    cfg = settings.model_copy(
+        update={"llm": settings.llm.model_copy(update={"provider": "extractive"})}
+    )
+    copilot = open_copilot(cfg)
+    folder = Path(__file__).resolve().parent.parent / "evals" / "datasets"
+    messages = [c.question for c in load_cases()]
+    for name in ("escalation_must.yaml", "escalation_routine.yaml"):
+        messages += [c.message for c in _load(folder / name, EscalationCase)]
+    for m in messages[:20]:
+        copilot.suggest(message=m)  # warm-up
+    stages: dict[str, list[float]] = {}
+    kinds: dict[str, int] = {}
+    for m in messages:
+        s = copilot.suggest(message=m)
+        kinds[s.kind] = kinds.get(s.kind, 0) + 1
+        for stage, ms in s.timings_ms.items():
+            stages.setdefault(stage, []).append(ms)
+    figures = {
+        stage: {"p50_ms": round(percentile(v, 50), 2), "p95_ms": round(percentile(v, 95), 2)}
+        for stage, v in stages.items()
+    }
+    echo(f"suggest (extractive) over {len(messages)} messages: {kinds}")
+    for stage, f in figures.items():
+        echo(f"  {stage:9s} p50 {f['p50_ms']:6.2f} ms   p95 {f['p95_ms']:6.2f} ms")
+    return figures

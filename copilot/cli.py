@@ -168,6 +168,38 @@ def check_cmd(
     print_verdict(verdict, typer.echo)
 
 
+@app.command("suggest")
+def suggest_cmd(
+    message: str = typer.Argument(..., help="The customer's message."),
+    history: Path = typer.Option(None, help="YAML list of earlier turns {role, text}."),
+    profile: Path = typer.Option(None, help="YAML or JSON customer profile."),
+    cart: list[str] = typer.Option(None, "--cart", help="Cart product (label id or name)."),
+    provider: str = typer.Option(None, help="extractive or openai (default from settings)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the Suggestion as JSON."),
+) -> None:
+    """Draft a reply (or the holding reply) with sources, alerts and the verdict."""
+    from copilot.report import print_suggestion
+    from copilot.schemas import CartItem
+    from copilot.wiring import open_copilot
+
+    if provider not in (None, "extractive", "openai"):
+        _fail(CopilotError(f"--provider must be extractive or openai, not {provider!r}"))
+    try:
+        suggestion = open_copilot(get_settings()).suggest(
+            message=message,
+            history=_read_history(history),
+            profile=_read_profile(profile),
+            cart=[CartItem(product=c) for c in cart or []],
+            provider=provider,
+        )
+    except CopilotError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(suggestion.model_dump_json(indent=1))
+        return
+    print_suggestion(suggestion, typer.echo)
+
+
 @app.command("serve")
 def serve(
     host: str = typer.Option(None, help="Bind address (default from settings)."),
@@ -199,6 +231,17 @@ def bench_retrieval(
 
     try:
         run_retrieval_benchmark(get_settings(), scale=scale, queries=queries, echo=typer.echo)
+    except CopilotError as exc:
+        _fail(exc)
+
+
+@bench.command("suggest")
+def bench_suggest() -> None:
+    """Latency of the suggest pipeline per stage (extractive provider, in process)."""
+    from copilot.benchmark import run_suggest_benchmark
+
+    try:
+        run_suggest_benchmark(get_settings(), echo=typer.echo)
     except CopilotError as exc:
         _fail(exc)
 

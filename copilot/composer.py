@@ -93,6 +93,8 @@ def compose(
     citations: list[Citation] = []
     points: list[Point] = []
     for chunk in sources:
+        if len(points) >= MAX_POINTS:
+            break
         n = len(citations) + 1
         citations.append(_citation(n, chunk))
         ranked = sorted(

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
 
 from copilot.composer import CANNOT_DRAFT, choose_sources, compose
-from copilot.drafting import DraftError, draft_with_llm
+from copilot.drafting import DraftError, draft_with_llm, parse_llm_output, stream_llm
 from copilot.gate import SafetyGate
 from copilot.llm import make_chat_model, provider_name
 from copilot.retrieval import HybridRetriever
@@ -74,6 +74,36 @@ class Copilot:
                 out.setdefault(chunk.section, chunk)
         return out
 
+    def _prepare(self, message, history, profile, cart, timings, lap):
+        verdict = self.gate.assess(message=message, history=history, profile=profile, cart=cart)
+        lap("safety")
+        retrieved = self.retriever.retrieve(self.retrieval_query(message, verdict.triage))
+        strong = [r for r in retrieved if is_strong(r)]
+        lap("retrieve")
+        draft_text, citations = None, []
+        if strong:
+            sources = choose_sources(strong, verdict.triage)
+            linked = [d.doc_id for d in verdict.triage.drugs]
+            draft_text, citations = compose(
+                message=message,
+                triage=verdict.triage,
+                sources=sources,
+                extra=self._population_chunks(linked),
+                tokenizer=self.retriever.index.tokenizer,
+            )
+        return verdict, strong, draft_text, citations
+
+    def _llm_inputs(self, message, history, profile, cart, citations, verdict) -> dict:
+        turns = self.settings.llm.history_turns
+        return {
+            "question": message,
+            "history": history[-turns:] if turns else [],
+            "profile": profile,
+            "cart": cart,
+            "sources": citations,
+            "alerts": verdict.alerts,
+        }
+
     def suggest(
         self,
         *,
@@ -83,6 +113,31 @@ class Copilot:
         cart: list[CartItem] | None = None,
         provider: str | None = None,
     ) -> Suggestion:
+        """One customer message → what the agent sees (draft, holding reply or cannot-draft)."""
+        events = list(
+            self.stream(
+                message=message,
+                history=history,
+                profile=profile,
+                cart=cart,
+                provider=provider,
+                stream_tokens=False,
+            )
+        )
+        return events[-1][1]
+
+    def stream(
+        self,
+        *,
+        message: str,
+        history: list[Turn] | None = None,
+        profile: Profile | None = None,
+        cart: list[CartItem] | None = None,
+        provider: str | None = None,
+        stream_tokens: bool = True,
+    ) -> Iterator[tuple[str, object]]:
+        """Events: ("delta", text piece) while an LLM writes (unverified preview), then one
+        ("suggestion", Suggestion) with the verified result."""
         history = list(history or [])
         profile = profile or Profile()
         cart = list(cart or [])
@@ -96,39 +151,24 @@ class Copilot:
             timings[stage] = round((now - clock) * 1000, 3)
             clock = now
 
-        verdict = self.gate.assess(message=message, history=history, profile=profile, cart=cart)
-        lap("safety")
-        retrieved = self.retriever.retrieve(self.retrieval_query(message, verdict.triage))
-        strong = [r for r in retrieved if is_strong(r)]
-        lap("retrieve")
-
-        draft_text, citations, used, fallback = None, [], "extractive", None
-        if strong:
-            sources = choose_sources(strong, verdict.triage)
-            linked = [d.doc_id for d in verdict.triage.drugs]
-            draft_text, citations = compose(
-                message=message,
-                triage=verdict.triage,
-                sources=sources,
-                extra=self._population_chunks(linked),
-                tokenizer=self.retriever.index.tokenizer,
-            )
-            if provider == "openai" and verdict.decision != "escalate":
-                try:
-                    llm = draft_with_llm(
-                        self._llm(),
-                        question=message,
-                        history=history[-self.settings.llm.history_turns :]
-                        if self.settings.llm.history_turns
-                        else [],
-                        profile=profile,
-                        cart=cart,
-                        sources=citations,
-                        alerts=verdict.alerts,
-                    )
-                    draft_text, used = llm.reply, provider_name(self.settings.llm)
-                except DraftError as exc:
-                    fallback = str(exc)
+        verdict, strong, draft_text, citations = self._prepare(
+            message, history, profile, cart, timings, lap
+        )
+        used, fallback = "extractive", None
+        if draft_text is not None and provider == "openai" and verdict.decision != "escalate":
+            inputs = self._llm_inputs(message, history, profile, cart, citations, verdict)
+            try:
+                if stream_tokens:
+                    pieces = []
+                    for piece in stream_llm(self._llm(), **inputs):
+                        pieces.append(piece)
+                        yield "delta", piece
+                    llm = parse_llm_output("".join(pieces))
+                else:
+                    llm = draft_with_llm(self._llm(), **inputs)
+                draft_text, used = llm.reply, provider_name(self.settings.llm)
+            except DraftError as exc:
+                fallback = str(exc)
         lap("draft")
 
         verification = None
@@ -144,18 +184,21 @@ class Copilot:
             kind, text = "cannot_draft", CANNOT_DRAFT
         else:
             kind, text = "draft", draft_text
-        return Suggestion(
-            id=uuid.uuid4().hex,
-            kind=kind,
-            text=text,
-            draft=draft_text if kind == "holding" else None,
-            citations=citations if draft_text is not None else [],
-            alerts=verdict.alerts,
-            verdict=verdict,
-            verification=verification,
-            provider=used,
-            fallback=fallback,
-            timings_ms=timings | {"total": round(sum(timings.values()), 3)},
+        yield (
+            "suggestion",
+            Suggestion(
+                id=uuid.uuid4().hex,
+                kind=kind,
+                text=text,
+                draft=draft_text if kind == "holding" else None,
+                citations=citations if draft_text is not None else [],
+                alerts=verdict.alerts,
+                verdict=verdict,
+                verification=verification,
+                provider=used,
+                fallback=fallback,
+                timings_ms=timings | {"total": round(sum(timings.values()), 3)},
+            ),
         )
 
     def _verify(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from copilot.schemas import Verdict
+from copilot.schemas import Suggestion, Verdict
 
 _DECISION = {
     "allow": "可直接答复",
@@ -56,3 +56,32 @@ def print_verdict(verdict: Verdict, echo: Callable[[str], None]) -> None:
         echo("  " + (verdict.holding_reply or "").replace("\n", "\n  "))
     for err in verdict.errors:
         echo(f"错误（已按转药师处理）: {err}")
+
+
+_KIND = {
+    "draft": "草稿（AI生成，发送前请核对）",
+    "holding": "暂缓回复（已转执业药师）",
+    "cannot_draft": "无法起草（请补充信息）",
+}
+
+
+def print_suggestion(s: Suggestion, echo: Callable[[str], None]) -> None:
+    echo(
+        f"== {_KIND[s.kind]}   提供方: {s.provider}"
+        + (f"   回退原因: {s.fallback}" if s.fallback else "")
+    )
+    echo(s.text)
+    if s.kind == "holding" and s.draft:
+        echo("-- 供药师参考的草稿 --")
+        echo(s.draft)
+    if s.citations:
+        echo("-- 来源 --")
+        for c in s.citations:
+            echo(f"[{c.n}] {c.title} · {c.section}  ({c.source_file}, 修订 {c.revision or '-'})")
+    if s.verification:
+        echo(f"-- 核查: {s.verification.outcome} --")
+        for f in s.verification.findings:
+            echo(f"  {f.level} {f.code}: {f.detail}  «{f.sentence}»")
+    echo("-- 安全 --")
+    print_verdict(s.verdict, echo)
+    echo("-- 耗时(ms) -- " + "  ".join(f"{k} {v:.1f}" for k, v in s.timings_ms.items()))

@@ -31,6 +31,11 @@ def tiny_knowledge(tmp_path) -> Path:
     """A writable copy of the tiny knowledge fixture (3 labels, 1 policy, lexicons)."""
     target = tmp_path / "knowledge"
     shutil.copytree(FIXTURES / "knowledge", target)
+    real = PROJECT_ROOT / "knowledge"
+    # The safety data of the real knowledge base; the labels and lexicons stay tiny.
+    shutil.copy(real / "interactions.yaml", target / "interactions.yaml")
+    shutil.copy(real / "allergy_cross.yaml", target / "allergy_cross.yaml")
+    shutil.copytree(real / "rules", target / "rules")
     return target
 
 

@@ -4,12 +4,12 @@ from fastapi.testclient import TestClient
 
 from copilot.api import create_app
 from copilot.ingest import build_index
-from copilot.wiring import open_retriever
+from copilot.wiring import open_copilot
 
 
 def test_healthz_and_search(tiny_settings, embedder):
     build_index(settings=tiny_settings, embedder=embedder)
-    app = create_app(tiny_settings, open_retriever(tiny_settings, embedder))
+    app = create_app(tiny_settings, open_copilot(tiny_settings))
     with TestClient(app) as client:
         health = client.get("/healthz").json()
         assert health["status"] == "ok" and health["documents"] == 4
@@ -24,7 +24,7 @@ def test_healthz_and_search(tiny_settings, embedder):
 
 def test_search_rejects_bad_input(tiny_settings, embedder):
     build_index(settings=tiny_settings, embedder=embedder)
-    app = create_app(tiny_settings, open_retriever(tiny_settings, embedder))
+    app = create_app(tiny_settings, open_copilot(tiny_settings))
     with TestClient(app) as client:
         assert client.get("/v1/search").status_code == 422
         assert client.get("/v1/search", params={"q": "  "}).status_code == 422
