@@ -24,6 +24,7 @@ from copilot.schemas import (
     Citation,
     Profile,
     RetrievedChunk,
+    RetrievedRef,
     Suggestion,
     Triage,
     Turn,
@@ -74,7 +75,7 @@ class Copilot:
                 out.setdefault(chunk.section, chunk)
         return out
 
-    def _prepare(self, message, history, profile, cart, timings, lap):
+    def _prepare(self, message, history, profile, cart, lap):
         verdict = self.gate.assess(message=message, history=history, profile=profile, cart=cart)
         lap("safety")
         retrieved = self.retriever.retrieve(self.retrieval_query(message, verdict.triage))
@@ -91,7 +92,17 @@ class Copilot:
                 extra=self._population_chunks(linked),
                 tokenizer=self.retriever.index.tokenizer,
             )
-        return verdict, strong, draft_text, citations
+        refs = [
+            RetrievedRef(
+                chunk_id=r.chunk.id,
+                doc_id=r.chunk.doc_id,
+                section=r.chunk.section,
+                score=r.score,
+                strong=is_strong(r),
+            )
+            for r in retrieved
+        ]
+        return verdict, strong, draft_text, citations, refs
 
     def _llm_inputs(self, message, history, profile, cart, citations, verdict) -> dict:
         turns = self.settings.llm.history_turns
@@ -151,8 +162,8 @@ class Copilot:
             timings[stage] = round((now - clock) * 1000, 3)
             clock = now
 
-        verdict, strong, draft_text, citations = self._prepare(
-            message, history, profile, cart, timings, lap
+        verdict, strong, draft_text, citations, refs = self._prepare(
+            message, history, profile, cart, lap
         )
         used, fallback = "extractive", None
         if draft_text is not None and provider == "openai" and verdict.decision != "escalate":
@@ -198,6 +209,7 @@ class Copilot:
                 provider=used,
                 fallback=fallback,
                 timings_ms=timings | {"total": round(sum(timings.values()), 3)},
+                retrieved=refs,
             ),
         )
 

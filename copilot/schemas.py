@@ -363,6 +363,14 @@ class SuggestRequest(_Strict):
     )
 
 
+class RetrievedRef(_Strict):
+    chunk_id: str
+    doc_id: str
+    section: str
+    score: float
+    strong: bool
+
+
 class Suggestion(_Strict):
     """What the agent sees for one customer message."""
 
@@ -383,4 +391,7 @@ class Suggestion(_Strict):
         default=None, description="Why the LLM draft was replaced by the extractive one."
     )
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    retrieved: list[RetrievedRef] = Field(
+        default_factory=list, description="What retrieval returned, best first (for review)."
+    )
     ai_generated: bool = Field(default=True, description="Drafts are labelled as AI-generated.")
