@@ -26,8 +26,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 	$(BIN)/copilot kb build --if-stale
-	$(BIN)/copilot eval retrieval --gate
-	$(BIN)/copilot eval safety --gate
+	$(BIN)/copilot eval gate
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

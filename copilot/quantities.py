@@ -87,7 +87,8 @@ UNITS.update(
 _UNIT_RE = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 # "4～6小时" / "4-6小时" / "4至6小时": the first number takes the unit of the second.
 _RANGE = re.compile(rf"({_NUM})\s*(?:~|～|-|—|至|到)\s*({_NUM})\s*({_UNIT_RE})")
-_SINGLE = re.compile(rf"({_NUM})\s*({_UNIT_RE})")
+# A digit right after a Latin letter is part of a name (维生素D3片, 辅酶Q10), not a quantity.
+_SINGLE = re.compile(rf"(?<![a-z\d.])({_NUM})\s*({_UNIT_RE})")
 # "一日3次" style frequency: keep "日/天" as context, the quantity is N 次.
 _NOT_UNIT_AFTER = re.compile(r"^(?:[a-z])")
 _STARTS_NUMBER = re.compile(rf"^\s*(?:最多|不超过|可)?\s*{_NUM}")

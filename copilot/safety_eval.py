@@ -4,6 +4,7 @@ expected value to change what the gate does."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -13,7 +14,7 @@ from copilot.errors import KnowledgeError
 from copilot.evaluation import EVALS_DIR
 from copilot.gate import SafetyGate
 from copilot.medcheck import SEVERITY_ORDER
-from copilot.schemas import CartItem, Chunk, Profile, Severity, Turn
+from copilot.schemas import CartItem, Chunk, Profile, Severity, Turn, Verdict
 from copilot.verifier import verify_draft
 
 
@@ -161,9 +162,16 @@ def load_holdout(path: Path | None = None) -> tuple[list, list, list, list]:
 
 
 def evaluate_safety(
-    gate: SafetyGate, folder: Path | None = None, *, sets: tuple | None = None
+    gate: SafetyGate,
+    folder: Path | None = None,
+    *,
+    sets: tuple | None = None,
+    assess: Callable[..., Verdict] | None = None,
 ) -> SafetyMetrics:
+    """Score the sets. `assess` (message, history, profile, cart → Verdict) defaults to the
+    gate; the eval suite passes the whole suggest pipeline instead."""
     folder = folder or EVALS_DIR / "datasets"
+    assess = assess or gate.assess
     failures: list[Failure] = []
     if sets is not None:
         must, routine, meds, drafts = sets
@@ -176,9 +184,7 @@ def evaluate_safety(
     escalated = exact = 0
     emergencies = emergency_ok = 0
     for case in must:
-        v = gate.assess(
-            message=case.message, history=case.history, profile=case.profile, cart=case.cart
-        )
+        v = assess(message=case.message, history=case.history, profile=case.profile, cart=case.cart)
         got = _tier(v)
         escalated += got != "none"
         exact += got == case.expect_tier
@@ -197,9 +203,7 @@ def evaluate_safety(
             )
     routine_escalated = 0
     for case in routine:
-        v = gate.assess(
-            message=case.message, history=case.history, profile=case.profile, cart=case.cart
-        )
+        v = assess(message=case.message, history=case.history, profile=case.profile, cart=case.cart)
         got = _tier(v)
         if got != "none":
             routine_escalated += 1
@@ -216,9 +220,7 @@ def evaluate_safety(
     found = expected_total = 0
     clean = false_alarms = 0
     for case in meds:
-        v = gate.assess(
-            message=case.message, history=case.history, profile=case.profile, cart=case.cart
-        )
+        v = assess(message=case.message, history=case.history, profile=case.profile, cart=case.cart)
         got = "; ".join(f"{a.kind}/{a.severity}/{','.join(a.involves)}" for a in v.alerts) or "-"
         if not case.expect_alerts:
             clean += 1
@@ -303,20 +305,26 @@ def evaluate_safety(
     )
 
 
-# Bars from DESIGN.md; `copilot eval safety --gate` fails when one is missed.
+# Metric of SafetyMetrics → its bar in evals/thresholds.yaml (`bars`).
+BAR_NAMES = {
+    "must_escalated": "escalation.must_recall",
+    "emergency_at_tier": "escalation.emergency_at_tier",
+    "routine_escalated": "escalation.routine_escalated",
+    "medcheck_recall": "medchecks.recall",
+    "false_alarm_rate": "medchecks.false_alarm_rate",
+    "unsafe_blocked": "drafts.unsafe_blocked",
+    "safe_passed": "drafts.safe_passed",
+}
+
+
 def gate_failures(metrics: SafetyMetrics, bars: dict) -> list[str]:
-    checks = [
-        ("must_escalated", ">=", bars["must_escalated_min"]),
-        ("emergency_at_tier", ">=", bars["emergency_at_tier_min"]),
-        ("routine_escalated", "<=", bars["routine_escalated_max"]),
-        ("medcheck_recall", ">=", bars["medcheck_recall_min"]),
-        ("false_alarm_rate", "<=", bars["false_alarm_rate_max"]),
-        ("unsafe_blocked", ">=", bars["unsafe_blocked_min"]),
-        ("safe_passed", ">=", bars["safe_passed_min"]),
-    ]
+    """The safety bars missed, each naming the metric (`copilot eval safety --gate`)."""
     out = []
-    for name, op, bar in checks:
-        value = getattr(metrics, name)
-        if (op == ">=" and value < bar) or (op == "<=" and value > bar):
-            out.append(f"{name} {value:.3f} (bar {op} {bar})")
+    for field_name, bar_name in BAR_NAMES.items():
+        bar = bars[bar_name]
+        value = getattr(metrics, field_name)
+        if "min" in bar and value < bar["min"]:
+            out.append(f"{field_name} {value:.3f} (bar >= {bar['min']})")
+        if "max" in bar and value > bar["max"]:
+            out.append(f"{field_name} {value:.3f} (bar <= {bar['max']})")
     return out

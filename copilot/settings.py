@@ -98,6 +98,17 @@ class LLMSettings(_Section):
 class ServerSettings(_Section):
     host: str = Field(default="127.0.0.1", description="Address uvicorn binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port uvicorn binds.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (postgresql+psycopg://…). Unset: SQLite (WAL) at "
+        "COPILOT_HOME/copilot.db.",
+    )
+    session_secret: str | None = Field(
+        default=None,
+        description="Secret for session cookies. Unset: a random one is created once under "
+        "COPILOT_HOME (fine for one host; set it when running several).",
+    )
+    max_upload_mb: float = Field(default=10, gt=0, description="Largest label upload accepted.")
 
 
 class Settings(BaseSettings):

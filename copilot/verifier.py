@@ -17,7 +17,7 @@ from copilot.quantities import extract_quantities
 from copilot.safety_knowledge import SafetyKnowledge
 from copilot.schemas import Chunk, Quantity, VerifierFinding, VerifierResult
 
-_SENTENCE = re.compile(r"[^。！？!?\n；;]+(?:[。！？!?；;]+|$)")
+_SENTENCE = re.compile(r"[^。！？!?\n；;]+(?:[。！？!?；;]+|\n|$)")
 _CITE = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]|【(\d+)】")
 _MEDICAL = re.compile(
     r"(服用|口服|用量|剂量|一次|每次|每日|一日|每天|禁用|慎用|忌用|不良反应|副作用|过敏|孕妇|哺乳|"

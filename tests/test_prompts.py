@@ -17,6 +17,18 @@ CASES = {
     "holding_prescription": {"drugs": "阿莫西林", "topics": "药物过敏"},
     "holding_routine": {"topics": "发热超过3天"},
     "system": {},
+    "judge": {
+        "question": "芬必得一天吃几次",
+        "draft": "您好，芬必得成人一次1粒，一日2次[1]。",
+        "sources": [
+            {
+                "n": 1,
+                "title": "布洛芬缓释胶囊",
+                "section": "用法用量",
+                "text": "成人一次1粒，一日2次。",
+            }
+        ],
+    },
     "draft_reply": {
         "question": "芬必得一天吃几次？我叫[姓名]",
         "history": [{"role": "customer", "text": "你好"}, {"role": "agent", "text": "您好"}],

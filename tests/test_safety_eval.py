@@ -12,7 +12,7 @@ def test_safety_sets_meet_their_bars(sample_gate):
     assert metrics.must_cases >= 60 and metrics.emergency_cases >= 15
     assert metrics.routine_cases >= 60 and metrics.medcheck_cases >= 40
     assert metrics.unsafe_drafts >= 40
-    failures = gate_failures(metrics, load_thresholds()["safety"])
+    failures = gate_failures(metrics, load_thresholds()["bars"])
     assert not failures, (failures, metrics.failures[:10])
 
 
@@ -24,5 +24,5 @@ def test_gate_fails_when_a_rule_is_removed(sample_gate):
         ),
     )
     metrics = evaluate_safety(crippled)
-    failures = gate_failures(metrics, load_thresholds()["safety"])
+    failures = gate_failures(metrics, load_thresholds()["bars"])
     assert any(f.startswith("must_escalated") for f in failures)
