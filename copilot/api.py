@@ -27,12 +27,21 @@ class SearchResponse(BaseModel):
     intents: list[str] = Field(description="Label sections or policies the question points at.")
 
 
-def create_app(settings: Settings | None = None, copilot: Copilot | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    copilot: Copilot | None = None,
+    *,
+    with_desk: bool = True,
+) -> FastAPI:
+    """The web service. `with_desk=False` serves only the stateless API (search, suggest)."""
+    cfg = settings or get_settings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        cfg = settings or get_settings()
         app.state.settings = cfg
         app.state.copilot = copilot or open_copilot(cfg)
+        if with_desk:
+            _open_desk(app, cfg)
         yield
 
     app = FastAPI(
@@ -40,11 +49,27 @@ def create_app(settings: Settings | None = None, copilot: Copilot | None = None)
         version=__version__,
         lifespan=lifespan,
     )
+    if with_desk:
+        _mount_desk(app, cfg)
 
     @app.exception_handler(CopilotError)
     async def copilot_error(request: Request, exc: CopilotError):
+        status = getattr(exc, "status", 500)
+        if not request.url.path.startswith("/v1") and "text/html" in request.headers.get(
+            "accept", ""
+        ):
+            from copilot.web_pages import render, session_user
+
+            return render(
+                request,
+                "error.html",
+                session_user(request),
+                status_code=status,
+                message=str(exc),
+                status=status,
+            )
         return JSONResponse(
-            status_code=500, content={"error": type(exc).__name__, "detail": str(exc)}
+            status_code=status, content={"error": type(exc).__name__, "detail": str(exc)}
         )
 
     @app.get("/healthz")
@@ -124,3 +149,87 @@ def create_app(settings: Settings | None = None, copilot: Copilot | None = None)
         return StreamingResponse(events(), media_type="text/event-stream")
 
     return app
+
+
+def _open_desk(app: FastAPI, cfg: Settings) -> None:
+    import logging
+
+    from copilot.auth import ensure_first_admin
+    from copilot.db import Database, database_url
+    from copilot.service import Desk
+
+    app.state.db = Database(database_url(cfg))
+    app.state.desk = Desk(db=app.state.db, copilot=app.state.copilot)
+    with app.state.db.session() as s:
+        created = ensure_first_admin(s)
+    if created:
+        message = (
+            f"first run: created user `{created[0]}` with the one-time password "
+            f"{created[1]} (log in, then add users with `copilot users add`)"
+        )
+        logging.getLogger("copilot").info(message)
+        print(message, flush=True)
+
+    def rebuild_with_upload(name: str, data: bytes, user):
+        """Save an uploaded label, rebuild incrementally, swap the running copilot. A file the
+        build rejects is removed again (or restored) so the uploads folder stays usable."""
+        from copilot.embeddings import make_embedder
+        from copilot.ingest import build_index
+        from copilot.service import audit
+
+        uploads = cfg.uploads_dir
+        uploads.mkdir(parents=True, exist_ok=True)
+        target = uploads / name
+        previous = target.read_bytes() if target.exists() else None
+        tmp = uploads / f".{name}.part"
+        tmp.write_bytes(data)
+        tmp.replace(target)
+
+        def undo() -> None:
+            if previous is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.write_bytes(previous)
+
+        try:
+            report = build_index(settings=cfg, embedder=make_embedder(cfg.embeddings))
+        except CopilotError as exc:
+            undo()
+            return None, str(exc)
+        mine = [p.message for p in report.skipped if p.path.endswith(name)]
+        if mine:
+            undo()
+        fresh = open_copilot(cfg)
+        app.state.copilot = fresh
+        app.state.desk.copilot = fresh
+        with app.state.db.session() as s:
+            audit(s, user, "kb.upload", "document", name, build=report.build_id, rejected=mine)
+        return report, ("；".join(mine) if mine else None)
+
+    app.state.rebuild_with_upload = rebuild_with_upload
+
+
+def _mount_desk(app: FastAPI, cfg: Settings) -> None:
+    from pathlib import Path
+
+    from fastapi.responses import RedirectResponse
+    from fastapi.staticfiles import StaticFiles
+    from starlette.middleware.sessions import SessionMiddleware
+
+    from copilot import web_api, web_pages
+    from copilot.web_auth import LoginRequired, session_secret
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(cfg),
+        same_site="lax",
+        session_cookie="copilot_session",
+        max_age=12 * 3600,
+    )
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.include_router(web_api.router)
+    app.include_router(web_pages.router)
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)

@@ -23,6 +23,36 @@ app.add_typer(kb, name="kb")
 evals = typer.Typer(no_args_is_help=True, help="Evaluation runs and the quality gate.")
 app.add_typer(bench, name="bench")
 app.add_typer(evals, name="eval")
+users = typer.Typer(no_args_is_help=True, help="Users of the web service.")
+app.add_typer(users, name="users")
+
+
+@users.command("add")
+def users_add(
+    username: str = typer.Argument(..., help="Login name."),
+    role: str = typer.Option(..., help="agent, pharmacist or admin."),
+    name: str = typer.Option(None, help="Display name (default: the login name)."),
+    password: str = typer.Option(
+        None, help="Password (at least 10 characters); generated and printed when omitted."
+    ),
+) -> None:
+    """Create a user; prints the password (if generated) and an API bearer token, once."""
+    from copilot.auth import add_user
+    from copilot.db import Database, database_url
+
+    settings = get_settings()
+    try:
+        db = Database(database_url(settings))
+        with db.session() as s:
+            user, pw, token = add_user(
+                s, username=username, role=role, password=password, display_name=name
+            )
+    except CopilotError as exc:
+        _fail(exc)
+    typer.echo(f"created {role} `{user.username}`")
+    if password is None:
+        typer.echo(f"password: {pw}")
+    typer.echo(f"API token (shown once): {token}")
 
 
 def _fail(exc: CopilotError) -> None:
@@ -217,7 +247,10 @@ def serve(
         _fail(exc)
     host = host or settings.server.host
     port = port or settings.server.port
-    typer.echo(f"serving on http://{host}:{port}  (search: /v1/search?q=…, docs: /docs)")
+    typer.echo(
+        f"serving on http://{host}:{port}/  — log in at http://{host}:{port}/login "
+        f"(API docs: /docs)"
+    )
     uvicorn.run(application, host=host, port=port, log_level="info")
 
 

@@ -55,7 +55,7 @@ def index_is_fresh(settings: Settings, embedder_id: str, sources: list[Path] | N
     build_id = current_build(settings.index_dir)
     if build_id is None:
         return False
-    files = discover(settings.knowledge.dir, sources or settings.knowledge.extra_sources)
+    files = discover(settings.knowledge.dir, sources or settings.knowledge_sources())
     manifest = read_manifest(settings.index_dir, build_id)
     return manifest.fingerprint == fingerprint(files, settings.knowledge.dir, embedder_id)
 
@@ -82,7 +82,7 @@ def build_index(
     index_dir.mkdir(parents=True, exist_ok=True)
     knowledge_dir = settings.knowledge.dir
     files = discover(
-        knowledge_dir, sources if sources is not None else settings.knowledge.extra_sources
+        knowledge_dir, sources if sources is not None else settings.knowledge_sources()
     )
     if not files:
         raise IndexBuildError(

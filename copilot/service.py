@@ -123,6 +123,7 @@ class Desk:
             )
             row = _suggestion_row(suggestion, conversation_id, msg.id)
             s.add(row)
+            s.flush()  # the escalation refers to it
             conv.updated_at = datetime.now(UTC)
             audit(
                 s,

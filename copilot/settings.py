@@ -135,6 +135,18 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         return self.home / "index"
 
+    @property
+    def uploads_dir(self) -> Path:
+        """Label files uploaded through the knowledge pages (ingested with the knowledge)."""
+        return self.home / "uploads"
+
+    def knowledge_sources(self) -> list[Path]:
+        """Extra sources every build includes: the configured folders and the uploads."""
+        extra = list(self.knowledge.extra_sources)
+        if self.uploads_dir.is_dir():
+            extra.append(self.uploads_dir)
+        return extra
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

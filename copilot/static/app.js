@@ -1,0 +1,61 @@
+// Agent console and queue behaviour. No external libraries.
+(function () {
+  // SLA countdowns: elements with data-deadline (ISO time) show the time left, red when overdue.
+  function tick() {
+    document.querySelectorAll("[data-deadline]").forEach(function (el) {
+      var left = Math.round((new Date(el.dataset.deadline) - new Date()) / 1000);
+      var sign = left < 0 ? "已超时 " : "剩余 ";
+      var s = Math.abs(left), m = Math.floor(s / 60);
+      el.textContent = sign + m + "分" + String(s % 60).padStart(2, "0") + "秒";
+      el.classList.toggle("overdue", left < 0);
+      var row = el.closest("tr");
+      if (row) row.classList.toggle("overdue", left < 0);
+    });
+  }
+  tick();
+  setInterval(tick, 1000);
+
+  // Check the final text with the verifier before it is sent.
+  var form = document.getElementById("act-form");
+  if (form) {
+    var box = form.querySelector("textarea[name=final_text]");
+    var warning = document.getElementById("verify-warning");
+    var original = box ? box.value : "";
+    form.addEventListener("submit", function (ev) {
+      var action = ev.submitter ? ev.submitter.value : "accept";
+      if (action === "reject" || form.dataset.checked === "1") return;
+      if (!box || box.value.trim() === original.trim()) return;  // unchanged draft: already verified
+      ev.preventDefault();
+      fetch(form.dataset.verifyUrl, {
+        method: "POST",
+        headers: {"Content-Type": "application/json", "X-CSRF-Token": form.dataset.csrf},
+        body: JSON.stringify({text: box.value})
+      }).then(function (r) { return r.json(); }).then(function (res) {
+        if (res.outcome === "pass") { form.dataset.checked = "1"; submitWith(action); return; }
+        var reasons = (res.findings || []).map(function (f) { return f.detail; }).join("；");
+        warning.textContent = (res.outcome === "block" ? "不能发送：" : "请注意：") + reasons;
+        warning.hidden = false;
+        if (res.outcome === "warn" && window.confirm("发送前核查提示：" + reasons + "\n仍要发送吗？")) {
+          form.querySelector("input[name=confirm_warnings]").value = "1";
+          form.dataset.checked = "1";
+          submitWith(action);
+        }
+      });
+    });
+    function submitWith(action) {
+      form.querySelector("input[name=action]").value = action;
+      form.submit();
+    }
+    // Ctrl+Enter (or ⌘+Enter) accepts the draft as shown.
+    document.addEventListener("keydown", function (ev) {
+      if ((ev.ctrlKey || ev.metaKey) && ev.key === "Enter") {
+        ev.preventDefault();
+        var accept = form.querySelector("button[value=accept]");
+        if (accept) accept.click();
+      }
+    });
+    form.querySelectorAll("button[name=action_button]").forEach(function (b) {
+      b.addEventListener("click", function () { form.querySelector("input[name=action]").value = b.value; });
+    });
+  }
+})();
