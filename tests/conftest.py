@@ -74,3 +74,35 @@ def sample_gate(sample_settings, sample_retriever):
     from copilot.gate import SafetyGate
 
     return SafetyGate.from_index(sample_retriever.index, sample_settings.knowledge.dir)
+
+
+# Read once at import: the autouse fixture clears COPILOT_* variables for every test.
+POSTGRES_URL = __import__("os").environ.get("COPILOT_TEST_POSTGRES_URL") or None
+DB_BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(params=DB_BACKENDS)
+def db_url(request, tmp_path) -> str:
+    """SQLite always; PostgreSQL too when COPILOT_TEST_POSTGRES_URL is set (an unreachable URL
+    fails the run rather than skipping)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    from sqlalchemy import create_engine, text
+
+    from copilot.db import database_url
+    from copilot.settings import ServerSettings
+
+    url = database_url(Settings(home=tmp_path, server=ServerSettings(database_url=POSTGRES_URL)))
+    engine = create_engine(url)
+    with engine.begin() as conn:  # a clean schema for every test
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def sample_copilot(sample_settings, sample_retriever, sample_gate):
+    from copilot.pipeline import Copilot
+
+    return Copilot(settings=sample_settings, retriever=sample_retriever, gate=sample_gate)

@@ -1,0 +1,138 @@
+"""The desk over real databases: SQLite always, PostgreSQL when COPILOT_TEST_POSTGRES_URL is
+set (.ci/run sets it to the machine's local server)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from copilot.auth import AuthError, add_user, authenticate, ensure_first_admin, user_for_token
+from copilot.db import Database
+from copilot.models import AgentAction, AuditEntry, Escalation, Message, SuggestionRow
+from copilot.service import Desk, DeskError
+
+
+@pytest.fixture
+def desk(db_url, sample_copilot):
+    return Desk(db=Database(db_url), copilot=sample_copilot)
+
+
+@pytest.fixture
+def people(desk):
+    with desk.db.session() as s:
+        agent, _, agent_token = add_user(
+            s, username="agent", role="agent", password="agent-password"
+        )
+        pharmacist, _, _ = add_user(
+            s, username="ph", role="pharmacist", password="pharmacist-password"
+        )
+    return agent, pharmacist, agent_token
+
+
+def test_message_suggestion_and_accept_are_stored_and_audited(desk, people):
+    agent, _, _ = people
+    row, esc = desk.receive("c1", "开瑞坦一天吃几片", user=agent)
+    assert esc is None and row.kind == "draft"
+    desk.act(row.id, agent, "accept")
+    with desk.db.session() as s:
+        messages = [(m.role, m.text) for m in s.scalars(select(Message).order_by(Message.id))]
+        assert messages[0] == ("customer", "开瑞坦一天吃几片")
+        assert messages[1][0] == "agent" and messages[1][1] == row.text
+        assert s.get(SuggestionRow, row.id).status == "accepted"
+        actions = list(s.scalars(select(AuditEntry.action)))
+        assert {"conversation.opened", "suggestion.created", "suggestion.accept"} <= set(actions)
+
+
+def test_edit_records_distance_and_final_text_is_reverified(desk, people):
+    agent, _, _ = people
+    row, _ = desk.receive("c2", "开瑞坦一天吃几片", user=agent)
+    with pytest.raises(DeskError) as blocked:
+        desk.act(row.id, agent, "edit", final_text=row.text.replace("一次1片", "一次3片"))
+    assert blocked.value.status == 409 and "核查未通过" in str(blocked.value)
+    edited = row.text + "\n祝您早日康复！"
+    action = desk.act(row.id, agent, "edit", final_text=edited)
+    assert action.edit_distance == len("\n祝您早日康复！")
+    with pytest.raises(DeskError, match="已处理"):
+        desk.act(row.id, agent, "accept")
+
+
+def test_reject_needs_a_reason(desk, people):
+    agent, _, _ = people
+    row, _ = desk.receive("c3", "开瑞坦一天吃几片", user=agent)
+    with pytest.raises(DeskError, match="原因"):
+        desk.act(row.id, agent, "reject")
+    desk.act(row.id, agent, "reject", reason="答非所问")
+    with desk.db.session() as s:
+        assert s.scalar(select(AgentAction.reason)) == "答非所问"
+
+
+def test_escalation_lifecycle_and_roles(desk, people):
+    agent, pharmacist, _ = people
+    row, esc = desk.receive("c4", "我怀孕了能吃感冒灵吗", user=agent)
+    assert esc.tier == "priority" and esc.status == "open"
+    with pytest.raises(DeskError) as forbidden:
+        desk.answer(esc.id, agent, "可以吃")
+    assert forbidden.value.status == 403
+    desk.claim(esc.id, pharmacist)
+    desk.answer(esc.id, pharmacist, "孕期感冒请先不要自行服用感冒灵，建议……")
+    with pytest.raises(DeskError):
+        desk.claim(esc.id, pharmacist)
+    desk.close(esc.id, pharmacist)
+    with desk.db.session() as s:
+        e = s.get(Escalation, esc.id)
+        assert e.status == "closed" and e.assignee_id == pharmacist.id
+        roles = [
+            m.role
+            for m in s.scalars(
+                select(Message).where(Message.conversation_id == "c4").order_by(Message.id)
+            )
+        ]
+        assert roles == ["customer", "pharmacist"]
+
+
+def test_queue_orders_by_tier_then_deadline(desk, people):
+    agent, _, _ = people
+    desk.receive("q1", "感冒灵和泰诺林能一起吃吗", user=agent)  # priority
+    desk.receive("q2", "烧了4天了还不退 吃什么好", user=agent)  # routine
+    desk.receive("q3", "我爸突然胸口疼得厉害还出冷汗", user=agent)  # emergency
+    with desk.db.session() as s:
+        assert [e.tier for e in desk.queue(s)] == ["emergency", "priority", "routine"]
+
+
+def test_failed_write_leaves_nothing_half_written(desk, people, monkeypatch):
+    agent, _, _ = people
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("pipeline down")
+
+    monkeypatch.setattr(desk.copilot, "suggest", broken)
+    with pytest.raises(RuntimeError):
+        desk.receive("c5", "开瑞坦一天吃几片", user=agent)
+    with desk.db.session() as s:
+        assert s.scalars(select(Message).where(Message.conversation_id == "c5")).all() == []
+
+
+def test_bad_messages_are_refused(desk, people):
+    agent, _, _ = people
+    for text, status in (("   ", 422), ("药" * 2001, 422)):
+        with pytest.raises(DeskError) as info:
+            desk.receive("c6", text, user=agent)
+        assert info.value.status == status
+    with pytest.raises(DeskError) as missing:
+        desk.act("no-such-id", agent, "accept")
+    assert missing.value.status == 404
+
+
+def test_users_passwords_tokens_and_first_admin(desk):
+    with desk.db.session() as s:
+        created = ensure_first_admin(s)
+        assert created and created[0] == "admin" and len(created[1]) >= 12
+        assert ensure_first_admin(s) is None
+        user, password, token = add_user(s, username="a2", role="agent")
+        assert user.password_hash != password and password not in user.password_hash
+        assert authenticate(s, "a2", password).id == user.id
+        assert user_for_token(s, token).id == user.id
+        with pytest.raises(AuthError):
+            authenticate(s, "a2", "wrong-password")
+        with pytest.raises(AuthError, match="role"):
+            add_user(s, username="x", role="doctor")

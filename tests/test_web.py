@@ -1,0 +1,195 @@
+"""The web service over HTTP (in process): login and CSRF, roles enforced on the server, bad
+input, the incoming-message API with bearer tokens, uploads."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+
+from copilot.api import create_app
+from copilot.auth import add_user
+
+
+@pytest.fixture
+def web(tmp_path, sample_settings, sample_copilot):
+    home = tmp_path / "home"
+    shutil.copytree(sample_settings.index_dir, home / "index")  # the sample index, copied
+    settings = sample_settings.model_copy(update={"home": home})
+    app = create_app(settings, sample_copilot)
+    with TestClient(app) as client:
+        tokens = {}
+        with app.state.db.session() as s:
+            for name, role in (("agent", "agent"), ("ph", "pharmacist"), ("boss", "admin")):
+                _, _, tokens[name] = add_user(
+                    s, username=name, role=role, password=f"{name}-password-1"
+                )
+        client.tokens = tokens
+        yield client
+
+
+def csrf(client, path="/login") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def login(client, name):
+    r = client.post(
+        "/login",
+        data={
+            "username": name,
+            "password": f"{name}-password-1",
+            "csrf_token": csrf(client),
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    return csrf(client, "/")
+
+
+def bearer(client, name):
+    return {"Authorization": f"Bearer {client.tokens[name]}"}
+
+
+def test_pages_need_login_and_forms_need_csrf(web):
+    r = web.get("/escalations", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/escalations"
+    bad = web.post(
+        "/login", data={"username": "agent", "password": "agent-password-1", "csrf_token": "forged"}
+    )
+    assert bad.status_code == 403
+    wrong = web.post(
+        "/login", data={"username": "agent", "password": "nope", "csrf_token": csrf(web)}
+    )
+    assert wrong.status_code == 401 and "用户名或密码错误" in wrong.text
+    token = login(web, "agent")
+    assert (
+        web.post("/c/demo-x/customer", data={"text": "你好", "csrf_token": "x"}).status_code == 403
+    )
+    assert (
+        web.post("/c/demo-x/customer", data={"text": "你好", "csrf_token": token}).status_code
+        == 200
+    )
+
+
+def test_incoming_message_api_with_bearer_token(web):
+    assert web.post("/v1/conversations/c1/messages", json={"text": "你好"}).status_code == 401
+    assert (
+        web.post(
+            "/v1/conversations/c1/messages",
+            json={"text": "你好"},
+            headers={"Authorization": "Bearer wrong"},
+        ).status_code
+        == 401
+    )
+    r = web.post(
+        "/v1/conversations/c1/messages",
+        headers=bearer(web, "agent"),
+        json={"text": "我怀孕了能吃感冒灵吗", "customer_ref": "会员123"},
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["suggestion"]["kind"] == "holding" and body["escalation"]["tier"] == "priority"
+    msgs = web.get("/v1/conversations/c1/messages", headers=bearer(web, "agent")).json()
+    assert [m["role"] for m in msgs] == ["customer"]
+    esc_id = body["escalation"]["id"]
+    forbidden = web.post(
+        f"/v1/escalations/{esc_id}/answer", json={"text": "可以"}, headers=bearer(web, "agent")
+    )
+    assert forbidden.status_code == 403
+    ok = web.post(
+        f"/v1/escalations/{esc_id}/answer",
+        json={"text": "请先不要服用，药师建议……"},
+        headers=bearer(web, "ph"),
+    )
+    assert ok.status_code == 200 and ok.json()["status"] == "answered"
+
+
+@pytest.mark.parametrize(
+    ("path", "kwargs", "status"),
+    [
+        ("/v1/conversations/c1/messages", {"json": {"text": ""}}, 422),
+        ("/v1/conversations/c1/messages", {"json": {"text": "药" * 2001}}, 422),
+        (
+            "/v1/conversations/c1/messages",
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+            422,
+        ),
+        ("/v1/conversations/c1/messages", {"json": {"text": "hi", "unknown": 1}}, 422),
+        ("/v1/suggestions/nope/actions", {"json": {"action": "accept"}}, 404),
+        ("/v1/suggestions/nope/actions", {"json": {"action": "delete"}}, 422),
+        ("/v1/escalations/999/claim", {}, 404),
+    ],
+)
+def test_bad_input_gets_a_clear_4xx(web, path, kwargs, status):
+    headers = kwargs.pop("headers", {}) | bearer(web, "boss")
+    r = web.post(path, headers=headers, **kwargs)
+    assert r.status_code == status
+    assert r.json().get("detail")
+
+
+def test_unknown_conversation_is_404(web):
+    assert (
+        web.get("/v1/conversations/nope/messages", headers=bearer(web, "agent")).status_code == 404
+    )
+    login(web, "agent")
+    assert web.get("/c/nope", headers={"accept": "text/html"}).status_code == 404
+
+
+def test_dashboard_and_upload_are_role_checked(web):
+    token = login(web, "agent")
+    assert web.get("/dashboard", headers={"accept": "text/html"}).status_code == 403
+    files = {"file": ("x.txt", "通用名称：测试片\n【用法用量】一次1片。".encode(), "text/plain")}
+    up = web.post(
+        "/kb/upload", data={"csrf_token": token}, files=files, headers={"accept": "text/html"}
+    )
+    assert up.status_code == 403
+
+
+def test_admin_upload_rebuilds_and_reports(web):
+    token = login(web, "boss")
+    good = {
+        "file": (
+            "my-label.txt",
+            "通用名称：测试维生素片\n【成分】维生素B1。\n【用法用量】成人一次1片，一日3次。\n".encode(),
+            "text/plain",
+        )
+    }
+    r = web.post("/kb/upload", data={"csrf_token": token}, files=good)
+    assert r.status_code == 200 and "索引" in r.text
+    assert web.get("/kb/my-label").status_code == 200
+    bad = {"file": ("gbk.txt", "通用名称：坏文件".encode("gbk"), "text/plain")}
+    r = web.post("/kb/upload", data={"csrf_token": token}, files=bad)
+    assert r.status_code == 422 and "not UTF-8" in r.text
+    exe = {"file": ("virus.exe", b"MZ", "application/octet-stream")}
+    assert (
+        web.post(
+            "/kb/upload", data={"csrf_token": token}, files=exe, headers={"accept": "text/html"}
+        ).status_code
+        == 415
+    )
+    big = {"file": ("big.txt", b"a" * (11 * 1024 * 1024), "text/plain")}
+    assert (
+        web.post(
+            "/kb/upload", data={"csrf_token": token}, files=big, headers={"accept": "text/html"}
+        ).status_code
+        == 413
+    )
+
+
+def test_dashboard_shows_figures(web):
+    web.post(
+        "/v1/conversations/d1/messages",
+        json={"text": "开瑞坦一天吃几片"},
+        headers=bearer(web, "agent"),
+    )
+    web.post(
+        "/v1/conversations/d2/messages",
+        json={"text": "我怀孕了能吃感冒灵吗"},
+        headers=bearer(web, "agent"),
+    )
+    login(web, "ph")
+    page = web.get("/dashboard").text
+    assert "转药师：按规则" in page and "<svg" in page and "采纳率" in page
