@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test index lint format bench clean
+.PHONY: run test index lint format bench browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -21,10 +21,16 @@ index: $(STAMP)
 run: index
 	$(BIN)/copilot serve
 
-test: $(STAMP)
+# Headless Chromium from Debian's packages for the browser tests (Playwright drives it through
+# its executable path; no browser is downloaded), and a CJK font for readable screenshots.
+browser:
+	@command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . || \
+	  { apt-get update -q && apt-get install -y -q chromium fonts-wqy-zenhei; }
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	COPILOT_REQUIRE_BROWSER=1 $(BIN)/pytest
 	$(BIN)/copilot kb build --if-stale
 	$(BIN)/copilot eval gate
 

@@ -7,6 +7,7 @@ import secrets
 
 import bcrypt
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from copilot.errors import CopilotError
@@ -82,5 +83,11 @@ def ensure_first_admin(session: Session) -> tuple[str, str] | None:
     password is baked in). Returns (username, password) when one was created."""
     if session.scalar(select(User.id).limit(1)) is not None:
         return None
-    _, password, _ = add_user(session, username="admin", role="admin", display_name="管理员")
+    try:
+        with session.begin_nested():  # another worker may be doing the same right now
+            _, password, _ = add_user(
+                session, username="admin", role="admin", display_name="管理员"
+            )
+    except (AuthError, IntegrityError):
+        return None
     return "admin", password

@@ -234,6 +234,7 @@ def suggest_cmd(
 def serve(
     host: str = typer.Option(None, help="Bind address (default from settings)."),
     port: int = typer.Option(None, help="Port (default from settings)."),
+    workers: int = typer.Option(1, help="uvicorn worker processes (each loads the index)."),
 ) -> None:
     """Start the web service (FastAPI under uvicorn)."""
     import uvicorn
@@ -241,12 +242,23 @@ def serve(
     from copilot.api import create_app
 
     settings = get_settings()
+    host = host or settings.server.host
+    port = port or settings.server.port
+    if workers > 1:
+        typer.echo(f"serving on http://{host}:{port}/ with {workers} workers")
+        uvicorn.run(
+            "copilot.api:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+        return
     try:
         application = create_app(settings)
     except CopilotError as exc:
         _fail(exc)
-    host = host or settings.server.host
-    port = port or settings.server.port
     typer.echo(
         f"serving on http://{host}:{port}/  — log in at http://{host}:{port}/login "
         f"(API docs: /docs)"
@@ -264,6 +276,29 @@ def bench_retrieval(
 
     try:
         run_retrieval_benchmark(get_settings(), scale=scale, queries=queries, echo=typer.echo)
+    except CopilotError as exc:
+        _fail(exc)
+
+
+@bench.command("load")
+def bench_load(
+    agents: int = typer.Option(20, help="Concurrent agents."),
+    seconds: float = typer.Option(30, help="How long to run."),
+    think: float = typer.Option(1.0, help="Mean pause between an agent's requests (0: flood)."),
+    workers: int = typer.Option(1, help="uvicorn worker processes."),
+) -> None:
+    """Concurrent agents against a real server on 127.0.0.1 (offline defaults)."""
+    from copilot.loadtest import run_load
+
+    try:
+        run_load(
+            get_settings(),
+            agents=agents,
+            seconds=seconds,
+            think=think,
+            workers=workers,
+            echo=typer.echo,
+        )
     except CopilotError as exc:
         _fail(exc)
 

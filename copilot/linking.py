@@ -17,6 +17,7 @@ COMPONENT = 1  # one ingredient of a combination product
 CLASS_WORD = 1  # a word for a whole drug class (头孢, 止疼药) naming a product's ingredient class
 
 MIN_FUZZY_LEN = 3
+MAX_FUZZY_LEN = 10  # typos are looked for in names up to this length
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class DrugLinker:
                 if classes & wanted:
                     self._add(word, doc.doc_id, CLASS_WORD, fuzzy=False)
         self.max_len = max((len(n) for n in self.names), default=0)
+        self.lengths = sorted({len(n) for n in self.names if len(n) >= 2})
+        self._cache: dict[str, list[DrugLink]] = {}
         self._masked: dict[str, list[str]] = {}
         for name in self.names:
             if len(name) >= MIN_FUZZY_LEN and name not in self._exact_only:
@@ -82,11 +85,14 @@ class DrugLinker:
         found = []
         n = len(text)
         for start in range(n):
-            for end in range(start + 2, min(n, start + self.max_len) + 1):
+            for length in self.lengths:
+                end = start + length
+                if end > n:
+                    break
                 piece = text[start:end]
                 if piece in self.names:
                     found.append((start, end, piece, False))
-                elif self.fuzzy and len(piece) >= MIN_FUZZY_LEN:
+                elif self.fuzzy and MIN_FUZZY_LEN <= length <= MAX_FUZZY_LEN:
                     for pos in range(len(piece)):
                         for name in self._masked.get(piece[:pos] + "*" + piece[pos + 1 :], ()):
                             if self._same_sound(piece[pos], name[pos]):
@@ -103,6 +109,16 @@ class DrugLinker:
     def link(self, text: str) -> list[DrugLink]:
         """Linked documents, strongest first (product names before shared ingredients)."""
         norm = normalize(text)
+        hit = self._cache.get(norm)
+        if hit is not None:
+            return list(hit)
+        links = self._link(norm)
+        if len(self._cache) > 20000:
+            self._cache.clear()
+        self._cache[norm] = links
+        return list(links)
+
+    def _link(self, norm: str) -> list[DrugLink]:
         best: dict[str, DrugLink] = {}
         for start, end, name, fuzzy in self._matches(norm):
             for doc_id, strength in self.names[name].items():

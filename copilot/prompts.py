@@ -42,7 +42,12 @@ class PromptTemplate:
                 path=self.path,
                 fix="pass exactly the variables declared in the front matter",
             )
-        return _ENV.from_string(self.source).render(**values).strip()
+        return _compiled(self.source).render(**values).strip()
+
+
+@lru_cache(maxsize=64)
+def _compiled(source: str):
+    return _ENV.from_string(source)
 
 
 @lru_cache(maxsize=64)

@@ -68,7 +68,7 @@ def test_reject_needs_a_reason(desk, people):
 
 def test_escalation_lifecycle_and_roles(desk, people):
     agent, pharmacist, _ = people
-    row, esc = desk.receive("c4", "我怀孕了能吃感冒灵吗", user=agent)
+    _, esc = desk.receive("c4", "我怀孕了能吃感冒灵吗", user=agent)
     assert esc.tier == "priority" and esc.status == "open"
     with pytest.raises(DeskError) as forbidden:
         desk.answer(esc.id, agent, "可以吃")

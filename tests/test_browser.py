@@ -1,0 +1,178 @@
+"""The flows people use, in headless Chromium from Debian's packages driven by Playwright
+(executable path set; no browser download). Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from live import LiveServer
+
+from copilot.auth import add_user
+from copilot.db import Database, database_url
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("COPILOT_REQUIRE_BROWSER"),
+    reason="Debian chromium is not installed (make test installs it)",
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, sample_settings):
+    home = tmp_path_factory.mktemp("browser-home")
+    shutil.copytree(sample_settings.index_dir, home / "index")
+    settings = sample_settings.model_copy(update={"home": home})
+    tokens = {}
+    with Database(database_url(settings)).session() as s:
+        for name, role, display in (("agent", "agent", "客服小王"), ("ph", "pharmacist", "药师李")):
+            _, _, tokens[name] = add_user(
+                s, username=name, role=role, display_name=display, password=f"{name}-password-1"
+            )
+    live = LiveServer(home).start()
+    live.tokens = tokens
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def new_page(browser, server, name):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server.url + "/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", f"{name}-password-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(server.url + "/")
+    return page
+
+
+def customer_says(server, conversation, text):
+    r = httpx.post(
+        f"{server.url}/v1/conversations/{conversation}/messages",
+        timeout=30,
+        headers={"Authorization": f"Bearer {server.tokens['agent']}"},
+        json={"text": text},
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_agent_sees_cited_draft_opens_citation_edits_and_sends(browser, server):
+    page = new_page(browser, server, "agent")
+    page.screenshot(path=str(ARTIFACTS / "01-console-empty.png"))
+    customer_says(server, "b1", "布洛芬一天最多吃几次")
+    page.goto(server.url + "/c/b1")
+    panel = page.locator("#suggestion-panel")
+    assert "建议回复" in panel.inner_text()
+    draft = page.locator("textarea[name=final_text]")
+    assert "[1]" in draft.input_value()
+    cite = page.locator("#cite-1")
+    cite.locator("summary").click()
+    assert cite.locator(".text").is_visible()
+    assert "用法用量" in cite.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "02-console-draft.png"))
+    draft.fill(draft.input_value() + "\n祝您早日康复！")
+    page.click("button[value=edit]")
+    page.wait_for_selector(".flash")
+    assert "已修改并发送" in page.locator(".flash").inner_text()
+    assert "祝您早日康复" in page.locator("#messages").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "03-console-sent.png"))
+
+
+def test_unsafe_edit_is_stopped_before_sending(browser, server):
+    page = new_page(browser, server, "agent")
+    customer_says(server, "b2", "开瑞坦一天吃几片")
+    page.goto(server.url + "/c/b2")
+    draft = page.locator("textarea[name=final_text]")
+    draft.fill("您好，开瑞坦一次吃3片，保证治好[1]。")
+    page.click("button[value=edit]")
+    warning = page.locator("#verify-warning")
+    warning.wait_for(state="visible")
+    assert "不能发送" in warning.inner_text()
+    assert "保证治好" not in page.locator("#messages").inner_text()
+
+
+def test_pregnancy_question_goes_to_pharmacist_who_answers(browser, server):
+    customer_says(server, "b3", "我怀孕了能吃感冒灵吗")
+    agent = new_page(browser, server, "agent")
+    agent.goto(server.url + "/c/b3")
+    panel = agent.locator("#suggestion-panel")
+    assert "转执业药师" in panel.inner_text()
+    assert "药师会在30分钟内回复您" in agent.locator("textarea[name=final_text]").input_value()
+    agent.locator("textarea[name=final_text]").focus()
+    agent.keyboard.press("Control+Enter")  # accept: the holding reply goes to the customer
+    agent.wait_for_selector(".flash")
+    assert "已发送" in agent.locator(".flash").inner_text()
+    agent.goto(server.url + "/escalations")
+    assert agent.locator("#queue tr[data-tier=priority]").count() >= 1
+    agent.screenshot(path=str(ARTIFACTS / "04-queue.png"))
+
+    ph = new_page(browser, server, "ph")
+    ph.goto(server.url + "/escalations")
+    ph.locator("#queue a").first.click()
+    assert "pregnancy-lactation" in ph.locator("body").inner_text()
+    ph.click('button:has-text("认领")')
+    ph.wait_for_selector(".flash")
+    ph.fill(
+        "textarea[name=text]",
+        "您好，孕期感冒请先不要自行服用感冒灵，建议多休息、多饮水，如发热请及时就医。",
+    )
+    ph.screenshot(path=str(ARTIFACTS / "05-escalation.png"))
+    ph.click('button:has-text("发送答复")')
+    ph.wait_for_selector(".flash")
+    agent.goto(server.url + "/c/b3")
+    assert "孕期感冒请先不要自行服用感冒灵" in agent.locator("#messages").inner_text()
+    agent.screenshot(path=str(ARTIFACTS / "06-conversation-answered.png"))
+
+
+def test_agent_cannot_answer_an_escalation(browser, server):
+    data = customer_says(server, "b4", "哺乳期能吃开瑞坦吗")
+    esc_id = data["escalation"]["id"]
+    agent = new_page(browser, server, "agent")
+    agent.goto(f"{server.url}/escalations/{esc_id}")
+    csrf = agent.locator("input[name=csrf_token]").first.get_attribute("value")
+    response = agent.request.post(
+        f"{server.url}/escalations/{esc_id}/answer",
+        form={"csrf_token": csrf, "text": "可以吃"},
+        headers={"accept": "text/html"},
+    )
+    assert response.status == 403
+
+
+def test_knowledge_and_dashboard_pages(browser, server):
+    ph = new_page(browser, server, "ph")
+    ph.goto(server.url + "/kb?q=孕妇能吃布洛芬吗")
+    assert "孕妇及哺乳期妇女用药" in ph.locator("body").inner_text()
+    ph.screenshot(path=str(ARTIFACTS / "07-kb.png"))
+    ph.goto(server.url + "/kb/ibuprofen-sr-capsule#用法用量")
+    assert ph.locator("section#用法用量").is_visible()
+    ph.goto(server.url + "/dashboard")
+    assert ph.locator("svg.chart").count() >= 1
+    ph.screenshot(path=str(ARTIFACTS / "08-dashboard.png"), full_page=True)
