@@ -9,9 +9,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from copilot.errors import KnowledgeError
+from copilot.yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +24,7 @@ def _load_yaml(path: Path):
     if not path.exists():
         log.warning("lexicon file %s is missing; continuing without it", path)
         return None
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise KnowledgeError(
-            f"malformed YAML: {getattr(exc, 'problem', exc)}",
-            path=path,
-            line=mark.line + 1 if mark else None,
-            fix="fix the YAML syntax",
-        ) from None
+    return read_yaml(path)
 
 
 def _compile_patterns(path: Path) -> dict[str, list[re.Pattern]]:

@@ -223,7 +223,7 @@ class Copilot:
         strong: list[RetrievedChunk],
         message: str,
     ) -> tuple[VerifierResult, str | None, str | None, str]:
-        by_n = {c.n: _as_chunk(c) for c in citations}
+        by_n = {c.n: c.as_chunk() for c in citations}
         result = verify_draft(self.gate.sk, text, by_n)
         if result.outcome == "block" and all(
             f.code == "invented_citation" for f in result.findings if f.level == "block"
@@ -251,16 +251,3 @@ class Copilot:
         if result.outcome == "block":
             return result, None, fallback, used
         return result, text, fallback, used
-
-
-def _as_chunk(c: Citation) -> Chunk:
-    return Chunk(
-        id=c.chunk_id,
-        doc_id=c.doc_id,
-        kind="label",
-        title=c.title,
-        section=c.section,
-        text=c.text,
-        source_file=c.source_file,
-        revision=c.revision,
-    )

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot.errors import KnowledgeError
 from copilot.lexicon import normalize
 from copilot.medcheck import SEVERITY_ORDER
 from copilot.schemas import Alert, CartItem, FiredRule, Profile, Tier, Triage
+from copilot.yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
 TIER_ORDER: dict[str, int] = {"routine": 0, "priority": 1, "emergency": 2}
@@ -241,18 +241,9 @@ def _check_condition(cond, where: str, path: Path) -> None:
 
 
 def load_rules(path: Path) -> RuleSet:
+    data = read_yaml(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         ruleset = RuleSet.model_validate(data)
-    except FileNotFoundError:
-        raise KnowledgeError("escalation rules are missing", path=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise KnowledgeError(
-            f"malformed YAML: {getattr(exc, 'problem', exc)}",
-            path=path,
-            line=mark.line + 1 if mark else None,
-        ) from None
     except ValidationError as exc:
         err = exc.errors()[0]
         raise KnowledgeError(

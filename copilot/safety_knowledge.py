@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from copilot.errors import KnowledgeError
 from copilot.lexicon import Lexicon, normalize
 from copilot.linking import DrugLinker
 from copilot.schemas import Document, Severity
+from copilot.yamlfile import read_yaml
 
 
 class _Side(BaseModel):
@@ -71,23 +71,8 @@ class CrossAllergy(BaseModel):
     reference: str
 
 
-def _read_yaml(path: Path):
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KnowledgeError("file is missing", path=path, fix="restore it from git") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise KnowledgeError(
-            f"malformed YAML: {getattr(exc, 'problem', exc)}",
-            path=path,
-            line=mark.line + 1 if mark else None,
-            fix="fix the YAML syntax",
-        ) from None
-
-
 def load_interactions(path: Path) -> list[InteractionPair]:
-    data = _read_yaml(path) or {}
+    data = read_yaml(path) or {}
     pairs = []
     seen = set()
     for n, row in enumerate(data.get("pairs") or [], start=1):
@@ -109,7 +94,7 @@ def load_interactions(path: Path) -> list[InteractionPair]:
 
 
 def load_triples(path: Path) -> list[InteractionTriple]:
-    data = _read_yaml(path) or {}
+    data = read_yaml(path) or {}
     out = []
     for n, row in enumerate(data.get("triples") or [], start=1):
         try:
@@ -120,7 +105,7 @@ def load_triples(path: Path) -> list[InteractionTriple]:
 
 
 def load_cross_allergies(path: Path) -> list[CrossAllergy]:
-    rows = _read_yaml(path) or []
+    rows = read_yaml(path) or []
     out = []
     for n, row in enumerate(rows, start=1):
         try:

@@ -352,6 +352,19 @@ class Citation(_Strict):
     source_file: str
     revision: str | None = None
 
+    def as_chunk(self) -> Chunk:
+        """The cited chunk, for re-verifying text against it."""
+        return Chunk(
+            id=self.chunk_id,
+            doc_id=self.doc_id,
+            kind="label",
+            title=self.title,
+            section=self.section,
+            text=self.text,
+            source_file=self.source_file,
+            revision=self.revision,
+        )
+
 
 class SuggestRequest(_Strict):
     message: str = Field(min_length=1, max_length=2000, description="The customer's message.")

@@ -26,7 +26,7 @@ from copilot.models import (
     User,
 )
 from copilot.pipeline import Copilot
-from copilot.schemas import CartItem, Chunk, Profile, Suggestion, Turn, VerifierResult
+from copilot.schemas import CartItem, Profile, Suggestion, Turn, VerifierResult
 from copilot.verifier import verify_draft
 
 TIER_RANK = {"emergency": 0, "priority": 1, "routine": 2}
@@ -164,18 +164,7 @@ class Desk:
         with self.db.session() as s:
             row = _get(s, SuggestionRow, suggestion_id, "建议")
             sug = Suggestion.model_validate(row.payload)
-        chunks = {
-            c.n: Chunk(
-                id=c.chunk_id,
-                doc_id=c.doc_id,
-                kind="label",
-                title=c.title,
-                section=c.section,
-                text=c.text,
-                source_file=c.source_file,
-            )
-            for c in sug.citations
-        }
+        chunks = {c.n: c.as_chunk() for c in sug.citations}
         return verify_draft(self.copilot.gate.sk, text, chunks)
 
     def act(
