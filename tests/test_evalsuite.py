@@ -67,3 +67,29 @@ def test_gate_fails_when_a_rule_is_removed_from_a_copy_of_the_rules(
     run = run_eval(cp, suites=("safety",), naive=False)
     problems = gate_problems(run, load_thresholds(), None)
     assert any(p.startswith("escalation.must_recall") for p in problems)
+
+
+def test_llm_judge_only_with_an_llm(sample_settings, sample_retriever, sample_gate):
+    from fakes import StrictScriptedChatModel
+
+    from copilot.evalsuite import _judge
+
+    offline = Copilot(settings=sample_settings, retriever=sample_retriever, gate=sample_gate)
+    drafts = [offline.suggest(message="开瑞坦一天吃几片"), offline.suggest(message="芬必得怎么吃")]
+    notes: list[str] = []
+    assert _judge(offline, drafts, notes) == {} and "LLM judge skipped" in notes[0]
+    settings = sample_settings.model_copy(
+        update={"llm": sample_settings.llm.model_copy(update={"provider": "openai"})}
+    )
+    judge = StrictScriptedChatModel(
+        replies=[
+            '{"faithfulness": 5, "helpfulness": 4, "reason": "有据"}',
+            '{"faithfulness": 3, "helpfulness": 4, "reason": "略有出入"}',
+        ]
+    )
+    online = Copilot(
+        settings=settings, retriever=sample_retriever, gate=sample_gate, chat_model=lambda: judge
+    )
+    scores = _judge(online, drafts, [])
+    assert scores == {"judge.faithfulness": 4.0, "judge.helpfulness": 4.0}
+    assert len(judge.calls) == 2
