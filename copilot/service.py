@@ -165,7 +165,9 @@ class Desk:
             row = _get(s, SuggestionRow, suggestion_id, "建议")
             sug = Suggestion.model_validate(row.payload)
         chunks = {c.n: c.as_chunk() for c in sug.citations}
-        return verify_draft(self.copilot.gate.sk, text, chunks)
+        return verify_draft(
+            self.copilot.gate.sk, text, chunks, require_citations=sug.kind == "draft"
+        )
 
     def act(
         self,
@@ -180,6 +182,8 @@ class Desk:
         require(user, "agent")
         if action not in ("accept", "edit", "reject"):
             raise DeskError("action 必须是 accept、edit 或 reject", status=422)
+        if final_text is not None:
+            final_text = final_text.replace("\r\n", "\n")  # browsers send CRLF from textareas
         verification = None
         if action == "edit":
             if not final_text or not final_text.strip():

@@ -72,8 +72,19 @@ def verify_draft(
     sk: SafetyKnowledge,
     draft: str,
     citations: Mapping[int, Chunk],
+    *,
+    require_citations: bool = True,
 ) -> VerifierResult:
-    """Check `draft` against the chunks its [n] markers may cite (`citations`: n → chunk)."""
+    """Check `draft` against the chunks its [n] markers may cite (`citations`: n → chunk).
+
+    `require_citations=False` is for text without sources (an edited holding reply): medical
+    sentences need no marker, and only medical numbers (dose, frequency, age, weight) must be
+    grounded (so an SLA such as "30分钟内" is not read as a dose); every other check applies."""
+    checked_kinds = (
+        ("dose", "frequency", "duration", "age", "weight", "temperature", "money")
+        if require_citations
+        else ("dose", "frequency", "age", "weight")
+    )
     findings: list[VerifierFinding] = []
     cleaned: list[str] = []
     valid = set(citations)
@@ -114,16 +125,12 @@ def verify_draft(
         cited_ok = cover
         plain = _CITE.sub("", sentence)
         norm = normalize(plain)
-        quantities = [
-            q
-            for q in extract_quantities(plain)
-            if q.kind in ("dose", "frequency", "duration", "age", "weight", "temperature", "money")
-        ]
+        quantities = [q for q in extract_quantities(plain) if q.kind in checked_kinds]
         question = norm.rstrip().endswith(("?", "？", "吗", "呢")) or norm.startswith("请问")
         medical = bool(quantities) or (
             not question and (bool(_MEDICAL.search(norm)) or bool(sk.linker.link(norm)))
         )
-        if medical and not cited_ok:
+        if medical and not cited_ok and (require_citations or quantities):
             findings.append(
                 VerifierFinding(
                     level="block",

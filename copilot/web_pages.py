@@ -244,6 +244,7 @@ def act_form(
 ):
     check_csrf(request, csrf_token)
     action = action_button or action
+    final_text = final_text.replace("\r\n", "\n")
     with request.app.state.db.session() as s:
         row = s.get(SuggestionRow, suggestion_id)
         conv_id = row.conversation_id if row else ""

@@ -136,3 +136,15 @@ def test_users_passwords_tokens_and_first_admin(desk):
             authenticate(s, "a2", "wrong-password")
         with pytest.raises(AuthError, match="role"):
             add_user(s, username="x", role="doctor")
+
+
+def test_edited_holding_reply_is_checked_without_requiring_citations(desk, people):
+    agent, _, _ = people
+    row, _ = desk.receive("c7", "我怀孕了能吃感冒灵吗", user=agent)
+    assert row.kind == "holding"
+    edited = row.text.replace("\n", "\r\n") + "\r\n请您留意药师的回复。"
+    action = desk.act(row.id, agent, "edit", final_text=edited)
+    assert action.final_text.endswith("请您留意药师的回复。") and "\r" not in action.final_text
+    row2, _ = desk.receive("c8", "我怀孕了能吃感冒灵吗", user=agent)
+    with pytest.raises(DeskError, match="核查未通过"):
+        desk.act(row2.id, agent, "edit", final_text="您好，可以吃，一次2袋，保证治好。")
