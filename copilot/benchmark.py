@@ -114,7 +114,7 @@ def run_retrieval_benchmark(
 def run_suggest_benchmark(settings: Settings, *, echo: Callable[[str], None]) -> dict:
     """Latency of `suggest` per stage (p50/p95) with the extractive provider, in process, over
     every eval question (retrieval and escalation sets)."""
-    from copilot.safety_eval import EscalationCase, _load
+    from copilot.safety_eval import EscalationCase, load_case_file
     from copilot.wiring import open_copilot
 
     cfg = settings.model_copy(
@@ -124,7 +124,7 @@ def run_suggest_benchmark(settings: Settings, *, echo: Callable[[str], None]) ->
     folder = Path(__file__).resolve().parent.parent / "evals" / "datasets"
     messages = [c.question for c in load_cases()]
     for name in ("escalation_must.yaml", "escalation_routine.yaml"):
-        messages += [c.message for c in _load(folder / name, EscalationCase)]
+        messages += [c.message for c in load_case_file(folder / name, EscalationCase)]
     for m in messages[:20]:
         copilot.suggest(message=m)  # warm-up
     stages: dict[str, list[float]] = {}

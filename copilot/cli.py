@@ -137,35 +137,36 @@ def kb_search(
         typer.echo(f"    {snippet[:160]}{'…' if len(snippet) > 160 else ''}")
 
 
+def _read_input(path: Path | None, what: str, parse, default):
+    """A YAML/JSON input file parsed by `parse`; errors name the file and what was wrong."""
+    if path is None:
+        return default
+    from copilot.yamlfile import read_yaml
+
+    data = read_yaml(path)
+    try:
+        return parse(data)
+    except Exception as exc:
+        raise CopilotError(f"{path}: invalid {what}: {exc}") from None
+
+
 def _read_profile(path: Path | None):
     from copilot.schemas import Profile
 
-    if path is None:
-        return Profile()
-    import yaml
-
-    try:
-        return Profile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-    except FileNotFoundError:
-        raise CopilotError(f"{path}: profile file not found") from None
-    except Exception as exc:
-        raise CopilotError(f"{path}: invalid profile: {exc}") from None
+    return _read_input(path, "profile", lambda d: Profile.model_validate(d or {}), Profile())
 
 
 def _read_history(path: Path | None):
     from copilot.schemas import Turn
 
-    if path is None:
-        return []
-    import yaml
-
-    try:
-        rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-        return [Turn.model_validate(r) if isinstance(r, dict) else Turn(text=str(r)) for r in rows]
-    except FileNotFoundError:
-        raise CopilotError(f"{path}: history file not found") from None
-    except Exception as exc:
-        raise CopilotError(f"{path}: invalid history (a list of {{role, text}}): {exc}") from None
+    return _read_input(
+        path,
+        "history (a list of {role, text})",
+        lambda rows: [
+            Turn.model_validate(r) if isinstance(r, dict) else Turn(text=str(r)) for r in rows or []
+        ],
+        [],
+    )
 
 
 @app.command("check")

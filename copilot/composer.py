@@ -62,21 +62,12 @@ def _score(sentence: str, query_tokens: set[str], intents: list[str]) -> float:
 
 
 def choose_sources(retrieved: list[RetrievedChunk], triage: Triage, limit: int = 3) -> list[Chunk]:
-    """The chunks a draft should rest on: the linked drug's chunks first, best fused score."""
+    """The chunks a draft should rest on, best fused score first: only the drugs the message
+    names when it names any, else the best hit."""
     linked = {d.doc_id for d in triage.drugs if d.source == "message"}
-    ranked = sorted(
-        retrieved, key=lambda r: (r.chunk.doc_id not in linked if linked else False, -r.score)
-    )
-    chosen: list[Chunk] = []
-    for r in ranked:
-        if linked and r.chunk.doc_id not in linked:
-            continue
-        chosen.append(r.chunk)
-        if len(chosen) == limit:
-            break
-    if not chosen and retrieved:
-        chosen = [retrieved[0].chunk]
-    return chosen
+    ranked = sorted(retrieved, key=lambda r: -r.score)
+    chosen = [r.chunk for r in ranked if not linked or r.chunk.doc_id in linked][:limit]
+    return chosen or [r.chunk for r in retrieved[:1]]
 
 
 def compose(

@@ -16,7 +16,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from copilot.evaluation import EVALS_DIR, RetrievalCase, load_cases, load_thresholds, percentile
+from copilot.evaluation import (
+    EVALS_DIR,
+    bar_problems,
+    load_cases,
+    percentile,
+    score_retrieval,
+)
 from copilot.pipeline import Copilot
 from copilot.quantities import extract_quantities
 from copilot.rubric import score as rubric_score
@@ -24,8 +30,8 @@ from copilot.safety_eval import (
     EscalationCase,
     Failure,
     SafetyMetrics,
-    _load,
     evaluate_safety,
+    load_case_file,
 )
 from copilot.schemas import Suggestion, Verdict
 
@@ -47,41 +53,28 @@ class EvalRun(BaseModel):
     seconds: float = 0.0
 
 
-def _hit_rank(case: RetrievalCase, hits: list[tuple[str, str]]) -> int | None:
-    for n, (doc_id, section) in enumerate(hits, start=1):
-        if case.matches(doc_id, section):
-            return n
-    return None
-
-
 def _retrieval_metrics(
     cases,
     hits_for: Callable[[str], list[tuple[str, str]]],
     prefix: str,
     failures: list[Failure] | None,
 ) -> dict[str, float]:
-    ranks = []
-    for case in cases:
-        hits = hits_for(case.question)[:5]
-        rank = _hit_rank(case, hits)
-        ranks.append(rank)
-        if rank is None and failures is not None:
-            failures.append(
-                Failure(
-                    set="retrieval",
-                    id=case.id,
-                    input=case.question,
-                    expected=f"{case.expect_doc} · {case.expect_section}",
-                    got=" | ".join(f"{d} · {s}" for d, s in hits[:3]),
-                )
+    m = score_retrieval(cases, hits_for)
+    if failures is not None:
+        failures += [
+            Failure(
+                set="retrieval",
+                id=r.case.id,
+                input=r.case.question,
+                expected=f"{r.case.expect_doc} · {r.case.expect_section}",
+                got=" | ".join(r.top[:3]),
             )
-    n = len(ranks) or 1
+            for r in m.failures
+        ]
     return {
-        f"{prefix}.hit_at_1": round(sum(r == 1 for r in ranks) / n, 4),
-        f"{prefix}.hit_at_5": round(sum(r is not None for r in ranks) / n, 4),
-        f"{prefix}.mrr": round(
-            statistics.fmean([1 / r if r else 0 for r in ranks]) if ranks else 0, 4
-        ),
+        f"{prefix}.hit_at_1": round(m.hit_at_1, 4),
+        f"{prefix}.hit_at_5": round(m.hit_at_5, 4),
+        f"{prefix}.mrr": round(m.mrr, 4),
     }
 
 
@@ -175,22 +168,13 @@ def run_eval(
             naive_metrics |= _retrieval_metrics(retrieval_cases, naive_hits, "retrieval", None)
 
     if "safety" in suites:
-        pairs: list[tuple[str, str]] = []
-        must = _load(EVALS_DIR / "datasets" / "escalation_must.yaml", EscalationCase)
-        expected_by_message = {}
-        for c in must:
-            expected_by_message.setdefault(c.message, c.expect_tier)
 
         def assess(*, message, history, profile, cart) -> Verdict:
-            s = suggest(message=message, history=history, profile=profile, cart=cart)
-            tier = s.verdict.escalation.tier if s.verdict.escalation else "none"
-            if message in expected_by_message:  # scoring only; the pipeline never sees it
-                pairs.append((expected_by_message[message], tier))
-            return s.verdict
+            return suggest(message=message, history=history, profile=profile, cart=cart).verdict
 
         safety = evaluate_safety(copilot.gate, assess=assess)
         failures += safety.failures
-        metrics |= _safety_flat(safety, _tier_metrics(pairs))
+        metrics |= _safety_flat(safety, _tier_metrics(safety.tier_pairs))
         if naive:  # a plain RAG has no safety layer: it escalates nothing, blocks nothing
             naive_metrics |= {
                 "escalation.must_recall": 0.0,
@@ -205,7 +189,7 @@ def run_eval(
 
     if "quality" in suites:
         chunk_ids = set(index.position)
-        routine = _load(EVALS_DIR / "datasets" / "escalation_routine.yaml", EscalationCase)
+        routine = load_case_file(EVALS_DIR / "datasets" / "escalation_routine.yaml", EscalationCase)
         asked = [c.question for c in retrieval_cases] + [c.message for c in routine]
         shown = [suggest(message=q) for q in asked]
         drafts = [s for s in shown if s.kind == "draft"]
@@ -367,15 +351,7 @@ def _judge(copilot: Copilot, suggestions: list[Suggestion], notes: list[str]) ->
 
 def gate_problems(run: EvalRun, thresholds: dict, baseline: dict[str, float] | None) -> list[str]:
     """Bars missed and regressions beyond the margin, each naming the metric."""
-    problems = []
-    for name, bar in (thresholds.get("bars") or {}).items():
-        value = run.metrics.get(name)
-        if value is None:
-            problems.append(f"{name}: not measured")
-        elif "min" in bar and value < bar["min"]:
-            problems.append(f"{name} = {value:.4f} below the bar {bar['min']}")
-        elif "max" in bar and value > bar["max"]:
-            problems.append(f"{name} = {value:.4f} above the bar {bar['max']}")
+    problems = bar_problems(run.metrics, thresholds.get("bars") or {})
     reg = thresholds.get("regression") or {}
     margin = float(reg.get("margin", 0.02))
     lower_better = set(reg.get("lower_is_better") or [])
@@ -415,7 +391,3 @@ def write_baseline(run: EvalRun, path: Path | None = None) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-def load_gate_config() -> dict:
-    return load_thresholds()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -75,25 +76,28 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[pos]
 
 
-def evaluate_retrieval(
-    retriever: HybridRetriever, cases: list[RetrievalCase], k: int = 5
+def score_retrieval(
+    cases: list[RetrievalCase],
+    hits_for: Callable[[str], list[tuple[str, str]]],
+    k: int = 5,
 ) -> RetrievalMetrics:
+    """Score ranked (document, section) hits for each question: hit@1, hit@k, MRR, latency."""
     results: list[RetrievalCaseResult] = []
     for case in cases:
         started = time.perf_counter()
-        found = retriever.retrieve(case.question, k)
+        hits = hits_for(case.question)[:k]
         ms = (time.perf_counter() - started) * 1000
-        rank = None
-        for n, r in enumerate(found, start=1):
-            if case.matches(r.chunk.doc_id, r.chunk.section):
-                rank = n
-                break
+        rank = next(
+            (
+                n
+                for n, (doc_id, section) in enumerate(hits, start=1)
+                if case.matches(doc_id, section)
+            ),
+            None,
+        )
         results.append(
             RetrievalCaseResult(
-                case=case,
-                rank=rank,
-                top=[f"{r.chunk.doc_id} · {r.chunk.section}" for r in found],
-                ms=round(ms, 2),
+                case=case, rank=rank, top=[f"{d} · {s}" for d, s in hits], ms=round(ms, 2)
             )
         )
     total = len(results) or 1
@@ -107,6 +111,30 @@ def evaluate_retrieval(
         p95_ms=percentile(times, 95),
         failures=[r for r in results if r.rank is None],
     )
+
+
+def evaluate_retrieval(
+    retriever: HybridRetriever, cases: list[RetrievalCase], k: int = 5
+) -> RetrievalMetrics:
+    return score_retrieval(
+        cases,
+        lambda q: [(r.chunk.doc_id, r.chunk.section) for r in retriever.retrieve(q, k)],
+        k,
+    )
+
+
+def bar_problems(values: dict[str, float], bars: dict[str, dict]) -> list[str]:
+    """The bars (`{"min": x}` or `{"max": x}`) that `values` miss, each naming the metric."""
+    problems = []
+    for name, bar in bars.items():
+        value = values.get(name)
+        if value is None:
+            problems.append(f"{name}: not measured")
+        elif "min" in bar and value < bar["min"]:
+            problems.append(f"{name} = {value:.4f} below the bar {bar['min']}")
+        elif "max" in bar and value > bar["max"]:
+            problems.append(f"{name} = {value:.4f} above the bar {bar['max']}")
+    return problems
 
 
 def load_thresholds(path: Path | None = None) -> dict:

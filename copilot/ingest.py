@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 from copilot.chunking import chunk_document, search_text
 from copilot.documents import discover, load_corpus
 from copilot.embeddings import embedder_identity
-from copilot.errors import CopilotError, IndexBuildError, KnowledgeError
+from copilot.errors import CopilotError, IndexBuildError
 from copilot.index_store import (
     Manifest,
     builds_dir,
@@ -206,6 +206,3 @@ def build_index(
         chunks_per_second=round(len(new_chunks) / embed_seconds, 1) if embed_seconds > 0 else 0.0,
         embedder=embedder_id,
     )
-
-
-__all__ = ["KnowledgeError", "build_index", "fingerprint", "index_is_fresh"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -90,7 +89,3 @@ class KnowledgeIndex:
     def chunk(self, chunk_id: str) -> Chunk | None:
         pos = self.position.get(chunk_id)
         return self.chunks[pos] if pos is not None else None
-
-    @property
-    def build_dir(self) -> Path:
-        return Path(self.manifest.build_id)

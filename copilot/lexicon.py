@@ -53,7 +53,7 @@ class Lexicon:
     negations: list[str] = field(default_factory=list)
     third_party: list[str] = field(default_factory=list)
     red_flags: list[dict] = field(default_factory=list)
-    forbidden_claims: list[dict] = field(default_factory=list)
+    forbidden_claims: list[tuple[str, str]] = field(default_factory=list)  # (phrase, reason)
     drug_classes: dict[str, list[str]] = field(default_factory=dict)
     red_flag_patterns: dict[str, list[re.Pattern]] = field(default_factory=dict)
 
@@ -89,7 +89,11 @@ class Lexicon:
         }
         lex.red_flag_patterns = _compile_patterns(folder / "red_flag_patterns.yaml")
         lex.red_flags = list(_load_yaml(folder / "red_flags.yaml") or [])
-        lex.forbidden_claims = list(_load_yaml(folder / "forbidden_claims.yaml") or [])
+        lex.forbidden_claims = [
+            (normalize(str(c["phrase"])), str(c.get("reason", "")))
+            for c in _load_yaml(folder / "forbidden_claims.yaml") or []
+            if c.get("phrase")
+        ]
         return lex
 
     def words(self) -> set[str]:

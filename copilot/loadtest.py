@@ -5,13 +5,9 @@ then loads a page (console, queue). Reports p50/p95 per request type."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,13 +18,8 @@ import httpx
 from copilot.auth import add_user
 from copilot.db import Database, database_url
 from copilot.evaluation import load_cases, percentile
+from copilot.serverproc import ServerProcess
 from copilot.settings import Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def _agent(
@@ -93,37 +84,11 @@ def run_load(
         )
         with Database(database_url(bench)).session() as s:
             _, _, token = add_user(s, username="bench", role="agent", password="bench-password-1")
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_")}
-        env["COPILOT_HOME"] = str(home)
-        env["COPILOT_KNOWLEDGE__DIR"] = str(settings.knowledge.dir)
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "copilot.cli",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
+        server = ServerProcess(
+            home, workers=workers, env={"COPILOT_KNOWLEDGE__DIR": str(settings.knowledge.dir)}
+        ).start()
+        base = server.url
         try:
-            deadline = time.time() + 60
-            while True:
-                try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the server did not start")
-                time.sleep(0.3)
             questions = [c.question for c in load_cases()]
             timings: dict[str, list[float]] = {"POST /v1/suggest": [], "GET pages": []}
             until = time.perf_counter() + seconds
@@ -140,8 +105,7 @@ def run_load(
             asyncio.run(main())
             elapsed = time.perf_counter() - started
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+            server.stop()
     out = {}
     echo(
         f"{agents} concurrent agents, think time ~{think:g} s, {elapsed:.0f} s, "

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from copilot.lexicon import normalize
+from copilot.patient import active_populations, child_age, child_mentioned
 from copilot.quantities import _NUM, cn_to_number
 from copilot.safety_knowledge import SafetyKnowledge
 from copilot.schemas import Alert, CartItem, Profile, Severity, Triage
@@ -39,6 +41,10 @@ class Item:
     ingredients: dict[str, set[str]] = field(default_factory=dict)  # key → classes
     category: str | None = None
     never_online: bool = False
+
+    @property
+    def classes(self) -> set[str]:
+        return {c for cs in self.ingredients.values() for c in cs}
 
     @property
     def is_product(self) -> bool:
@@ -168,12 +174,7 @@ def combinations_of_three(ci: CheckInput) -> list[Alert]:
         members = []
         for group in triple.classes:
             hit = next(
-                (
-                    item
-                    for item in ci.items
-                    if item not in members
-                    and {c for cs in item.ingredients.values() for c in cs} & set(group)
-                ),
+                (item for item in ci.items if item not in members and item.classes & set(group)),
                 None,
             )
             if hit is None:
@@ -236,9 +237,9 @@ def duplicate_ingredients(ci: CheckInput) -> list[Alert]:
     return alerts
 
 
-def _allergy_targets(ci: CheckInput) -> list[tuple[str, set[str], set[str]]]:
-    """(allergy word, ingredient keys, classes) for the profile's allergies and the message's
-    non-negated "对X过敏"."""
+def _allergy_targets(ci: CheckInput) -> list[tuple[str, set[str], set[str], set[str]]]:
+    """(allergy word, ingredient keys, classes, the classes related by its ingredients) for
+    the profile's allergies and the message's non-negated "对X过敏"."""
     words = list(dict.fromkeys([*ci.profile.allergies, *ci.triage.allergies]))
     targets = []
     for word in words:
@@ -249,7 +250,10 @@ def _allergy_targets(ci: CheckInput) -> list[tuple[str, set[str], set[str]]]:
                 if "tcm" not in ing.classes:
                     keys.add(ing.key)
         if keys or classes:
-            targets.append((word, keys, classes))
+            related = set(classes)  # the allergy's classes, for cross-sensitivity
+            for key in keys:
+                related |= ci.sk.classes_by_key.get(key, set())
+            targets.append((word, keys, classes, related))
     return targets
 
 
@@ -260,9 +264,10 @@ def allergies(ci: CheckInput) -> list[Alert]:
     for item in ci.items:
         if not item.is_product:
             continue
-        for word, keys, classes in targets:
+        for word, keys, classes, allergy_classes in targets:
             hit = set(item.ingredients) & keys
-            class_hit = {c for cs in item.ingredients.values() for c in cs} & classes
+            item_classes = item.classes
+            class_hit = item_classes & classes
             if hit or class_hit:
                 alerts.append(
                     Alert(
@@ -277,13 +282,6 @@ def allergies(ci: CheckInput) -> list[Alert]:
                     )
                 )
                 continue
-            allergy_classes = set(classes)
-            for key in keys:
-                for doc in ci.sk.documents.values():
-                    for ing in doc.label.ingredients if doc.label else []:
-                        if ing.key == key:
-                            allergy_classes |= set(ing.classes)
-            item_classes = {c for cs in item.ingredients.values() for c in cs}
             for cross in ci.sk.cross_allergies:
                 if cross.allergy_class in allergy_classes and cross.drug_class in item_classes:
                     alerts.append(
@@ -312,32 +310,14 @@ _POPULATION_FIELDS = {
 }
 
 
-def _active_populations(ci: CheckInput) -> set[str]:
-    pops = {p.population for p in ci.triage.populations if not p.negated}
-    prof = ci.profile
-    if prof.pregnant:
-        pops.add("pregnant")
-    if prof.trying_to_conceive:
-        pops.add("trying_to_conceive")
-    if prof.breastfeeding:
-        pops.add("breastfeeding")
-    pops |= ci.sk.populations_for_conditions(prof.conditions)
-    age = ci.triage.patient_age_years
-    if age is None and not ci.triage.about_other_person:
-        age = prof.age_years
-    if age is not None and age >= 65:
-        pops.add("elderly")
-    return pops
-
-
 @check
 def populations(ci: CheckInput) -> list[Alert]:
     alerts = []
-    pops = _active_populations(ci)
-    child_age = ci.triage.child_age_years
-    if child_age is None and ci.profile.age_years is not None and ci.profile.age_years < 18:
-        child_age = ci.profile.age_years
-    child_mentioned = bool(pops & {"child", "infant"}) or child_age is not None
+    pops = active_populations(
+        ci.triage, ci.profile, ci.sk.populations_for_conditions(ci.profile.conditions)
+    )
+    age = child_age(ci.triage, ci.profile)
+    mentioned = child_mentioned(pops, age)
     for item in ci.items:
         if not item.is_product:
             continue
@@ -365,21 +345,21 @@ def populations(ci: CheckInput) -> list[Alert]:
                 )
             )
         min_age = lab.populations.child_min_age_years
-        if child_mentioned and min_age is not None:
-            if child_age is not None and child_age < min_age:
+        if mentioned and min_age is not None:
+            if age is not None and age < min_age:
                 alerts.append(
                     Alert(
                         kind="population",
                         severity="major",
                         drugs=[item.name],
                         involves=[item.key, *item.ingredients],
-                        effect=f"说明书适用年龄为{min_age:g}岁以上，孩子{child_age:g}岁",
+                        effect=f"说明书适用年龄为{min_age:g}岁以上，孩子{age:g}岁",
                         advice="该年龄的孩子不宜自行使用本品，请由药师评估。",
                         source=f"{item.name}说明书【儿童用药】",
                         rule_id="population-child-age",
                     )
                 )
-            elif child_age is None:
+            elif age is None:
                 alerts.append(
                     Alert(
                         kind="population",
@@ -466,7 +446,7 @@ def do_not_use(ci: CheckInput) -> list[Alert]:
     for item in ci.items:
         if not item.is_product or item.source == "profile":
             continue
-        item_classes = {c for cs in item.ingredients.values() for c in cs}
+        item_classes = item.classes
         if (
             item.key in banned_ids
             or set(item.ingredients) & banned_keys
@@ -514,8 +494,6 @@ def run_checks(
 ) -> tuple[list[Alert], list[str]]:
     """All alerts, most severe first, and the errors of checks that raised."""
     items, unresolved = collect_items(sk, triage, profile, cart)
-    from copilot.lexicon import normalize
-
     ci = CheckInput(sk=sk, triage=triage, profile=profile, items=items, message=normalize(message))
     alerts: list[Alert] = []
     errors: list[str] = []

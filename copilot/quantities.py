@@ -61,6 +61,13 @@ UNITS: dict[str, tuple[str, str, float]] = {
     "天": ("天", "duration", 1),
     "日": ("天", "duration", 1),
     "周": ("周", "duration", 1),
+    "个星期": ("周", "duration", 1),
+    "礼拜": ("周", "duration", 1),
+    "个礼拜": ("周", "duration", 1),
+    "个多月": ("月", "duration", 1),
+    "多个月": ("月", "duration", 1),
+    "元": ("元", "money", 1),
+    "块": ("元", "money", 1),
     "星期": ("周", "duration", 1),
     "个月": ("月", "duration", 1),
     "月": ("月", "duration", 1),
@@ -73,17 +80,6 @@ UNITS: dict[str, tuple[str, str, float]] = {
     "℃": ("℃", "temperature", 1),
     "°c": ("℃", "temperature", 1),
 }
-UNITS.update(
-    {
-        "个星期": ("周", "duration", 1),
-        "礼拜": ("周", "duration", 1),
-        "个礼拜": ("周", "duration", 1),
-        "个多月": ("月", "duration", 1),
-        "多个月": ("月", "duration", 1),
-        "元": ("元", "money", 1),
-        "块": ("元", "money", 1),
-    }
-)
 _UNIT_RE = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 # "4～6小时" / "4-6小时" / "4至6小时": the first number takes the unit of the second.
 _RANGE = re.compile(rf"({_NUM})\s*(?:~|～|-|—|至|到)\s*({_NUM})\s*({_UNIT_RE})")

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from copilot.errors import KnowledgeError
 from copilot.lexicon import normalize
 from copilot.medcheck import SEVERITY_ORDER
+from copilot.patient import active_populations, child_age, child_mentioned
 from copilot.schemas import Alert, CartItem, FiredRule, Profile, Tier, Triage
 from copilot.yamlfile import read_yaml
 
@@ -48,16 +49,7 @@ def predicate(name: str) -> Callable[[Predicate], Predicate]:
 
 
 def _active_populations(f: Facts) -> set[str]:
-    pops = {p.population for p in f.triage.populations if not p.negated}
-    if f.profile.pregnant:
-        pops.add("pregnant")
-    if f.profile.trying_to_conceive:
-        pops.add("trying_to_conceive")
-    if f.profile.breastfeeding:
-        pops.add("breastfeeding")
-    pops.update(f.profile.conditions)
-    pops.update(f.profile_populations)
-    return pops
+    return active_populations(f.triage, f.profile, f.profile_populations)
 
 
 def _medical_context(f: Facts) -> bool:
@@ -98,19 +90,11 @@ def _population(f: Facts, arg) -> bool:
 
 
 def _child_age(f: Facts) -> float | None:
-    if f.triage.child_age_years is not None:
-        return f.triage.child_age_years
-    if (
-        f.profile.age_years is not None
-        and f.profile.age_years < 18
-        and not f.triage.about_other_person
-    ):
-        return f.profile.age_years
-    return None
+    return child_age(f.triage, f.profile)
 
 
 def _child_mentioned(f: Facts) -> bool:
-    return bool(_active_populations(f) & {"child", "infant"}) or _child_age(f) is not None
+    return child_mentioned(_active_populations(f), _child_age(f))
 
 
 @predicate("child_under")

@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.errors import KnowledgeError
-from copilot.evaluation import EVALS_DIR
+from copilot.evaluation import EVALS_DIR, bar_problems
 from copilot.gate import SafetyGate
 from copilot.medcheck import SEVERITY_ORDER
 from copilot.schemas import CartItem, Chunk, Profile, Severity, Turn, Verdict
@@ -62,7 +62,8 @@ class DraftCase(_Case):
     reason: str | None = None
 
 
-def _load(path: Path, model: type[BaseModel]) -> list:
+def load_case_file(path: Path, model: type[BaseModel]) -> list:
+    """Typed cases from one YAML dataset file."""
     if not path.exists():
         raise KnowledgeError("eval dataset is missing", path=path)
     return _rows(yaml.safe_load(path.read_text(encoding="utf-8")), model, path)
@@ -82,6 +83,9 @@ class SafetyMetrics(BaseModel):
     emergency_cases: int
     emergency_at_tier: float = Field(description="Share of emergencies escalated as emergency.")
     tier_exact: float = Field(description="Share of must cases at exactly the expected tier.")
+    tier_pairs: list[tuple[str, str]] = Field(
+        default_factory=list, description="(expected, got) tier of every must-escalate case."
+    )
     routine_cases: int
     routine_escalated: float = Field(description="Share of must-not-escalate cases escalated.")
     medcheck_cases: int
@@ -176,16 +180,18 @@ def evaluate_safety(
     if sets is not None:
         must, routine, meds, drafts = sets
     else:
-        must = _load(folder / "escalation_must.yaml", EscalationCase)
-        routine = _load(folder / "escalation_routine.yaml", EscalationCase)
-        meds = _load(folder / "medchecks.yaml", MedCheckCase)
-        drafts = _load(folder / "unsafe_drafts.yaml", DraftCase)
+        must = load_case_file(folder / "escalation_must.yaml", EscalationCase)
+        routine = load_case_file(folder / "escalation_routine.yaml", EscalationCase)
+        meds = load_case_file(folder / "medchecks.yaml", MedCheckCase)
+        drafts = load_case_file(folder / "unsafe_drafts.yaml", DraftCase)
 
     escalated = exact = 0
     emergencies = emergency_ok = 0
+    tier_pairs: list[tuple[str, str]] = []
     for case in must:
         v = assess(message=case.message, history=case.history, profile=case.profile, cart=case.cart)
         got = _tier(v)
+        tier_pairs.append((case.expect_tier, got))
         escalated += got != "none"
         exact += got == case.expect_tier
         if case.expect_tier == "emergency":
@@ -291,6 +297,7 @@ def evaluate_safety(
         emergency_cases=emergencies,
         emergency_at_tier=ratio(emergency_ok, emergencies),
         tier_exact=ratio(exact, len(must)),
+        tier_pairs=tier_pairs,
         routine_cases=len(routine),
         routine_escalated=ratio(routine_escalated, len(routine)),
         medcheck_cases=len(meds) - clean,
@@ -319,12 +326,5 @@ BAR_NAMES = {
 
 def gate_failures(metrics: SafetyMetrics, bars: dict) -> list[str]:
     """The safety bars missed, each naming the metric (`copilot eval safety --gate`)."""
-    out = []
-    for field_name, bar_name in BAR_NAMES.items():
-        bar = bars[bar_name]
-        value = getattr(metrics, field_name)
-        if "min" in bar and value < bar["min"]:
-            out.append(f"{field_name} {value:.3f} (bar >= {bar['min']})")
-        if "max" in bar and value > bar["max"]:
-            out.append(f"{field_name} {value:.3f} (bar <= {bar['max']})")
-    return out
+    values = {field_name: getattr(metrics, field_name) for field_name in BAR_NAMES}
+    return bar_problems(values, {f: bars[b] for f, b in BAR_NAMES.items()})

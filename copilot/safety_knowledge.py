@@ -125,6 +125,7 @@ class SafetyKnowledge:
     triples: list[InteractionTriple]
     knowledge_dir: Path
     names_by_key: dict[str, str] = field(default_factory=dict)
+    classes_by_key: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -147,6 +148,7 @@ class SafetyKnowledge:
             if doc.label:
                 for ing in doc.label.ingredients:
                     sk.names_by_key.setdefault(ing.key, ing.name)
+                    sk.classes_by_key.setdefault(ing.key, set()).update(ing.classes)
         sk.names_by_key.setdefault("ethanol", "酒精")
         return sk
 

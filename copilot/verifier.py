@@ -88,9 +88,6 @@ def verify_draft(
     findings: list[VerifierFinding] = []
     cleaned: list[str] = []
     valid = set(citations)
-    forbidden = [
-        (normalize(str(c["phrase"])), str(c.get("reason", ""))) for c in sk.lexicon.forbidden_claims
-    ]
     chunk_q = {n: extract_quantities(c.text) for n, c in citations.items()}
     sentences = split_sentences(draft)
     # A sentence without a marker is covered by the next marked sentence of its paragraph
@@ -151,8 +148,8 @@ def verify_draft(
                             detail=f"“{q.text}”未出现在所引用的段落中",
                         )
                     )
-        for phrase, reason in forbidden:
-            if phrase and phrase in norm:
+        for phrase, reason in sk.lexicon.forbidden_claims:
+            if phrase in norm:
                 findings.append(
                     VerifierFinding(
                         level="block",

@@ -83,6 +83,14 @@ def logout(request: Request, csrf_token: str = Form("")):
 
 
 # --- agent console -----------------------------------------------------------------------------
+def _open_escalation_tiers(s) -> dict[str, str]:
+    """Conversation id → tier of its open escalation (for the list badges)."""
+    return {
+        e.conversation_id: e.tier
+        for e in s.scalars(select(Escalation).where(Escalation.status != "closed"))
+    }
+
+
 def _conversations(s):
     return list(s.scalars(select(Conversation).order_by(Conversation.updated_at.desc()).limit(50)))
 
@@ -90,10 +98,7 @@ def _conversations(s):
 @router.get("/", response_class=HTMLResponse)
 def console(request: Request, user: User = Depends(page_user)):
     with request.app.state.db.session() as s:
-        open_escalations = {
-            e.conversation_id: e.tier
-            for e in s.scalars(select(Escalation).where(Escalation.status != "closed"))
-        }
+        open_escalations = _open_escalation_tiers(s)
         return render(
             request,
             "console.html",
@@ -145,10 +150,7 @@ def conversation(conversation_id: str, request: Request, user: User = Depends(pa
             if conv
             else None
         )
-        open_escalations = {
-            e.conversation_id: e.tier
-            for e in s.scalars(select(Escalation).where(Escalation.status != "closed"))
-        }
+        open_escalations = _open_escalation_tiers(s)
         if conv is None and not conversation_id.startswith("demo-"):
             raise DeskError(f"找不到对话 {conversation_id}", status=404)
         suggestion = Suggestion.model_validate(latest.payload) if latest else None

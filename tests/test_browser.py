@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live import LiveServer
 
 from copilot.auth import add_user
 from copilot.db import Database, database_url
+from copilot.serverproc import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
@@ -33,7 +33,7 @@ def server(tmp_path_factory, sample_settings):
             _, _, tokens[name] = add_user(
                 s, username=name, role=role, display_name=display, password=f"{name}-password-1"
             )
-    live = LiveServer(home).start()
+    live = ServerProcess(home).start()
     live.tokens = tokens
     yield live
     live.stop()

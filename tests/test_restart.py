@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 
 import httpx
-from live import LiveServer
 
 from copilot.auth import add_user
 from copilot.db import Database, database_url
+from copilot.serverproc import ServerProcess
 
 
 def test_queue_survives_restart(tmp_path, sample_settings):
@@ -18,7 +18,7 @@ def test_queue_survives_restart(tmp_path, sample_settings):
     with Database(database_url(settings)).session() as s:
         _, _, token = add_user(s, username="ph", role="pharmacist", password="pharmacist-pw-1")
     auth = {"Authorization": f"Bearer {token}"}
-    server = LiveServer(home).start()
+    server = ServerProcess(home).start()
     try:
         r = httpx.post(
             server.url + "/v1/conversations/r1/messages",
@@ -30,7 +30,7 @@ def test_queue_survives_restart(tmp_path, sample_settings):
         esc_id = r.json()["escalation"]["id"]
     finally:
         server.stop()
-    server = LiveServer(home, server.port).start()
+    server = ServerProcess(home, server.port).start()
     try:
         queue = httpx.get(server.url + "/v1/escalations", headers=auth, timeout=30).json()
         assert [e["id"] for e in queue] == [esc_id]
