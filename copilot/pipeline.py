@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
 
-from copilot.composer import CANNOT_DRAFT, choose_sources, compose
-from copilot.drafting import DraftError, draft_with_llm, parse_llm_output, stream_llm
-from copilot.gate import SafetyGate
-from copilot.llm import make_chat_model, provider_name
-from copilot.retrieval import HybridRetriever
+from copilot.drafting.chain import DraftError, draft_with_llm, parse_llm_output, stream_llm
+from copilot.drafting.chat_model import make_chat_model, provider_name
+from copilot.drafting.composer import CANNOT_DRAFT, choose_sources, compose
+from copilot.retrieval.hybrid import HybridRetriever
+from copilot.safety.gate import SafetyGate
+from copilot.safety.verifier import verify_draft
 from copilot.schemas import (
     CartItem,
     Chunk,
@@ -31,7 +32,6 @@ from copilot.schemas import (
     VerifierResult,
 )
 from copilot.settings import Settings
-from copilot.verifier import verify_draft
 
 ChatModelFactory = Callable[[], BaseChatModel]
 

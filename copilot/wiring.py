@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from langchain_core.embeddings import Embeddings
 
-from copilot.embeddings import make_embedder
-from copilot.knowledge_index import KnowledgeIndex
-from copilot.retrieval import HybridRetriever
+from copilot.retrieval.embeddings import make_embedder
+from copilot.retrieval.hybrid import HybridRetriever
+from copilot.retrieval.knowledge_index import KnowledgeIndex
 from copilot.settings import Settings
 
 
@@ -31,7 +31,7 @@ def open_copilot(settings: Settings, *, chat_model=None):
 
 def open_gate(settings: Settings, retriever: HybridRetriever | None = None):
     """The safety gate over the same knowledge (labels, linker, lexicons) as retrieval."""
-    from copilot.gate import SafetyGate
+    from copilot.safety.gate import SafetyGate
 
     retriever = retriever or open_retriever(settings)
     return SafetyGate.from_index(retriever.index, settings.knowledge.dir)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.embeddings import HashingEmbedder
-from copilot.ingest import build_index
+from copilot.ingest.build import build_index
+from copilot.retrieval.embeddings import HashingEmbedder
 from copilot.settings import PROJECT_ROOT, Settings, get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -71,7 +71,7 @@ def sample_retriever(sample_settings):
 
 @pytest.fixture(scope="session")
 def sample_gate(sample_settings, sample_retriever):
-    from copilot.gate import SafetyGate
+    from copilot.safety.gate import SafetyGate
 
     return SafetyGate.from_index(sample_retriever.index, sample_settings.knowledge.dir)
 
@@ -89,7 +89,7 @@ def db_url(request, tmp_path) -> str:
         return f"sqlite:///{tmp_path / 'test.db'}"
     from sqlalchemy import create_engine, text
 
-    from copilot.db import database_url
+    from copilot.desk.db import database_url
     from copilot.settings import ServerSettings
 
     url = database_url(Settings(home=tmp_path, server=ServerSettings(database_url=POSTGRES_URL)))

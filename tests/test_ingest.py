@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from copilot.embeddings import HashingEmbedder
 from copilot.errors import IndexBuildError, KnowledgeError
-from copilot.index_store import builds_dir, current_build
-from copilot.ingest import build_index, index_is_fresh
+from copilot.ingest.build import build_index, index_is_fresh
+from copilot.ingest.index_store import builds_dir, current_build
+from copilot.retrieval.embeddings import HashingEmbedder
 from copilot.wiring import open_retriever
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.documents import discover, load_corpus
-from copilot.linking import DrugLinker
+from copilot.ingest.documents import discover, load_corpus
+from copilot.retrieval.linking import DrugLinker
 
 
 @pytest.fixture

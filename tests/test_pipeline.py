@@ -6,11 +6,11 @@ import pytest
 from fakes import FakeOpenAI, StrictScriptedChatModel
 from fastapi.testclient import TestClient
 
-from copilot.api import create_app
-from copilot.composer import CANNOT_DRAFT
+from copilot.drafting.composer import CANNOT_DRAFT
 from copilot.pipeline import Copilot
-from copilot.quantities import extract_quantities
+from copilot.safety.quantities import extract_quantities
 from copilot.schemas import Profile, Turn
+from copilot.web.app import create_app
 
 GOOD = json.dumps(
     {"reply": "您好，芬必得成人一次1粒，一日2次[1]。请问还有其他问题吗？", "citations": [1]},

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from copilot.drafting.prompts import PROMPTS_DIR, load_prompt
 from copilot.errors import KnowledgeError
-from copilot.prompts import PROMPTS_DIR, load_prompt
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = {

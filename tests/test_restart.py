@@ -6,9 +6,9 @@ import shutil
 
 import httpx
 
-from copilot.auth import add_user
-from copilot.db import Database, database_url
-from copilot.serverproc import ServerProcess
+from copilot.bench.serverproc import ServerProcess
+from copilot.desk.auth import add_user
+from copilot.desk.db import Database, database_url
 
 
 def test_queue_survives_restart(tmp_path, sample_settings):

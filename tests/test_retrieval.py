@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.evaluation import EVALS_DIR, RetrievalCase, load_cases
+from copilot.evals.retrieval import EVALS_DIR, RetrievalCase, load_cases
 from copilot.schemas import SearchFilters
 
 CORE = [c for c in load_cases() if c.id.startswith("core-")]

@@ -5,7 +5,7 @@ import textwrap
 import pytest
 
 from copilot.errors import KnowledgeError
-from copilot.rules import load_rules
+from copilot.safety.rules import load_rules
 from copilot.settings import PROJECT_ROOT
 
 RULES = load_rules(PROJECT_ROOT / "knowledge" / "rules" / "escalation.yaml")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from copilot.evaluation import load_thresholds
-from copilot.gate import SafetyGate
-from copilot.safety_eval import evaluate_safety, gate_failures
+from copilot.evals.retrieval import load_thresholds
+from copilot.evals.safety import evaluate_safety, gate_failures
+from copilot.safety.gate import SafetyGate
 
 
 def test_safety_sets_meet_their_bars(sample_gate):

@@ -31,7 +31,7 @@ def test_unknown_settings_are_refused():
 
 def test_get_settings_is_cached_and_not_built_at_import():
     code = (
-        "import copilot.cli, copilot.api, copilot.settings as s;"
+        "import copilot.cli, copilot.web.app, copilot.settings as s;"
         "print(s.get_settings.cache_info().currsize)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from copilot.auth import AuthError, add_user, authenticate, ensure_first_admin, user_for_token
-from copilot.db import Database
-from copilot.models import AgentAction, AuditEntry, Escalation, Message, SuggestionRow
-from copilot.service import Desk, DeskError
+from copilot.desk.auth import AuthError, add_user, authenticate, ensure_first_admin, user_for_token
+from copilot.desk.db import Database
+from copilot.desk.service import Desk, DeskError
+from copilot.desk.tables import AgentAction, AuditEntry, Escalation, Message, SuggestionRow
 
 
 @pytest.fixture

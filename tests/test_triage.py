@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from copilot.safety.triage import triage
 from copilot.schemas import Turn
-from copilot.triage import triage
 
 
 def pops(t):

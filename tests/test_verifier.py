@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from copilot.safety.verifier import verify_draft
 from copilot.schemas import Chunk
-from copilot.verifier import verify_draft
 
 
 def chunk(gate, doc_id, section):

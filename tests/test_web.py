@@ -9,8 +9,8 @@ import shutil
 import pytest
 from fastapi.testclient import TestClient
 
-from copilot.api import create_app
-from copilot.auth import add_user
+from copilot.desk.auth import add_user
+from copilot.web.app import create_app
 
 
 @pytest.fixture

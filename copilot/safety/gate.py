@@ -1,0 +1,130 @@
+"""The safety gate: triage → medication checks → escalation rules → verdict (and, on escalate,
+the holding reply for the tier). Anything that raises escalates; the error is logged."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from copilot.drafting.prompts import load_prompt
+from copilot.safety.knowledge import SafetyKnowledge
+from copilot.safety.medcheck import run_checks
+from copilot.safety.rules import TIER_ORDER, Facts, RuleSet, fire_rules, load_rules
+from copilot.safety.triage import triage as run_triage
+from copilot.schemas import (
+    Alert,
+    CartItem,
+    Escalation,
+    FiredRule,
+    Profile,
+    Triage,
+    Turn,
+    Verdict,
+)
+
+log = logging.getLogger(__name__)
+
+SAFETY_ERROR_RULE = FiredRule(
+    id="safety-error",
+    tier="priority",
+    topic="用药安全核对",
+    reason="安全检查出错，按规定转执业药师人工处理",
+    template="holding_priority",
+)
+
+
+@dataclass
+class SafetyGate:
+    sk: SafetyKnowledge
+    rules: RuleSet
+
+    @classmethod
+    def from_index(cls, index, knowledge_dir: Path) -> SafetyGate:
+        return cls(
+            sk=SafetyKnowledge.from_index(index, knowledge_dir),
+            rules=load_rules(knowledge_dir / "rules" / "escalation.yaml"),
+        )
+
+    def assess(
+        self,
+        *,
+        message: str,
+        history: list[Turn] | None = None,
+        profile: Profile | None = None,
+        cart: list[CartItem] | None = None,
+    ) -> Verdict:
+        profile = profile or Profile()
+        cart = cart or []
+        errors: list[str] = []
+        try:
+            tri = run_triage(self.sk, message, history=history, profile=profile)
+        except Exception as exc:
+            log.exception("triage failed")
+            errors.append(f"triage: {type(exc).__name__}: {exc}")
+            tri = Triage(message_class="consultation", intents=["other"], drugs=[])
+        alerts: list[Alert] = []
+        try:
+            alerts, check_errors = run_checks(self.sk, tri, profile, cart, message)
+            errors += check_errors
+        except Exception as exc:
+            log.exception("medication checks failed")
+            errors.append(f"checks: {type(exc).__name__}: {exc}")
+        facts = Facts(
+            message=message,
+            triage=tri,
+            alerts=alerts,
+            profile=profile,
+            cart=cart,
+            profile_populations=self.sk.populations_for_conditions(profile.conditions),
+        )
+        fired, rule_errors = fire_rules(self.rules, facts)
+        errors += rule_errors
+        if errors and not any(r.tier in ("priority", "emergency") for r in fired):
+            fired.append(SAFETY_ERROR_RULE)
+        fired.sort(key=lambda r: -TIER_ORDER[r.tier])
+        escalation, holding = None, None
+        if fired:
+            tier = fired[0].tier
+            holding = self._render(fired, tri)
+            escalation = Escalation(
+                tier=tier,
+                sla_minutes=self.rules.tiers[tier].sla_minutes,
+                reasons=fired,
+                customer_advice=holding if tier == "emergency" else None,
+            )
+        decision = "escalate" if escalation else ("allow_with_alerts" if alerts else "allow")
+        return Verdict(
+            decision=decision,
+            triage=tri,
+            alerts=alerts,
+            escalation=escalation,
+            holding_reply=holding,
+            errors=errors,
+        )
+
+    def _render(self, fired: list[FiredRule], tri: Triage) -> str:
+        top = fired[0]
+        same_tier = [r for r in fired if r.tier == top.tier]
+        template = top.template
+        asked_rx = [d for d in tri.drugs if d.category == "Rx" and not d.taking]
+        if template == "holding_prescription" and not asked_rx:
+            template = "holding_priority"  # only drugs the customer already takes are Rx
+        if (
+            top.tier == "priority"
+            and asked_rx
+            and any(r.id == "rx-before-review" for r in same_tier)
+        ):
+            template = "holding_prescription"
+        skip = {"rx-before-review"} if template == "holding_prescription" else set()
+        topics = "、".join(dict.fromkeys(r.topic for r in same_tier if r.id not in skip))
+        prompt = load_prompt(template)
+        if template == "holding_emergency":
+            advice = next(
+                (f.advice for f in tri.red_flags if f.tier == "emergency" and f.advice), ""
+            )
+            return prompt.render(advice=advice)
+        if template == "holding_prescription":
+            names = "、".join(dict.fromkeys(d.name for d in asked_rx))
+            return prompt.render(drugs=names, topics=topics)
+        return prompt.render(topics=topics or top.topic)

@@ -1,0 +1,184 @@
+"""Declarative safety data loaded once: labels (from the index), interaction pairs, allergy
+cross-sensitivity, escalation rules and lexicons. Validated on load with file and field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from copilot.errors import KnowledgeError
+from copilot.ingest.lexicon import Lexicon, normalize
+from copilot.ingest.yamlfile import read_yaml
+from copilot.retrieval.linking import DrugLinker
+from copilot.schemas import Document, Severity
+
+
+class _Side(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ingredient: str | None = None
+    class_: str | None = Field(default=None, alias="class")
+
+    @model_validator(mode="after")
+    def _one(self) -> _Side:
+        if (self.ingredient is None) == (self.class_ is None):
+            raise ValueError("each side needs exactly one of `ingredient` or `class`")
+        return self
+
+    def matches(self, key: str, classes: set[str]) -> bool:
+        return self.ingredient == key if self.ingredient else self.class_ in classes
+
+
+class InteractionPair(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    a: _Side
+    b: _Side
+    severity: Severity
+    effect: str
+    mechanism: str
+    advice: str
+    customer_message: str
+    reference: str
+
+    @property
+    def specificity(self) -> int:
+        """2: ingredient–ingredient, 1: ingredient–class, 0: class–class."""
+        return int(self.a.ingredient is not None) + int(self.b.ingredient is not None)
+
+
+class InteractionTriple(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    classes: list[list[str]] = Field(min_length=3, max_length=3)
+    severity: Severity
+    effect: str
+    mechanism: str
+    advice: str
+    customer_message: str
+    reference: str
+
+
+class CrossAllergy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    allergy_class: str
+    drug_class: str
+    severity: Severity
+    effect: str
+    advice: str
+    reference: str
+
+
+def load_interactions(path: Path) -> list[InteractionPair]:
+    data = read_yaml(path) or {}
+    pairs = []
+    seen = set()
+    for n, row in enumerate(data.get("pairs") or [], start=1):
+        try:
+            pair = InteractionPair.model_validate(row)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise KnowledgeError(
+                f"pair {n} ({row.get('id', '?')}): {'.'.join(map(str, err['loc']))}: {err['msg']}",
+                path=path,
+                field=".".join(map(str, err["loc"])),
+                fix="see the field conventions at the top of the file",
+            ) from None
+        if pair.id in seen:
+            raise KnowledgeError(f"duplicate pair id `{pair.id}`", path=path, field="id")
+        seen.add(pair.id)
+        pairs.append(pair)
+    return pairs
+
+
+def load_triples(path: Path) -> list[InteractionTriple]:
+    data = read_yaml(path) or {}
+    out = []
+    for n, row in enumerate(data.get("triples") or [], start=1):
+        try:
+            out.append(InteractionTriple.model_validate(row))
+        except ValidationError as exc:
+            raise KnowledgeError(f"triple {n}: {exc.errors()[0]['msg']}", path=path) from None
+    return out
+
+
+def load_cross_allergies(path: Path) -> list[CrossAllergy]:
+    rows = read_yaml(path) or []
+    out = []
+    for n, row in enumerate(rows, start=1):
+        try:
+            out.append(CrossAllergy.model_validate(row))
+        except ValidationError as exc:
+            raise KnowledgeError(f"entry {n}: {exc.errors()[0]['msg']}", path=path) from None
+    return out
+
+
+@dataclass
+class SafetyKnowledge:
+    documents: dict[str, Document]
+    linker: DrugLinker
+    lexicon: Lexicon
+    interactions: list[InteractionPair]
+    cross_allergies: list[CrossAllergy]
+    triples: list[InteractionTriple]
+    knowledge_dir: Path
+    names_by_key: dict[str, str] = field(default_factory=dict)
+    classes_by_key: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        knowledge_dir: Path,
+        documents: dict[str, Document],
+        lexicon: Lexicon,
+        linker: DrugLinker,
+    ) -> SafetyKnowledge:
+        sk = cls(
+            documents=documents,
+            linker=linker,
+            lexicon=lexicon,
+            interactions=load_interactions(knowledge_dir / "interactions.yaml"),
+            cross_allergies=load_cross_allergies(knowledge_dir / "allergy_cross.yaml"),
+            triples=load_triples(knowledge_dir / "interactions.yaml"),
+            knowledge_dir=knowledge_dir,
+        )
+        for doc in documents.values():
+            if doc.label:
+                for ing in doc.label.ingredients:
+                    sk.names_by_key.setdefault(ing.key, ing.name)
+                    sk.classes_by_key.setdefault(ing.key, set()).update(ing.classes)
+        sk.names_by_key.setdefault("ethanol", "酒精")
+        return sk
+
+    @classmethod
+    def from_index(cls, index, knowledge_dir: Path) -> SafetyKnowledge:
+        return cls.load(knowledge_dir, index.documents, index.lexicon, index.linker)
+
+    def resolve_products(self, text: str) -> list[str]:
+        """Label ids for a profile or cart entry: an id, or a name linked like a message."""
+        value = text.strip()
+        if value in self.documents:
+            return [value]
+        links = self.linker.link(value)
+        if not links:
+            return []
+        best = max(lk.strength for lk in links)
+        return [lk.doc_id for lk in links if lk.strength == best][:1]
+
+    def populations_for_conditions(self, conditions: list[str]) -> set[str]:
+        """Population ids for profile conditions given as ids (kidney_disease) or Chinese words
+        (慢性肾功能不全 contains 肾功能不全)."""
+        out: set[str] = set()
+        for cond in conditions:
+            norm = normalize(cond)
+            if cond in self.lexicon.populations:
+                out.add(cond)
+            for population, words in self.lexicon.populations.items():
+                if any(w and w in norm for w in words):
+                    out.add(population)
+        return out
+
+    def classes_for_word(self, word: str) -> set[str]:
+        return set(self.lexicon.drug_classes.get(normalize(word), []))

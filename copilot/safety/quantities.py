@@ -1,0 +1,163 @@
+"""Numbers with units in Chinese text: 0.3克, 一次2粒, 一日三次, 每4～6小时, 宝宝8个月, 38.5度.
+
+Shared by triage (what the customer says) and the draft verifier (is every dose in a draft
+grounded in a cited chunk).
+"""
+
+from __future__ import annotations
+
+import re
+
+from copilot.ingest.lexicon import normalize
+from copilot.schemas import Quantity
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_NUM = "[零〇一二两三四五六七八九十百千半]+"
+_NUM = rf"(?:\d+(?:\.\d+)?|{_CN_NUM})"
+
+# Unit → (canonical unit, kind, factor to the canonical unit)
+UNITS: dict[str, tuple[str, str, float]] = {
+    "mg": ("mg", "dose", 1),
+    "毫克": ("mg", "dose", 1),
+    "g": ("mg", "dose", 1000),
+    "克": ("mg", "dose", 1000),
+    "μg": ("mg", "dose", 0.001),
+    "ug": ("mg", "dose", 0.001),
+    "微克": ("mg", "dose", 0.001),
+    "ml": ("ml", "dose", 1),
+    "毫升": ("ml", "dose", 1),
+    "iu": ("iu", "dose", 1),
+    "单位": ("iu", "dose", 1),
+    "万单位": ("iu", "dose", 10000),
+    "片": ("片", "dose", 1),
+    "粒": ("粒", "dose", 1),
+    "袋": ("袋", "dose", 1),
+    "包": ("袋", "dose", 1),
+    "支": ("支", "dose", 1),
+    "滴": ("滴", "dose", 1),
+    "丸": ("丸", "dose", 1),
+    "贴": ("贴", "dose", 1),
+    "喷": ("喷", "dose", 1),
+    "揿": ("喷", "dose", 1),
+    "瓶": ("瓶", "dose", 1),
+    "勺": ("勺", "dose", 1),
+    "次": ("次", "frequency", 1),
+    "小时": ("小时", "duration", 1),
+    "分钟": ("分钟", "duration", 1),
+    "天": ("天", "duration", 1),
+    "日": ("天", "duration", 1),
+    "周": ("周", "duration", 1),
+    "个星期": ("周", "duration", 1),
+    "礼拜": ("周", "duration", 1),
+    "个礼拜": ("周", "duration", 1),
+    "个多月": ("月", "duration", 1),
+    "多个月": ("月", "duration", 1),
+    "元": ("元", "money", 1),
+    "块": ("元", "money", 1),
+    "星期": ("周", "duration", 1),
+    "个月": ("月", "duration", 1),
+    "月": ("月", "duration", 1),
+    "岁": ("岁", "age", 1),
+    "周岁": ("岁", "age", 1),
+    "kg": ("kg", "weight", 1),
+    "公斤": ("kg", "weight", 1),
+    "千克": ("kg", "weight", 1),
+    "度": ("℃", "temperature", 1),
+    "℃": ("℃", "temperature", 1),
+    "°c": ("℃", "temperature", 1),
+}
+_UNIT_RE = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+# "4～6小时" / "4-6小时" / "4至6小时": the first number takes the unit of the second.
+_RANGE = re.compile(rf"({_NUM})\s*(?:~|～|-|—|至|到)\s*({_NUM})\s*({_UNIT_RE})")
+# A digit right after a Latin letter is part of a name (维生素D3片, 辅酶Q10), not a quantity.
+_SINGLE = re.compile(rf"(?<![a-z\d.])({_NUM})\s*({_UNIT_RE})")
+# "一日3次" style frequency: keep "日/天" as context, the quantity is N 次.
+_NOT_UNIT_AFTER = re.compile(r"^(?:[a-z])")
+_STARTS_NUMBER = re.compile(rf"^\s*(?:最多|不超过|可)?\s*{_NUM}")
+
+
+def cn_to_number(text: str) -> float | None:
+    """Arabic or Chinese numerals → float (三 → 3, 十二 → 12, 两 → 2, 半 → 0.5, 0.3 → 0.3)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if text == "半":
+        return 0.5
+    total, current = 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            current = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            total += (current or 1) * _CN_UNITS[ch]
+            current = 0
+        elif ch == "半":
+            return total + current + 0.5
+        else:
+            return None
+    return float(total + current)
+
+
+def _quantity(number: str, unit: str, span_text: str) -> Quantity | None:
+    value = cn_to_number(number)
+    if value is None:
+        return None
+    canonical, kind, factor = UNITS[unit]
+    return Quantity(text=span_text, value=round(value * factor, 6), unit=canonical, kind=kind)
+
+
+def extract_quantities(text: str) -> list[Quantity]:
+    """Every number-with-unit in text (normalised: NFKC, lower case)."""
+    norm = normalize(text)
+    found: list[Quantity] = []
+    taken: list[tuple[int, int]] = []
+    for match in _RANGE.finditer(norm):
+        unit = match.group(3)
+        for number in (match.group(1), match.group(2)):
+            q = _quantity(number, unit, match.group(0))
+            if q:
+                found.append(q)
+        taken.append(match.span())
+    for match in _SINGLE.finditer(norm):
+        if any(a <= match.start() < b for a, b in taken):
+            continue
+        end = match.end()
+        if match.group(2) in ("g", "mg", "ml", "kg", "ug", "iu") and _NOT_UNIT_AFTER.match(
+            norm[end : end + 1]
+        ):
+            continue  # part of a word, not a unit
+        if match.group(2) in ("日", "月") and norm[end : end + 1] in ("期", "份", "常", "光"):
+            continue  # 日期, 月份, 日常, 日光
+        if match.group(1) == "一" and (
+            match.group(2) in ("日", "天")
+            or (match.group(2) == "次" and _STARTS_NUMBER.match(norm[end:]))
+        ):
+            continue  # "一次1粒", "一日三次", "一天吃几次": "per dose" / "per day"
+        q = _quantity(match.group(1), match.group(2), match.group(0))
+        if q:
+            found.append(q)
+    return found
+
+
+def days(q: Quantity) -> float | None:
+    """A duration in days (周 → 7, 月 → 30, 小时 → 1/24)."""
+    if q.kind != "duration":
+        return None
+    return {"天": 1.0, "周": 7.0, "月": 30.0, "小时": 1 / 24, "分钟": 1 / 1440}[q.unit] * q.value

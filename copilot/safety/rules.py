@@ -1,0 +1,282 @@
+"""Escalation rules as data (knowledge/rules/escalation.yaml) evaluated over the facts of one
+message: triage, medication alerts, profile, cart.
+
+Predicates are registered in PREDICATES (`@predicate("name")`); a rule naming an unknown
+predicate is refused at load time, and a predicate that raises makes its rule fire.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from copilot.errors import KnowledgeError
+from copilot.ingest.lexicon import normalize
+from copilot.ingest.yamlfile import read_yaml
+from copilot.safety.medcheck import SEVERITY_ORDER
+from copilot.safety.patient import active_populations, child_age, child_mentioned
+from copilot.schemas import Alert, CartItem, FiredRule, Profile, Tier, Triage
+
+log = logging.getLogger(__name__)
+TIER_ORDER: dict[str, int] = {"routine": 0, "priority": 1, "emergency": 2}
+
+
+@dataclass
+class Facts:
+    message: str
+    triage: Triage
+    alerts: list[Alert]
+    profile: Profile
+    cart: list[CartItem]
+    profile_populations: set[str] = field(default_factory=set)
+
+
+Predicate = Callable[[Facts, object], bool]
+PREDICATES: dict[str, Predicate] = {}
+
+
+def predicate(name: str) -> Callable[[Predicate], Predicate]:
+    def register(fn: Predicate) -> Predicate:
+        PREDICATES[name] = fn
+        return fn
+
+    return register
+
+
+def _active_populations(f: Facts) -> set[str]:
+    return active_populations(f.triage, f.profile, f.profile_populations)
+
+
+def _medical_context(f: Facts) -> bool:
+    medical = {
+        "dose_usage",
+        "indication",
+        "contraindication",
+        "interaction",
+        "adverse_reaction",
+        "special_population",
+        "product_choice",
+        "diagnosis_request",
+    }
+    return bool(
+        f.triage.drugs
+        or f.triage.drug_classes
+        or f.triage.red_flags
+        or medical & set(f.triage.intents)
+        or f.triage.symptom_days
+    )
+
+
+@predicate("red_flag_tier")
+def _red_flag_tier(f: Facts, arg) -> bool:
+    return any(flag.tier == arg for flag in f.triage.red_flags)
+
+
+@predicate("red_flag")
+def _red_flag(f: Facts, arg) -> bool:
+    wanted = {arg} if isinstance(arg, str) else set(arg)
+    return any(flag.id in wanted for flag in f.triage.red_flags)
+
+
+@predicate("population")
+def _population(f: Facts, arg) -> bool:
+    wanted = {arg} if isinstance(arg, str) else set(arg)
+    return bool(_active_populations(f) & wanted)
+
+
+def _child_age(f: Facts) -> float | None:
+    return child_age(f.triage, f.profile)
+
+
+def _child_mentioned(f: Facts) -> bool:
+    return child_mentioned(_active_populations(f), _child_age(f))
+
+
+@predicate("child_under")
+def _child_under(f: Facts, arg) -> bool:
+    age = _child_age(f)
+    if age is not None:
+        return age < float(arg)
+    # a child of unknown age in a medical question: assume young (cautious)
+    return _child_mentioned(f) and _medical_context(f)
+
+
+@predicate("child_under_for_classes")
+def _child_under_for_classes(f: Facts, arg) -> bool:
+    years, classes = float(arg["years"]), set(arg["classes"])
+    age = _child_age(f)
+    if age is None and not _child_mentioned(f):
+        return False
+    if age is not None and age >= years:
+        return False
+    drug_classes = {c for d in f.triage.drugs for c in d.classes}
+    drug_classes |= {c for m in f.triage.drug_classes for c in m.classes}
+    return bool(drug_classes & classes)
+
+
+@predicate("rx_drug")
+def _rx_drug(f: Facts, arg) -> bool:
+    return bool(arg) and any(d.category == "Rx" for d in f.triage.drugs)
+
+
+@predicate("never_online")
+def _never_online(f: Facts, arg) -> bool:
+    return bool(arg) and (
+        any(d.never_online and not d.taking for d in f.triage.drugs)
+        or any(a.kind == "never_online" for a in f.alerts)
+    )
+
+
+@predicate("alert")
+def _alert(f: Facts, arg) -> bool:
+    kinds = set(arg.get("kinds") or [])
+    floor = SEVERITY_ORDER[arg.get("min_severity", "minor")]
+    return any(
+        (not kinds or a.kind in kinds) and SEVERITY_ORDER[a.severity] >= floor for a in f.alerts
+    )
+
+
+@predicate("elderly_polypharmacy")
+def _elderly_polypharmacy(f: Facts, arg) -> bool:
+    age = f.triage.patient_age_years
+    if age is None:
+        age = f.profile.age_years  # whoever the patient is, an old profile errs toward review
+    elderly = (
+        age is not None and age >= float(arg["min_age"])
+    ) or "elderly" in _active_populations(f)
+    count = (
+        len(f.profile.current_medicines)
+        + len([d for d in f.triage.drugs if d.source in ("message", "history")])
+        + len(f.triage.drug_classes)
+    )
+    return elderly and count >= int(arg["min_medicines"]) and _medical_context(f)
+
+
+@predicate("symptom_over")
+def _symptom_over(f: Facts, arg) -> bool:
+    days = f.triage.symptom_days
+    if days is None or days <= float(arg["days"]):
+        return False
+    text = normalize(f.message)
+    return any(normalize(w) in text for w in arg["words"])
+
+
+@predicate("text_matches")
+def _text_matches(f: Facts, arg) -> bool:
+    return re.search(str(arg), normalize(f.message)) is not None
+
+
+@predicate("intent")
+def _intent(f: Facts, arg) -> bool:
+    wanted = {arg} if isinstance(arg, str) else set(arg)
+    return bool(set(f.triage.intents) & wanted)
+
+
+class _Examples(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    positive: list[str] = Field(default_factory=list)
+    negative: list[str] = Field(default_factory=list)
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    topic: str
+    tier: Tier
+    when: dict
+    reason: str
+    template: str
+    examples: _Examples = Field(default_factory=_Examples)
+
+
+class TierSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sla_minutes: int
+    template: str
+
+
+class RuleSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tiers: dict[Tier, TierSpec]
+    rules: list[Rule]
+
+
+def _check_condition(cond, where: str, path: Path) -> None:
+    if not isinstance(cond, dict) or not cond:
+        raise KnowledgeError(f"{where}: a condition must be a non-empty mapping", path=path)
+    for key, value in cond.items():
+        if key in ("all", "any"):
+            if not isinstance(value, list) or not value:
+                raise KnowledgeError(f"{where}: `{key}` needs a list of conditions", path=path)
+            for n, sub in enumerate(value):
+                _check_condition(sub, f"{where}.{key}[{n}]", path)
+        elif key not in PREDICATES:
+            raise KnowledgeError(
+                f"{where}: unknown predicate `{key}`",
+                path=path,
+                field=key,
+                fix="use one of: " + ", ".join(sorted(PREDICATES)),
+            )
+
+
+def load_rules(path: Path) -> RuleSet:
+    data = read_yaml(path)
+    try:
+        ruleset = RuleSet.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise KnowledgeError(
+            f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
+            path=path,
+            fix="see the header of the file for the rule format",
+        ) from None
+    ids = [r.id for r in ruleset.rules]
+    if len(ids) != len(set(ids)):
+        raise KnowledgeError("duplicate rule ids", path=path, field="id")
+    for rule in ruleset.rules:
+        _check_condition(rule.when, f"rule {rule.id}", path)
+    return ruleset
+
+
+def evaluate(cond: dict, facts: Facts) -> bool:
+    """True when every entry of the mapping holds. Raises on a broken predicate."""
+    for key, value in cond.items():
+        if key == "all":
+            ok = all(evaluate(sub, facts) for sub in value)
+        elif key == "any":
+            ok = any(evaluate(sub, facts) for sub in value)
+        else:
+            ok = PREDICATES[key](facts, value)
+        if not ok:
+            return False
+    return True
+
+
+def fire_rules(ruleset: RuleSet, facts: Facts) -> tuple[list[FiredRule], list[str]]:
+    """Rules that fire, most urgent first, and the errors of rules that could not be evaluated
+    (those fire too)."""
+    fired, errors = [], []
+    for rule in ruleset.rules:
+        try:
+            hit = evaluate(rule.when, facts)
+        except Exception as exc:
+            log.exception("escalation rule %s could not be evaluated", rule.id)
+            errors.append(f"rule {rule.id}: {type(exc).__name__}: {exc}")
+            hit = True
+        if hit:
+            fired.append(
+                FiredRule(
+                    id=rule.id,
+                    tier=rule.tier,
+                    topic=rule.topic,
+                    reason=rule.reason,
+                    template=rule.template,
+                )
+            )
+    fired.sort(key=lambda r: -TIER_ORDER[r.tier])
+    return fired, errors

@@ -1,0 +1,378 @@
+"""Triage of a customer message in its conversation: class, intents, drugs, quantities,
+populations (negation and other-person aware), red flags, durations, alcohol.
+
+Deterministic and data-driven: the words come from knowledge/lexicon/. Customer text is data;
+nothing in it changes how it is read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from copilot.ingest.lexicon import normalize
+from copilot.safety.knowledge import SafetyKnowledge
+from copilot.safety.quantities import cn_to_number, days, extract_quantities
+from copilot.schemas import (
+    ClassMention,
+    DrugMention,
+    Intent,
+    PopulationFinding,
+    Profile,
+    RedFlag,
+    Triage,
+    Turn,
+)
+
+# Label sections and policies (section_intents.yaml keys) → triage intents.
+SECTION_TO_INTENT: dict[str, Intent] = {
+    "用法用量": "dose_usage",
+    "适应症": "indication",
+    "功能主治": "indication",
+    "禁忌": "contraindication",
+    "药物相互作用": "interaction",
+    "不良反应": "adverse_reaction",
+    "孕妇及哺乳期妇女用药": "special_population",
+    "儿童用药": "special_population",
+    "老年用药": "special_population",
+    "贮藏": "storage_expiry",
+    "有效期": "storage_expiry",
+    "prescription": "prescription_purchase",
+    "delivery": "order_delivery",
+    "returns": "return_refund",
+    "coupons": "coupon_price",
+    "medical-insurance": "coupon_price",
+    "invoices": "invoice",
+    "complaints": "complaint",
+}
+_PRODUCT_CHOICE = re.compile(
+    r"(推荐|买(点|些)?(什么|啥)|吃(什么|啥)药|用(什么|啥)药|哪个好|哪种好|有什么药)"
+)
+_COMPLAINT = re.compile(r"(投诉|差评|举报|态度(太)?差|骗子|太慢了|坑人|退钱|12315|消协|曝光)")
+_ALCOHOL = re.compile(
+    r"(喝酒|饮酒|喝了.{0,4}酒|喝点酒|喝.{0,3}(啤酒|白酒|红酒|黄酒)|啤酒|白酒|红酒|黄酒|酒精|酗酒|应酬|喝多了)"
+)
+_ALCOHOL_NEG = re.compile(r"(不喝酒|没喝酒|没有喝酒|从不喝|滴酒不沾|戒酒了|不饮酒)")
+_AGE_CHILD = re.compile(
+    r"(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝|外孙|孙子|孙女|侄子)[^，。,？?！!]{0,4}?"
+    r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)\s*(个多月|多个月|个月|多月|月|岁半|岁|周岁|天)"
+)
+_AGE_CHILD_BEFORE = re.compile(
+    r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)\s*(个多月|个月|岁|周岁)(大)?的?(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友)"
+)
+_AGE_ADULT = re.compile(
+    r"(我|我爸|我妈|老人|爸爸|妈妈|父亲|母亲|爷爷|奶奶|外公|外婆|老公|老婆|本人)[^，。,？?！!]{0,4}?(\d+|[一二三四五六七八九十]+)\s*(岁|多岁|了)"
+)
+_PREGNANCY_WEEKS = re.compile(r"(孕|怀孕)\s*(\d+|[一二三四五六七八九十]+)\s*(周|个月|月)")
+_SYMPTOM_DURATION = re.compile(
+    r"(烧|发烧|发热|咳|咳嗽|疼|痛|拉|腹泻|哑|嘶哑|吐|过敏|痒|不好|不舒服|持续|已经|都|快|症状)"
+    r"[^，。,？?！!]{0,4}?((\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)\s*"
+    r"(天|日|周|星期|个星期|礼拜|个礼拜|个多月|个月|多月|月))"
+)
+_DURATION_PLAIN = re.compile(
+    r"((\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)\s*(天|日|周|星期|个星期|礼拜|个礼拜|个多月|个月|月))"
+    r"(了|多了|以上|还没好|还不好|都没好)"
+)
+_TAKING = re.compile(
+    r"(在吃|一直吃|一直在吃|正在吃|正在服用|正服用|长期吃|长期服用|常年吃|吃着|在用|一直用|平时吃|每天吃|每天都吃|天天吃|在服)[^，。,？?！!]{0,3}$"
+)
+_FEVER = re.compile(r"(发烧|发热|烧到|体温|高烧|低烧|烧了|退烧)")
+_PAST_REACTION = re.compile(
+    r"(以前|之前|曾经|上次|原来)[^。]{0,12}(起过|出过|过敏过|起了|出了)[^。]{0,4}(疹子|疙瘩|风团|荨麻疹|过敏)"
+)
+_ALLERGY_NEG = re.compile(r"(不|没|没有|无)(过敏)")
+_CLAUSE = re.compile(r"[，。,？?！!；;\n]")
+
+
+_ADJACENT_NEGATION = "没未不非无"
+_RESOLVED = re.compile(r"(以前|之前|曾经|过去|小时候|去年)")
+_RESOLVED_AFTER = re.compile(r"(现在|已经|早就)(好了|没事了|不疼了|没有了)|好了")
+
+
+def _negated(text: str, start: int, negations: list[str], window: int = 5) -> bool:
+    """A negation cue shortly before `start`, in the same clause ("没有怀孕", "没怀孕")."""
+    if start > 0 and text[start - 1] in _ADJACENT_NEGATION:
+        return True
+    before = text[max(0, start - window) : start]
+    clause = _CLAUSE.split(before)[-1]
+    return any(neg and neg in clause for neg in negations)
+
+
+def _resolved(text: str, start: int) -> bool:
+    """ "以前胸口疼过，现在好了": a past symptom that is gone."""
+    before = _CLAUSE.split(text[max(0, start - 8) : start])[-1]
+    return bool(_RESOLVED.search(before)) and bool(_RESOLVED_AFTER.search(text[start:]))
+
+
+def _about_other(text: str, start: int, third_party: list[str], window: int = 12) -> bool:
+    before = text[max(0, start - window) : start]
+    return any(cue and cue in before for cue in third_party)
+
+
+def _drug_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[DrugMention]:
+    out = []
+    links = sk.linker.link(text)
+    # A span that names one product links only that product; a shared ingredient name
+    # (布洛芬) links its single-ingredient products; class words are handled separately.
+    best_by_span: dict[str, int] = {}
+    for lk in links:
+        best_by_span[lk.matched] = max(best_by_span.get(lk.matched, 0), lk.strength)
+    for lk in links:
+        if lk.strength < 2 or lk.strength < best_by_span[lk.matched]:
+            continue
+        doc = sk.documents[lk.doc_id]
+        lab = doc.label
+        taking = bool(_TAKING.search(text[max(0, lk.start - 10) : lk.start]))
+        out.append(
+            DrugMention(
+                doc_id=doc.doc_id,
+                name=lk.matched,
+                source=source,
+                category=lab.category,
+                never_online=lab.never_online,
+                ingredients=[i.key for i in lab.ingredients if "tcm" not in i.classes],
+                classes=sorted({c for i in lab.ingredients for c in i.classes}),
+                taking=taking,
+            )
+        )
+    # one product per matched span: the first (strongest, then by id) keeps it readable
+    seen_spans: dict[str, int] = {}
+    kept = []
+    for m in out:
+        seen_spans[m.name] = seen_spans.get(m.name, 0) + 1
+        if seen_spans[m.name] <= 1:
+            kept.append(m)
+    return kept
+
+
+def _class_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[ClassMention]:
+    out = []
+    for word, classes in sk.lexicon.drug_classes.items():
+        pos = text.find(word)
+        if pos >= 0 and not _negated(text, pos, sk.lexicon.negations, 3):
+            out.append(ClassMention(word=word, classes=classes, source=source))
+    return out
+
+
+def _populations(sk: SafetyKnowledge, text: str) -> list[PopulationFinding]:
+    findings: dict[str, PopulationFinding] = {}
+    lex = sk.lexicon
+    for population, words in lex.populations.items():
+        for word in sorted(words, key=len, reverse=True):
+            pos = text.find(word)
+            if pos < 0:
+                continue
+            finding = PopulationFinding(
+                population=population,
+                evidence=word,
+                negated=_negated(text, pos, lex.negations),
+                about_other_person=_about_other(text, pos, lex.third_party),
+            )
+            old = findings.get(population)
+            # a positive mention wins over a negated one ("不是备孕，是已经怀孕了")
+            if old is None or (old.negated and not finding.negated):
+                findings[population] = finding
+            break
+    return list(findings.values())
+
+
+_INGESTION_CHILD = re.compile(
+    r"把[^。]{0,16}(药|片|胶囊|颗粒|滴剂|糖浆|混悬液|药水)[^。]{0,6}(吃|喝|吞|舔)(了|掉)"
+    r"|(偷吃|误吃|误服|误喝|偷喝)"
+)
+
+
+def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[RedFlag]:
+    flags: dict[str, RedFlag] = {}
+    advice = {str(e["id"]): str(e.get("advice") or "") for e in sk.lexicon.red_flags}
+    tiers = {str(e["id"]): e["tier"] for e in sk.lexicon.red_flags}
+
+    def add(flag_id: str, evidence: str) -> None:
+        if flag_id in tiers and flag_id not in flags:
+            flags[flag_id] = RedFlag(
+                id=flag_id, tier=tiers[flag_id], evidence=evidence, advice=advice[flag_id]
+            )
+
+    for entry in sk.lexicon.red_flags:
+        for word in entry.get("words") or []:
+            word = normalize(str(word))
+            pos = text.find(word)
+            if (
+                pos >= 0
+                and not _negated(text, pos, sk.lexicon.negations, 4)
+                and not _resolved(text, pos)
+            ):
+                add(str(entry["id"]), word)
+                break
+    for flag_id, patterns in sk.lexicon.red_flag_patterns.items():
+        for pattern in patterns:
+            m = pattern.search(text)
+            if (
+                m
+                and not _negated(text, m.start(), sk.lexicon.negations, 4)
+                and not _resolved(text, m.start())
+            ):
+                add(flag_id, m.group(0))
+                break
+    if child_mentioned:
+        m = _INGESTION_CHILD.search(text)
+        if m:
+            add("overdose", f"儿童误服：{m.group(0)}")
+    return list(flags.values())
+
+
+def _allergies(sk: SafetyKnowledge, text: str) -> list[str]:
+    """Drug or class words right before 过敏 ("我青霉素过敏", "对头孢类过敏"), not negated."""
+    found = []
+    for clause in _CLAUSE.split(text):
+        past_reaction = _PAST_REACTION.search(clause)
+        if past_reaction:  # "以前吃氯雷他定起过疹子"
+            for link in sk.linker.link(clause):
+                if link.strength >= 2:
+                    found.append(link.matched)
+                    break
+        if "过敏" not in clause or _ALLERGY_NEG.search(clause):
+            continue
+        head = clause[: clause.index("过敏")]
+        for word in sorted(sk.lexicon.drug_classes, key=len, reverse=True):
+            if word in head:
+                found.append(word)
+                break
+        for link in sk.linker.link(head):
+            if link.strength >= 2:
+                found.append(link.matched)
+                break
+    return list(dict.fromkeys(found))
+
+
+def _ages(text: str) -> tuple[float | None, float | None]:
+    child = None
+    for pattern, num_group, unit_group in ((_AGE_CHILD, 2, 3), (_AGE_CHILD_BEFORE, 1, 2)):
+        for m in pattern.finditer(text):
+            value = cn_to_number(m.group(num_group))
+            if value is None:
+                continue
+            unit = m.group(unit_group)
+            years = value / 12 if "月" in unit else value / 365 if unit == "天" else value
+            child = years if child is None else min(child, years)
+    adult = None
+    for m in _AGE_ADULT.finditer(text):
+        value = cn_to_number(m.group(2))
+        if value is not None and value >= 18:
+            adult = value
+    return child, adult
+
+
+def _symptom_days(text: str) -> float | None:
+    best = None
+    for pattern, group in ((_SYMPTOM_DURATION, 2), (_DURATION_PLAIN, 1)):
+        for m in pattern.finditer(text):
+            for q in extract_quantities(m.group(group)):
+                d = days(q)
+                if d is not None and (best is None or d > best):
+                    best = d
+    return best
+
+
+def triage(
+    sk: SafetyKnowledge,
+    message: str,
+    *,
+    history: list[Turn] | None = None,
+    profile: Profile | None = None,
+) -> Triage:
+    text = normalize(message)
+    history = history or []
+    earlier = [normalize(t.text) for t in history if t.role == "customer"]
+    context = "\n".join([*earlier, text])
+
+    drugs = _drug_mentions(sk, text, "message")
+    seen = {d.doc_id for d in drugs}
+    for turn in earlier:  # drugs named in earlier turns are carried forward
+        for d in _drug_mentions(sk, turn, "history"):
+            if d.doc_id not in seen:
+                drugs.append(d)
+                seen.add(d.doc_id)
+    classes = _class_mentions(sk, text, "message")
+
+    # Populations, red flags and ages read the whole customer side of the conversation:
+    # "我怀孕了" two turns ago still holds.
+    populations = _populations(sk, context)
+    child_age, adult_age = _ages(context)
+    child_mentioned = child_age is not None or any(
+        p.population in ("child", "infant") and not p.negated for p in populations
+    )
+    red_flags = _red_flags(sk, text, child_mentioned)
+    for m in _PREGNANCY_WEEKS.finditer(context):
+        if not any(p.population == "pregnant" for p in populations):
+            populations.append(PopulationFinding(population="pregnant", evidence=m.group(0)))
+    if (
+        child_age is not None
+        and child_age < 1
+        and not any(p.population == "infant" for p in populations)
+    ):
+        populations.append(PopulationFinding(population="infant", evidence=f"{child_age:.2f}岁"))
+    if child_age is not None and not any(p.population in ("child", "infant") for p in populations):
+        populations.append(PopulationFinding(population="child", evidence=f"{child_age:g}岁"))
+
+    quantities = extract_quantities(text)
+    temperature = max((q.value for q in quantities if q.kind == "temperature"), default=None)
+    fever = (temperature is not None and temperature >= 38) or bool(_FEVER.search(text))
+    if child_age is not None and child_age < 0.25 and fever:
+        red_flags.append(
+            RedFlag(
+                id="infant_fever",
+                tier="emergency",
+                evidence=f"{child_age * 12:.1f}个月婴儿发热",
+                advice="3个月以下婴儿发热须立即就医，请马上前往医院急诊或拨打120。",
+            )
+        )
+    intents: list[Intent] = []
+    for target in sk.lexicon.intended_sections(text):
+        intent = SECTION_TO_INTENT.get(target)
+        if intent and intent not in intents:
+            intents.append(intent)
+    if "dose_usage" not in intents and any(q.kind in ("dose", "frequency") for q in quantities):
+        intents.append("dose_usage")  # "一次吃2粒一天3次行吗"
+    if _PRODUCT_CHOICE.search(text):
+        intents.append("product_choice")
+    if _COMPLAINT.search(text) and "complaint" not in intents:
+        intents.append("complaint")
+    if any(f.id == "diagnosis_request" for f in red_flags):
+        intents.append("diagnosis_request")
+    if not intents:
+        intents.append("other")
+
+    if any(f.tier == "emergency" for f in red_flags):
+        message_class = "emergency"
+    elif "complaint" in intents:
+        message_class = "complaint"
+    else:
+        message_class = "consultation"
+
+    allergies = _allergies(sk, context)
+    alcohol = bool(_ALCOHOL.search(text)) and not _ALCOHOL_NEG.search(text)
+    about_other = any(p.about_other_person for p in populations) or bool(
+        sk.lexicon.third_party and any(cue in text[:8] for cue in sk.lexicon.third_party)
+    )
+    if (
+        profile is not None
+        and profile.age_years is not None
+        and adult_age is None
+        and not about_other
+    ):
+        adult_age = profile.age_years
+    return Triage(
+        message_class=message_class,
+        intents=intents,
+        drugs=drugs,
+        drug_classes=classes,
+        quantities=quantities,
+        populations=populations,
+        child_age_years=round(child_age, 3) if child_age is not None else None,
+        patient_age_years=adult_age,
+        red_flags=red_flags,
+        symptom_days=_symptom_days(context),
+        alcohol=alcohol,
+        allergies=allergies,
+        about_other_person=about_other,
+    )

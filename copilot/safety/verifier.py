@@ -1,0 +1,214 @@
+"""Draft verifier: runs on every draft and on the final text an agent is about to send.
+
+Checks, sentence by sentence: citation markers point at retrieved chunks (others are removed
+and flagged); every medical sentence cites; every number with a dose, frequency, duration or
+age unit appears in a cited chunk; no forbidden claim; no recommendation or sale of an Rx
+drug; no offer to sell a never-online drug; no request for ID card, bank card or passwords;
+no diagnosis. Outcome: pass / warn / block, each finding tied to its sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from copilot.ingest.lexicon import normalize
+from copilot.safety.knowledge import SafetyKnowledge
+from copilot.safety.quantities import extract_quantities
+from copilot.schemas import Chunk, Quantity, VerifierFinding, VerifierResult
+
+_SENTENCE = re.compile(r"[^。！？!?\n；;]+(?:[。！？!?；;]+|\n|$)")
+_CITE = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]|【(\d+)】")
+_MEDICAL = re.compile(
+    r"(服用|口服|用量|剂量|一次|每次|每日|一日|每天|禁用|慎用|忌用|不良反应|副作用|过敏|孕妇|哺乳|"
+    r"儿童|婴儿|老年|肝|肾|相互作用|同服|合用|饮酒|适应症|用于|治疗|缓解|症状|疗程|连续使用|"
+    r"贮藏|保存|冷藏|避光|密封|成分|含有)"
+)
+_RECOMMEND = re.compile(
+    r"(建议|推荐|可以|可|请|不妨|试试|先)[^，。,]{0,6}(买|购买|下单|吃|服用|用|试|入手|备)"
+    r"|(直接|马上|现在)?(下单|加购|拍下|购买)|给您(发货|安排|下单)|帮您(下单|加购|安排)"
+)
+_SALE = re.compile(
+    r"(有货|现货|下单|购买|拍下|直接拍|拍就行|加购|发货|包邮|库存|买几盒|给您发|帮您买|满减|优惠券|可以用.{0,6}券)"
+)
+_PII = re.compile(r"(身份证|证件号|银行卡|卡号|信用卡|密码|验证码|cvv|安全码|支付密码|社保卡号)")
+_PII_ASK = re.compile(
+    r"(提供|发(一下|给|过来|我)|告诉|输入|报(一下|给)|填写|拍照发|发送|告知|说一下)"
+)
+_DIAGNOSIS = re.compile(
+    r"(您|你|宝宝|孩子|小孩|他|她)(家宝宝|家孩子)?(这|这个|的情况|的症状)?(就|应该|肯定|一定|可能|大概)?"
+    r"(是|属于)(得了|患了|患有)?[^，。,]{0,10}(病|炎|症|溃疡|感染|结石|肿瘤|癌|综合征|过敏|流感|癣)"
+    r"|(您|你|宝宝|孩子)(得了|患了|患有)|(得|患)的(就|应该)?是|(诊断|确诊)(为|是)"
+)
+_NEGATED_RECOMMEND = re.compile(r"(不建议|不推荐|不能|不可以|不要|请勿|切勿|无法|不可)")
+
+
+def split_sentences(text: str) -> list[str]:
+    return [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+
+
+def _cited_numbers(sentence: str) -> list[int]:
+    numbers = []
+    for m in _CITE.finditer(sentence):
+        raw = m.group(1) or m.group(2)
+        numbers += [int(n) for n in re.split(r"\s*[,，、]\s*", raw) if n]
+    return numbers
+
+
+def _strip_citations(sentence: str, keep: set[int]) -> str:
+    def repl(m: re.Match) -> str:
+        raw = m.group(1) or m.group(2)
+        kept = [n for n in re.split(r"\s*[,，、]\s*", raw) if n and int(n) in keep]
+        return f"[{','.join(kept)}]" if kept else ""
+
+    return _CITE.sub(repl, sentence)
+
+
+def _grounded(q: Quantity, chunk_quantities: list[Quantity]) -> bool:
+    return any(abs(q.value - c.value) < 1e-6 and q.unit == c.unit for c in chunk_quantities)
+
+
+def verify_draft(
+    sk: SafetyKnowledge,
+    draft: str,
+    citations: Mapping[int, Chunk],
+    *,
+    require_citations: bool = True,
+) -> VerifierResult:
+    """Check `draft` against the chunks its [n] markers may cite (`citations`: n → chunk).
+
+    `require_citations=False` is for text without sources (an edited holding reply): medical
+    sentences need no marker, and only medical numbers (dose, frequency, age, weight) must be
+    grounded (so an SLA such as "30分钟内" is not read as a dose); every other check applies."""
+    checked_kinds = (
+        ("dose", "frequency", "duration", "age", "weight", "temperature", "money")
+        if require_citations
+        else ("dose", "frequency", "age", "weight")
+    )
+    findings: list[VerifierFinding] = []
+    cleaned: list[str] = []
+    valid = set(citations)
+    chunk_q = {n: extract_quantities(c.text) for n, c in citations.items()}
+    sentences = split_sentences(draft)
+    # A sentence without a marker is covered by the next marked sentence of its paragraph
+    # ("A。B[1]。" cites [1] for both); a sentence after the last marker is not covered.
+    own = [[n for n in _cited_numbers(s) if n in valid] for s in sentences]
+    inherited: list[list[int]] = []
+    for i in range(len(sentences)):
+        if own[i]:
+            inherited.append(own[i])
+            continue
+        found: list[int] = []
+        for j in range(i + 1, len(sentences)):
+            if own[j]:
+                found = own[j]
+                break
+            if "\n" in sentences[j]:
+                break
+        inherited.append(found)
+    for sentence, cover in zip(sentences, inherited, strict=True):
+        cited = _cited_numbers(sentence)
+        invented = sorted({n for n in cited if n not in valid})
+        if invented:
+            findings.append(
+                VerifierFinding(
+                    level="block",
+                    code="invented_citation",
+                    sentence=sentence,
+                    detail=f"引用编号{invented}不在检索结果中，已删除",
+                )
+            )
+        sentence_clean = _strip_citations(sentence, valid)
+        cited_ok = cover
+        plain = _CITE.sub("", sentence)
+        norm = normalize(plain)
+        quantities = [q for q in extract_quantities(plain) if q.kind in checked_kinds]
+        question = norm.rstrip().endswith(("?", "？", "吗", "呢")) or norm.startswith("请问")
+        medical = bool(quantities) or (
+            not question and (bool(_MEDICAL.search(norm)) or bool(sk.linker.link(norm)))
+        )
+        if medical and not cited_ok and (require_citations or quantities):
+            findings.append(
+                VerifierFinding(
+                    level="block",
+                    code="missing_citation",
+                    sentence=sentence,
+                    detail="医学内容没有引用任何检索到的说明书或政策段落",
+                )
+            )
+        elif quantities:
+            pool = [q for n in cited_ok for q in chunk_q[n]]
+            for q in quantities:
+                if not _grounded(q, pool):
+                    findings.append(
+                        VerifierFinding(
+                            level="block",
+                            code="ungrounded_number",
+                            sentence=sentence,
+                            detail=f"“{q.text}”未出现在所引用的段落中",
+                        )
+                    )
+        for phrase, reason in sk.lexicon.forbidden_claims:
+            if phrase in norm:
+                findings.append(
+                    VerifierFinding(
+                        level="block",
+                        code="forbidden_claim",
+                        sentence=sentence,
+                        detail=f"禁用表述“{phrase}”：{reason}",
+                    )
+                )
+        links = sk.linker.link(norm)
+        docs = [sk.documents[lk.doc_id].label for lk in links if lk.strength >= 2]
+        negated = bool(_NEGATED_RECOMMEND.search(norm))
+        rx = [d for d in docs if d and d.category == "Rx"]
+        if rx and _RECOMMEND.search(norm) and not negated:
+            findings.append(
+                VerifierFinding(
+                    level="block",
+                    code="rx_recommendation",
+                    sentence=sentence,
+                    detail=f"推荐或销售处方药“{rx[0].generic_name}”：客服不得推荐处方药，须凭处方经药师审核",
+                )
+            )
+        banned = [d for d in docs if d and d.never_online]
+        if banned and _SALE.search(norm) and not negated:
+            findings.append(
+                VerifierFinding(
+                    level="block",
+                    code="never_online_sale",
+                    sentence=sentence,
+                    detail=f"“{banned[0].generic_name}”不在线销售，不得提供购买",
+                )
+            )
+        if (
+            _PII.search(norm)
+            and _PII_ASK.search(norm)
+            and not re.search(
+                r"(不会|不要|请勿|切勿|无需|不需要|不必).{0,8}(提供|发|告诉|输入|索要|询问)", norm
+            )
+        ):
+            findings.append(
+                VerifierFinding(
+                    level="block",
+                    code="pii_request",
+                    sentence=sentence,
+                    detail="不得在聊天中索要身份证号、银行卡号、密码或验证码",
+                )
+            )
+        if _DIAGNOSIS.search(norm) and not re.search(
+            r"(无法|不能|不可以|不做|不提供)(诊断|判断)", norm
+        ):
+            findings.append(
+                VerifierFinding(
+                    level="block",
+                    code="diagnosis",
+                    sentence=sentence,
+                    detail="客服和助手不得做出诊断，请建议就医或转药师",
+                )
+            )
+        cleaned.append(sentence_clean)
+    outcome = (
+        "block" if any(f.level == "block" for f in findings) else ("warn" if findings else "pass")
+    )
+    return VerifierResult(outcome=outcome, findings=findings, cleaned_text="".join(cleaned))

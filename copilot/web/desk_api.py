@@ -1,0 +1,146 @@
+"""JSON API for the pharmacy's chat system and the pages' scripts: incoming customer
+messages, agent actions, pre-send verification, the escalation workflow."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.desk.tables import User
+from copilot.schemas import CartItem, Profile, Suggestion, VerifierResult
+from copilot.web.session import api_user
+
+router = APIRouter(prefix="/v1", tags=["desk"])
+
+
+class IncomingMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=2000, description="The customer's message.")
+    customer_ref: str = Field(default="", max_length=64)
+    profile: Profile | None = None
+    cart: list[CartItem] | None = Field(default=None, max_length=100)
+
+
+class EscalationOut(BaseModel):
+    id: int
+    tier: str
+    status: str
+    sla_deadline: datetime
+
+
+class IncomingResult(BaseModel):
+    conversation_id: str
+    suggestion: Suggestion
+    escalation: EscalationOut | None = None
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(pattern="^(accept|edit|reject)$")
+    final_text: str | None = Field(default=None, max_length=4000)
+    reason: str | None = Field(default=None, max_length=500)
+    confirm_warnings: bool = False
+
+
+class TextIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=4000)
+
+
+def _desk(request: Request):
+    return request.app.state.desk
+
+
+def _esc_out(esc) -> EscalationOut:
+    return EscalationOut(id=esc.id, tier=esc.tier, status=esc.status, sla_deadline=esc.sla_deadline)
+
+
+@router.post("/conversations/{conversation_id}/messages", response_model=IncomingResult)
+def incoming_message(
+    conversation_id: str, body: IncomingMessage, request: Request, user: User = Depends(api_user)
+) -> IncomingResult:
+    """A customer message from the pharmacy's chat system: stores it, runs the copilot and
+    returns the suggestion (and the escalation, when one was opened)."""
+    row, esc = _desk(request).receive(
+        conversation_id[:64],
+        body.text,
+        user=user,
+        profile=body.profile,
+        cart=body.cart,
+        customer_ref=body.customer_ref,
+    )
+    return IncomingResult(
+        conversation_id=conversation_id[:64],
+        suggestion=Suggestion.model_validate(row.payload),
+        escalation=_esc_out(esc) if esc else None,
+    )
+
+
+class MessageOut(BaseModel):
+    role: str
+    text: str
+    created_at: datetime
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
+def conversation_messages(
+    conversation_id: str, request: Request, user: User = Depends(api_user)
+) -> list[MessageOut]:
+    from sqlalchemy import select
+
+    from copilot.desk.service import DeskError
+    from copilot.desk.tables import Conversation, Message
+
+    with request.app.state.db.session() as s:
+        if s.get(Conversation, conversation_id) is None:
+            raise DeskError(f"找不到对话 {conversation_id}", status=404)
+        rows = s.scalars(
+            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+        )
+        return [MessageOut(role=m.role, text=m.text, created_at=m.created_at) for m in rows]
+
+
+@router.post("/suggestions/{suggestion_id}/verify", response_model=VerifierResult)
+def verify_final_text(
+    suggestion_id: str, body: TextIn, request: Request, user: User = Depends(api_user)
+) -> VerifierResult:
+    """Check the text an agent is about to send against the suggestion's sources."""
+    return _desk(request).verify_text(suggestion_id, body.text)
+
+
+@router.post("/suggestions/{suggestion_id}/actions")
+def act(suggestion_id: str, body: ActionIn, request: Request, user: User = Depends(api_user)):
+    record = _desk(request).act(
+        suggestion_id,
+        user,
+        body.action,
+        final_text=body.final_text,
+        reason=body.reason,
+        confirm_warnings=body.confirm_warnings,
+    )
+    return {"id": record.id, "action": record.action, "edit_distance": record.edit_distance}
+
+
+@router.post("/escalations/{escalation_id}/claim", response_model=EscalationOut)
+def claim(escalation_id: int, request: Request, user: User = Depends(api_user)) -> EscalationOut:
+    return _esc_out(_desk(request).claim(escalation_id, user))
+
+
+@router.post("/escalations/{escalation_id}/answer", response_model=EscalationOut)
+def answer(
+    escalation_id: int, body: TextIn, request: Request, user: User = Depends(api_user)
+) -> EscalationOut:
+    return _esc_out(_desk(request).answer(escalation_id, user, body.text))
+
+
+@router.post("/escalations/{escalation_id}/close", response_model=EscalationOut)
+def close(escalation_id: int, request: Request, user: User = Depends(api_user)) -> EscalationOut:
+    return _esc_out(_desk(request).close(escalation_id, user))
+
+
+@router.get("/escalations", response_model=list[EscalationOut])
+def queue(request: Request, user: User = Depends(api_user)) -> list[EscalationOut]:
+    with request.app.state.db.session() as s:
+        return [_esc_out(e) for e in _desk(request).queue(s)]

@@ -1,0 +1,79 @@
+"""Who is calling: session cookies for pages (with a CSRF token per session), bearer tokens
+for the API. Role checks happen in the desk service, on the server."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+
+from fastapi import HTTPException, Request
+
+from copilot.desk.auth import user_for_token
+from copilot.desk.tables import User
+from copilot.settings import Settings
+
+
+def session_secret(settings: Settings) -> str:
+    if settings.server.session_secret:
+        return settings.server.session_secret
+    path: Path = settings.home / "session.key"
+    if not path.exists():
+        settings.home.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
+        raise HTTPException(status_code=403, detail="CSRF 校验失败：请刷新页面后重试")
+
+
+def session_user(request: Request) -> User | None:
+    user_id = request.session.get("user_id")
+    if user_id is None:
+        return None
+    with request.app.state.db.session() as s:
+        user = s.get(User, user_id)
+        return user if user and user.active else None
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; the app turns it into a redirect to /login."""
+
+
+def page_user(request: Request) -> User:
+    user = session_user(request)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def api_user(request: Request) -> User:
+    """Bearer token, or the page session plus its CSRF header (for the pages' own scripts)."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        with request.app.state.db.session() as s:
+            user = user_for_token(s, header[7:].strip())
+        if user is None:
+            raise HTTPException(
+                status_code=401, detail="令牌无效", headers={"WWW-Authenticate": "Bearer"}
+            )
+        return user
+    user = session_user(request)
+    if user is None:
+        raise HTTPException(
+            status_code=401, detail="需要登录或 Bearer 令牌", headers={"WWW-Authenticate": "Bearer"}
+        )
+    check_csrf(request, request.headers.get("x-csrf-token"))
+    return user
