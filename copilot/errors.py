@@ -6,15 +6,22 @@ from pathlib import Path
 
 
 class CopilotError(Exception):
-    """Root of every error the copilot raises on purpose."""
+    """Root of every error the copilot raises on purpose. `status` is the HTTP status the web
+    service answers with (one handler maps every subclass)."""
+
+    status: int = 500
 
 
 class ConfigError(CopilotError):
     """A setting is missing, malformed or unsafe."""
 
+    status = 503
+
 
 class KnowledgeError(CopilotError):
     """A knowledge file cannot be used. Carries the file, the line or field, and the fix."""
+
+    status = 422
 
     def __init__(
         self,
@@ -51,6 +58,31 @@ class IndexBuildError(CopilotError):
 class IndexMissingError(CopilotError):
     """No knowledge index has been built yet under this COPILOT_HOME."""
 
+    status = 503
+
 
 class ProviderError(CopilotError):
     """An embedder, vector store or LLM provider could not be used."""
+
+    status = 503
+
+
+def knowledge_error_from_validation(
+    exc,
+    *,
+    path: Path | str,
+    what: str,
+    line: int | None = None,
+    fix: str | None = None,
+) -> KnowledgeError:
+    """A pydantic `ValidationError` on one knowledge record → a `KnowledgeError` naming the
+    file, the record (`what`), the first bad field and the fix. The one place this is done."""
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    if first["type"] == "missing":
+        problem = f"{what}: required field `{loc}` is missing"
+        default_fix = f"add `{loc}:` (see knowledge/README.md)"
+    else:
+        problem = f"{what}: field `{loc}` is invalid: {first['msg']}"
+        default_fix = "correct the value (see knowledge/README.md for the allowed values)"
+    return KnowledgeError(problem, path=path, line=line, field=loc or None, fix=fix or default_fix)

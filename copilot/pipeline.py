@@ -1,7 +1,10 @@
 """The one orchestrator. The CLI, the API, the pages and the eval runner all call
 `Copilot.suggest` (DESIGN.md, "The flow"):
 
-    safety (triage → check → escalate?) → retrieve → draft → verify → Suggestion
+    read → safety (triage → check → escalate?) → retrieve → compose → draft → verify → Suggestion
+
+State moves through the stages in one `RunState`: what one stage finds (linked drugs, section
+cues, tokens) is computed once and read by the next.
 """
 
 from __future__ import annotations
@@ -16,19 +19,20 @@ from langchain_core.language_models import BaseChatModel
 from copilot.drafting.chain import DraftError, draft_with_llm, parse_llm_output, stream_llm
 from copilot.drafting.chat_model import make_chat_model, provider_name
 from copilot.drafting.composer import CANNOT_DRAFT, choose_sources, compose
-from copilot.retrieval.hybrid import HybridRetriever
+from copilot.retrieval.hybrid import HybridRetriever, Reading, RetrievalTrace
 from copilot.safety.gate import SafetyGate
-from copilot.safety.verifier import verify_draft
 from copilot.schemas import (
     CartItem,
     Chunk,
     Citation,
+    Document,
     Profile,
     RetrievedChunk,
     RetrievedRef,
+    SearchFilters,
     Suggestion,
-    Triage,
     Turn,
+    Verdict,
     VerifierResult,
 )
 from copilot.settings import Settings
@@ -46,6 +50,38 @@ def is_strong(hit: RetrievedChunk) -> bool:
 
 
 @dataclass
+class RunState:
+    """One message on its way through the pipeline. Each stage reads what earlier stages
+    wrote and adds its own part; nothing is recomputed."""
+
+    message: str
+    history: list[Turn]
+    profile: Profile
+    cart: list[CartItem]
+    provider: str
+    reading: Reading
+    verdict: Verdict | None = None
+    retrieved: list[RetrievedChunk] = field(default_factory=list)
+    strong: list[RetrievedChunk] = field(default_factory=list)
+    draft: str | None = None
+    citations: list[Citation] = field(default_factory=list)
+    used: str = "extractive"
+    fallback: str | None = None
+    verification: VerifierResult | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    _clock: float = field(default_factory=time.perf_counter, repr=False)
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round((now - self._clock) * 1000, 3)
+        self._clock = now
+
+    @property
+    def escalated(self) -> bool:
+        return self.verdict is not None and self.verdict.decision == "escalate"
+
+
+@dataclass
 class Copilot:
     settings: Settings
     retriever: HybridRetriever
@@ -53,68 +89,29 @@ class Copilot:
     chat_model: ChatModelFactory | None = None
     _model: BaseChatModel | None = field(default=None, init=False, repr=False)
 
-    def _llm(self) -> BaseChatModel:
-        if self._model is None:
-            factory = self.chat_model or (lambda: make_chat_model(self.settings.llm))
-            self._model = factory()
-        return self._model
+    # --- what front doors may ask besides a suggestion ----------------------------------------
+    def search(
+        self, query: str, k: int | None = None, filters: SearchFilters | None = None
+    ) -> tuple[list[RetrievedChunk], RetrievalTrace]:
+        return self.retriever.search(query, k, filters)
 
-    def retrieval_query(self, message: str, triage: Triage) -> str:
-        """The message plus drug names carried forward from earlier turns ("那这个能吃吗")."""
-        carried = [d.name for d in triage.drugs if d.source == "history"]
-        if carried and not any(d.source == "message" for d in triage.drugs):
-            return message + " " + " ".join(dict.fromkeys(carried))
-        return message
+    def documents(self) -> list[Document]:
+        return self.retriever.documents()
 
-    def _population_chunks(self, doc_ids: list[str]) -> dict[str, Chunk]:
-        index = self.retriever.index
-        out: dict[str, Chunk] = {}
-        for doc_id in doc_ids[:1]:
-            for i in index.by_doc.get(doc_id, []):
-                chunk = index.chunks[i]
-                out.setdefault(chunk.section, chunk)
-        return out
+    def document(self, doc_id: str) -> Document | None:
+        return self.retriever.document(doc_id)
 
-    def _prepare(self, message, history, profile, cart, lap):
-        verdict = self.gate.assess(message=message, history=history, profile=profile, cart=cart)
-        lap("safety")
-        retrieved = self.retriever.retrieve(self.retrieval_query(message, verdict.triage))
-        strong = [r for r in retrieved if is_strong(r)]
-        lap("retrieve")
-        draft_text, citations = None, []
-        if strong:
-            sources = choose_sources(strong, verdict.triage)
-            linked = [d.doc_id for d in verdict.triage.drugs]
-            draft_text, citations = compose(
-                message=message,
-                triage=verdict.triage,
-                sources=sources,
-                extra=self._population_chunks(linked),
-                tokenizer=self.retriever.index.tokenizer,
-            )
-        refs = [
-            RetrievedRef(
-                chunk_id=r.chunk.id,
-                doc_id=r.chunk.doc_id,
-                section=r.chunk.section,
-                score=r.score,
-                strong=is_strong(r),
-            )
-            for r in retrieved
-        ]
-        return verdict, strong, draft_text, citations, refs
+    def manifest(self):
+        return self.retriever.manifest
 
-    def _llm_inputs(self, message, history, profile, cart, citations, verdict) -> dict:
-        turns = self.settings.llm.history_turns
-        return {
-            "question": message,
-            "history": history[-turns:] if turns else [],
-            "profile": profile,
-            "cart": cart,
-            "sources": citations,
-            "alerts": verdict.alerts,
-        }
+    def verify_text(
+        self, text: str, citations: list[Citation], *, require_citations: bool = True
+    ) -> VerifierResult:
+        """The verifier on a text an agent is about to send, against the draft's citations."""
+        by_n = {c.n: c.as_chunk() for c in citations}
+        return self.gate.verify(text, by_n, require_citations=require_citations)
 
+    # --- the flow -------------------------------------------------------------------------------
     def suggest(
         self,
         *,
@@ -149,105 +146,157 @@ class Copilot:
     ) -> Iterator[tuple[str, object]]:
         """Events: ("delta", text piece) while an LLM writes (unverified preview), then one
         ("suggestion", Suggestion) with the verified result."""
-        history = list(history or [])
-        profile = profile or Profile()
-        cart = list(cart or [])
-        provider = provider or self.settings.llm.provider
-        timings: dict[str, float] = {}
-        clock = time.perf_counter()
-
-        def lap(stage: str) -> None:
-            nonlocal clock
-            now = time.perf_counter()
-            timings[stage] = round((now - clock) * 1000, 3)
-            clock = now
-
-        verdict, strong, draft_text, citations, refs = self._prepare(
-            message, history, profile, cart, lap
+        state = RunState(
+            message=message,
+            history=list(history or []),
+            profile=profile or Profile(),
+            cart=list(cart or []),
+            provider=provider or self.settings.llm.provider,
+            reading=self.retriever.read(message),
         )
-        used, fallback = "extractive", None
-        if draft_text is not None and provider == "openai" and verdict.decision != "escalate":
-            inputs = self._llm_inputs(message, history, profile, cart, citations, verdict)
-            try:
-                if stream_tokens:
-                    pieces = []
-                    for piece in stream_llm(self._llm(), **inputs):
-                        pieces.append(piece)
-                        yield "delta", piece
-                    llm = parse_llm_output("".join(pieces))
-                else:
-                    llm = draft_with_llm(self._llm(), **inputs)
-                draft_text, used = llm.reply, provider_name(self.settings.llm)
-            except DraftError as exc:
-                fallback = str(exc)
-        lap("draft")
+        self._assess(state)
+        self._retrieve(state)
+        self._compose(state)
+        yield from self._draft_with_llm(state, stream_tokens)
+        self._verify(state)
+        yield "suggestion", self._result(state)
 
-        verification = None
-        if draft_text is not None:
-            verification, draft_text, fallback, used = self._verify(
-                draft_text, citations, fallback, used, verdict.triage, strong, message
-            )
-        lap("verify")
+    # --- stages ---------------------------------------------------------------------------------
+    def _assess(self, state: RunState) -> None:
+        state.verdict = self.gate.assess(
+            message=state.message,
+            history=state.history,
+            profile=state.profile,
+            cart=state.cart,
+            links=state.reading.links,
+            cues=state.reading.cues,
+        )
+        state.lap("safety")
 
-        if verdict.decision == "escalate":
-            kind, text = "holding", verdict.holding_reply or ""
-        elif draft_text is None:
-            kind, text = "cannot_draft", CANNOT_DRAFT
-        else:
-            kind, text = "draft", draft_text
-        yield (
-            "suggestion",
-            Suggestion(
-                id=uuid.uuid4().hex,
-                kind=kind,
-                text=text,
-                draft=draft_text if kind == "holding" else None,
-                citations=citations if draft_text is not None else [],
-                alerts=verdict.alerts,
-                verdict=verdict,
-                verification=verification,
-                provider=used,
-                fallback=fallback,
-                timings_ms=timings | {"total": round(sum(timings.values()), 3)},
-                retrieved=refs,
-            ),
+    def _retrieve(self, state: RunState) -> None:
+        """The message, plus drug names carried forward from earlier turns ("那这个能吃吗")."""
+        drugs = state.verdict.triage.drugs
+        carried = [d.name for d in drugs if d.source == "history"]
+        query, reading = state.message, state.reading
+        if carried and not any(d.source == "message" for d in drugs):
+            query = state.message + " " + " ".join(dict.fromkeys(carried))
+            reading = None  # another text: read it in retrieval
+        state.retrieved, _ = self.retriever.search(query, reading=reading)
+        state.strong = [r for r in state.retrieved if is_strong(r)]
+        state.lap("retrieve")
+
+    def _population_chunks(self, state: RunState) -> dict[str, Chunk]:
+        """Sections of the first linked drug, for the special-population note."""
+        out: dict[str, Chunk] = {}
+        for drug in state.verdict.triage.drugs[:1]:
+            for chunk in self.retriever.chunks_of(drug.doc_id):
+                out.setdefault(chunk.section, chunk)
+        return out
+
+    def _extractive(self, state: RunState, *, with_population: bool = True):
+        return compose(
+            message=state.message,
+            triage=state.verdict.triage,
+            sources=choose_sources(state.strong, state.verdict.triage),
+            extra=self._population_chunks(state) if with_population else {},
+            query_words=state.reading.words,
         )
 
-    def _verify(
-        self,
-        text: str,
-        citations: list[Citation],
-        fallback: str | None,
-        used: str,
-        triage: Triage,
-        strong: list[RetrievedChunk],
-        message: str,
-    ) -> tuple[VerifierResult, str | None, str | None, str]:
-        by_n = {c.n: c.as_chunk() for c in citations}
-        result = verify_draft(self.gate.sk, text, by_n)
-        if result.outcome == "block" and all(
-            f.code == "invented_citation" for f in result.findings if f.level == "block"
-        ):
+    def _compose(self, state: RunState) -> None:
+        if state.strong:
+            state.draft, state.citations = self._extractive(state)
+
+    def _llm(self) -> BaseChatModel:
+        if self._model is None:
+            factory = self.chat_model or (lambda: make_chat_model(self.settings.llm))
+            self._model = factory()
+        return self._model
+
+    def _draft_with_llm(self, state: RunState, stream_tokens: bool) -> Iterator[tuple[str, str]]:
+        if state.draft is None or state.provider != "openai" or state.escalated:
+            state.lap("draft")
+            return
+        turns = self.settings.llm.history_turns
+        inputs = {
+            "question": state.message,
+            "history": state.history[-turns:] if turns else [],
+            "profile": state.profile,
+            "cart": state.cart,
+            "sources": state.citations,
+            "alerts": state.verdict.alerts,
+        }
+        try:
+            if stream_tokens:
+                pieces = []
+                for piece in stream_llm(self._llm(), **inputs):
+                    pieces.append(piece)
+                    yield "delta", piece
+                llm = parse_llm_output("".join(pieces))
+            else:
+                llm = draft_with_llm(self._llm(), **inputs)
+            state.draft, state.used = llm.reply, provider_name(self.settings.llm)
+        except DraftError as exc:
+            state.fallback = str(exc)
+        state.lap("draft")
+
+    def _verify(self, state: RunState) -> None:
+        if state.draft is None:
+            state.lap("verify")
+            return
+        by_n = {c.n: c.as_chunk() for c in state.citations}
+        result = self.gate.verify(state.draft, by_n)
+        text = state.draft
+        blocks = [f for f in result.findings if f.level == "block"]
+        if result.outcome == "block" and all(f.code == "invented_citation" for f in blocks):
             # The LLM cited sources it was not given: drop those markers and check again.
-            cleaned = verify_draft(self.gate.sk, result.cleaned_text, by_n)
+            cleaned = self.gate.verify(result.cleaned_text, by_n)
             if cleaned.outcome != "block":
                 note = "invented citations removed: " + "; ".join(
                     f.detail for f in result.findings if f.code == "invented_citation"
                 )
-                return cleaned, result.cleaned_text, fallback or note, used
-        if result.outcome == "block" and used != "extractive":
+                state.verification, state.draft = cleaned, result.cleaned_text
+                state.fallback = state.fallback or note
+                state.lap("verify")
+                return
+        if result.outcome == "block" and state.used != "extractive":
             reasons = "; ".join(f"{f.code}: {f.detail}" for f in result.findings)
-            fallback = f"LLM draft blocked by the verifier ({reasons})"
-            sources = choose_sources(strong, triage)
-            text, _ = compose(
-                message=message,
-                triage=triage,
-                sources=sources,
-                extra={},
-                tokenizer=self.retriever.index.tokenizer,
+            state.fallback = f"LLM draft blocked by the verifier ({reasons})"
+            text, _ = self._extractive(state, with_population=False)
+            state.used = "extractive"
+            result = self.gate.verify(text, by_n)
+        state.verification = result
+        state.draft = None if result.outcome == "block" else text
+        state.lap("verify")
+
+    def _result(self, state: RunState) -> Suggestion:
+        verdict, draft = state.verdict, state.draft
+        if verdict.decision == "escalate":
+            kind, text = "holding", verdict.holding_reply or ""
+        elif draft is None:
+            kind, text = "cannot_draft", CANNOT_DRAFT
+        else:
+            kind, text = "draft", draft
+        refs = [
+            RetrievedRef(
+                chunk_id=r.chunk.id,
+                doc_id=r.chunk.doc_id,
+                section=r.chunk.section,
+                score=r.score,
+                strong=is_strong(r),
             )
-            used = "extractive"
-            result = verify_draft(self.gate.sk, text, by_n)
-        if result.outcome == "block":
-            return result, None, fallback, used
-        return result, text, fallback, used
+            for r in state.retrieved
+        ]
+        return Suggestion(
+            id=uuid.uuid4().hex,
+            kind=kind,
+            text=text,
+            draft=draft if kind == "holding" else None,
+            citations=state.citations if draft is not None else [],
+            alerts=verdict.alerts,
+            verdict=verdict,
+            verification=state.verification,
+            provider=state.used,
+            fallback=state.fallback,
+            timings_ms=state.timings | {"total": round(sum(state.timings.values()), 3)},
+            retrieved=refs,
+        )

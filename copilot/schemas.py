@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Category = Literal["Rx", "OTC-A", "OTC-B", "health-product"]
 PopulationAdvice = Literal["ok", "caution", "avoid", "contraindicated"]
@@ -158,6 +158,21 @@ class BuildReport(_Strict):
 
 Tier = Literal["emergency", "priority", "routine"]
 Severity = Literal["contraindicated", "major", "moderate", "minor"]
+
+# The one ordering of each: a larger number is more urgent / more severe.
+TIER_ORDER: dict[str, int] = {"routine": 0, "priority": 1, "emergency": 2}
+SEVERITY_ORDER: dict[str, int] = {"minor": 0, "moderate": 1, "major": 2, "contraindicated": 3}
+TIER_NAMES: dict[str, str] = {"emergency": "紧急", "priority": "优先", "routine": "常规"}
+
+
+def response_time(minutes: int) -> str:
+    """An SLA as customers and agents read it: 15 → 15分钟, 120 → 2小时, 90 → 1.5小时."""
+    if minutes < 60:
+        return f"{minutes}分钟"
+    hours = minutes / 60
+    return f"{hours:g}小时"
+
+
 MessageClass = Literal["consultation", "complaint", "emergency"]
 AlertKind = Literal[
     "interaction",
@@ -352,6 +367,20 @@ class Citation(_Strict):
     source_file: str
     revision: str | None = None
 
+    @classmethod
+    def from_chunk(cls, n: int, chunk: Chunk) -> Citation:
+        """The [n] citation of a retrieved chunk."""
+        return cls(
+            n=n,
+            chunk_id=chunk.id,
+            doc_id=chunk.doc_id,
+            title=chunk.title,
+            section=chunk.section,
+            text=chunk.text,
+            source_file=chunk.source_file,
+            revision=chunk.revision,
+        )
+
     def as_chunk(self) -> Chunk:
         """The cited chunk, for re-verifying text against it."""
         return Chunk(
@@ -374,6 +403,13 @@ class SuggestRequest(_Strict):
     provider: Literal["extractive", "openai"] | None = Field(
         default=None, description="Override the configured LLM provider for this request."
     )
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("message is blank: send the customer's text")
+        return value
 
 
 class RetrievedRef(_Strict):

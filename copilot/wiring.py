@@ -1,12 +1,19 @@
-"""Builds the runtime objects from settings. Front doors (CLI, API, evals) call these."""
+"""Builds the runtime objects from settings. Front doors (CLI, API, evals) call these; every
+provider (embedder, vector store, chat model) is made here or injected."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from langchain_core.embeddings import Embeddings
 
+from copilot.ingest.build import build_index
+from copilot.pipeline import Copilot
 from copilot.retrieval.embeddings import make_embedder
 from copilot.retrieval.hybrid import HybridRetriever
 from copilot.retrieval.knowledge_index import KnowledgeIndex
+from copilot.safety.gate import SafetyGate
+from copilot.schemas import BuildReport
 from copilot.settings import Settings
 
 
@@ -16,11 +23,17 @@ def open_retriever(settings: Settings, embedder: Embeddings | None = None) -> Hy
     return HybridRetriever(index, settings.retrieval)
 
 
-def open_copilot(settings: Settings, *, chat_model=None):
-    """The suggest pipeline with its retriever, gate and (lazily) chat model."""
-    from copilot.pipeline import Copilot
+def open_gate(settings: Settings, retriever: HybridRetriever | None = None) -> SafetyGate:
+    """The safety gate over the same knowledge (labels, linker, lexicons) as retrieval."""
+    retriever = retriever or open_retriever(settings)
+    return SafetyGate.from_index(retriever.index, settings.knowledge.dir)
 
-    retriever = open_retriever(settings)
+
+def open_copilot(
+    settings: Settings, *, chat_model=None, embedder: Embeddings | None = None
+) -> Copilot:
+    """The suggest pipeline with its retriever, gate and (lazily) chat model."""
+    retriever = open_retriever(settings, embedder)
     return Copilot(
         settings=settings,
         retriever=retriever,
@@ -29,9 +42,15 @@ def open_copilot(settings: Settings, *, chat_model=None):
     )
 
 
-def open_gate(settings: Settings, retriever: HybridRetriever | None = None):
-    """The safety gate over the same knowledge (labels, linker, lexicons) as retrieval."""
-    from copilot.safety.gate import SafetyGate
+def build_with_configured_embedder(
+    settings: Settings, copilot: Copilot | None = None
+) -> Callable[..., BuildReport]:
+    """`build_index` bound to one embedder: the running pipeline's when it has the configured
+    one (one loaded model per process), else a new one from settings."""
+    embedder = copilot.retriever.embedder if copilot is not None else None
+    embedder = embedder or make_embedder(settings.embeddings)
 
-    retriever = retriever or open_retriever(settings)
-    return SafetyGate.from_index(retriever.index, settings.knowledge.dir)
+    def build(**kwargs) -> BuildReport:
+        return build_index(embedder=embedder, **kwargs)
+
+    return build

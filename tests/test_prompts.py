@@ -12,10 +12,13 @@ from copilot.errors import KnowledgeError
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = {
-    "holding_emergency": {"advice": "胸痛可能是心脏急症，请立即拨打120。"},
-    "holding_priority": {"topics": "孕期、备孕或哺乳期用药"},
-    "holding_prescription": {"drugs": "阿莫西林", "topics": "药物过敏"},
-    "holding_routine": {"topics": "发热超过3天"},
+    "holding_emergency": {
+        "advice": "胸痛可能是心脏急症，请立即拨打120。",
+        "response_time": "15分钟",
+    },
+    "holding_priority": {"topics": "孕期、备孕或哺乳期用药", "response_time": "30分钟"},
+    "holding_prescription": {"drugs": "阿莫西林", "topics": "药物过敏", "response_time": "30分钟"},
+    "holding_routine": {"topics": "发热超过3天", "response_time": "2小时"},
     "system": {},
     "judge": {
         "question": "芬必得一天吃几次",
@@ -78,7 +81,9 @@ def test_render_refuses_missing_or_undeclared_variables():
 
 def test_customer_text_is_data_not_template_code(tmp_path):
     prompt = load_prompt("holding_routine")
-    out = prompt.render(topics="{{ 7*7 }} {% for x in range(3) %}x{% endfor %}")
+    out = prompt.render(
+        topics="{{ 7*7 }} {% for x in range(3) %}x{% endfor %}", response_time="2小时"
+    )
     assert "{{ 7*7 }}" in out and "49" not in out
 
 

@@ -148,3 +148,42 @@ def test_edited_holding_reply_is_checked_without_requiring_citations(desk, peopl
     row2, _ = desk.receive("c8", "我怀孕了能吃感冒灵吗", user=agent)
     with pytest.raises(DeskError, match="核查未通过"):
         desk.act(row2.id, agent, "edit", final_text="您好，可以吃，一次2袋，保证治好。")
+
+
+def test_a_slow_llm_draft_does_not_block_another_agents_write(db_url, sample_copilot, people):
+    """The pipeline (LLM call included) runs outside the write transaction: while one message
+    waits 3 s on the model, another agent's accept is stored at once."""
+    import threading
+
+    from fakes import FakeOpenAI
+
+    from copilot.pipeline import Copilot
+
+    agent, _, _ = people
+    fast = Desk(db=Database(db_url, migrate=False), copilot=sample_copilot)
+    row, _ = fast.receive("c-fast", "开瑞坦一天吃几片", user=agent)
+    with FakeOpenAI() as server:
+        server.delay = 3.0
+        s = sample_copilot.settings
+        llm = s.llm.model_copy(
+            update={"provider": "openai", "base_url": server.base_url, "timeout_s": 10}
+        )
+        slow_copilot = Copilot(
+            settings=s.model_copy(update={"llm": llm}),
+            retriever=sample_copilot.retriever,
+            gate=sample_copilot.gate,
+        )
+        slow = Desk(db=Database(db_url, migrate=False), copilot=slow_copilot)
+        done: list = []
+        worker = threading.Thread(
+            target=lambda: done.append(slow.receive("c-slow", "芬必得一天吃几次", user=agent))
+        )
+        worker.start()
+        while not server.requests:  # the slow message is now waiting on the model
+            threading.Event().wait(0.01)
+        fast.act(row.id, agent, "accept")
+        assert worker.is_alive(), "the accept had to wait for the slow draft"
+        worker.join(timeout=30)
+    assert done and done[0][0].provider == "openai:qwen2.5-7b-instruct"
+    with fast.db.session() as sess:
+        assert sess.get(SuggestionRow, row.id).status == "accepted"

@@ -148,7 +148,18 @@ def test_dashboard_and_upload_are_role_checked(web):
     assert up.status_code == 403
 
 
-def test_admin_upload_rebuilds_and_reports(web):
+def _wait_for_rebuild(client) -> dict:
+    import time
+
+    for _ in range(600):
+        status = client.get("/kb/rebuild").json()
+        if status["state"] != "running":
+            return status
+        time.sleep(0.05)
+    raise AssertionError("the rebuild did not finish")
+
+
+def test_admin_upload_rebuilds_in_the_background_and_reports(web):
     token = login(web, "boss")
     good = {
         "file": (
@@ -158,11 +169,16 @@ def test_admin_upload_rebuilds_and_reports(web):
         )
     }
     r = web.post("/kb/upload", data={"csrf_token": token}, files=good)
-    assert r.status_code == 200 and "索引" in r.text
+    assert r.status_code == 202
+    status = _wait_for_rebuild(web)
+    assert status["state"] == "done" and status["report"]["documents"] > 0, status
+    assert "已收录" in web.get("/kb").text
     assert web.get("/kb/my-label").status_code == 200
     bad = {"file": ("gbk.txt", "通用名称：坏文件".encode("gbk"), "text/plain")}
-    r = web.post("/kb/upload", data={"csrf_token": token}, files=bad)
-    assert r.status_code == 422 and "not UTF-8" in r.text
+    assert web.post("/kb/upload", data={"csrf_token": token}, files=bad).status_code == 202
+    status = _wait_for_rebuild(web)
+    assert status["state"] == "failed" and "not UTF-8" in status["error"]
+    assert "未收录" in web.get("/kb").text
     exe = {"file": ("virus.exe", b"MZ", "application/octet-stream")}
     assert (
         web.post(
@@ -177,6 +193,38 @@ def test_admin_upload_rebuilds_and_reports(web):
         ).status_code
         == 413
     )
+
+
+def test_upload_does_not_block_health_and_a_second_upload_gets_409(web, monkeypatch):
+    """The rebuild runs in a worker thread: while it is held, /healthz answers and a second
+    upload is refused with a clear message."""
+    import threading
+
+    updates = web.app.state.kb_updates
+    release = threading.Event()
+    real_build = updates.build
+
+    def held_build(**kwargs):
+        release.wait(30)
+        return real_build(**kwargs)
+
+    monkeypatch.setattr(updates, "build", held_build)
+    token = login(web, "boss")
+    label = "通用名称：测试钙片\n【用法用量】成人一次1片，一日1次。\n".encode()
+    first = web.post(
+        "/kb/upload", data={"csrf_token": token}, files={"file": ("ca.txt", label, "text/plain")}
+    )
+    assert first.status_code == 202 and "正在重建索引" in first.text
+    assert web.get("/healthz").json()["status"] == "ok"
+    second = web.post(
+        "/kb/upload",
+        data={"csrf_token": token},
+        files={"file": ("ca2.txt", label, "text/plain")},
+        headers={"accept": "text/html"},
+    )
+    assert second.status_code == 409 and "正在重建" in second.text
+    release.set()
+    assert _wait_for_rebuild(web)["state"] == "done"
 
 
 def test_dashboard_shows_figures(web):

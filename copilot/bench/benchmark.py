@@ -89,7 +89,7 @@ def run_retrieval_benchmark(
 
         rng = random.Random(11)
         big_queries = []
-        retriever_docs = open_retriever(big).index.documents
+        retriever_docs = {d.doc_id: d for d in open_retriever(big).documents()}
         for _ in range(queries):
             doc = retriever_docs[rng.choice(names)]
             big_queries.append(doc.title + rng.choice(QUERY_SUFFIXES))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from copilot.schemas import Suggestion, Verdict
+from copilot.schemas import TIER_NAMES, Suggestion, Verdict, response_time
 
 _DECISION = {
     "allow": "可直接答复",
     "allow_with_alerts": "可答复（附用药提示）",
     "escalate": "转执业药师",
 }
-_TIER = {"emergency": "紧急（15分钟）", "priority": "优先（30分钟）", "routine": "常规（2小时）"}
 _SEVERITY = {"contraindicated": "禁忌", "major": "严重", "moderate": "中度", "minor": "轻度"}
 
 
@@ -49,7 +48,7 @@ def print_verdict(verdict: Verdict, echo: Callable[[str], None]) -> None:
     echo(f"结论: {_DECISION[verdict.decision]}")
     if verdict.escalation:
         e = verdict.escalation
-        echo(f"转药师: {_TIER[e.tier]}")
+        echo(f"转药师: {TIER_NAMES[e.tier]}（{response_time(e.sla_minutes)}）")
         for r in e.reasons:
             echo(f"  - {r.id} ({r.tier}): {r.reason}")
         echo("暂缓回复:")

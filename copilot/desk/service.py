@@ -26,10 +26,8 @@ from copilot.desk.tables import (
 )
 from copilot.errors import CopilotError
 from copilot.pipeline import Copilot
-from copilot.safety.verifier import verify_draft
-from copilot.schemas import CartItem, Profile, Suggestion, Turn, VerifierResult
+from copilot.schemas import TIER_ORDER, CartItem, Profile, Suggestion, Turn, VerifierResult
 
-TIER_RANK = {"emergency": 0, "priority": 1, "routine": 2}
 MAX_MESSAGE = 2000
 
 
@@ -39,6 +37,11 @@ class DeskError(CopilotError):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+
+
+def queue_rank(tier: str) -> int:
+    """Stored with each escalation so the queue sorts ascending: emergency first."""
+    return max(TIER_ORDER.values()) - TIER_ORDER[tier]
 
 
 def aware(dt: datetime | None) -> datetime | None:
@@ -85,22 +88,13 @@ class Desk:
             raise DeskError("消息为空：请发送顾客的文字", status=422)
         if len(text) > MAX_MESSAGE:
             raise DeskError(f"消息过长（{len(text)}字，最多{MAX_MESSAGE}字）", status=422)
+        # Read what the pipeline needs in a short read-only transaction, run the pipeline (an LLM
+        # call may take seconds) with no transaction open, then write everything in one short
+        # transaction: a slow draft never holds a write lock other agents wait on.
         with self.db.session() as s:
             conv = s.get(Conversation, conversation_id)
-            if conv is None:
-                conv = Conversation(
-                    id=conversation_id,
-                    customer_ref=customer_ref,
-                    profile=(profile or Profile()).model_dump(),
-                    cart=[c.model_dump() for c in cart or []],
-                )
-                s.add(conv)
-                audit(s, user, "conversation.opened", "conversation", conversation_id)
-            else:
-                if profile is not None:
-                    conv.profile = profile.model_dump()
-                if cart is not None:
-                    conv.cart = [c.model_dump() for c in cart]
+            stored_profile = Profile.model_validate(conv.profile) if conv else Profile()
+            stored_cart = [CartItem.model_validate(c) for c in conv.cart] if conv else []
             history = [
                 Turn(
                     role=m.role if m.role in ("customer", "agent", "pharmacist") else "agent",
@@ -112,15 +106,20 @@ class Desk:
                     .order_by(Message.id)
                 )
             ]
+        profile = profile if profile is not None else stored_profile
+        cart = list(cart) if cart is not None else stored_cart
+        suggestion = self.copilot.suggest(message=text, history=history, profile=profile, cart=cart)
+        with self.db.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None:
+                conv = Conversation(id=conversation_id, customer_ref=customer_ref)
+                s.add(conv)
+                audit(s, user, "conversation.opened", "conversation", conversation_id)
+            conv.profile = profile.model_dump()
+            conv.cart = [c.model_dump() for c in cart]
             msg = Message(conversation_id=conversation_id, role="customer", text=text)
             s.add(msg)
             s.flush()
-            suggestion = self.copilot.suggest(
-                message=text,
-                history=history,
-                profile=Profile.model_validate(conv.profile),
-                cart=[CartItem.model_validate(c) for c in conv.cart],
-            )
             row = _suggestion_row(suggestion, conversation_id, msg.id)
             s.add(row)
             s.flush()  # the escalation refers to it
@@ -142,7 +141,7 @@ class Desk:
                     conversation_id=conversation_id,
                     suggestion_id=row.id,
                     tier=e.tier,
-                    tier_rank=TIER_RANK[e.tier],
+                    tier_rank=queue_rank(e.tier),
                     reasons=[r.model_dump() for r in e.reasons],
                     sla_deadline=datetime.now(UTC) + timedelta(minutes=e.sla_minutes),
                 )
@@ -164,10 +163,7 @@ class Desk:
         with self.db.session() as s:
             row = _get(s, SuggestionRow, suggestion_id, "建议")
             sug = Suggestion.model_validate(row.payload)
-        chunks = {c.n: c.as_chunk() for c in sug.citations}
-        return verify_draft(
-            self.copilot.gate.sk, text, chunks, require_citations=sug.kind == "draft"
-        )
+        return self.copilot.verify_text(text, sug.citations, require_citations=sug.kind == "draft")
 
     def act(
         self,

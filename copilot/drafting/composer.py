@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from copilot.drafting.prompts import load_prompt
 from copilot.ingest.lexicon import normalize
-from copilot.retrieval.tokenize import Tokenizer
 from copilot.safety.quantities import extract_quantities
 from copilot.schemas import Chunk, Citation, RetrievedChunk, Triage
 
@@ -76,18 +75,18 @@ def compose(
     triage: Triage,
     sources: list[Chunk],
     extra: dict[str, Chunk],
-    tokenizer: Tokenizer,
+    query_words: list[str],
 ) -> tuple[str, list[Citation]]:
     """Draft text and its numbered citations. `extra` maps a population section to a chunk of
     the same drug (for the special-population note)."""
-    query_tokens = set(tokenizer.tokens(message))
+    query_tokens = set(query_words)
     citations: list[Citation] = []
     points: list[Point] = []
     for chunk in sources:
         if len(points) >= MAX_POINTS:
             break
         n = len(citations) + 1
-        citations.append(_citation(n, chunk))
+        citations.append(Citation.from_chunk(n, chunk))
         ranked = sorted(
             enumerate(sentences(chunk.text)),
             key=lambda item: (-_score(item[1], query_tokens, triage.intents), item[0]),
@@ -111,7 +110,7 @@ def compose(
         if triage.has_population(population) and section in extra:
             chunk = extra[section]
             n = len(citations) + 1
-            citations.append(_citation(n, chunk))
+            citations.append(Citation.from_chunk(n, chunk))
             first = sentences(chunk.text)[:1]
             if first:
                 population_note = Point(text=first[0].rstrip("。；;"), n=n, kind=chunk.kind)
@@ -133,16 +132,3 @@ def compose(
         follow_up=follow_up,
     )
     return text, citations
-
-
-def _citation(n: int, chunk: Chunk) -> Citation:
-    return Citation(
-        n=n,
-        chunk_id=chunk.id,
-        doc_id=chunk.doc_id,
-        title=chunk.title,
-        section=chunk.section,
-        text=chunk.text,
-        source_file=chunk.source_file,
-        revision=chunk.revision,
-    )

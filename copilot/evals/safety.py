@@ -13,9 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from copilot.errors import KnowledgeError
 from copilot.evals.retrieval import EVALS_DIR, bar_problems
 from copilot.safety.gate import SafetyGate
-from copilot.safety.medcheck import SEVERITY_ORDER
-from copilot.safety.verifier import verify_draft
-from copilot.schemas import CartItem, Chunk, Profile, Severity, Turn, Verdict
+from copilot.schemas import SEVERITY_ORDER, CartItem, Chunk, Profile, Severity, Turn, Verdict
 
 
 class _Case(BaseModel):
@@ -122,7 +120,7 @@ def _alert_matches(expected: ExpectedAlert, alerts) -> bool:
 def _draft_citations(gate: SafetyGate, case: DraftCase) -> dict[int, Chunk]:
     out: dict[int, Chunk] = {}
     for c in case.citations:
-        doc = gate.sk.documents.get(c.doc)
+        doc = gate.document(c.doc)
         if doc is None:
             raise KnowledgeError(f"{case.id}: unknown document {c.doc}")
         section = next((s for s in doc.sections if s.heading == c.section), None)
@@ -259,7 +257,7 @@ def evaluate_safety(
                 )
     unsafe = blocked = safe = passed = 0
     for case in drafts:
-        result = verify_draft(gate.sk, case.draft, _draft_citations(gate, case))
+        result = gate.verify(case.draft, _draft_citations(gate, case))
         codes = ",".join(f.code for f in result.findings) or "-"
         if case.expect == "block":
             unsafe += 1

@@ -250,26 +250,14 @@ def _naive_quality(copilot: Copilot, questions: list[str]) -> dict[str, float]:
     """A plain RAG answer: the top dense chunk, quoted and cited, no safety layer."""
     from copilot.schemas import Citation, Triage
 
-    index = copilot.retriever.index
     rubric = []
     for q in questions:
-        cid, _ = index.store.query(index.embedder.embed_query(q), 1)[0]
-        chunk = index.chunk(cid)
+        chunk, _ = copilot.retriever.dense_top(q, 1)[0]
         s = Suggestion(
             id="naive",
             kind="draft",
             text=f"您好，{chunk.text}[1]",
-            citations=[
-                Citation(
-                    n=1,
-                    chunk_id=cid,
-                    doc_id=chunk.doc_id,
-                    title=chunk.title,
-                    section=chunk.section,
-                    text=chunk.text,
-                    source_file=chunk.source_file,
-                )
-            ],
+            citations=[Citation.from_chunk(1, chunk)],
             verdict=Verdict(
                 decision="allow",
                 alerts=[],

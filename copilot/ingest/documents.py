@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from copilot.errors import KnowledgeError
+from copilot.errors import KnowledgeError, knowledge_error_from_validation
 from copilot.ingest.sections import (
     LABEL_SECTIONS,
     REQUIRED_LABEL_SECTIONS,
@@ -94,17 +94,10 @@ def _parse_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
 
 
 def _validation_error(path: Path, raw: str, exc: ValidationError, what: str) -> KnowledgeError:
-    first = exc.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"])
-    top = str(first["loc"][0]) if first["loc"] else ""
-    if first["type"] == "missing":
-        problem = f"{what}: required field `{loc}` is missing"
-        fix = f"add `{loc}:` to the front matter (see knowledge/README.md)"
-    else:
-        problem = f"{what}: field `{loc}` is invalid: {first['msg']}"
-        fix = "correct the value (see knowledge/README.md for the allowed values)"
-    return KnowledgeError(
-        problem, path=path, line=_field_line(raw, top) if top else None, field=loc, fix=fix
+    loc = exc.errors()[0]["loc"]
+    top = str(loc[0]) if loc else ""
+    return knowledge_error_from_validation(
+        exc, path=path, what=what, line=_field_line(raw, top) if top else None
     )
 
 

@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 from copilot.ingest.lexicon import normalize
 from copilot.retrieval.knowledge_index import KnowledgeIndex
 from copilot.retrieval.linking import DrugLink
-from copilot.schemas import RetrievedChunk, SearchFilters
+from copilot.schemas import Chunk, Document, RetrievedChunk, SearchFilters
 from copilot.settings import RetrievalSettings
 
 # When a question names a drug but no section cue is found, these sections answer most
@@ -52,10 +52,63 @@ class RetrievalTrace:
     tokens: list[str]
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the knowledge recognises in one text, found once and shared by triage, retrieval
+    and the composer: linked drugs, section cues, words and query tokens (words plus the
+    clinical words of colloquial synonyms)."""
+
+    text: str
+    links: list[DrugLink]
+    cues: list[str]
+    words: list[str]
+    query_tokens: list[str]
+
+
 class HybridRetriever:
     def __init__(self, index: KnowledgeIndex, settings: RetrievalSettings) -> None:
         self.index = index
         self.settings = settings
+
+    # --- what callers may ask of the index (instead of reaching into it) ---------------------
+    @property
+    def manifest(self):
+        return self.index.manifest
+
+    @property
+    def embedder(self):
+        return self.index.embedder
+
+    def documents(self) -> list[Document]:
+        return list(self.index.documents.values())
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.index.documents.get(doc_id)
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """Every chunk of one document, in label order."""
+        return [self.index.chunks[i] for i in self.index.by_doc.get(doc_id, [])]
+
+    def dense_top(self, query: str, k: int) -> list[tuple[Chunk, float]]:
+        """Dense-only nearest chunks (the naive baseline's retrieval)."""
+        idx = self.index
+        hits = idx.store.query(idx.embedder.embed_query(query), k)
+        return [(idx.chunk(cid), score) for cid, score in hits if cid in idx.position]
+
+    def read(self, text: str) -> Reading:
+        """Link drugs, find section cues and tokenise `text`, once."""
+        idx = self.index
+        words = idx.tokenizer.tokens(text)
+        tokens = list(words)
+        for clinical in idx.lexicon.expand(text):
+            tokens += idx.tokenizer.tokens(clinical)
+        return Reading(
+            text=text,
+            links=idx.linker.link(text),
+            cues=idx.lexicon.intended_sections(text),
+            words=words,
+            query_tokens=tokens,
+        )
 
     def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
         if filters is None or not (filters.kind or filters.doc_ids or filters.sections):
@@ -96,18 +149,25 @@ class HybridRetriever:
         return self.search(query, k, filters)[0]
 
     def search(
-        self, query: str, k: int | None = None, filters: SearchFilters | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        reading: Reading | None = None,
     ) -> tuple[list[RetrievedChunk], RetrievalTrace]:
-        """Like `retrieve`, plus what the query linked to (drugs, intents, tokens)."""
+        """Like `retrieve`, plus what the query linked to (drugs, intents, tokens). `reading`:
+        the query already read (`read(query)`), so nothing is linked or tokenised twice."""
         idx, cfg = self.index, self.settings
         k = k or cfg.k
         n = cfg.candidates
         mask = self._mask(filters)
-        links = idx.linker.link(query)
-        intents = idx.lexicon.intended_sections(query)
+        if reading is None or reading.text != query:
+            reading = self.read(query)
+        links = list(reading.links)
+        intents = list(reading.cues)
         if len({lk.matched for lk in links}) >= 2 and "药物相互作用" not in intents:
             intents.append("药物相互作用")  # two drugs named: how they go together matters
-        tokens = idx.tokenizer.query_tokens(query, idx.lexicon)
+        tokens = reading.query_tokens
         trace = RetrievalTrace(links, intents, tokens)
         scores = idx.bm25.scores(tokens)
         # Within the linked drugs every chunk matches the drug's name, so rank them by what the

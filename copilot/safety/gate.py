@@ -4,23 +4,31 @@ the holding reply for the tier). Anything that raises escalates; the error is lo
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from copilot.drafting.prompts import load_prompt
+from copilot.retrieval.linking import DrugLink
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.medcheck import run_checks
-from copilot.safety.rules import TIER_ORDER, Facts, RuleSet, fire_rules, load_rules
+from copilot.safety.rules import Facts, RuleSet, fire_rules, load_rules
 from copilot.safety.triage import triage as run_triage
+from copilot.safety.verifier import verify_draft
 from copilot.schemas import (
+    TIER_ORDER,
     Alert,
     CartItem,
+    Chunk,
+    Document,
     Escalation,
     FiredRule,
     Profile,
     Triage,
     Turn,
     Verdict,
+    VerifierResult,
+    response_time,
 )
 
 log = logging.getLogger(__name__)
@@ -46,6 +54,16 @@ class SafetyGate:
             rules=load_rules(knowledge_dir / "rules" / "escalation.yaml"),
         )
 
+    def document(self, doc_id: str) -> Document | None:
+        """A label or policy the gate knows, by id."""
+        return self.sk.documents.get(doc_id)
+
+    def verify(
+        self, text: str, citations: Mapping[int, Chunk], *, require_citations: bool = True
+    ) -> VerifierResult:
+        """The draft verifier over this gate's knowledge (drafts and agents' final texts)."""
+        return verify_draft(self.sk, text, citations, require_citations=require_citations)
+
     def assess(
         self,
         *,
@@ -53,12 +71,18 @@ class SafetyGate:
         history: list[Turn] | None = None,
         profile: Profile | None = None,
         cart: list[CartItem] | None = None,
+        links: list[DrugLink] | None = None,
+        cues: list[str] | None = None,
     ) -> Verdict:
+        """The verdict on one message. `links` and `cues` are the message's drug links and
+        section cues when the caller has already found them (the pipeline's run state)."""
         profile = profile or Profile()
         cart = cart or []
         errors: list[str] = []
         try:
-            tri = run_triage(self.sk, message, history=history, profile=profile)
+            tri = run_triage(
+                self.sk, message, history=history, profile=profile, links=links, cues=cues
+            )
         except Exception as exc:
             log.exception("triage failed")
             errors.append(f"triage: {type(exc).__name__}: {exc}")
@@ -86,7 +110,7 @@ class SafetyGate:
         escalation, holding = None, None
         if fired:
             tier = fired[0].tier
-            holding = self._render(fired, tri)
+            holding = self._render(fired, tri, self.rules.tiers[tier].sla_minutes)
             escalation = Escalation(
                 tier=tier,
                 sla_minutes=self.rules.tiers[tier].sla_minutes,
@@ -103,7 +127,7 @@ class SafetyGate:
             errors=errors,
         )
 
-    def _render(self, fired: list[FiredRule], tri: Triage) -> str:
+    def _render(self, fired: list[FiredRule], tri: Triage, sla_minutes: int) -> str:
         top = fired[0]
         same_tier = [r for r in fired if r.tier == top.tier]
         template = top.template
@@ -119,12 +143,13 @@ class SafetyGate:
         skip = {"rx-before-review"} if template == "holding_prescription" else set()
         topics = "、".join(dict.fromkeys(r.topic for r in same_tier if r.id not in skip))
         prompt = load_prompt(template)
+        when = response_time(sla_minutes)
         if template == "holding_emergency":
             advice = next(
                 (f.advice for f in tri.red_flags if f.tier == "emergency" and f.advice), ""
             )
-            return prompt.render(advice=advice)
+            return prompt.render(advice=advice, response_time=when)
         if template == "holding_prescription":
             names = "、".join(dict.fromkeys(d.name for d in asked_rx))
-            return prompt.render(drugs=names, topics=topics)
-        return prompt.render(topics=topics or top.topic)
+            return prompt.render(drugs=names, topics=topics, response_time=when)
+        return prompt.render(topics=topics or top.topic, response_time=when)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from copilot.errors import KnowledgeError
+from copilot.errors import KnowledgeError, knowledge_error_from_validation
 from copilot.ingest.lexicon import Lexicon, normalize
 from copilot.ingest.yamlfile import read_yaml
 from copilot.retrieval.linking import DrugLinker
@@ -79,11 +79,10 @@ def load_interactions(path: Path) -> list[InteractionPair]:
         try:
             pair = InteractionPair.model_validate(row)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            raise KnowledgeError(
-                f"pair {n} ({row.get('id', '?')}): {'.'.join(map(str, err['loc']))}: {err['msg']}",
+            raise knowledge_error_from_validation(
+                exc,
                 path=path,
-                field=".".join(map(str, err["loc"])),
+                what=f"pair {n} ({row.get('id', '?')})",
                 fix="see the field conventions at the top of the file",
             ) from None
         if pair.id in seen:
@@ -100,7 +99,7 @@ def load_triples(path: Path) -> list[InteractionTriple]:
         try:
             out.append(InteractionTriple.model_validate(row))
         except ValidationError as exc:
-            raise KnowledgeError(f"triple {n}: {exc.errors()[0]['msg']}", path=path) from None
+            raise knowledge_error_from_validation(exc, path=path, what=f"triple {n}") from None
     return out
 
 
@@ -111,7 +110,7 @@ def load_cross_allergies(path: Path) -> list[CrossAllergy]:
         try:
             out.append(CrossAllergy.model_validate(row))
         except ValidationError as exc:
-            raise KnowledgeError(f"entry {n}: {exc.errors()[0]['msg']}", path=path) from None
+            raise knowledge_error_from_validation(exc, path=path, what=f"entry {n}") from None
     return out
 
 

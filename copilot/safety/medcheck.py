@@ -18,11 +18,10 @@ from copilot.ingest.lexicon import normalize
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.patient import active_populations, child_age, child_mentioned
 from copilot.safety.quantities import _NUM, cn_to_number
-from copilot.schemas import Alert, CartItem, Profile, Severity, Triage
+from copilot.schemas import SEVERITY_ORDER, Alert, CartItem, Profile, Severity, Triage
 
 log = logging.getLogger(__name__)
 
-SEVERITY_ORDER: dict[str, int] = {"minor": 0, "moderate": 1, "major": 2, "contraindicated": 3}
 _POPULATION_SEVERITY: dict[str, Severity | None] = {
     "contraindicated": "contraindicated",
     "avoid": "major",

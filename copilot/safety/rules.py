@@ -15,15 +15,22 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from copilot.errors import KnowledgeError
+from copilot.errors import KnowledgeError, knowledge_error_from_validation
 from copilot.ingest.lexicon import normalize
 from copilot.ingest.yamlfile import read_yaml
-from copilot.safety.medcheck import SEVERITY_ORDER
 from copilot.safety.patient import active_populations, child_age, child_mentioned
-from copilot.schemas import Alert, CartItem, FiredRule, Profile, Tier, Triage
+from copilot.schemas import (
+    SEVERITY_ORDER,
+    TIER_ORDER,
+    Alert,
+    CartItem,
+    FiredRule,
+    Profile,
+    Tier,
+    Triage,
+)
 
 log = logging.getLogger(__name__)
-TIER_ORDER: dict[str, int] = {"routine": 0, "priority": 1, "emergency": 2}
 
 
 @dataclass
@@ -229,11 +236,8 @@ def load_rules(path: Path) -> RuleSet:
     try:
         ruleset = RuleSet.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise KnowledgeError(
-            f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
-            path=path,
-            fix="see the header of the file for the rule format",
+        raise knowledge_error_from_validation(
+            exc, path=path, what="escalation rules", fix="see the header of the file for the format"
         ) from None
     ids = [r.id for r in ruleset.rules]
     if len(ids) != len(set(ids)):

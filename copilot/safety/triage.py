@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from copilot.ingest.lexicon import normalize
+from copilot.retrieval.linking import DrugLink
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.quantities import cn_to_number, days, extract_quantities
 from copilot.schemas import (
@@ -108,9 +109,11 @@ def _about_other(text: str, start: int, third_party: list[str], window: int = 12
     return any(cue and cue in before for cue in third_party)
 
 
-def _drug_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[DrugMention]:
+def _drug_mentions(
+    sk: SafetyKnowledge, text: str, source: str, links: list[DrugLink] | None = None
+) -> list[DrugMention]:
     out = []
-    links = sk.linker.link(text)
+    links = sk.linker.link(text) if links is None else links
     # A span that names one product links only that product; a shared ingredient name
     # (布洛芬) links its single-ingredient products; class words are handled separately.
     best_by_span: dict[str, int] = {}
@@ -279,13 +282,16 @@ def triage(
     *,
     history: list[Turn] | None = None,
     profile: Profile | None = None,
+    links: list[DrugLink] | None = None,
+    cues: list[str] | None = None,
 ) -> Triage:
+    """`links` and `cues`: the message's drug links and section cues, when already found."""
     text = normalize(message)
     history = history or []
     earlier = [normalize(t.text) for t in history if t.role == "customer"]
     context = "\n".join([*earlier, text])
 
-    drugs = _drug_mentions(sk, text, "message")
+    drugs = _drug_mentions(sk, text, "message", links)
     seen = {d.doc_id for d in drugs}
     for turn in earlier:  # drugs named in earlier turns are carried forward
         for d in _drug_mentions(sk, turn, "history"):
@@ -327,7 +333,7 @@ def triage(
             )
         )
     intents: list[Intent] = []
-    for target in sk.lexicon.intended_sections(text):
+    for target in sk.lexicon.intended_sections(text) if cues is None else cues:
         intent = SECTION_TO_INTENT.get(target)
         if intent and intent not in intents:
             intents.append(intent)

@@ -15,6 +15,21 @@
   tick();
   setInterval(tick, 1000);
 
+  // Knowledge page: while an upload's index rebuild runs, poll its progress; reload when done.
+  var rebuild = document.getElementById("kb-rebuild");
+  if (rebuild && rebuild.dataset.state === "running") {
+    var poll = setInterval(function () {
+      fetch("/kb/rebuild", { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (st) {
+          if (st.state !== "running") { clearInterval(poll); window.location = "/kb"; return; }
+          var p = rebuild.querySelector("p");
+          if (p) p.textContent = "正在重建索引（" + st.file + "）：" + (st.stage || "准备") + " " +
+            st.done + "/" + st.total + "，已用 " + st.seconds + " 秒。重建期间检索和草稿照常使用旧索引；完成后本页自动刷新。";
+        });
+    }, 1000);
+  }
+
   // Check the final text with the verifier before it is sent.
   var form = document.getElementById("act-form");
   if (form) {

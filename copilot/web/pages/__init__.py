@@ -1,0 +1,15 @@
+"""The pages agents, pharmacists and admins use (Simplified Chinese, server-rendered Jinja2,
+no external assets): one module per page family, one router for all."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from copilot.web.pages import console, dashboard, escalations, kb, login
+from copilot.web.pages.render import render
+
+router = APIRouter(include_in_schema=False)
+for _module in (login, console, escalations, kb, dashboard):
+    router.include_router(_module.router)
+
+__all__ = ["render", "router"]

@@ -1,0 +1,209 @@
+"""The agent console: conversations, the draft with its sources and alerts, accept / edit /
+reject, the customer profile and cart."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from copilot.desk.service import DeskError, audit
+from copilot.desk.tables import Conversation, Escalation, Message, SuggestionRow, User
+from copilot.schemas import CartItem, Profile, Suggestion
+from copilot.web.pages.render import back, render
+from copilot.web.session import check_csrf, page_user
+
+router = APIRouter(include_in_schema=False)
+
+
+def _open_escalation_tiers(s) -> dict[str, str]:
+    """Conversation id → tier of its open escalation (for the list badges)."""
+    return {
+        e.conversation_id: e.tier
+        for e in s.scalars(select(Escalation).where(Escalation.status != "closed"))
+    }
+
+
+def _conversations(s):
+    return list(s.scalars(select(Conversation).order_by(Conversation.updated_at.desc()).limit(50)))
+
+
+@router.get("/", response_class=HTMLResponse)
+def console(request: Request, user: User = Depends(page_user)):
+    with request.app.state.db.session() as s:
+        open_escalations = _open_escalation_tiers(s)
+        return render(
+            request,
+            "console.html",
+            user,
+            conversations=_conversations(s),
+            escalated=open_escalations,
+            conv=None,
+        )
+
+
+@router.post("/conversations/new")
+def new_conversation(request: Request, csrf_token: str = Form(""), user: User = Depends(page_user)):
+    check_csrf(request, csrf_token)
+    return back(f"/c/demo-{uuid.uuid4().hex[:8]}", request)
+
+
+@router.get("/c/{conversation_id}", response_class=HTMLResponse)
+def conversation(conversation_id: str, request: Request, user: User = Depends(page_user)):
+    with request.app.state.db.session() as s:
+        conv = s.get(Conversation, conversation_id)
+        messages = (
+            list(
+                s.scalars(
+                    select(Message)
+                    .where(Message.conversation_id == conversation_id)
+                    .order_by(Message.id)
+                )
+            )
+            if conv
+            else []
+        )
+        latest = (
+            s.scalar(
+                select(SuggestionRow)
+                .where(SuggestionRow.conversation_id == conversation_id)
+                .order_by(SuggestionRow.created_at.desc())
+                .limit(1)
+            )
+            if conv
+            else None
+        )
+        escalation = (
+            s.scalar(
+                select(Escalation)
+                .where(Escalation.conversation_id == conversation_id)
+                .order_by(Escalation.id.desc())
+                .limit(1)
+            )
+            if conv
+            else None
+        )
+        open_escalations = _open_escalation_tiers(s)
+        if conv is None and not conversation_id.startswith("demo-"):
+            raise DeskError(f"找不到对话 {conversation_id}", status=404)
+        suggestion = Suggestion.model_validate(latest.payload) if latest else None
+        profile = Profile.model_validate(conv.profile) if conv else Profile()
+        cart = [CartItem.model_validate(c) for c in conv.cart] if conv else []
+        return render(
+            request,
+            "console.html",
+            user,
+            conversations=_conversations(s),
+            escalated=open_escalations,
+            conv=conv,
+            conversation_id=conversation_id,
+            messages=messages,
+            latest=latest,
+            suggestion=suggestion,
+            escalation=escalation,
+            profile=profile,
+            cart=cart,
+        )
+
+
+@router.post("/c/{conversation_id}/customer")
+def demo_customer_message(
+    conversation_id: str,
+    request: Request,
+    text: str = Form(""),
+    csrf_token: str = Form(""),
+    user: User = Depends(page_user),
+):
+    check_csrf(request, csrf_token)
+    try:
+        request.app.state.desk.receive(conversation_id, text, user=user)
+    except DeskError as exc:
+        return back(f"/c/{conversation_id}", request, f"未发送：{exc}")
+    return back(f"/c/{conversation_id}", request)
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.replace("，", ",").replace("、", ",").split(",") if v.strip()]
+
+
+@router.post("/c/{conversation_id}/profile")
+def update_profile(
+    conversation_id: str,
+    request: Request,
+    csrf_token: str = Form(""),
+    age: str = Form(""),
+    pregnant: str = Form(""),
+    breastfeeding: str = Form(""),
+    allergies: str = Form(""),
+    conditions: str = Form(""),
+    medicines: str = Form(""),
+    do_not_use: str = Form(""),
+    cart: str = Form(""),
+    user: User = Depends(page_user),
+):
+    check_csrf(request, csrf_token)
+    try:
+        profile = Profile(
+            age_years=float(age) if age.strip() else None,
+            pregnant=bool(pregnant),
+            breastfeeding=bool(breastfeeding),
+            allergies=_split(allergies),
+            conditions=_split(conditions),
+            current_medicines=_split(medicines),
+            do_not_use=_split(do_not_use),
+        )
+    except ValueError as exc:
+        return back(f"/c/{conversation_id}", request, f"档案未保存：{exc}")
+    with request.app.state.db.session() as s:
+        conv = s.get(Conversation, conversation_id)
+        if conv is None:
+            conv = Conversation(id=conversation_id)
+            s.add(conv)
+        conv.profile = profile.model_dump()
+        conv.cart = [CartItem(product=p).model_dump() for p in _split(cart)]
+        audit(s, user, "conversation.profile_updated", "conversation", conversation_id)
+    return back(f"/c/{conversation_id}", request, "顾客档案和购物车已保存（下一条消息起生效）")
+
+
+@router.post("/s/{suggestion_id}/act")
+def act_form(
+    suggestion_id: str,
+    request: Request,
+    csrf_token: str = Form(""),
+    action: str = Form("accept"),
+    action_button: str = Form(""),
+    final_text: str = Form(""),
+    reason: str = Form(""),
+    confirm_warnings: str = Form(""),
+    user: User = Depends(page_user),
+):
+    check_csrf(request, csrf_token)
+    action = action_button or action
+    final_text = final_text.replace("\r\n", "\n")
+    with request.app.state.db.session() as s:
+        row = s.get(SuggestionRow, suggestion_id)
+        conv_id = row.conversation_id if row else ""
+    if row is None:
+        raise DeskError(f"找不到建议 {suggestion_id}", status=404)
+    if action == "accept" and final_text.strip() and final_text.strip() != row.text.strip():
+        action = "edit"  # the agent changed the text before pressing accept
+    try:
+        request.app.state.desk.act(
+            suggestion_id,
+            user,
+            action,
+            final_text=final_text or None,
+            reason=reason or None,
+            confirm_warnings=bool(confirm_warnings),
+        )
+    except DeskError as exc:
+        if exc.status == 403:
+            raise
+        return back(f"/c/{conv_id}", request, str(exc))
+    return back(
+        f"/c/{conv_id}",
+        request,
+        {"accept": "已发送", "edit": "已修改并发送", "reject": "已拒绝"}[action],
+    )

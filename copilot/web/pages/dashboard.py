@@ -1,0 +1,32 @@
+"""The QA lead's dashboard."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from copilot.desk.dashboard import bar_chart, figures
+from copilot.desk.service import require
+from copilot.desk.tables import AgentAction, User
+from copilot.web.pages.render import render
+from copilot.web.session import page_user
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, user: User = Depends(page_user)):
+    require(user, "pharmacist", "admin")
+    labels = {d.doc_id: d.title for d in request.app.state.copilot.documents()}
+    with request.app.state.db.session() as s:
+        f = figures(s, labels)
+        recent = list(s.scalars(select(AgentAction).order_by(AgentAction.id.desc()).limit(10)))
+    charts = {
+        "tiers": bar_chart(f["escalations_by_tier"]),
+        "rules": bar_chart(f["escalations_by_rule"][:10]),
+        "intents": bar_chart(f["top_intents"]),
+        "drugs": bar_chart(f["top_drugs"]),
+        "reasons": bar_chart(f["reject_reasons"]),
+    }
+    return render(request, "dashboard.html", user, f=f, charts=charts, recent=recent)

@@ -1,0 +1,89 @@
+"""The pharmacist queue: escalations by tier and deadline; claim, answer, close."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from copilot.desk.service import DeskError, aware
+from copilot.desk.tables import Conversation, Escalation, Message, SuggestionRow, User
+from copilot.schemas import Profile, Suggestion
+from copilot.web.pages.render import back, render
+from copilot.web.session import check_csrf, page_user
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/escalations", response_class=HTMLResponse)
+def escalations(request: Request, user: User = Depends(page_user), all: int = 0):
+    desk = request.app.state.desk
+    with request.app.state.db.session() as s:
+        rows = desk.queue(s, include_closed=bool(all))
+        users = {u.id: u for u in s.scalars(select(User))}
+        return render(
+            request,
+            "escalations.html",
+            user,
+            rows=rows,
+            users=users,
+            show_all=bool(all),
+            aware=aware,
+        )
+
+
+@router.get("/escalations/{escalation_id}", response_class=HTMLResponse)
+def escalation_detail(escalation_id: int, request: Request, user: User = Depends(page_user)):
+    with request.app.state.db.session() as s:
+        esc = s.get(Escalation, escalation_id)
+        if esc is None:
+            raise DeskError(f"找不到转药师工单 {escalation_id}", status=404)
+        row = s.get(SuggestionRow, esc.suggestion_id)
+        messages = list(
+            s.scalars(
+                select(Message)
+                .where(Message.conversation_id == esc.conversation_id)
+                .order_by(Message.id)
+            )
+        )
+        conv = s.get(Conversation, esc.conversation_id)
+        users = {u.id: u for u in s.scalars(select(User))}
+        return render(
+            request,
+            "escalation.html",
+            user,
+            esc=esc,
+            suggestion=Suggestion.model_validate(row.payload),
+            messages=messages,
+            profile=Profile.model_validate(conv.profile),
+            users=users,
+            aware=aware,
+        )
+
+
+@router.post("/escalations/{escalation_id}/{step}")
+def escalation_step(
+    escalation_id: int,
+    step: str,
+    request: Request,
+    csrf_token: str = Form(""),
+    text: str = Form(""),
+    user: User = Depends(page_user),
+):
+    check_csrf(request, csrf_token)
+    desk = request.app.state.desk
+    try:
+        if step == "claim":
+            desk.claim(escalation_id, user)
+        elif step == "answer":
+            desk.answer(escalation_id, user, text)
+        elif step == "close":
+            desk.close(escalation_id, user)
+        else:
+            raise DeskError(f"未知操作 {step}", status=404)
+    except DeskError as exc:
+        if exc.status in (403, 404):
+            raise
+        return back(f"/escalations/{escalation_id}", request, str(exc))
+    done = {"claim": "已认领", "answer": "答复已发送到对话", "close": "已关闭"}[step]
+    return back(f"/escalations/{escalation_id}", request, done)

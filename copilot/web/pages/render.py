@@ -1,0 +1,47 @@
+"""Rendering of the pages: one Jinja2 environment over the templates shipped in the package,
+the context every page gets, and the redirect-with-message helper."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from copilot.desk.tables import User
+from copilot.schemas import TIER_NAMES, response_time
+from copilot.web.session import csrf_token
+
+_ENV = Environment(
+    loader=PackageLoader("copilot.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+_ENV.filters["response_time"] = response_time
+TEMPLATES = Jinja2Templates(env=_ENV)
+ROLE_NAMES = {"agent": "客服", "pharmacist": "执业药师", "admin": "管理员"}
+
+
+def render(request: Request, name: str, user: User | None, status_code: int = 200, **context):
+    flash = request.session.pop("flash", None)
+    return TEMPLATES.TemplateResponse(
+        request,
+        name,
+        {
+            "user": user,
+            "role_names": ROLE_NAMES,
+            "tier_names": TIER_NAMES,
+            "csrf": csrf_token(request),
+            "flash": flash,
+            "now": datetime.now(UTC),
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def back(url: str, request: Request, flash: str | None = None) -> RedirectResponse:
+    if flash:
+        request.session["flash"] = flash
+    return RedirectResponse(url, status_code=303)
