@@ -2,6 +2,10 @@
 
 No settings object is created at import time: call `get_settings()` (cached) or build
 `Settings(...)` explicitly in tests.
+
+Nothing here depends on where the package is installed: the project's own folders (knowledge/,
+evals/, the state folder var/) default to the project folder, `COPILOT_PROJECT_DIR`, which
+defaults to the current folder. Templates, static files and prompts ship inside the package.
 """
 
 from __future__ import annotations
@@ -10,10 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class _Section(BaseModel):
@@ -21,9 +23,10 @@ class _Section(BaseModel):
 
 
 class KnowledgeSettings(_Section):
-    dir: Path = Field(
-        default=PROJECT_ROOT / "knowledge",
-        description="Folder with labels/, policies/, lexicon/, rules/ and interactions.yaml.",
+    dir: Path | None = Field(
+        default=None,
+        description="Folder with labels/, policies/, lexicon/, rules/ and interactions.yaml. "
+        "Unset: PROJECT_DIR/knowledge.",
     )
     extra_sources: list[Path] = Field(
         default_factory=list,
@@ -120,9 +123,15 @@ class Settings(BaseSettings):
         extra="forbid",
     )
 
-    home: Path = Field(
-        default=PROJECT_ROOT / "var",
-        description="State folder: knowledge index builds, database, logs. Git-ignored.",
+    project_dir: Path = Field(
+        default_factory=Path.cwd,
+        description="The project folder holding knowledge/ and evals/ (default: the current "
+        "folder, as `make run` and `make test` use it).",
+    )
+    home: Path | None = Field(
+        default=None,
+        description="State folder: knowledge index builds, database, logs. Git-ignored. "
+        "Unset: PROJECT_DIR/var.",
     )
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
@@ -130,6 +139,20 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @model_validator(mode="after")
+    def _project_paths(self) -> Settings:
+        """Fill the folders left unset from the project folder."""
+        if self.home is None:
+            self.home = self.project_dir / "var"
+        if self.knowledge.dir is None:
+            self.knowledge.dir = self.project_dir / "knowledge"
+        return self
+
+    @property
+    def evals_dir(self) -> Path:
+        """Eval sets, thresholds, the committed baseline and the results of runs."""
+        return self.project_dir / "evals"
 
     @property
     def index_dir(self) -> Path:

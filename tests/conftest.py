@@ -10,9 +10,10 @@ import pytest
 
 from copilot.ingest.build import build_index
 from copilot.retrieval.embeddings import HashingEmbedder
-from copilot.settings import PROJECT_ROOT, Settings, get_settings
+from copilot.settings import Settings, get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)

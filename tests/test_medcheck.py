@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.safety.medcheck import CHECKS, run_checks
+from copilot.safety.checks import CHECKS, run_checks
 from copilot.safety.triage import triage
 from copilot.schemas import CartItem, Profile
 
@@ -94,7 +94,7 @@ def test_a_check_that_raises_becomes_an_alert(sample_gate, monkeypatch):
     def broken(ci):
         raise RuntimeError("bad data")
 
-    monkeypatch.setattr("copilot.safety.medcheck.CHECKS", [*CHECKS, broken])
+    monkeypatch.setattr("copilot.safety.checks.CHECKS", [*CHECKS, broken])
     t = triage(sample_gate.sk, "感冒灵怎么喝")
     found, errors = run_checks(sample_gate.sk, t, Profile(), [], "感冒灵怎么喝")
     assert errors and "bad data" in errors[0]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.drafting.prompts import PROMPTS_DIR, load_prompt
+from copilot.drafting.prompts import load_prompt, prompts_dir
 from copilot.errors import KnowledgeError
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -58,7 +58,7 @@ CASES = {
 
 
 def test_every_template_has_a_golden_case():
-    names = {p.stem for p in PROMPTS_DIR.glob("*.j2")}
+    names = {p.stem for p in prompts_dir().glob("*.j2")}
     assert names == set(CASES)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.evals.retrieval import EVALS_DIR, RetrievalCase, load_cases
+from copilot.evals.retrieval import RetrievalCase, evals_dir, load_cases
 from copilot.schemas import SearchFilters
 
 CORE = [c for c in load_cases() if c.id.startswith("core-")]
@@ -52,7 +52,7 @@ def test_filters_restrict_kind_and_documents(sample_retriever):
 
 def test_every_retrieval_case_points_at_an_existing_section(sample_retriever):
     docs = sample_retriever.index.documents
-    for case in load_cases(EVALS_DIR / "datasets"):
+    for case in load_cases(evals_dir() / "datasets"):
         wanted = [case.expect_doc] if isinstance(case.expect_doc, str) else case.expect_doc
         for doc_id in wanted:
             assert doc_id in docs, f"{case.id}: unknown document {doc_id}"

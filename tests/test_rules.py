@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from copilot.errors import KnowledgeError
 from copilot.safety.rules import load_rules
-from copilot.settings import PROJECT_ROOT
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RULES = load_rules(PROJECT_ROOT / "knowledge" / "rules" / "escalation.yaml")
 EXAMPLES = [
     pytest.param(rule.id, message, positive, id=f"{rule.id}-{'pos' if positive else 'neg'}-{n}")

@@ -121,7 +121,7 @@ def run_suggest_benchmark(settings: Settings, *, echo: Callable[[str], None]) ->
         update={"llm": settings.llm.model_copy(update={"provider": "extractive"})}
     )
     copilot = open_copilot(cfg)
-    folder = Path(__file__).resolve().parent.parent / "evals" / "datasets"
+    folder = settings.evals_dir / "datasets"
     messages = [c.question for c in load_cases()]
     for name in ("escalation_must.yaml", "escalation_routine.yaml"):
         messages += [c.message for c in load_case_file(folder / name, EscalationCase)]

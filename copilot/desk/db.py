@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from copilot.errors import ConfigError
 from copilot.settings import Settings
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(str(resources.files("copilot.desk") / "migrations"))
 
 
 def database_url(settings: Settings) -> str:

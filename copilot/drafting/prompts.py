@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -14,9 +15,16 @@ from jinja2 import StrictUndefined, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from copilot.errors import KnowledgeError
-from copilot.settings import PROJECT_ROOT
 
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
+# The templates ship inside the package (the project's prompts/ folder, mapped to this package
+# name in pyproject.toml); loaded through importlib.resources so a wheel works from any folder.
+PROMPTS_PACKAGE = "copilot.prompt_templates"
+
+
+def prompts_dir() -> Path:
+    return Path(str(resources.files(PROMPTS_PACKAGE)))
+
+
 _FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 _ENV = SandboxedEnvironment(
     undefined=StrictUndefined, keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True
@@ -51,8 +59,9 @@ def _compiled(source: str):
 
 
 @lru_cache(maxsize=64)
-def load_prompt(name: str, prompts_dir: Path = PROMPTS_DIR) -> PromptTemplate:
-    path = prompts_dir / f"{name}.j2"
+def load_prompt(name: str, folder: Path | None = None) -> PromptTemplate:
+    """A template by name from `folder` (default: the packaged prompts)."""
+    path = (folder or prompts_dir()) / f"{name}.j2"
     if not path.exists():
         raise KnowledgeError(f"no template named `{name}`", path=path, fix="add the .j2 file")
     text = path.read_text(encoding="utf-8")

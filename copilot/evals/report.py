@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from copilot.evals.suite import EvalRun
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(str(resources.files("copilot.evals") / "templates"))
 
 
 def rows(run: EvalRun, thresholds: dict) -> list[dict]:

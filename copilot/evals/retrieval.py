@@ -12,9 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.errors import KnowledgeError
 from copilot.retrieval.hybrid import HybridRetriever
-from copilot.settings import PROJECT_ROOT
+from copilot.settings import get_settings
 
-EVALS_DIR = PROJECT_ROOT / "evals"
+
+def evals_dir() -> Path:
+    """The project's evals/ folder (settings: COPILOT_PROJECT_DIR)."""
+    return get_settings().evals_dir
 
 
 class RetrievalCase(BaseModel):
@@ -52,7 +55,7 @@ class RetrievalMetrics(BaseModel):
 
 
 def load_cases(folder: Path | None = None) -> list[RetrievalCase]:
-    folder = folder or EVALS_DIR / "datasets"
+    folder = folder or evals_dir() / "datasets"
     cases: list[RetrievalCase] = []
     for path in sorted(folder.glob("retrieval_*.yaml")):
         rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
@@ -138,5 +141,5 @@ def bar_problems(values: dict[str, float], bars: dict[str, dict]) -> list[str]:
 
 
 def load_thresholds(path: Path | None = None) -> dict:
-    path = path or EVALS_DIR / "thresholds.yaml"
+    path = path or evals_dir() / "thresholds.yaml"
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.errors import KnowledgeError
-from copilot.evals.retrieval import EVALS_DIR, bar_problems
+from copilot.evals.retrieval import bar_problems, evals_dir
 from copilot.safety.gate import SafetyGate
 from copilot.schemas import SEVERITY_ORDER, CartItem, Chunk, Profile, Severity, Turn, Verdict
 
@@ -152,7 +152,7 @@ def _rows(rows: list, model: type[BaseModel], where: Path) -> list:
 
 def load_holdout(path: Path | None = None) -> tuple[list, list, list, list]:
     """The held-out set: one file with `escalation`, `medchecks` and `drafts` lists."""
-    path = path or EVALS_DIR / "holdout" / "safety_holdout.yaml"
+    path = path or evals_dir() / "holdout" / "safety_holdout.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     esc = _rows(data.get("escalation"), EscalationCase, path)
     return (
@@ -172,7 +172,7 @@ def evaluate_safety(
 ) -> SafetyMetrics:
     """Score the sets. `assess` (message, history, profile, cart → Verdict) defaults to the
     gate; the eval suite passes the whole suggest pipeline instead."""
-    folder = folder or EVALS_DIR / "datasets"
+    folder = folder or evals_dir() / "datasets"
     assess = assess or gate.assess
     failures: list[Failure] = []
     if sets is not None:

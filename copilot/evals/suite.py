@@ -17,8 +17,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from copilot.evals.retrieval import (
-    EVALS_DIR,
     bar_problems,
+    evals_dir,
     load_cases,
     percentile,
     score_retrieval,
@@ -149,18 +149,14 @@ def run_eval(
         suggestions.append(s)
         return s
 
-    index = copilot.retriever.index
+    retriever = copilot.retriever
     retrieval_cases = load_cases()
 
     def ours_hits(question: str) -> list[tuple[str, str]]:
         return [(r.doc_id, r.section) for r in suggest(message=question).retrieved]
 
     def naive_hits(question: str) -> list[tuple[str, str]]:
-        vector = index.embedder.embed_query(question)
-        return [
-            (index.chunk(cid).doc_id, index.chunk(cid).section)
-            for cid, _ in index.store.query(vector, 5)
-        ]
+        return [(chunk.doc_id, chunk.section) for chunk, _ in retriever.dense_top(question, 5)]
 
     if "retrieval" in suites:
         metrics |= _retrieval_metrics(retrieval_cases, ours_hits, "retrieval", failures)
@@ -188,8 +184,10 @@ def run_eval(
             }
 
     if "quality" in suites:
-        chunk_ids = set(index.position)
-        routine = load_case_file(EVALS_DIR / "datasets" / "escalation_routine.yaml", EscalationCase)
+        chunk_ids = retriever.chunk_ids()
+        routine = load_case_file(
+            evals_dir() / "datasets" / "escalation_routine.yaml", EscalationCase
+        )
         asked = [c.question for c in retrieval_cases] + [c.message for c in routine]
         shown = [suggest(message=q) for q in asked]
         drafts = [s for s in shown if s.kind == "draft"]
@@ -235,7 +233,7 @@ def run_eval(
         run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%S"),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         provider=copilot.settings.llm.provider,
-        embedder=index.manifest.embedder,
+        embedder=retriever.manifest.embedder,
         suites=list(suites),
         metrics=metrics,
         naive=naive_metrics,
@@ -355,14 +353,14 @@ def gate_problems(run: EvalRun, thresholds: dict, baseline: dict[str, float] | N
 
 
 def load_baseline(path: Path | None = None) -> dict[str, float] | None:
-    path = path or EVALS_DIR / "baseline.json"
+    path = path or evals_dir() / "baseline.json"
     if not path.exists():
         return None
     return json.loads(path.read_text(encoding="utf-8"))["metrics"]
 
 
 def write_baseline(run: EvalRun, path: Path | None = None) -> Path:
-    path = path or EVALS_DIR / "baseline.json"
+    path = path or evals_dir() / "baseline.json"
     keep = {k: v for k, v in run.metrics.items() if not k.startswith("latency.")}
     path.write_text(
         json.dumps(

@@ -85,6 +85,9 @@ class HybridRetriever:
     def document(self, doc_id: str) -> Document | None:
         return self.index.documents.get(doc_id)
 
+    def chunk_ids(self) -> set[str]:
+        return set(self.index.position)
+
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         """Every chunk of one document, in label order."""
         return [self.index.chunks[i] for i in self.index.by_doc.get(doc_id, [])]

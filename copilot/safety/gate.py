@@ -10,8 +10,8 @@ from pathlib import Path
 
 from copilot.drafting.prompts import load_prompt
 from copilot.retrieval.linking import DrugLink
+from copilot.safety.checks import run_checks
 from copilot.safety.knowledge import SafetyKnowledge
-from copilot.safety.medcheck import run_checks
 from copilot.safety.rules import Facts, RuleSet, fire_rules, load_rules
 from copilot.safety.triage import triage as run_triage
 from copilot.safety.verifier import verify_draft

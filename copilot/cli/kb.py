@@ -1,0 +1,79 @@
+"""`copilot kb build|search`: the knowledge index."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from copilot.cli.app import kb
+from copilot.settings import get_settings
+
+
+def _progress(items, total, desc):
+    from tqdm import tqdm
+
+    return tqdm(
+        items, total=total, desc=desc, disable=total < 20 or not sys.stderr.isatty(), leave=False
+    )
+
+
+@kb.command("build")
+def kb_build(
+    source: list[Path] = typer.Option(None, "--source", help="Extra folder of label files."),
+    rebuild: bool = typer.Option(False, help="Re-embed everything instead of reusing vectors."),
+    strict: bool = typer.Option(False, help="Fail on the first bad file (old index stays)."),
+    if_stale: bool = typer.Option(False, "--if-stale", help="Do nothing when the index is fresh."),
+) -> None:
+    """Load, chunk, embed and index the knowledge files; swap the new index in when done."""
+    from copilot.ingest.build import build_index, index_is_fresh
+    from copilot.retrieval.embeddings import embedder_identity, make_embedder
+
+    settings = get_settings()
+    embedder = make_embedder(settings.embeddings)
+    sources = list(source) if source else None
+    if if_stale and not rebuild and index_is_fresh(settings, embedder_identity(embedder), sources):
+        typer.echo("knowledge index is up to date")
+        return
+    report = build_index(
+        settings=settings,
+        embedder=embedder,
+        sources=sources,
+        rebuild=rebuild,
+        strict=strict,
+        progress=_progress,
+    )
+    typer.echo(
+        f"index build {report.build_id}: {report.documents} documents, {report.chunks} chunks "
+        f"({report.added} embedded, {report.unchanged} reused, {report.removed} removed) "
+        f"in {report.seconds:.1f}s, {report.chunks_per_second:.0f} chunks/s, "
+        f"embedder {report.embedder}"
+    )
+    for problem in report.skipped:
+        typer.secho(f"skipped: {problem.message}", fg=typer.colors.YELLOW, err=True)
+
+
+@kb.command("search")
+def kb_search(
+    query: str = typer.Argument(..., help="A customer question."),
+    k: int = typer.Option(5, "-k", help="Results to show."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Print the ranked chunks for a question, with drug, section, source and score."""
+    from copilot.wiring import open_retriever
+
+    results, trace = open_retriever(get_settings()).search(query, k)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump() for r in results], ensure_ascii=False, indent=1))
+        return
+    links = ", ".join(f"{lk.doc_id}{'~' if lk.fuzzy else ''}" for lk in trace.links[:5]) or "-"
+    typer.echo(f"drugs: {links}   intents: {', '.join(trace.intents) or '-'}")
+    for n, r in enumerate(results, start=1):
+        c = r.chunk
+        ranks = " ".join(f"{name}#{rank}" for name, rank in sorted(r.ranks.items()))
+        typer.secho(f"[{n}] {c.title} · {c.section}   score {r.score:.4f}  ({ranks})", bold=True)
+        typer.echo(f"    {c.source_file}  rev {c.revision or '-'}  id {c.id}")
+        snippet = c.text.replace("\n", " ")
+        typer.echo(f"    {snippet[:160]}{'…' if len(snippet) > 160 else ''}")

@@ -1,0 +1,66 @@
+"""`copilot serve` and `copilot users add`: the web service and its users."""
+
+from __future__ import annotations
+
+import typer
+
+from copilot.cli.app import app, users
+from copilot.settings import get_settings
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option(None, help="Bind address (default from settings)."),
+    port: int = typer.Option(None, help="Port (default from settings)."),
+    workers: int = typer.Option(1, help="uvicorn worker processes (each loads the index)."),
+) -> None:
+    """Start the web service (FastAPI under uvicorn)."""
+    import uvicorn
+
+    from copilot.web.app import create_app
+
+    settings = get_settings()
+    host = host or settings.server.host
+    port = port or settings.server.port
+    if workers > 1:
+        typer.echo(f"serving on http://{host}:{port}/ with {workers} workers")
+        uvicorn.run(
+            "copilot.web.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+        return
+    application = create_app(settings)
+    typer.echo(
+        f"serving on http://{host}:{port}/  — log in at http://{host}:{port}/login "
+        f"(API docs: /docs)"
+    )
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@users.command("add")
+def users_add(
+    username: str = typer.Argument(..., help="Login name."),
+    role: str = typer.Option(..., help="agent, pharmacist or admin."),
+    name: str = typer.Option(None, help="Display name (default: the login name)."),
+    password: str = typer.Option(
+        None, help="Password (at least 10 characters); generated and printed when omitted."
+    ),
+) -> None:
+    """Create a user; prints the password (if generated) and an API bearer token, once."""
+    from copilot.desk.auth import add_user
+    from copilot.desk.db import Database, database_url
+
+    settings = get_settings()
+    db = Database(database_url(settings))
+    with db.session() as s:
+        user, pw, token = add_user(
+            s, username=username, role=role, password=password, display_name=name
+        )
+    typer.echo(f"created {role} `{user.username}`")
+    if password is None:
+        typer.echo(f"password: {pw}")
+    typer.echo(f"API token (shown once): {token}")

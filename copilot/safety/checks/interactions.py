@@ -1,0 +1,84 @@
+"""Interaction pairs (most specific pair wins) and combinations of three."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+from copilot.safety.checks.items import CheckInput, check
+from copilot.schemas import SEVERITY_ORDER, Alert
+
+
+@check
+def interactions(ci: CheckInput) -> list[Alert]:
+    alerts = []
+    for x, y in combinations(ci.items, 2):
+        if x.source == "profile" and y.source == "profile":
+            continue  # both already prescribed together: the prescriber's call, not ours
+        if x.key.startswith("class:") and y.key.startswith("class:"):
+            continue
+        matches = []
+        keys_hit: set[str] = set()
+        for (kx, cx), (ky, cy) in (
+            (a, b) for a in x.ingredients.items() for b in y.ingredients.items()
+        ):
+            if kx == ky and x.is_product and y.is_product:
+                continue  # the same ingredient twice is the duplicate check's business
+            for pair in ci.sk.interactions:
+                forward = pair.a.matches(kx, cx) and pair.b.matches(ky, cy)
+                backward = pair.a.matches(ky, cy) and pair.b.matches(kx, cx)
+                if forward or backward:
+                    matches.append(pair)
+                keys_hit.update(k for k in (kx, ky) if not k.startswith("class:"))
+        if not matches:
+            continue
+        most_specific = max(p.specificity for p in matches)
+        chosen = [p for p in matches if p.specificity == most_specific]
+        top = max(SEVERITY_ORDER[p.severity] for p in chosen)
+        for pair in {p.id: p for p in chosen if SEVERITY_ORDER[p.severity] == top}.values():
+            alerts.append(
+                Alert(
+                    kind="interaction",
+                    severity=pair.severity,
+                    drugs=[x.name, y.name],
+                    involves=sorted({x.key, y.key, *keys_hit}),
+                    effect=pair.effect,
+                    advice=pair.customer_message,
+                    source=f"interactions.yaml#{pair.id}: {pair.reference}",
+                    rule_id=pair.id,
+                )
+            )
+    return alerts
+
+
+@check
+def combinations_of_three(ci: CheckInput) -> list[Alert]:
+    """Class combinations that are dangerous only together (interactions.yaml `triples`):
+    ACE inhibitor or ARB + diuretic + NSAID ("triple whammy", acute kidney injury)."""
+    alerts = []
+    for triple in ci.sk.triples:
+        members = []
+        for group in triple.classes:
+            hit = next(
+                (item for item in ci.items if item not in members and item.classes & set(group)),
+                None,
+            )
+            if hit is None:
+                break
+            members.append(hit)
+        else:
+            if all(m.source == "profile" for m in members):
+                continue
+            keys = sorted({k for m in members for k in m.ingredients if not k.startswith("class:")})
+            alerts.append(
+                Alert(
+                    kind="interaction",
+                    severity=triple.severity,
+                    drugs=[m.name for m in members],
+                    involves=sorted({m.key for m in members} | set(keys)),
+                    effect=triple.effect,
+                    advice=triple.customer_message,
+                    source=f"interactions.yaml#{triple.id}: {triple.reference}",
+                    rule_id=triple.id,
+                )
+            )
+    return alerts

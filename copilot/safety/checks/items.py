@@ -1,0 +1,112 @@
+"""What the checks look at: the products in the message, the history, the customer's current
+medicines and the cart, resolved to labels and ingredients; and the registry of checks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from copilot.safety.knowledge import SafetyKnowledge
+from copilot.schemas import Alert, CartItem, Profile, Severity, Triage
+
+log = logging.getLogger(__name__)
+
+_POPULATION_SEVERITY: dict[str, Severity | None] = {
+    "contraindicated": "contraindicated",
+    "avoid": "major",
+    "caution": "moderate",
+    "ok": None,
+}
+
+
+@dataclass
+class Item:
+    """One product (or an alcohol / drug-class mention) taking part in the checks."""
+
+    key: str  # label id, "ethanol", or "class:<word>"
+    name: str
+    source: str  # message | history | profile | cart
+    ingredients: dict[str, set[str]] = field(default_factory=dict)  # key → classes
+    category: str | None = None
+    never_online: bool = False
+
+    @property
+    def classes(self) -> set[str]:
+        return {c for cs in self.ingredients.values() for c in cs}
+
+    @property
+    def is_product(self) -> bool:
+        return not self.key.startswith(("class:", "ethanol"))
+
+
+@dataclass
+class CheckInput:
+    sk: SafetyKnowledge
+    triage: Triage
+    profile: Profile
+    items: list[Item]
+    message: str = ""
+
+
+def _product_item(sk: SafetyKnowledge, doc_id: str, source: str) -> Item:
+    doc = sk.documents[doc_id]
+    lab = doc.label
+    return Item(
+        key=doc_id,
+        name=lab.brand_names[0] + f"（{lab.generic_name}）"
+        if lab.brand_names
+        else lab.generic_name,
+        source=source,
+        ingredients={i.key: set(i.classes) for i in lab.ingredients if "tcm" not in i.classes},
+        category=lab.category,
+        never_online=lab.never_online,
+    )
+
+
+def collect_items(
+    sk: SafetyKnowledge, triage: Triage, profile: Profile, cart: list[CartItem]
+) -> tuple[list[Item], list[str]]:
+    """Every product in play, de-duplicated (cart > message > history > profile), plus the
+    profile or cart entries that could not be resolved to a label."""
+    items: dict[str, Item] = {}
+    unresolved: list[str] = []
+    for entry in cart:
+        ids = sk.resolve_products(entry.product)
+        if not ids:
+            unresolved.append(entry.product)
+        for doc_id in ids:
+            items.setdefault(doc_id, _product_item(sk, doc_id, "cart"))
+    for mention in triage.drugs:
+        source = "profile" if mention.taking else mention.source
+        items.setdefault(mention.doc_id, _product_item(sk, mention.doc_id, source))
+    for med in profile.current_medicines:
+        ids = sk.resolve_products(med)
+        if not ids:
+            unresolved.append(med)
+        for doc_id in ids:
+            items.setdefault(doc_id, _product_item(sk, doc_id, "profile"))
+    out = list(items.values())
+    for mention in triage.drug_classes:
+        out.append(
+            Item(
+                key=f"class:{mention.word}",
+                name=mention.word,
+                source=mention.source,
+                ingredients={f"class:{mention.word}": set(mention.classes)},
+            )
+        )
+    if triage.alcohol:
+        out.append(
+            Item(
+                key="ethanol",
+                name="酒精（饮酒）",
+                source="message",
+                ingredients={"ethanol": {"alcohol"}},
+            )
+        )
+    return out, unresolved
+
+
+CHECKS: list[Callable[[CheckInput], list[Alert]]] = []
+check = CHECKS.append
