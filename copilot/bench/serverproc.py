@@ -42,7 +42,7 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> ServerProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_")}
+        env = dict(os.environ)  # the caller's settings (embedder, knowledge), its own home
         env["COPILOT_HOME"] = str(self.home)
         env.update(self.extra_env)
         self.home.mkdir(parents=True, exist_ok=True)

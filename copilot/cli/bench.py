@@ -10,13 +10,31 @@ from copilot.settings import get_settings
 
 @bench.command("retrieval")
 def bench_retrieval(
+    embedder: list[str] = typer.Option(
+        None,
+        "--embedder",
+        help="Embedders to compare on the sample KB (default: multilingual-e5-small and hashing).",
+    ),
     scale: int = typer.Option(0, help="Also build and query a generated corpus of N labels."),
+    scale_embedder: str = typer.Option("hashing", help="Embedder of the --scale corpus."),
+    e5_scale: int = typer.Option(
+        0, "--e5-scale", help="Also a generated corpus of N labels with multilingual-e5-small."
+    ),
     queries: int = typer.Option(200, help="Queries to time."),
 ) -> None:
-    """Build throughput and retrieval latency (p50/p95); optionally a generated large corpus."""
+    """Build throughput and retrieval latency (p50/p95, query embedding included) for each
+    embedder side by side; optionally generated large corpora."""
     from copilot.bench.benchmark import run_retrieval_benchmark
 
-    run_retrieval_benchmark(get_settings(), scale=scale, queries=queries, echo=typer.echo)
+    run_retrieval_benchmark(
+        get_settings(),
+        embedders=list(embedder) if embedder else ["multilingual-e5-small", "hashing"],
+        scale=scale,
+        scale_embedder=scale_embedder,
+        e5_scale=e5_scale,
+        queries=queries,
+        echo=typer.echo,
+    )
 
 
 @bench.command("load")

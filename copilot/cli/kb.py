@@ -13,10 +13,18 @@ from copilot.settings import get_settings
 
 
 def _progress(items, total, desc):
+    """A bar with rate and ETA on a terminal; in logs (CI, `make` output) a line every 15 s."""
     from tqdm import tqdm
 
+    tty = sys.stderr.isatty()
     return tqdm(
-        items, total=total, desc=desc, disable=total < 20 or not sys.stderr.isatty(), leave=False
+        items,
+        total=total,
+        desc=desc,
+        disable=total < 2,
+        leave=tty,
+        mininterval=0.5 if tty else 15,
+        ascii=not tty,
     )
 
 

@@ -63,6 +63,7 @@ class Reading:
     cues: list[str]
     words: list[str]
     query_tokens: list[str]
+    segments: list[str]
 
 
 class HybridRetriever:
@@ -93,10 +94,11 @@ class HybridRetriever:
         return [self.index.chunks[i] for i in self.index.by_doc.get(doc_id, [])]
 
     def dense_top(self, query: str, k: int) -> list[tuple[Chunk, float]]:
-        """Dense-only nearest chunks (the naive baseline's retrieval)."""
+        """The naive baseline a team builds first: LangChain's Chroma vector store, the same
+        embedder, dense top-k; no linking, no BM25, no section cues, no safety."""
         idx = self.index
-        hits = idx.store.query(idx.embedder.embed_query(query), k)
-        return [(idx.chunk(cid), score) for cid, score in hits if cid in idx.position]
+        hits = idx.store.langchain.similarity_search_with_score(query, k=k)
+        return [(idx.chunk(doc.id), score) for doc, score in hits if doc.id in idx.position]
 
     def read(self, text: str) -> Reading:
         """Link drugs, find section cues and tokenise `text`, once."""
@@ -111,7 +113,11 @@ class HybridRetriever:
             cues=idx.lexicon.intended_sections(text),
             words=words,
             query_tokens=tokens,
+            segments=idx.tokenizer.segments(text),
         )
+
+    def knows_word(self, word: str) -> bool:
+        return self.index.tokenizer.knows(word)
 
     def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
         if filters is None or not (filters.kind or filters.doc_ids or filters.sections):

@@ -12,6 +12,7 @@ from copilot.errors import IndexMissingError, ProviderError
 from copilot.ingest.build import make_tokenizer
 from copilot.ingest.index_store import Manifest, builds_dir, current_build, read_manifest
 from copilot.ingest.lexicon import Lexicon
+from copilot.ingest.products import load_products
 from copilot.retrieval.bm25 import BM25Index
 from copilot.retrieval.embeddings import embedder_identity
 from copilot.retrieval.linking import DrugLinker
@@ -77,6 +78,10 @@ class KnowledgeIndex:
                 list(documents.values()),
                 fuzzy=settings.retrieval.fuzzy_linking,
                 class_words=lexicon.drug_classes,
+                products=load_products(
+                    settings.knowledge.dir,
+                    {d.doc_id for d in documents.values() if d.label is not None},
+                ),
             ),
             lexicon=lexicon,
             tokenizer=make_tokenizer(list(documents.values()), lexicon, settings.home / "cache"),

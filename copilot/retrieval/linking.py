@@ -3,6 +3,7 @@ one homophone typo (布落芬 → 布洛芬, 阿莫西临 → 阿莫西林)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pypinyin import lazy_pinyin
@@ -15,6 +16,22 @@ PRODUCT_NAME = 3  # generic name, brand name or alias of this very product
 SOLE_INGREDIENT = 2  # the product's only active ingredient
 COMPONENT = 1  # one ingredient of a combination product
 CLASS_WORD = 1  # a word for a whole drug class (头孢, 止疼药) naming a product's ingredient class
+
+# A dosage-form word makes a name product-specific (布洛芬混悬液, 扑热息痛滴剂, 退烧片).
+_FORM_WORD = re.compile(
+    r"(片|胶囊|颗粒|口服液|溶液|糖浆|滴剂|混悬|喷雾|喷剂|气雾|软膏|乳膏|凝胶|洗剂|栓|丸|贴|散|"
+    r"冲剂|注射|针|滴眼|滴耳|膏|缓释|肠溶|咀嚼)"
+)
+
+_FORM_SUFFIX = re.compile(
+    r"(缓释|肠溶|咀嚼|分散|泡腾|含|软)?(片|胶囊|颗粒|口服液|口服溶液|溶液|糖浆|滴剂|混悬滴剂|混悬液|"
+    r"喷雾剂|鼻喷雾剂|气雾剂|软膏|乳膏|凝胶|洗剂|栓|丸|贴|散|冲剂|注射液|滴眼液|水|膏)(Ⅱ|II)?$"
+)
+
+
+def _sound(name: str) -> str:
+    return " ".join(lazy_pinyin(name))
+
 
 MIN_FUZZY_LEN = 3
 MAX_FUZZY_LEN = 10  # typos are looked for in names up to this length
@@ -37,27 +54,77 @@ class DrugLinker:
         *,
         fuzzy: bool = True,
         class_words: dict[str, list[str]] | None = None,
+        products: list | None = None,
     ) -> None:
+        """`products`: rows of the product master (ingest.products.Product): their brands link
+        to the product; a brand marked shared links to each product that carries it, equally
+        (so naming it alone is ambiguous)."""
         self.fuzzy = fuzzy
         self.class_words = {normalize(w): set(c) for w, c in (class_words or {}).items()}
         self.names: dict[str, dict[str, int]] = {}
         self._exact_only: set[str] = set()
         self.ingredient_keys: dict[str, str] = {}  # Chinese ingredient name → key
+        sole_key: dict[str, str] = {}  # doc id → key of its only western ingredient
+        for doc in documents:
+            if doc.label is not None:
+                western = [i for i in doc.label.ingredients if "tcm" not in i.classes]
+                if len(western) == 1:
+                    sole_key[doc.doc_id] = western[0].key
+        same_key: dict[str, list[str]] = {}
+        for doc_id, key in sole_key.items():
+            same_key.setdefault(key, []).append(doc_id)
+        # Names that mean the ingredient, not one product: a sibling's ingredient name, the stem
+        # (form word removed) of a sibling's name, or a name that sounds like one of those.
+        ingredient_names: dict[str, set[str]] = {}  # ingredient key → names
+        for doc in documents:
+            key = sole_key.get(doc.doc_id)
+            if key is None or len(same_key.get(key, [])) < 2:
+                continue
+            lab = doc.label
+            names = ingredient_names.setdefault(key, set())
+            names.update(normalize(i.name) for i in lab.ingredients if i.key == key)
+            for name in [lab.generic_name, *lab.aliases]:
+                stem = _FORM_SUFFIX.sub("", normalize(name))
+                if stem != normalize(name) and len(stem) >= 2:
+                    names.add(stem)
+        sounds = {key: {_sound(n) for n in names} for key, names in ingredient_names.items()}
+        self.ingredient_level: set[str] = set()
         for doc in documents:
             if doc.label is None:
                 continue
             lab = doc.label
-            for name in [lab.generic_name, *lab.brand_names, *lab.aliases]:
+            for name in [lab.generic_name, *lab.brand_names]:
                 self._add(name, doc.doc_id, PRODUCT_NAME)
-            western = [i for i in lab.ingredients if "tcm" not in i.classes]
-            for ing in western:
-                strength = SOLE_INGREDIENT if len(western) == 1 else COMPONENT
-                self._add(ing.name, doc.doc_id, strength)
-                self.ingredient_keys.setdefault(normalize(ing.name), ing.key)
-            classes = {c for ing in western for c in ing.classes}
-            for word, wanted in self.class_words.items():
-                if classes & wanted:
-                    self._add(word, doc.doc_id, CLASS_WORD, fuzzy=False)
+            key = sole_key.get(doc.doc_id)
+            for alias in lab.aliases:
+                norm = normalize(alias)
+                if key in ingredient_names and (
+                    norm in ingredient_names[key] or _sound(norm) in sounds[key]
+                ):
+                    # 布洛芬, 扑热息痛, 布落芬: the ingredient we sell in several forms links
+                    # every such product equally (naming it alone is ambiguous).
+                    self.ingredient_level.add(norm)
+                    for sibling in same_key[key]:
+                        self._add(alias, sibling, SOLE_INGREDIENT)
+                else:
+                    self._add(alias, doc.doc_id, PRODUCT_NAME)
+        # Stems of generic names without the dosage form (藿香正气 of 藿香正气水 and of
+        # 藿香正气软胶囊): a stem of one product names it; a shared stem names each equally.
+        stems: dict[str, set[str]] = {}
+        for doc in documents:
+            if doc.label is not None:
+                stem = _FORM_SUFFIX.sub("", normalize(doc.label.generic_name))
+                if len(stem) >= 3 and stem != normalize(doc.label.generic_name):
+                    stems.setdefault(stem, set()).add(doc.doc_id)
+        for stem, docs in stems.items():
+            for doc_id in docs:
+                self._add(stem, doc_id, PRODUCT_NAME if len(docs) == 1 else SOLE_INGREDIENT)
+        known = {doc.doc_id for doc in documents if doc.label is not None}
+        for product in products or []:
+            if product.id not in known:
+                continue
+            for brand in product.brands:
+                self._add(brand.name, product.id, PRODUCT_NAME)
         self.max_len = max((len(n) for n in self.names), default=0)
         self.lengths = sorted({len(n) for n in self.names if len(n) >= 2})
         self._cache: dict[str, list[DrugLink]] = {}

@@ -100,6 +100,14 @@ class Tokenizer:
             if 2 <= len(word) <= 16 and " " not in word:
                 self._jieba.add_word(word, freq=50000)
 
+    def segments(self, text: str) -> list[str]:
+        """The plain segmentation of the normalised text, in order (for reading structure)."""
+        return self._jieba.lcut(normalize(text))
+
+    def knows(self, word: str) -> bool:
+        """Whether the dictionary (jieba's, plus drug names and lexicon words) has the word."""
+        return self._jieba.FREQ.get(word, 0) > 0
+
     def tokens(self, text: str) -> list[str]:
         """Search-mode words without punctuation and stop words, plus the single Chinese
         characters of each word (啤酒 also yields 酒, which meets 饮酒 and 酒精)."""

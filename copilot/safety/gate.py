@@ -58,6 +58,10 @@ class SafetyGate:
         """A label or policy the gate knows, by id."""
         return self.sk.documents.get(doc_id)
 
+    def resolve_products(self, text: str) -> list[str]:
+        """Label ids for a cart or profile entry (an id, or a name)."""
+        return self.sk.resolve_products(text)
+
     def verify(
         self, text: str, citations: Mapping[int, Chunk], *, require_citations: bool = True
     ) -> VerifierResult:

@@ -137,14 +137,10 @@ def _drug_mentions(
                 taking=taking,
             )
         )
-    # one product per matched span: the first (strongest, then by id) keeps it readable
-    seen_spans: dict[str, int] = {}
-    kept = []
-    for m in out:
-        seen_spans[m.name] = seen_spans.get(m.name, 0) + 1
-        if seen_spans[m.name] <= 1:
-            kept.append(m)
-    return kept
+    # A name several products share (布洛芬: capsule and suspension) keeps every one of them:
+    # the checks and rules see each product it may mean (the cautious reading), and the medication
+    # checks treat them as alternatives, not as products taken together.
+    return out
 
 
 def _class_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[ClassMention]:

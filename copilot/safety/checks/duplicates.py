@@ -15,8 +15,8 @@ def duplicate_ingredients(ci: CheckInput) -> list[Alert]:
         for key in item.ingredients:
             by_key.setdefault(key, []).append(item)
     for key, holders in by_key.items():
-        if len(holders) < 2:
-            continue
+        if len({h.group or h.key for h in holders}) < 2:
+            continue  # one product, or alternatives for one name
         name = ci.sk.names_by_key.get(key, key)
         limits = []
         for item in holders:

@@ -30,6 +30,8 @@ class Item:
     ingredients: dict[str, set[str]] = field(default_factory=dict)  # key → classes
     category: str | None = None
     never_online: bool = False
+    group: str | None = None  # items that are alternatives for one name (布洛芬: capsule or
+    # suspension) share a group: they are not taken together, so they never duplicate each other
 
     @property
     def classes(self) -> set[str]:
@@ -71,21 +73,33 @@ def collect_items(
     profile or cart entries that could not be resolved to a label."""
     items: dict[str, Item] = {}
     unresolved: list[str] = []
+
+    def add(doc_id: str, source: str, group: str | None) -> None:
+        if doc_id not in items:
+            items[doc_id] = _product_item(sk, doc_id, source)
+            items[doc_id].group = group
+
     for entry in cart:
         ids = sk.resolve_products(entry.product)
         if not ids:
             unresolved.append(entry.product)
         for doc_id in ids:
-            items.setdefault(doc_id, _product_item(sk, doc_id, "cart"))
+            add(doc_id, "cart", f"cart:{entry.product}" if len(ids) > 1 else None)
+    spans: dict[tuple[str, str], list[str]] = {}
+    for mention in triage.drugs:
+        spans.setdefault((mention.source, mention.name), []).append(mention.doc_id)
     for mention in triage.drugs:
         source = "profile" if mention.taking else mention.source
-        items.setdefault(mention.doc_id, _product_item(sk, mention.doc_id, source))
+        alternatives = spans[(mention.source, mention.name)]
+        if len(alternatives) > 1 and any(a in items for a in alternatives):
+            continue  # one of the products this name may mean is already in play
+        add(mention.doc_id, source, f"{source}:{mention.name}" if len(alternatives) > 1 else None)
     for med in profile.current_medicines:
         ids = sk.resolve_products(med)
         if not ids:
             unresolved.append(med)
         for doc_id in ids:
-            items.setdefault(doc_id, _product_item(sk, doc_id, "profile"))
+            add(doc_id, "profile", f"profile:{med}" if len(ids) > 1 else None)
     out = list(items.values())
     for mention in triage.drug_classes:
         out.append(

@@ -1,0 +1,220 @@
+"""Which product a question is about. A draft may rest on a label only when the product the
+customer named is that label's product:
+
+- a name that links one product (a brand, a generic name, a product alias) → that product;
+- a name several products share (an ingredient sold in two forms, a shared brand, a class word
+  such as 他汀) → the one the context points at (cart, current medicines, earlier turns), else
+  the customer is asked which, with the candidates named;
+- a product-like reference that links nothing (an unknown brand, a name with a dosage form,
+  "这个药", a romanised name) → the one product in the context for a bare "这个药", else the
+  customer is asked for the name on the box or a photo of it.
+
+Product-like references are found by their form, not by a list of names: a dosage-form word
+after a name, a demonstrative before a medicine word, a word the tokenizer does not know in the
+subject position of a question, latin letters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from copilot.ingest.lexicon import normalize
+from copilot.retrieval.linking import CLASS_WORD, SOLE_INGREDIENT, DrugLink
+
+_FORMS = (
+    "口服溶液|口服液|混悬液|混悬滴剂|滴剂|糖浆|颗粒|冲剂|胶囊|软胶囊|片|丸|膏|软膏|乳膏|凝胶|"
+    "洗剂|喷雾剂|喷雾|喷剂|气雾剂|栓|贴|注射液|针剂|滴眼液|眼药水|药水"
+)
+# Everyday words that end like a dosage form but name no medicine.
+_NOT_MEDICINE = (
+    "图片",
+    "照片",
+    "相片",
+    "名片",
+    "卡片",
+    "芯片",
+    "影片",
+    "唱片",
+    "肉片",
+    "鱼片",
+    "牙膏",
+)
+_VERB_OR_PARTICLE = re.compile(r"[吃用喝买的了和跟是给把在过么啥问请]")
+# A count or measure before a form word is a quantity (两片, 几粒, 一盒), not a name.
+_NOT_NAME = set("0123456789一二两三四五六七八九十几半每多个颗粒盒瓶袋支板了吃用的这那些片")
+_FORM_AFTER_NAME = re.compile(rf"(?P<name>[\u4e00-\u9fa5a-z]{{1,8}}?)(?P<form>{_FORMS})")
+_DEMONSTRATIVE = re.compile(
+    r"(这|那)(个|种|款|盒|瓶|支|袋)?(药|胶囊|药片|片子|药膏|药水|喷剂|冲剂|颗粒)"
+    r"|(吃|用|开|买|拿|喝)的(那个|这个|那种|这种|那款|这款)"
+    r"|(什么|啥)的(那个)?"
+    r"|xx|××"
+)
+_LATIN = re.compile(r"[a-z]{3,}")
+_VAGUE = re.compile(r"(什么|啥|xx|××)")
+_UNITS = {"mg", "ml", "kg", "iu", "mmol", "inr", "hpv", "ct", "app", "vip", "ok", "bmi"}
+# Words after which, or before which, a name stands as the subject of a medicine question.
+_BEFORE = re.compile(r"(吃|用|喝|擦|涂|抹|喷|买|和|跟|与|同|是)$")
+_AFTER = re.compile(
+    r"^(一天|一次|一日|每天|每次|怎么|能|可以|可不可以|吃|用|喝|抹|擦|涂|喷|和|跟|与|饭|要|是|"
+    r"有|会|多久|几|的|副作用|说明书|对|治|管|掰|嚼|含|放|过期|开封)"
+)
+_CLAUSE = re.compile(r"[，。！？；、,.!?;\s]")
+# Questions only a product's own label answers: with no product named they cannot be answered
+# from any label, so the customer is asked which product (a recommendation, product_choice, is
+# another matter).
+PRODUCT_SPECIFIC = {
+    "dose_usage",
+    "storage_expiry",
+    "adverse_reaction",
+    "contraindication",
+    "interaction",
+}
+_USE_QUESTION = re.compile(r"(能|可以|可不可以|能不能)(吃|用|喝|抹|擦|涂|喷|服)")
+
+
+@dataclass(frozen=True)
+class Naming:
+    """The outcome: the products to answer about, or why the customer must be asked."""
+
+    products: list[str] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)
+    mention: str | None = None  # the words that named (or failed to name) the product
+    reason: str | None = None  # None | "ambiguous" | "unknown"
+    resolved_by: str | None = None  # "cart" | "profile" | "history" when the context decided
+
+    @property
+    def must_ask(self) -> bool:
+        return self.reason is not None
+
+
+def product_reference(text: str, known_word) -> str | None:
+    """The first product-like words in `text` (normalised), or None. `known_word(w)` says
+    whether the tokenizer's dictionary knows a word (so 散利痛 or 施慧达 are unknown words)."""
+    m = _DEMONSTRATIVE.search(text)
+    if m:
+        return m.group(0)
+    for m in _FORM_AFTER_NAME.finditer(text):
+        name = _VERB_OR_PARTICLE.split(m.group("name"))[-1]
+        while name and name[0] in _NOT_NAME:
+            name = name[1:]
+        found = name + m.group("form")
+        if len(name) >= 2 and name[-1] not in _NOT_NAME and not found.endswith(_NOT_MEDICINE):
+            return found
+    for m in _LATIN.finditer(text):
+        if m.group(0) not in _UNITS:
+            return m.group(0)
+    return None
+
+
+def unknown_subject(words: list[str], known_word) -> str | None:
+    """A word the dictionary does not know, standing where a medicine's name stands: at the
+    start of a clause or after 吃/用/和…, and followed by a question about using it."""
+    text = "".join(words)
+    pos = 0
+    for w in words:
+        start, pos = pos, pos + len(w)
+        if not (2 <= len(w) <= 6) or not re.fullmatch(r"[\u4e00-\u9fa5]+", w) or known_word(w):
+            continue
+        before, after = text[:start], text[pos:]
+        at_clause_start = not before or _CLAUSE.match(before[-1]) is not None
+        if (at_clause_start or _BEFORE.search(before)) and _AFTER.match(after):
+            return w
+    return None
+
+
+def name_products(
+    *,
+    text: str,
+    links: list[DrugLink],
+    words: list[str],
+    known_word,
+    context: dict[str, str],
+    history_products: list[str],
+    intents: list[str] = (),
+) -> Naming:
+    """Decide which products `text` is about. `links`: the message's drug links; `context`:
+    doc id → where it comes from (cart, profile) for products in play; `history_products`: the
+    products of earlier turns (carried forward when the message names none)."""
+    norm = normalize(text)
+    named = [lk for lk in links if lk.strength >= SOLE_INGREDIENT]
+    if named:
+        products, ambiguous = _by_span(named)
+        for span, docs in ambiguous:
+            chosen, source = _from_context(docs, context, history_products)
+            if chosen:
+                products.append(chosen)
+                continue
+            return Naming(candidates=docs, mention=span, reason="ambiguous")
+        return Naming(products=list(dict.fromkeys(products)))
+    classes = [lk for lk in links if lk.strength == CLASS_WORD]
+    if classes:
+        docs = list(dict.fromkeys(lk.doc_id for lk in classes))
+        chosen, source = _from_context(docs, context, history_products)
+        if chosen:
+            return Naming(products=[chosen], mention=classes[0].matched, resolved_by=source)
+        return Naming(candidates=docs, mention=classes[0].matched, reason="ambiguous")
+    reference = product_reference(norm, known_word) or unknown_subject(words, known_word)
+    if reference is None:
+        if history_products:
+            return Naming(products=list(history_products))
+        if _asks_about_a_product(norm, intents):
+            in_play = list(context)
+            if len(in_play) == 1:
+                return Naming(products=in_play, resolved_by=context[in_play[0]])
+            if in_play:
+                return Naming(candidates=in_play, reason="ambiguous")
+            return Naming(reason="unknown")
+        return Naming()
+    # A bare or vague reference (这个药, 那个什么霉素片, 硝酸xx) may mean the one product in play.
+    bare = _DEMONSTRATIVE.search(reference) is not None or _VAGUE.search(norm) is not None
+    if bare:
+        in_play = list(dict.fromkeys([*history_products, *context]))
+        if len(in_play) == 1:
+            source = "history" if in_play[0] in history_products else context[in_play[0]]
+            return Naming(products=in_play, mention=reference, resolved_by=source)
+        if len(in_play) > 1:
+            return Naming(candidates=in_play, mention=reference, reason="ambiguous")
+    return Naming(mention=reference, reason="unknown")
+
+
+def _asks_about_a_product(text: str, intents) -> bool:
+    """A question about using one product (how much, side effects, storage, who may not take
+    it) rather than a request for a recommendation."""
+    wanted = set(intents)
+    if "product_choice" in wanted:
+        return False
+    if wanted & PRODUCT_SPECIFIC:
+        return True
+    return "special_population" in wanted and _USE_QUESTION.search(text) is not None
+
+
+def _by_span(links: list[DrugLink]) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """Products named unambiguously, and (span, candidates) for names that tie."""
+    spans: dict[str, list[DrugLink]] = {}
+    for lk in links:
+        spans.setdefault(lk.matched, []).append(lk)
+    products: list[str] = []
+    ambiguous: list[tuple[str, list[str]]] = []
+    for span, group in spans.items():
+        top = max(lk.strength for lk in group)
+        best = list(dict.fromkeys(lk.doc_id for lk in group if lk.strength == top))
+        if len(best) == 1:
+            products.append(best[0])
+        else:
+            ambiguous.append((span, best))
+    return products, ambiguous
+
+
+def _from_context(
+    candidates: list[str], context: dict[str, str], history: list[str]
+) -> tuple[str | None, str | None]:
+    """The one candidate the cart, the current medicines or the conversation points at."""
+    for source in ("cart", "profile"):
+        hits = [d for d in candidates if context.get(d) == source]
+        if len(hits) == 1:
+            return hits[0], source
+    hits = [d for d in candidates if d in history]
+    if len(hits) == 1:
+        return hits[0], "history"
+    return None, None
