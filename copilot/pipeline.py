@@ -197,6 +197,8 @@ class Copilot:
             context=context,
             history_products=list(dict.fromkeys(history)),
             intents=list(state.verdict.triage.intents),
+            maker_brands=self.retriever.maker_brands(),
+            forms=self.retriever.product_forms(),
         )
         state.lap("name")
 

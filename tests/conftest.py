@@ -3,6 +3,7 @@ deterministic hashing embedder (no model, no network)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,10 @@ from copilot.settings import Settings, get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The whole test session embeds with the fast hashing embedder, also in the server processes
+# that session-scoped fixtures start; the real default (multilingual-e5-small) has tests of its
+# own and runs in the eval gate.
+os.environ["COPILOT_EMBEDDINGS__PROVIDER"] = "hashing"
 
 
 @pytest.fixture(autouse=True)

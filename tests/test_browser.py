@@ -87,7 +87,7 @@ def customer_says(server, conversation, text):
 def test_agent_sees_cited_draft_opens_citation_edits_and_sends(browser, server):
     page = new_page(browser, server, "agent")
     page.screenshot(path=str(ARTIFACTS / "01-console-empty.png"))
-    customer_says(server, "b1", "布洛芬一天最多吃几次")
+    customer_says(server, "b1", "芬必得一天最多吃几次")
     page.goto(server.url + "/c/b1")
     panel = page.locator("#suggestion-panel")
     assert "建议回复" in panel.inner_text()
@@ -104,6 +104,22 @@ def test_agent_sees_cited_draft_opens_citation_edits_and_sends(browser, server):
     assert "已修改并发送" in page.locator(".flash").inner_text()
     assert "祝您早日康复" in page.locator("#messages").inner_text()
     page.screenshot(path=str(ARTIFACTS / "03-console-sent.png"))
+
+
+def test_a_shared_or_unknown_name_makes_the_agent_ask_which_product(browser, server):
+    page = new_page(browser, server, "agent")
+    customer_says(server, "b6", "布洛芬一天最多吃几次")
+    page.goto(server.url + "/c/b6")
+    why = page.locator("#clarification")
+    assert "布洛芬缓释胶囊" in why.inner_text() and "布洛芬混悬液" in why.inner_text()
+    reply = page.locator("textarea[name=final_text]").input_value()
+    assert "哪一种" in reply and "[1]" not in reply
+    page.screenshot(path=str(ARTIFACTS / "10-console-ambiguous-name.png"))
+    customer_says(server, "b7", "西乐葆一天吃几粒")
+    page.goto(server.url + "/c/b7")
+    assert "未能对应到本平台的任何说明书" in page.locator("#clarification").inner_text()
+    assert "药盒" in page.locator("textarea[name=final_text]").input_value()
+    page.screenshot(path=str(ARTIFACTS / "11-console-unknown-name.png"))
 
 
 def test_unsafe_edit_is_stopped_before_sending(browser, server):

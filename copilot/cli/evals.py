@@ -148,6 +148,8 @@ def eval_gate(
         "quality.citation_validity",
         "quality.dose_groundedness",
         "quality.rubric_total",
+        "products.unknown_safe",
+        "products.ambiguous_ok",
         "latency.total.p95_ms",
     ]
     typer.echo("  ".join(f"{k}={run.metrics.get(k, float('nan')):g}" for k in shown))

@@ -61,6 +61,7 @@ _KIND = {
     "draft": "草稿（AI生成，发送前请核对）",
     "holding": "暂缓回复（已转执业药师）",
     "cannot_draft": "无法起草（请补充信息）",
+    "clarify": "请顾客确认药品",
 }
 
 
@@ -70,6 +71,14 @@ def print_suggestion(s: Suggestion, echo: Callable[[str], None]) -> None:
         + (f"   回退原因: {s.fallback}" if s.fallback else "")
     )
     echo(s.text)
+    if s.clarification:
+        c = s.clarification
+        why = "多个产品同名" if c.reason == "ambiguous" else "未能对应到本平台的说明书"
+        names = "、".join(f"{p.name}（{p.doc_id}）" for p in c.candidates)
+        echo(
+            f"-- 需确认药品: {why}；顾客原话“{c.mention or '-'}”"
+            + (f"；候选 {names}" if names else "")
+        )
     if s.kind == "holding" and s.draft:
         echo("-- 供药师参考的草稿 --")
         echo(s.draft)

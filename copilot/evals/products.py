@@ -112,7 +112,9 @@ def _ok(copilot: Copilot, case: ProductCase, s: Suggestion) -> tuple[bool, bool,
             bool(labels) or case.expect_with_context in linked or s.kind == "holding"
         )
         return ok, ok, f"uses the cart: {case.expect_with_context}"
-    asks = s.kind == "clarify" and not labels
+    # Asked: the reply asks which (or, when the case escalates, the pharmacist sees the
+    # candidates beside the holding reply); no label of one candidate is used.
+    asks = s.clarification is not None and s.kind in ("clarify", "holding") and not labels
     return asks, asks, f"asks which of {case.candidates}"
 
 

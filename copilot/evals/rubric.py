@@ -33,8 +33,9 @@ def score(s: Suggestion) -> dict[str, float]:
             population = "特别提醒" in text or "药师" in text
         knowledge = 0.4 * cites + 0.4 * grounded + 0.2 * population
     else:
-        # A holding or cannot-draft reply carries no medical content: it is right by routing.
-        knowledge = 1.0 if s.kind == "holding" else 0.5
+        # A holding reply, or a reply asking which product the customer means, carries no
+        # medical content: it is right by routing. Cannot-draft helps only half.
+        knowledge = 1.0 if s.kind in ("holding", "clarify") else 0.5
     long = len(text) > 80
     numbered = bool(_NUMBERED.search(text)) or not long or s.kind != "draft"
     dose_intent = "dose_usage" in s.verdict.triage.intents and s.kind == "draft"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from copilot.evals.products import evaluate_products, load_product_cases
 from copilot.evals.retrieval import (
     bar_problems,
     evals_dir,
@@ -35,7 +36,7 @@ from copilot.pipeline import Copilot
 from copilot.safety.quantities import extract_quantities
 from copilot.schemas import Suggestion, Verdict
 
-SUITES = ("retrieval", "safety", "quality")
+SUITES = ("retrieval", "safety", "quality", "products")
 TIERS = ("emergency", "priority", "routine")
 
 
@@ -215,6 +216,17 @@ def run_eval(
         if naive:
             naive_metrics |= _naive_quality(copilot, asked)
 
+    if "products" in suites:
+        product_cases = load_product_cases()
+        pm = evaluate_products(copilot, product_cases)
+        metrics |= pm.as_metrics()
+        failures += [
+            Failure(set="products", id=f.id, input=f.message, expected=f.expected, got=f.got)
+            for f in pm.failures
+        ]
+        if naive:
+            naive_metrics |= _naive_products(copilot, product_cases)
+
     for stage, values in timings.items():
         metrics[f"latency.{stage}.p50_ms"] = round(percentile(values, 50), 2)
         metrics[f"latency.{stage}.p95_ms"] = round(percentile(values, 95), 2)
@@ -242,6 +254,23 @@ def run_eval(
         notes=notes,
         seconds=round(time.perf_counter() - started, 1),
     )
+
+
+def _naive_products(copilot: Copilot, cases: list) -> dict[str, float]:
+    """A plain RAG answers every name from its top dense chunk: right when that chunk is the
+    named product's label; safe on an unknown name only when the chunk is not a label."""
+    top = {c.id: copilot.retriever.dense_top(c.message, 1)[0][0] for c in cases}
+    brand = [c for c in cases if c.kind == "brand"]
+    unknown = [c for c in cases if c.kind == "unknown"]
+    right = sum(top[c.id].doc_id == c.expect_product for c in brand) / (len(brand) or 1)
+    safe = sum(top[c.id].kind != "label" for c in unknown) / (len(unknown) or 1)
+    return {
+        "products.brand_linked": 0.0,
+        "products.brand_grounded": round(right, 4),
+        "products.unknown_safe": round(safe, 4),
+        "products.unknown_clarified": 0.0,
+        "products.ambiguous_ok": 0.0,
+    }
 
 
 def _naive_quality(copilot: Copilot, questions: list[str]) -> dict[str, float]:

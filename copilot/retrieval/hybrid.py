@@ -116,6 +116,13 @@ class HybridRetriever:
             segments=idx.tokenizer.segments(text),
         )
 
+    def maker_brands(self) -> set[str]:
+        return self.index.linker.maker_brands
+
+    def product_forms(self) -> dict[str, str]:
+        """doc id → its generic name and dosage form (what forms the product comes in)."""
+        return self.index.linker.forms
+
     def knows_word(self, word: str) -> bool:
         return self.index.tokenizer.knows(word)
 

@@ -29,6 +29,9 @@ _FORM_SUFFIX = re.compile(
 )
 
 
+_PINYIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
+
+
 def _sound(name: str) -> str:
     return " ".join(lazy_pinyin(name))
 
@@ -108,6 +111,15 @@ class DrugLinker:
                         self._add(alias, sibling, SOLE_INGREDIENT)
                 else:
                     self._add(alias, doc.doc_id, PRODUCT_NAME)
+            western = [i for i in lab.ingredients if "tcm" not in i.classes]
+            for ing in western:
+                strength = SOLE_INGREDIENT if len(western) == 1 else COMPONENT
+                self._add(ing.name, doc.doc_id, strength)
+                self.ingredient_keys.setdefault(normalize(ing.name), ing.key)
+            classes = {c for ing in western for c in ing.classes}
+            for word, wanted in self.class_words.items():
+                if classes & wanted:
+                    self._add(word, doc.doc_id, CLASS_WORD, fuzzy=False)
         # Stems of generic names without the dosage form (藿香正气 of 藿香正气水 and of
         # 藿香正气软胶囊): a stem of one product names it; a shared stem names each equally.
         stems: dict[str, set[str]] = {}
@@ -120,11 +132,32 @@ class DrugLinker:
             for doc_id in docs:
                 self._add(stem, doc_id, PRODUCT_NAME if len(docs) == 1 else SOLE_INGREDIENT)
         known = {doc.doc_id for doc in documents if doc.label is not None}
+        # Brands a maker uses across products (同仁堂, 999): alone they do not say which product.
+        self.maker_brands: set[str] = set()
         for product in products or []:
             if product.id not in known:
                 continue
             for brand in product.brands:
                 self._add(brand.name, product.id, PRODUCT_NAME)
+                if brand.shared:
+                    self.maker_brands.add(normalize(brand.name))
+        self.forms = {
+            doc.doc_id: normalize(doc.label.generic_name + doc.label.dosage_form)
+            for doc in documents
+            if doc.label is not None
+        }
+        # Toneless pinyin of product names and brands (3+ syllables' worth of letters) → ids.
+        self.sounds: dict[str, list[str]] = {}
+        self._sound_names: dict[str, str] = {}
+        for name, docs in self.names.items():
+            top = max(docs.values())
+            if top >= PRODUCT_NAME and len(name) >= 2 and name not in self.class_words:
+                sound = "".join(lazy_pinyin(name))
+                if sound.isascii() and sound.isalpha() and len(sound) >= 5:
+                    self._sound_names.setdefault(sound, name)
+                    for doc_id, strength in docs.items():
+                        if strength == top and doc_id not in self.sounds.get(sound, []):
+                            self.sounds.setdefault(sound, []).append(doc_id)
         self.max_len = max((len(n) for n in self.names), default=0)
         self.lengths = sorted({len(n) for n in self.names if len(n) >= 2})
         self._cache: dict[str, list[DrugLink]] = {}
@@ -193,4 +226,10 @@ class DrugLinker:
                 old = best.get(doc_id)
                 if old is None or (link.strength, not link.fuzzy) > (old.strength, not old.fuzzy):
                     best[doc_id] = link
+        # A name typed in pinyin (fenbide → 芬必得) links like the name itself, as a typo would.
+        for m in _PINYIN_RUN.finditer(norm):
+            for doc_id in self.sounds.get(m.group(0).replace(" ", ""), []):
+                if doc_id not in best:
+                    name = self._sound_names[m.group(0).replace(" ", "")]
+                    best[doc_id] = DrugLink(doc_id, name, m.group(0), PRODUCT_NAME, True, m.start())
         return sorted(best.values(), key=lambda lk: (-lk.strength, lk.fuzzy, lk.start, lk.doc_id))

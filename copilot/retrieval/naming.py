@@ -70,7 +70,9 @@ PRODUCT_SPECIFIC = {
     "contraindication",
     "interaction",
 }
-_USE_QUESTION = re.compile(r"(能|可以|可不可以|能不能)(吃|用|喝|抹|擦|涂|喷|服)")
+_USE_QUESTION = re.compile(
+    r"(能|可以|可不可以|能不能)[^，。？！?!,\s]{0,3}?(吃|用|喝|抹|擦|涂|喷|服)"
+)
 
 
 @dataclass(frozen=True)
@@ -132,15 +134,23 @@ def name_products(
     context: dict[str, str],
     history_products: list[str],
     intents: list[str] = (),
+    maker_brands: set[str] = frozenset(),
+    forms: dict[str, str] | None = None,
 ) -> Naming:
     """Decide which products `text` is about. `links`: the message's drug links; `context`:
     doc id → where it comes from (cart, profile) for products in play; `history_products`: the
     products of earlier turns (carried forward when the message names none)."""
     norm = normalize(text)
     named = [lk for lk in links if lk.strength >= SOLE_INGREDIENT]
+    other_form = _other_form(norm, named, forms or {})
+    if other_form:
+        return Naming(mention=other_form, reason="unknown")
     if named:
-        products, ambiguous = _by_span(named)
+        named = named + _in_context_names(named, context, forms or {})
+        products, ambiguous = _by_span(named, maker_brands)
         for span, docs in ambiguous:
+            if set(docs) & set(products):
+                continue  # 999感冒灵: the maker's brand and the product name agree
             chosen, source = _from_context(docs, context, history_products)
             if chosen:
                 products.append(chosen)
@@ -159,9 +169,9 @@ def name_products(
         if history_products:
             return Naming(products=list(history_products))
         if _asks_about_a_product(norm, intents):
+            # No product named: the question may well be about another product than the ones
+            # in the cart, so ask, offering those as the likely answers.
             in_play = list(context)
-            if len(in_play) == 1:
-                return Naming(products=in_play, resolved_by=context[in_play[0]])
             if in_play:
                 return Naming(candidates=in_play, reason="ambiguous")
             return Naming(reason="unknown")
@@ -178,19 +188,59 @@ def name_products(
     return Naming(mention=reference, reason="unknown")
 
 
+_FORM_AT = re.compile(rf"^(?P<desc>[\u4e00-\u9fa5a-z0-9]{{0,4}}?)(?P<form>{_FORMS}|水)")
+_SAME_FORM = {"口服液": ("口服液", "口服溶液", "溶液"), "药水": ("水", "溶液", "口服液")}
+
+
+def _other_form(text: str, named: list[DrugLink], forms: dict[str, str]) -> str | None:
+    """A linked name followed at once by a dosage form none of its products has (芬必得乳膏
+    when we sell only the capsule; 藿香正气口服液 beside our 水 and 软胶囊): another product."""
+    spans: dict[str, list[DrugLink]] = {}
+    for lk in named:
+        spans.setdefault(lk.matched, []).append(lk)
+    for span, group in spans.items():
+        start = group[0].start
+        m = _FORM_AT.match(text[start + len(span) :])
+        if not m:
+            continue
+        desc, form = m.group("desc"), m.group("form")
+        if any(ch in _NOT_NAME or _VERB_OR_PARTICLE.match(ch) for ch in desc):
+            continue  # 布洛芬两片, 芬必得吃一片: a quantity or a verb, not a product descriptor
+        accepted = [desc + a for a in _SAME_FORM.get(form, (form,))]
+        if not any(a in forms.get(lk.doc_id, "") for lk in group for a in accepted):
+            return span + desc + form
+    return None
+
+
+def _in_context_names(
+    named: list[DrugLink], context: dict[str, str], forms: dict[str, str]
+) -> list[DrugLink]:
+    """Products in the cart or the record whose own name contains a linked name (维c → 维C银翘片
+    in the cart): candidates for that name beside the product it links."""
+    out = []
+    for lk in named:
+        for doc_id in context:
+            if doc_id != lk.doc_id and lk.matched in forms.get(doc_id, ""):
+                out.append(DrugLink(doc_id, lk.name, lk.matched, lk.strength, lk.fuzzy, lk.start))
+    return out
+
+
 def _asks_about_a_product(text: str, intents) -> bool:
     """A question about using one product (how much, side effects, storage, who may not take
-    it) rather than a request for a recommendation."""
+    it, "能吃吗") rather than a request for a recommendation."""
     wanted = set(intents)
     if "product_choice" in wanted:
         return False
     if wanted & PRODUCT_SPECIFIC:
         return True
-    return "special_population" in wanted and _USE_QUESTION.search(text) is not None
+    return _USE_QUESTION.search(text) is not None
 
 
-def _by_span(links: list[DrugLink]) -> tuple[list[str], list[tuple[str, list[str]]]]:
-    """Products named unambiguously, and (span, candidates) for names that tie."""
+def _by_span(
+    links: list[DrugLink], maker_brands: set[str] = frozenset()
+) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """Products named unambiguously, and (span, candidates) for names that tie or are a maker's
+    brand used across products."""
     spans: dict[str, list[DrugLink]] = {}
     for lk in links:
         spans.setdefault(lk.matched, []).append(lk)
@@ -199,7 +249,7 @@ def _by_span(links: list[DrugLink]) -> tuple[list[str], list[tuple[str, list[str
     for span, group in spans.items():
         top = max(lk.strength for lk in group)
         best = list(dict.fromkeys(lk.doc_id for lk in group if lk.strength == top))
-        if len(best) == 1:
+        if len(best) == 1 and normalize(span) not in maker_brands:
             products.append(best[0])
         else:
             ambiguous.append((span, best))

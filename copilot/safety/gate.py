@@ -154,6 +154,13 @@ class SafetyGate:
             )
             return prompt.render(advice=advice, response_time=when)
         if template == "holding_prescription":
-            names = "、".join(dict.fromkeys(d.name for d in asked_rx))
+            # A name several products share (同仁堂, 阿司匹林) is told by the Rx product's own name.
+            shared = {d.name for d in tri.drugs if sum(x.name == d.name for x in tri.drugs) > 1}
+            names = "、".join(
+                dict.fromkeys(
+                    self.sk.documents[d.doc_id].label.generic_name if d.name in shared else d.name
+                    for d in asked_rx
+                )
+            )
             return prompt.render(drugs=names, topics=topics, response_time=when)
         return prompt.render(topics=topics or top.topic, response_time=when)
