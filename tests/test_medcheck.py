@@ -99,3 +99,40 @@ def test_a_check_that_raises_becomes_an_alert(sample_gate, monkeypatch):
     found, errors = run_checks(sample_gate.sk, t, Profile(), [], "感冒灵怎么喝")
     assert errors and "bad data" in errors[0]
     assert any(a.kind == "check_failed" and a.severity == "major" for a in found)
+
+
+@pytest.mark.parametrize(
+    ("current", "cart", "interacts"),
+    [
+        pytest.param("warfarin-tablet", "erythromycin-ointment", False, id="topical-macrolide"),
+        pytest.param("warfarin-tablet", "azithromycin-tablet", True, id="oral-macrolide"),
+        pytest.param("ibuprofen-sr-capsule", "budesonide-nasal-spray", False, id="nasal-steroid"),
+        pytest.param("warfarin-tablet", "ibuprofen-sr-capsule", True, id="oral-nsaid"),
+    ],
+)
+def test_interactions_know_the_route(sample_gate, current, cart, interacts):
+    """A product that acts where it is put (ointment, nasal spray) is not a systemic drug of its
+    class: routes come from the product master, rows apply to systemic routes by default."""
+    found = alerts(sample_gate, "", Profile(current_medicines=[current]), [cart])
+    assert any(a.kind == "interaction" for a in found) is interacts, found
+
+
+def test_the_product_master_is_validated(tmp_path):
+    from copilot.errors import KnowledgeError
+    from copilot.ingest.products import load_products
+
+    (tmp_path / "products.yaml").write_text(
+        "products:\n  - {id: x, generic_name: 某药片, dosage_form: 片剂, route: mouth,"
+        " category: OTC-A}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeError, match="route") as bad:
+        load_products(tmp_path, {"x"})
+    assert "products.yaml" in str(bad.value)
+    (tmp_path / "products.yaml").write_text(
+        "products:\n  - {id: y, generic_name: 某药片, dosage_form: 片剂, route: oral,"
+        " category: OTC-A}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeError, match="has no label"):
+        load_products(tmp_path, {"x"})

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from copilot.errors import KnowledgeError, knowledge_error_from_validation
 from copilot.ingest.lexicon import Lexicon, normalize
+from copilot.ingest.products import load_products
 from copilot.ingest.yamlfile import read_yaml
 from copilot.retrieval.linking import DrugLinker
 from copilot.schemas import Document, Severity
@@ -30,11 +31,21 @@ class _Side(BaseModel):
         return self.ingredient == key if self.ingredient else self.class_ in classes
 
 
+# Routes whose products act on the whole body; the others (skin, eye, ear, nose, vagina) act
+# where they are put, so ingredient- and class-level interactions do not apply to them unless a
+# row says so.
+SYSTEMIC_ROUTES = ("oral", "injection", "inhaled", "rectal")
+
+
 class InteractionPair(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     a: _Side
     b: _Side
+    routes: list[str] = Field(
+        default_factory=lambda: list(SYSTEMIC_ROUTES),
+        description="Routes of the products this row applies to (default: systemic routes).",
+    )
     severity: Severity
     effect: str
     mechanism: str
@@ -125,6 +136,7 @@ class SafetyKnowledge:
     knowledge_dir: Path
     names_by_key: dict[str, str] = field(default_factory=dict)
     classes_by_key: dict[str, set[str]] = field(default_factory=dict)
+    routes: dict[str, str] = field(default_factory=dict)  # label id → route (product master)
 
     @classmethod
     def load(
@@ -149,7 +161,14 @@ class SafetyKnowledge:
                     sk.names_by_key.setdefault(ing.key, ing.name)
                     sk.classes_by_key.setdefault(ing.key, set()).update(ing.classes)
         sk.names_by_key.setdefault("ethanol", "酒精")
+        labels = {d for d, doc in documents.items() if doc.label is not None}
+        sk.routes = {p.id: p.route for p in load_products(knowledge_dir, labels)}
         return sk
+
+    def route(self, doc_id: str) -> str | None:
+        """The product's route; None when the product master does not list it (treated as
+        systemic: the cautious reading)."""
+        return self.routes.get(doc_id)
 
     @classmethod
     def from_index(cls, index, knowledge_dir: Path) -> SafetyKnowledge:

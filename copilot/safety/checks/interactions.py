@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import combinations
 
 from copilot.safety.checks.items import CheckInput, check
+from copilot.safety.knowledge import SYSTEMIC_ROUTES
 from copilot.schemas import SEVERITY_ORDER, Alert
 
 
@@ -24,6 +25,8 @@ def interactions(ci: CheckInput) -> list[Alert]:
             if kx == ky and x.is_product and y.is_product:
                 continue  # the same ingredient twice is the duplicate check's business
             for pair in ci.sk.interactions:
+                if not (_applies(x, pair.routes) and _applies(y, pair.routes)):
+                    continue  # 红霉素软膏 is not a systemic macrolide beside warfarin
                 forward = pair.a.matches(kx, cx) and pair.b.matches(ky, cy)
                 backward = pair.a.matches(ky, cy) and pair.b.matches(kx, cx)
                 if forward or backward:
@@ -50,6 +53,11 @@ def interactions(ci: CheckInput) -> list[Alert]:
     return alerts
 
 
+def _applies(item, routes: list[str]) -> bool:
+    """An unknown route (a class word, a product outside the master) counts as systemic."""
+    return item.route is None or item.route in routes
+
+
 @check
 def combinations_of_three(ci: CheckInput) -> list[Alert]:
     """Class combinations that are dangerous only together (interactions.yaml `triples`):
@@ -59,7 +67,13 @@ def combinations_of_three(ci: CheckInput) -> list[Alert]:
         members = []
         for group in triple.classes:
             hit = next(
-                (item for item in ci.items if item not in members and item.classes & set(group)),
+                (
+                    item
+                    for item in ci.items
+                    if item not in members
+                    and item.classes & set(group)
+                    and _applies(item, list(SYSTEMIC_ROUTES))
+                ),
                 None,
             )
             if hit is None:

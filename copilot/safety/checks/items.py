@@ -30,6 +30,7 @@ class Item:
     ingredients: dict[str, set[str]] = field(default_factory=dict)  # key → classes
     category: str | None = None
     never_online: bool = False
+    route: str | None = None  # oral, topical, nasal … (product master); None: unknown
     group: str | None = None  # items that are alternatives for one name (布洛芬: capsule or
     # suspension) share a group: they are not taken together, so they never duplicate each other
 
@@ -63,6 +64,7 @@ def _product_item(sk: SafetyKnowledge, doc_id: str, source: str) -> Item:
         ingredients={i.key: set(i.classes) for i in lab.ingredients if "tcm" not in i.classes},
         category=lab.category,
         never_online=lab.never_online,
+        route=sk.route(doc_id),
     )
 
 
