@@ -31,6 +31,7 @@ test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	COPILOT_REQUIRE_BROWSER=1 $(BIN)/pytest
+	$(BIN)/copilot kb lint
 	$(BIN)/copilot kb build --if-stale
 	$(BIN)/copilot eval gate
 

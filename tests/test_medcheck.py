@@ -136,3 +136,28 @@ def test_the_product_master_is_validated(tmp_path):
     )
     with pytest.raises(KnowledgeError, match="has no label"):
         load_products(tmp_path, {"x"})
+
+
+def test_knowledge_lint_finds_a_label_stated_interaction_without_a_rule(sample_gate, tmp_path):
+    import dataclasses
+
+    from copilot.safety.lint import find_gaps, lint
+
+    sk = sample_gate.knowledge()
+    assert "warfarin-tablet~allopurinol" not in {g.id for g in find_gaps(sk)}
+    crippled = dataclasses.replace(
+        sk, interactions=[p for p in sk.interactions if p.id != "warfarin-allopurinol"]
+    )
+    gaps = {g.id: g for g in find_gaps(crippled)}
+    assert gaps["warfarin-tablet~allopurinol"].evidence == "别嘌醇"
+    report = lint(crippled, tmp_path / "none.yaml")
+    assert "warfarin-tablet~allopurinol" in {g.id for g in report.new}
+
+
+def test_the_committed_knowledge_has_no_unlisted_lint_gap(sample_gate, sample_settings):
+    from copilot.safety.lint import lint
+
+    report = lint(
+        sample_gate.knowledge(), sample_settings.knowledge.dir / "review" / "lint_allow.yaml"
+    )
+    assert report.new == [] and report.stale == []

@@ -85,3 +85,36 @@ def kb_search(
         typer.echo(f"    {c.source_file}  rev {c.revision or '-'}  id {c.id}")
         snippet = c.text.replace("\n", " ")
         typer.echo(f"    {snippet[:160]}{'…' if len(snippet) > 160 else ''}")
+
+
+@kb.command("lint")
+def kb_lint(
+    write_pending: bool = typer.Option(
+        False, "--write-pending", help="Record new gaps as pending review in the allow-list."
+    ),
+) -> None:
+    """Interactions our labels state that the machine rules do not know; fails on new ones."""
+    from copilot.safety.lint import append_pending, lint
+    from copilot.wiring import open_gate
+
+    settings = get_settings()
+    allow = settings.knowledge.dir / "review" / "lint_allow.yaml"
+    report = lint(open_gate(settings).knowledge(), allow)
+    typer.echo(
+        f"knowledge lint: {len(report.gaps)} label-stated interactions without a rule: "
+        f"{len(report.reviewed)} reviewed, {len(report.pending)} pending review, "
+        f"{len(report.new)} new"
+    )
+    for gap in report.new:
+        typer.secho(f"  NEW {gap.id}  ({gap.section}: {gap.evidence})", fg="red")
+    for stale in report.stale:
+        typer.echo(f"  no longer a gap (remove from {allow.name}): {stale}")
+    if report.new and write_pending:
+        append_pending(allow, report.new, "kb lint 发现，待药师审核")
+        typer.echo(f"recorded {len(report.new)} as pending in {allow}")
+    elif report.new:
+        typer.echo(
+            "add a row to interactions.yaml for each, or record them with --write-pending "
+            "for a pharmacist to review"
+        )
+        raise typer.Exit(code=1)

@@ -58,6 +58,10 @@ class SafetyGate:
         """A label or policy the gate knows, by id."""
         return self.sk.documents.get(doc_id)
 
+    def knowledge(self) -> SafetyKnowledge:
+        """The declarative safety data the gate runs on (for the knowledge lint)."""
+        return self.sk
+
     def resolve_products(self, text: str) -> list[str]:
         """Label ids for a cart or profile entry (an id, or a name)."""
         return self.sk.resolve_products(text)

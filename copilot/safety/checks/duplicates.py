@@ -12,8 +12,9 @@ def duplicate_ingredients(ci: CheckInput) -> list[Alert]:
     products = [i for i in ci.items if i.is_product]
     by_key: dict[str, list[Item]] = {}
     for item in products:
-        for key in item.ingredients:
-            by_key.setdefault(key, []).append(item)
+        for key, classes in item.ingredients.items():
+            if "tcm" not in classes:  # herbs shared by patent medicines are not double dosing
+                by_key.setdefault(key, []).append(item)
     for key, holders in by_key.items():
         if len({h.group or h.key for h in holders}) < 2:
             continue  # one product, or alternatives for one name

@@ -61,7 +61,8 @@ def _product_item(sk: SafetyKnowledge, doc_id: str, source: str) -> Item:
         if lab.brand_names
         else lab.generic_name,
         source=source,
-        ingredients={i.key: set(i.classes) for i in lab.ingredients if "tcm" not in i.classes},
+        # Herbal ingredients take part too (warfarin + 丹参), but never as duplicates.
+        ingredients={i.key: set(i.classes) for i in lab.ingredients},
         category=lab.category,
         never_online=lab.never_online,
         route=sk.route(doc_id),

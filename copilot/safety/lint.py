@@ -1,0 +1,139 @@
+"""Knowledge integrity: what a label states about interactions that the machine rules do not
+know. Each label's 药物相互作用 and 禁忌 sections are read for the drugs we carry (linked names)
+and the drug-class words of the lexicon; every (this product, that drug or class) pair that no
+row of `interactions.yaml` covers is a gap. Gaps a pharmacist has reviewed are listed with the
+reason in `knowledge/review/lint_allow.yaml`; `copilot kb lint` (run by `make test`) fails on
+any other gap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from copilot.errors import KnowledgeError, knowledge_error_from_validation
+from copilot.ingest.lexicon import normalize
+from copilot.ingest.yamlfile import read_yaml
+from copilot.safety.knowledge import SYSTEMIC_ROUTES, SafetyKnowledge
+
+SECTIONS = ("药物相互作用", "禁忌")
+_SENTENCE = re.compile(r"[。；;\n]")
+_TOGETHER = re.compile(r"(合用|同服|同用|联用|一起|同时)")
+
+
+@dataclass(frozen=True)
+class Gap:
+    label: str
+    other: str  # an ingredient key, or "word:<class word>"
+    section: str
+    evidence: str  # the words in the label
+
+    @property
+    def id(self) -> str:
+        return f"{self.label}~{self.other}"
+
+
+class Allowed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(description="<label id>~<ingredient key or class:id>, as lint prints it.")
+    status: str = Field(pattern="^(reviewed|pending)$")
+    reason: str = Field(min_length=4)
+
+
+def load_allowed(path: Path) -> dict[str, Allowed]:
+    if not path.exists():
+        return {}
+    out: dict[str, Allowed] = {}
+    for n, row in enumerate(read_yaml(path) or [], start=1):
+        try:
+            entry = Allowed.model_validate(row)
+        except ValidationError as exc:
+            raise knowledge_error_from_validation(exc, path=path, what=f"entry {n}") from None
+        if entry.id in out:
+            raise KnowledgeError(f"`{entry.id}` is listed twice", path=path, field="id")
+        out[entry.id] = entry
+    return out
+
+
+def _covered(sk: SafetyKnowledge, mine: dict[str, set[str]], key: str, classes: set[str]) -> bool:
+    for pair in sk.interactions:
+        for k, c in mine.items():
+            if (pair.a.matches(k, c) and pair.b.matches(key, classes)) or (
+                pair.b.matches(k, c) and pair.a.matches(key, classes)
+            ):
+                return True
+    return False
+
+
+def _sentence_gaps(sk: SafetyKnowledge, doc_id: str, mine, section: str, sentence: str):
+    for link in sk.linker.link(sentence):
+        key = sk.linker.ingredient_keys.get(normalize(link.name))
+        if key is None or key in mine:
+            continue  # not an ingredient name we carry, or this product's own
+        if not _covered(sk, mine, key, sk.classes_by_key.get(key, set())):
+            yield Gap(doc_id, key, section, link.matched)
+    for word, classes in sk.lexicon.drug_classes.items():
+        if word not in sentence:
+            continue
+        own = set().union(*mine.values()) if mine else set()
+        others = [c for c in classes if c not in own]
+        if not others:
+            continue  # its own class (另一种NSAID): the duplicate check's business
+        # A class word stands for all its classes (降压药: five); covered when any row covers one.
+        if not any(_covered(sk, mine, f"class:{c}", {c}) for c in others):
+            yield Gap(doc_id, f"word:{word}", section, word)
+
+
+def find_gaps(sk: SafetyKnowledge) -> list[Gap]:
+    """Every label-stated interaction partner no interaction row covers."""
+    gaps: dict[str, Gap] = {}
+    for doc_id, doc in sorted(sk.documents.items()):
+        lab = doc.label
+        if lab is None or (sk.route(doc_id) or "oral") not in SYSTEMIC_ROUTES:
+            continue
+        mine = {i.key: set(i.classes) for i in lab.ingredients}
+        for section in doc.sections:
+            if section.heading not in SECTIONS:
+                continue
+            for sentence in _SENTENCE.split(section.text):
+                if section.heading == "禁忌" and not _TOGETHER.search(sentence):
+                    continue  # 禁忌 names drugs mostly as allergies (the cross-allergy table's)
+                for gap in _sentence_gaps(sk, doc_id, mine, section.heading, sentence):
+                    gaps.setdefault(gap.id, gap)
+    return sorted(gaps.values(), key=lambda g: g.id)
+
+
+@dataclass
+class LintReport:
+    gaps: list[Gap]
+    new: list[Gap]  # not in the allow-list: make test fails on these
+    pending: list[Gap]  # listed, awaiting a pharmacist's review
+    reviewed: list[Gap]
+    stale: list[str]  # allow-list ids that are no longer gaps
+
+
+def lint(sk: SafetyKnowledge, allow_path: Path) -> LintReport:
+    gaps = find_gaps(sk)
+    allowed = load_allowed(allow_path)
+    ids = {g.id for g in gaps}
+    return LintReport(
+        gaps=gaps,
+        new=[g for g in gaps if g.id not in allowed],
+        pending=[g for g in gaps if g.id in allowed and allowed[g.id].status == "pending"],
+        reviewed=[g for g in gaps if g.id in allowed and allowed[g.id].status == "reviewed"],
+        stale=sorted(set(allowed) - ids),
+    )
+
+
+def append_pending(allow_path: Path, gaps: list[Gap], note: str) -> None:
+    """Record gaps as awaiting review (a person then reviews: adds a row to interactions.yaml,
+    or marks the entry `reviewed` with the reason)."""
+    lines = [
+        f'- id: {g.id}\n  status: pending\n  reason: "{note}（{g.section}：{g.evidence}）"\n'
+        for g in gaps
+    ]
+    with allow_path.open("a", encoding="utf-8") as handle:
+        handle.writelines(lines)
