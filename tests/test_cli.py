@@ -48,3 +48,30 @@ def test_missing_knowledge_folder(tmp_path, monkeypatch):
     result = runner.invoke(app, ["kb", "build"])
     assert result.exit_code == 2 and "no knowledge files found" in result.output
     shutil.rmtree(tmp_path / "nowhere", ignore_errors=True)
+
+
+def test_check_and_suggest_batch_one_json_line_per_case(tiny_knowledge, monkeypatch, tmp_path):
+    import json
+
+    monkeypatch.setenv("COPILOT_KNOWLEDGE__DIR", str(tiny_knowledge))
+    monkeypatch.setenv("COPILOT_EMBEDDINGS__DIM", "256")
+    assert runner.invoke(app, ["kb", "build"]).exit_code == 0
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        '{"id": "preg", "message": "我怀孕了能吃芬必得吗"}\n'
+        '{"id": "blank", "message": ""}\n'
+        "not json\n"
+        '{"id": "dose", "message": "芬必得一天吃几次", "cart": ["ibuprofen-test"]}\n',
+        encoding="utf-8",
+    )
+    checked = runner.invoke(app, ["check", "--batch", str(cases)])
+    assert checked.exit_code == 0, checked.output
+    rows = [json.loads(line) for line in checked.stdout.splitlines() if line.startswith("{")]
+    assert [r["id"] for r in rows] == ["preg", "blank", "line-3", "dose"]
+    assert rows[0]["verdict"]["triage"]["drugs"][0]["doc_id"] == "ibuprofen-test"
+    assert "message" in rows[1]["error"] and "not JSON" in rows[2]["error"]
+    suggested = runner.invoke(app, ["suggest", "--batch", str(cases)])
+    rows = [json.loads(line) for line in suggested.stdout.splitlines() if line.startswith("{")]
+    assert rows[3]["suggestion"]["kind"] == "draft"
+    missing = runner.invoke(app, ["check", "--batch", str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code == 2 and "no such file" in missing.output

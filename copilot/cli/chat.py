@@ -3,6 +3,7 @@ pipeline, from the terminal."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -44,9 +45,31 @@ def _read_history(path: Path | None):
     )
 
 
+def _inputs(case) -> dict:
+    return {
+        "message": case.message,
+        "history": case.history,
+        "profile": case.profile,
+        "cart": case.cart,
+    }
+
+
+def _batch(path: Path, handle) -> None:
+    """Every case of the file through `handle`, one JSON line each; a summary on stderr."""
+    from copilot.cli.batch import run_batch
+
+    if not path.exists():
+        raise CopilotError(f"{path}: no such file")
+    done, failed = run_batch(path, handle, typer.echo)
+    typer.echo(f"{done} cases done, {failed} failed", err=True)
+
+
 @app.command("check")
 def check_cmd(
-    message: str = typer.Argument(..., help="The customer's message."),
+    message: str = typer.Argument(None, help="The customer's message."),
+    batch: Path = typer.Option(
+        None, "--batch", help="JSONL or YAML list of cases; one JSON line per case out."
+    ),
     profile: Path = typer.Option(None, help="YAML or JSON customer profile (see schemas.Profile)."),
     cart: list[str] = typer.Option(None, "--cart", help="Cart product (label id or name)."),
     history: Path = typer.Option(None, help="YAML list of earlier turns {role, text}."),
@@ -57,6 +80,13 @@ def check_cmd(
     from copilot.wiring import open_gate
 
     gate = open_gate(get_settings())
+    if batch is not None:
+        _batch(
+            batch, lambda c: {"verdict": json.loads(gate.assess(**_inputs(c)).model_dump_json())}
+        )
+        return
+    if not message:
+        raise CopilotError("give the customer's message, or --batch FILE")
     verdict = gate.assess(
         message=message,
         history=_read_history(history),
@@ -73,7 +103,10 @@ def check_cmd(
 
 @app.command("suggest")
 def suggest_cmd(
-    message: str = typer.Argument(..., help="The customer's message."),
+    message: str = typer.Argument(None, help="The customer's message."),
+    batch: Path = typer.Option(
+        None, "--batch", help="JSONL or YAML list of cases; one JSON line per case out."
+    ),
     history: Path = typer.Option(None, help="YAML list of earlier turns {role, text}."),
     profile: Path = typer.Option(None, help="YAML or JSON customer profile."),
     cart: list[str] = typer.Option(None, "--cart", help="Cart product (label id or name)."),
@@ -87,7 +120,20 @@ def suggest_cmd(
 
     if provider not in (None, "extractive", "openai"):
         raise CopilotError(f"--provider must be extractive or openai, not {provider!r}")
-    suggestion = open_copilot(get_settings()).suggest(
+    copilot = open_copilot(get_settings())
+    if batch is not None:
+        _batch(
+            batch,
+            lambda c: {
+                "suggestion": json.loads(
+                    copilot.suggest(**_inputs(c), provider=provider).model_dump_json()
+                )
+            },
+        )
+        return
+    if not message:
+        raise CopilotError("give the customer's message, or --batch FILE")
+    suggestion = copilot.suggest(
         message=message,
         history=_read_history(history),
         profile=_read_profile(profile),
