@@ -31,3 +31,28 @@ def test_search_rejects_bad_input(tiny_settings, embedder):
         assert client.get("/v1/search", params={"q": "x" * 501}).status_code == 422
         assert client.get("/v1/search", params={"q": "布洛芬", "k": 0}).status_code == 422
         assert client.get("/v1/search", params={"q": "布洛芬", "kind": "x"}).status_code == 422
+
+
+def test_errors_answer_with_their_own_status(tiny_settings, embedder, monkeypatch):
+    """One handler maps every CopilotError to its class's status: a missing index or an
+    unusable provider is 503 with what to do, never a bare 500."""
+    from copilot.errors import IndexMissingError, KnowledgeError, ProviderError
+
+    build_index(settings=tiny_settings, embedder=embedder)
+    copilot = open_copilot(tiny_settings)
+    app = create_app(tiny_settings, copilot, with_desk=False)
+    with TestClient(app) as client:
+        for error, status in (
+            (IndexMissingError("no knowledge index; run `copilot kb build` first"), 503),
+            (ProviderError("cannot load the embedder; set COPILOT_EMBEDDINGS__PROVIDER"), 503),
+            (KnowledgeError("bad label", path="labels/x.md", line=3), 422),
+        ):
+
+            def broken(*args, _error=error, **kwargs):
+                raise _error
+
+            monkeypatch.setattr(copilot, "search", broken)
+            r = client.get("/v1/search", params={"q": "布洛芬"})
+            assert r.status_code == status, r.text
+            assert r.json()["detail"] == str(error)
+        assert client.get("/healthz").json()["embedder"].startswith("hashing-")  # names it

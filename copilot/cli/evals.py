@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from copilot.cli.app import evals
@@ -43,13 +45,16 @@ def eval_safety(
     holdout: bool = typer.Option(
         False, help="Score the held-out set (evals/holdout/) instead of the development sets."
     ),
+    holdout_file: Path = typer.Option(
+        None, "--file", help="Score this held-out file (same format as evals/holdout/)."
+    ),
 ) -> None:
     """Escalation, medication-check and draft-verifier sets with their bars."""
     from copilot.evals.retrieval import load_thresholds
     from copilot.evals.safety import evaluate_safety, gate_failures, load_holdout
     from copilot.wiring import open_gate
 
-    sets = load_holdout() if holdout else None
+    sets = load_holdout(holdout_file) if (holdout or holdout_file) else None
     m = evaluate_safety(open_gate(get_settings()), sets=sets)
     typer.echo(
         f"escalation: must {m.must_cases} cases, escalated {m.must_escalated:.3f}, "
