@@ -1,61 +1,99 @@
-"""Asked or taken doses compared with the label's single and daily maximum."""
+"""Doses the customer took or asks about, compared with the label's largest single dose and
+daily maximum (safety/dose_limits.py): 一次3片, 一次2粒一天4次, 今天已经吃了7片, 一天喝5袋.
+
+Which product the numbers belong to: the one product the message names; else the one product
+of the earlier turns, then of the cart, then of the current medicines ("这个一次吃3片行吗").
+A name several products share counts as one product, the one whose dosage unit the customer
+used (对乙酰氨基酚…片 → the tablet)."""
 
 from __future__ import annotations
 
 import re
 
-from copilot.safety.checks.items import CheckInput, check
+from copilot.safety.checks.items import CheckInput, Item, check
+from copilot.safety.dose_limits import UNIT, DoseLimit, read_limits, unit_of
 from copilot.safety.quantities import _NUM, cn_to_number
 from copilot.schemas import Alert
 
-_PER_DOSE = re.compile(
-    rf"(一次|每次|一回|每回)[^，。,\d]{{0,2}}?({_NUM})\s*(片|粒|袋|包|支|丸|ml|毫升)"
-)
+_PER_DOSE = re.compile(rf"(一次|每次|一回|一下子|一口气|同时)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}")
 _PER_DAY = re.compile(rf"(一天|一日|每天|每日|天天)[^，。,]{{0,4}}?({_NUM})\s*次")
 _THREE_TIMES = re.compile(rf"(早中晚|早午晚|一日三餐)各?(吃|服|喝|用)?\s*({_NUM})")
 _DAY_TOTAL = re.compile(
-    rf"(今天|一天|一日|每天|24小时)[^，。,]{{0,6}}?(吃|喝|服|用)了?\s*({_NUM})\s*(片|粒|袋|包|支|丸)"
+    rf"(今天|一天|一日|每天|24小时)[^，。,\d]{{0,8}}?(吃|喝|服|用)了?\s*({_NUM})\s*{UNIT}"
 )
+_TAKEN = re.compile(r"(已经|刚|刚刚|刚才|都)?(吃|服|喝|用)了|吃下去|吞了")
+
+
+def _subject(ci: CheckInput, unit: str | None) -> Item | None:
+    for source in ("message", "history", "cart", "profile"):
+        pool = [i for i in ci.items if i.is_product and i.source == source]
+        if unit is not None:
+            same = [i for i in pool if (_limits(ci, i) or DoseLimit("", None, None)).unit == unit]
+            pool = same or pool
+        groups = {i.group or i.key for i in pool}
+        if len(groups) == 1:
+            return pool[0]
+        if len(groups) > 1:
+            return None  # several products: which one the number belongs to is unclear
+    return None
+
+
+def _limits(ci: CheckInput, item: Item) -> DoseLimit | None:
+    return read_limits(ci.sk.documents[item.key])
 
 
 @check
 def overdose(ci: CheckInput) -> list[Alert]:
-    """A dose the customer states (一次2袋一天4次, 今天吃了6片) above the label's daily maximum."""
-    mentioned = [i for i in ci.items if i.is_product and i.source == "message"]
-    if len(mentioned) != 1:
-        return []  # which product a number belongs to is only clear with one product
-    item = mentioned[0]
     text = ci.message
-    per_dose = [cn_to_number(m.group(2)) for m in _PER_DOSE.finditer(text)]
-    per_day = [cn_to_number(m.group(2)) for m in _PER_DAY.finditer(text)]
-    totals = [cn_to_number(m.group(3)) for m in _DAY_TOTAL.finditer(text)]
-    units = [v for v in totals if v]
+    per_dose = [(cn_to_number(m.group(2)), unit_of(m.group(3))) for m in _PER_DOSE.finditer(text)]
+    totals = [(cn_to_number(m.group(3)), unit_of(m.group(4))) for m in _DAY_TOTAL.finditer(text)]
+    per_day_times = [cn_to_number(m.group(2)) for m in _PER_DAY.finditer(text)]
+    units = [u for _, u in per_dose + totals]
+    item = _subject(ci, units[0] if units else None)
+    if item is None or not (per_dose or totals or _THREE_TIMES.search(text)):
+        return []
+    limit = _limits(ci, item)
+    if limit is None:
+        return []
+    taken = bool(_TAKEN.search(text))
+    dose = max((v for v, u in per_dose if v and u == limit.unit), default=None)
+    daily = [v for v, u in totals if v and u == limit.unit]
+    if dose and per_day_times and per_day_times[0]:
+        daily.append(dose * per_day_times[0])
     for m in _THREE_TIMES.finditer(text):
         value = cn_to_number(m.group(3))
         if value:
-            units.append(value * 3)
-    if per_dose and per_day and per_dose[0] and per_day[0]:
-        units.append(per_dose[0] * per_day[0])
-    if not units:
-        return []
-    daily_units = max(units)
+            daily.append(value * 3)
     alerts = []
-    for ing in ci.sk.documents[item.key].label.ingredients:
-        if not ing.per_unit_mg or not ing.max_daily_mg:
-            continue
-        daily_mg = daily_units * ing.per_unit_mg
-        if daily_mg > ing.max_daily_mg + 1e-6:
-            alerts.append(
-                Alert(
-                    kind="overdose",
-                    severity="major",
-                    drugs=[item.name],
-                    involves=[item.key, ing.key],
-                    effect=f"按所述用法每日{ing.name}约{daily_mg:g}毫克，超过说明书每日最大量"
-                    f"{ing.max_daily_mg:g}毫克",
-                    advice="请不要超过说明书规定的用量；是否需要调整用药请由药师评估。",
-                    source=f"{item.name}说明书【用法用量】",
-                    rule_id="overdose-daily-max",
-                )
+    if limit.per_day and daily and max(daily) > limit.per_day + 1e-6:
+        alerts.append(
+            _alert(
+                item,
+                "major",
+                f"按所述每日{max(daily):g}{limit.unit}，超过说明书每日最大量{limit.per_day:g}{limit.unit}",
+                "overdose-daily-max",
             )
+        )
+    elif limit.per_dose and dose and dose > limit.per_dose + 1e-6:
+        alerts.append(
+            _alert(
+                item,
+                "major" if taken else "moderate",
+                f"一次{dose:g}{limit.unit}超过说明书单次最大量{limit.per_dose:g}{limit.unit}",
+                "overdose-single-dose",
+            )
+        )
     return alerts
+
+
+def _alert(item: Item, severity: str, effect: str, rule_id: str) -> Alert:
+    return Alert(
+        kind="overdose",
+        severity=severity,
+        drugs=[item.name],
+        involves=[item.key, *item.ingredients],
+        effect=f"{item.name}：{effect}",
+        advice="请不要超过说明书规定的用量；是否需要调整用药请由药师评估。",
+        source=f"{item.name}说明书【用法用量】",
+        rule_id=rule_id,
+    )

@@ -1,0 +1,68 @@
+"""Each label's dose limits, read once from its 用法用量 section and front matter: the largest
+single dose (一次1～2片 → 2 片) and the daily maximum in dosage units (24小时内最多4片; or the
+front matter's max_daily_mg over per_unit_mg; or the largest 一日N次 times the largest single
+dose). The overdose check compares what a customer took or asks about with these."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from copilot.safety.quantities import _NUM, cn_to_number
+from copilot.schemas import Document
+
+UNIT = r"(片|粒|袋|包|支|丸|ml|毫升|滴|喷|揿|勺)"
+_SAME_UNIT = {"毫升": "ml", "包": "袋"}
+_PER_DOSE = re.compile(
+    rf"(一次|每次)[^，。；\n\d]{{0,3}}?({_NUM})(?:\s*[～~\-至到]\s*({_NUM}))?\s*{UNIT}"
+)
+_DAY_MAX = re.compile(
+    rf"(24小时内|一日|每日|一天|每天)(最多|不得超过|不超过|不宜超过|最大量为?)[^，。；\n\d]{{0,4}}?"
+    rf"({_NUM})\s*{UNIT}"
+)
+_TIMES_MAX = re.compile(rf"(24小时内|一日|每日)(最多|不得超过|不超过)?\s*({_NUM})\s*次")
+_TIMES = re.compile(rf"(一日|每日|一天|每天)\s*({_NUM})(?:\s*[～~\-至到]\s*({_NUM}))?\s*次")
+
+
+def unit_of(text: str) -> str:
+    return _SAME_UNIT.get(text, text)
+
+
+@dataclass(frozen=True)
+class DoseLimit:
+    unit: str  # the dosage unit the label counts in (片, 粒, 袋, ml …)
+    per_dose: float | None  # largest single dose in units
+    per_day: float | None  # daily maximum in units
+
+
+def read_limits(doc: Document) -> DoseLimit | None:
+    lab = doc.label
+    if lab is None:
+        return None
+    text = "\n".join(s.text for s in doc.sections if s.heading == "用法用量")
+    doses: dict[str, float] = {}
+    for m in _PER_DOSE.finditer(text):
+        value = max(cn_to_number(m.group(2)) or 0, cn_to_number(m.group(3) or "") or 0)
+        unit = unit_of(m.group(4))
+        doses[unit] = max(doses.get(unit, 0), value)
+    if not doses:
+        return None
+    unit = next(iter(doses))  # the label's own unit: the first one its dosing names
+    per_dose = doses[unit]
+    per_day = None
+    for m in _DAY_MAX.finditer(text):
+        if unit_of(m.group(4)) == unit:
+            per_day = max(per_day or 0, cn_to_number(m.group(3)) or 0) or per_day
+    if per_day is None:
+        ing = [i for i in lab.ingredients if i.per_unit_mg and i.max_daily_mg]
+        if ing and unit in ("片", "粒", "丸"):
+            per_day = min(i.max_daily_mg / i.per_unit_mg for i in ing)
+    if per_day is None:
+        times = [cn_to_number(m.group(3)) or 0 for m in _TIMES_MAX.finditer(text)]
+        times += [
+            max(cn_to_number(m.group(2)) or 0, cn_to_number(m.group(3) or "") or 0)
+            for m in _TIMES.finditer(text)
+        ]
+        if times and max(times):
+            per_day = max(times) * per_dose
+    return DoseLimit(unit=unit, per_dose=per_dose or None, per_day=per_day or None)
