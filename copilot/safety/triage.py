@@ -63,6 +63,11 @@ _AGE_CHILD_BEFORE = re.compile(
 _AGE_ADULT = re.compile(
     r"(我|我爸|我妈|老人|爸爸|妈妈|父亲|母亲|爷爷|奶奶|外公|外婆|老公|老婆|本人)[^，。,？?！!]{0,4}?(\d+|[一二三四五六七八九十]+)\s*(岁|多岁|了)"
 )
+# An age said of a son, a daughter or "him/her" (她25了, 儿子28岁): whether they are children.
+_AGE_OF_KIN = re.compile(
+    r"(儿子|女儿|闺女|孩子|他|她)[^，。,？?！!\d]{0,4}?(\d+|[一二三四五六七八九十]+)\s*(岁|周岁|了)"
+)
+_KIN_WORDS = ("儿子", "女儿", "闺女", "孩子", "娃", "小孩")
 _PREGNANCY_WEEKS = re.compile(r"(孕|怀孕)\s*(\d+|[一二三四五六七八九十]+)\s*(周|个月|月)")
 _SYMPTOM_DURATION = re.compile(
     r"(烧|发烧|发热|咳|咳嗽|疼|痛|拉|腹泻|哑|嘶哑|吐|过敏|痒|不好|不舒服|持续|已经|都|快|症状)"
@@ -244,7 +249,10 @@ def _allergies(sk: SafetyKnowledge, text: str) -> list[str]:
 
 
 def _ages(text: str) -> tuple[float | None, float | None]:
+    """(youngest child age, adult age) in years. A son or daughter aged 18 or more is an
+    adult (我儿子28了, 她25了), not a child."""
     child = None
+    adult = None
     for pattern, num_group, unit_group in ((_AGE_CHILD, 2, 3), (_AGE_CHILD_BEFORE, 1, 2)):
         for m in pattern.finditer(text):
             value = cn_to_number(m.group(num_group))
@@ -252,8 +260,14 @@ def _ages(text: str) -> tuple[float | None, float | None]:
                 continue
             unit = m.group(unit_group)
             years = value / 12 if "月" in unit else value / 365 if unit == "天" else value
+            if years >= 18:
+                adult = years
+                continue
             child = years if child is None else min(child, years)
-    adult = None
+    for m in _AGE_OF_KIN.finditer(text):
+        value = cn_to_number(m.group(2))
+        if value is not None and value >= 18:
+            adult = value
     for m in _AGE_ADULT.finditer(text):
         value = cn_to_number(m.group(2))
         if value is not None and value >= 18:
@@ -300,6 +314,13 @@ def triage(
     # "我怀孕了" two turns ago still holds.
     populations = _populations(sk, context)
     child_age, adult_age = _ages(context)
+    if adult_age is not None and child_age is None:
+        # 我儿子28了: the kinship word names an adult here, not a child
+        populations = [
+            p
+            for p in populations
+            if not (p.population in ("child", "infant") and p.evidence in _KIN_WORDS)
+        ]
     child_mentioned = child_age is not None or any(
         p.population in ("child", "infant") and not p.negated for p in populations
     )
