@@ -13,6 +13,7 @@ from copilot.retrieval.embeddings import make_embedder
 from copilot.retrieval.hybrid import HybridRetriever
 from copilot.retrieval.knowledge_index import KnowledgeIndex
 from copilot.safety.gate import SafetyGate
+from copilot.safety.semantic_net import SemanticNet, load_exemplars
 from copilot.schemas import BuildReport
 from copilot.settings import Settings
 
@@ -26,7 +27,11 @@ def open_retriever(settings: Settings, embedder: Embeddings | None = None) -> Hy
 def open_gate(settings: Settings, retriever: HybridRetriever | None = None) -> SafetyGate:
     """The safety gate over the same knowledge (labels, linker, lexicons) as retrieval."""
     retriever = retriever or open_retriever(settings)
-    return SafetyGate.from_index(retriever.index, settings.knowledge.dir)
+    gate = SafetyGate.from_index(retriever.index, settings.knowledge.dir)
+    exemplars = load_exemplars(settings.knowledge.dir / "rules" / "exemplars.yaml")
+    if exemplars is not None:
+        gate.net = SemanticNet(exemplars, retriever.embedder, cache_dir=settings.home / "cache")
+    return gate
 
 
 def open_copilot(

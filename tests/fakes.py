@@ -118,3 +118,23 @@ class FakeOpenAI:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class BagOfCharsEmbedder:
+    """A deterministic bag-of-characters embedder (LangChain Embeddings interface) for tests
+    that need meaningful similarity without a model."""
+
+    identity = "bag-of-chars-test"
+
+    def __init__(self, alphabet: str) -> None:
+        self.alphabet = alphabet
+
+    def embed_query(self, text: str) -> list[float]:
+        import math
+
+        counts = [float(text.count(ch)) for ch in self.alphabet]
+        norm = math.sqrt(sum(c * c for c in counts)) or 1.0
+        return [c / norm for c in counts]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.embed_query(t) for t in texts]

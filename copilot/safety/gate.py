@@ -13,6 +13,7 @@ from copilot.retrieval.linking import DrugLink
 from copilot.safety.checks import run_checks
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.rules import Facts, RuleSet, fire_rules, load_rules
+from copilot.safety.semantic_net import SemanticNet
 from copilot.safety.triage import triage as run_triage
 from copilot.safety.verifier import verify_draft
 from copilot.schemas import (
@@ -46,6 +47,7 @@ SAFETY_ERROR_RULE = FiredRule(
 class SafetyGate:
     sk: SafetyKnowledge
     rules: RuleSet
+    net: SemanticNet | None = None  # may only add caution (safety/semantic_net.py)
 
     @classmethod
     def from_index(cls, index, knowledge_dir: Path) -> SafetyGate:
@@ -112,6 +114,16 @@ class SafetyGate:
         )
         fired, rule_errors = fire_rules(self.rules, facts)
         errors += rule_errors
+        if self.net is not None:
+            try:
+                similar = self.net.fire(message)
+            except Exception as exc:  # the net failing must not hide the deterministic verdict
+                log.exception("semantic safety net failed")
+                errors.append(f"semantic net: {type(exc).__name__}: {exc}")
+                similar = None
+            top = max((TIER_ORDER[r.tier] for r in fired), default=-1)
+            if similar is not None and TIER_ORDER[similar.tier] > top:
+                fired.append(similar)  # raises the tier; never lowers it
         if errors and not any(r.tier in ("priority", "emergency") for r in fired):
             fired.append(SAFETY_ERROR_RULE)
         fired.sort(key=lambda r: -TIER_ORDER[r.tier])

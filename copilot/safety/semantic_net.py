@@ -1,0 +1,111 @@
+"""The semantic safety net: nearest example phrasings (knowledge/rules/exemplars.yaml) by the
+configured embedding model. It only adds caution: a message at or above the model's threshold
+to an example raises the verdict to that example's tier with the reason "与示例相似：…"; it
+never lowers a deterministic verdict. The embedder is injected (the pipeline's own, so one model
+per process); example vectors are computed once and kept under COPILOT_HOME/cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from copilot.errors import knowledge_error_from_validation
+from copilot.ingest.yamlfile import read_yaml
+from copilot.schemas import FiredRule, Tier
+
+log = logging.getLogger(__name__)
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    tier: Tier | None = Field(description="None: ordinary questions (the net's 'no' class).")
+    topic: str
+    examples: list[str] = Field(min_length=1)
+
+
+class ExemplarFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    reasons: list[Reason]
+
+
+@dataclass(frozen=True)
+class Match:
+    reason: Reason
+    example: str
+    similarity: float
+
+
+class SemanticNet:
+    def __init__(
+        self, exemplars: ExemplarFile, embedder: Embeddings, *, cache_dir: Path | None = None
+    ) -> None:
+        self.embedder = embedder
+        identity = getattr(embedder, "identity", type(embedder).__name__)
+        self.threshold = next(
+            (t for prefix, t in exemplars.thresholds.items() if identity.startswith(prefix)), None
+        )
+        self.rows = [(r, e) for r in exemplars.reasons for e in r.examples]
+        self.vectors = None
+        if self.threshold is None:
+            log.warning("semantic safety net off: no threshold for embedder %s", identity)
+            return
+        self.vectors = self._vectors(identity, cache_dir)
+
+    def _vectors(self, identity: str, cache_dir: Path | None) -> np.ndarray:
+        texts = [e for _, e in self.rows]
+        key = hashlib.sha256(json.dumps([identity, texts], ensure_ascii=False).encode()).hexdigest()
+        path = cache_dir / f"exemplars-{key[:24]}.npy" if cache_dir else None
+        if path is not None and path.exists():
+            return np.load(path)
+        # Messages and examples are both short customer texts: both embedded as queries.
+        vectors = np.asarray([self.embedder.embed_query(t) for t in texts], dtype=np.float32)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npy")
+            np.save(tmp, vectors)
+            tmp.replace(path)
+        return vectors
+
+    @property
+    def active(self) -> bool:
+        return self.vectors is not None
+
+    def nearest(self, message: str) -> Match | None:
+        if self.vectors is None or not message.strip():
+            return None
+        q = np.asarray(self.embedder.embed_query(message), dtype=np.float32)
+        sims = self.vectors @ q
+        best = int(np.argmax(sims))
+        reason, example = self.rows[best]
+        return Match(reason, example, float(sims[best]))
+
+    def fire(self, message: str) -> FiredRule | None:
+        """The rule to add for this message, or None (below the threshold, or the net off)."""
+        match = self.nearest(message)
+        if match is None or match.reason.tier is None or match.similarity < self.threshold:
+            return None  # nearest to an ordinary question, or not near anything
+        return FiredRule(
+            id=f"semantic-{match.reason.id}",
+            tier=match.reason.tier,
+            topic=match.reason.topic,
+            reason=f"与示例相似：“{match.example}”（相似度{match.similarity:.2f}）",
+            template=f"holding_{match.reason.tier}",
+        )
+
+
+def load_exemplars(path: Path) -> ExemplarFile | None:
+    if not path.exists():
+        return None
+    try:
+        return ExemplarFile.model_validate(read_yaml(path) or {})
+    except ValidationError as exc:
+        raise knowledge_error_from_validation(exc, path=path, what="exemplars") from None

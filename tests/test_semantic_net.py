@@ -1,0 +1,54 @@
+"""The semantic safety net only adds caution: nearest example at or above the threshold raises
+the tier; an ordinary nearest example, or a weak match, changes nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fakes import BagOfCharsEmbedder
+
+from copilot.safety.semantic_net import ExemplarFile, SemanticNet
+
+EXEMPLARS = ExemplarFile.model_validate(
+    {
+        "thresholds": {"bag-of-chars": 0.8},
+        "reasons": [
+            {
+                "id": "gi-bleeding",
+                "tier": "emergency",
+                "topic": "消化道出血",
+                "examples": ["黑便柏油"],
+            },
+            {"id": "ordinary", "tier": None, "topic": "普通", "examples": ["一天几次几片"]},
+        ],
+    }
+)
+
+
+def net(tmp_path=None):
+    return SemanticNet(EXEMPLARS, BagOfCharsEmbedder("黑便柏油一天几次片"), cache_dir=tmp_path)
+
+
+def test_a_near_example_fires_with_its_tier_and_says_why(tmp_path):
+    rule = net(tmp_path).fire("拉的是黑便 像柏油")
+    assert rule is not None and rule.tier == "emergency" and "黑便柏油" in rule.reason
+    assert list(tmp_path.glob("exemplars-*.npy"))  # vectors kept for the next process
+
+
+def test_ordinary_or_far_messages_do_not_fire():
+    assert net().fire("一天几次 一次几片") is None
+    assert net().fire("发票怎么开") is None
+
+
+def test_an_embedder_without_a_threshold_leaves_the_net_off():
+    other = BagOfCharsEmbedder("黑便")
+    other.identity = "another-model"
+    off = SemanticNet(EXEMPLARS, other)
+    assert not off.active and off.fire("黑便柏油") is None
+
+
+def test_the_gate_only_raises_the_tier(sample_gate):
+    gate = dataclasses.replace(sample_gate, net=net())
+    assert gate.assess(message="我爸拉黑便 像柏油").escalation.tier == "emergency"
+    plain = gate.assess(message="开瑞坦一天几次几片")
+    assert plain.decision == sample_gate.assess(message="开瑞坦一天几次几片").decision
