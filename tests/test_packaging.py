@@ -60,7 +60,7 @@ ALLOWED = {
     "evals": BASE | {"pipeline", "wiring", "retrieval", "safety", "drafting", "ingest"},
     "bench": BASE | {"pipeline", "wiring", "ingest", "retrieval", "evals", "desk"},
     "cli": BASE
-    | {"pipeline", "wiring", "ingest", "retrieval", "evals", "bench", "desk", "web", "cli"},
+    | {"pipeline", "wiring", "ingest", "retrieval", "safety", "evals", "bench", "desk", "web"},
 }
 
 

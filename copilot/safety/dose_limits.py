@@ -16,6 +16,10 @@ _SAME_UNIT = {"毫升": "ml", "包": "袋"}
 _PER_DOSE = re.compile(
     rf"(一次|每次)[^，。；\n\d]{{0,3}}?({_NUM})(?:\s*[～~\-至到]\s*({_NUM}))?\s*{UNIT}"
 )
+# 一次10毫克（1片）: a dose given in mg with the units in brackets
+_PER_DOSE_MG = re.compile(
+    rf"(一次|每次)[^，。；\n\d]{{0,3}}?{_NUM}\s*(?:毫克|mg|克|g)\s*[（(]\s*({_NUM})\s*{UNIT}[）)]"
+)
 _DAY_MAX = re.compile(
     rf"(24小时内|一日|每日|一天|每天)(最多|不得超过|不超过|不宜超过|最大量为?)[^，。；\n\d]{{0,4}}?"
     rf"({_NUM})\s*{UNIT}"
@@ -45,6 +49,9 @@ def read_limits(doc: Document) -> DoseLimit | None:
         value = max(cn_to_number(m.group(2)) or 0, cn_to_number(m.group(3) or "") or 0)
         unit = unit_of(m.group(4))
         doses[unit] = max(doses.get(unit, 0), value)
+    for m in _PER_DOSE_MG.finditer(text):
+        unit = unit_of(m.group(3))
+        doses[unit] = max(doses.get(unit, 0), cn_to_number(m.group(2)) or 0)
     if not doses:
         return None
     unit = next(iter(doses))  # the label's own unit: the first one its dosing names

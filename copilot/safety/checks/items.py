@@ -91,11 +91,12 @@ def collect_items(
     spans: dict[tuple[str, str], list[str]] = {}
     for mention in triage.drugs:
         spans.setdefault((mention.source, mention.name), []).append(mention.doc_id)
+    in_cart = set(items)
     for mention in triage.drugs:
         source = "profile" if mention.taking else mention.source
         alternatives = spans[(mention.source, mention.name)]
-        if len(alternatives) > 1 and any(a in items for a in alternatives):
-            continue  # one of the products this name may mean is already in play
+        if len(alternatives) > 1 and any(a in in_cart for a in alternatives):
+            continue  # one of the products this name may mean is already in the cart
         add(mention.doc_id, source, f"{source}:{mention.name}" if len(alternatives) > 1 else None)
     for med in profile.current_medicines:
         ids = sk.resolve_products(med)

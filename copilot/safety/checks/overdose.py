@@ -21,7 +21,7 @@ _THREE_TIMES = re.compile(rf"(早中晚|早午晚|一日三餐)各?(吃|服|喝|
 _DAY_TOTAL = re.compile(
     rf"(今天|一天|一日|每天|24小时)[^，。,\d]{{0,8}}?(吃|喝|服|用)了?\s*({_NUM})\s*{UNIT}"
 )
-_TAKEN = re.compile(r"(已经|刚|刚刚|刚才|都)?(吃|服|喝|用)了|吃下去|吞了")
+_TAKEN = re.compile(r"(?<![忘没不别])(吃|服|喝|用)了|吃下去|吞了")
 
 
 def _subject(ci: CheckInput, unit: str | None) -> Item | None:
