@@ -36,6 +36,7 @@ ORDER = [
     "duplicate_ingredients",
     "allergies",
     "populations",
+    "label_conditions",
     "overdose",
     "do_not_use",
     "never_online",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from copilot.safety.checks.items import _POPULATION_SEVERITY, CheckInput, check
 from copilot.safety.patient import active_populations, child_age, child_mentioned
 from copilot.schemas import Alert
@@ -79,3 +81,71 @@ def populations(ci: CheckInput) -> list[Alert]:
                     )
                 )
     return alerts
+
+
+# Conditions the label flags do not carry (青光眼, 前列腺增生, 蚕豆病, 糖尿病 …): found in the
+# label's own text. 禁用 or the 禁忌 section → contraindicated; 慎用 or "only under a doctor"
+# → major.
+_FLAGGED = {
+    "pregnant",
+    "trying_to_conceive",
+    "breastfeeding",
+    "liver_disease",
+    "kidney_disease",
+    "elderly",
+    "child",
+    "infant",
+}
+_CAUTION = re.compile(r"慎用|医师指导|咨询医师|遵医嘱|不宜|应在医生")
+_SENTENCE = re.compile(r"[。；;\n]")
+
+
+@check
+def label_conditions(ci: CheckInput) -> list[Alert]:
+    """A condition the customer has (message or record) that the product's own 禁忌 or
+    注意事项 names."""
+    pops = (
+        active_populations(
+            ci.triage, ci.profile, ci.sk.populations_for_conditions(ci.profile.conditions)
+        )
+        - _FLAGGED
+    )
+    alerts = []
+    for item in ci.items:
+        if not item.is_product or not pops:
+            continue
+        doc = ci.sk.documents[item.key]
+        for pop in sorted(pops):
+            words = [w for w in ci.sk.lexicon.populations.get(pop, []) if len(w) >= 2]
+            found = _label_says(doc, words)
+            if found is None:
+                continue
+            severity, sentence = found
+            alerts.append(
+                Alert(
+                    kind="population",
+                    severity=severity,
+                    drugs=[item.name],
+                    involves=[item.key, pop],
+                    effect=f"说明书：{sentence.strip()[:80]}",
+                    advice="顾客的情况在说明书禁忌或慎用之列，请由药师评估后再答复。",
+                    source=f"{item.name}说明书【禁忌】【注意事项】",
+                    rule_id=f"label-condition-{pop}",
+                )
+            )
+    return alerts
+
+
+def _label_says(doc, words: list[str]):
+    best = None
+    for section in doc.sections:
+        if section.heading not in ("禁忌", "注意事项", "警示语"):
+            continue
+        for sentence in _SENTENCE.split(section.text):
+            if not any(w in sentence for w in words):
+                continue
+            if section.heading == "禁忌" or "禁用" in sentence:
+                return "contraindicated", sentence
+            if _CAUTION.search(sentence):
+                best = best or ("major", sentence)
+    return best
