@@ -142,9 +142,13 @@ def _never_online(f: Facts, arg) -> bool:
 @predicate("alert")
 def _alert(f: Facts, arg) -> bool:
     kinds = set(arg.get("kinds") or [])
+    rule_ids = set(arg.get("rule_ids") or [])
     floor = SEVERITY_ORDER[arg.get("min_severity", "minor")]
     return any(
-        (not kinds or a.kind in kinds) and SEVERITY_ORDER[a.severity] >= floor for a in f.alerts
+        (not kinds or a.kind in kinds)
+        and (not rule_ids or a.rule_id in rule_ids)
+        and SEVERITY_ORDER[a.severity] >= floor
+        for a in f.alerts
     )
 
 

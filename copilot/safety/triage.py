@@ -68,6 +68,9 @@ _AGE_OF_KIN = re.compile(
     r"(儿子|女儿|闺女|孩子|他|她)[^，。,？?！!\d]{0,4}?(\d+|[一二三四五六七八九十]+)\s*(岁|周岁|了)"
 )
 _KIN_WORDS = ("儿子", "女儿", "闺女", "孩子", "娃", "小孩")
+_CORRECTION = re.compile(
+    r"(说错了|搞错了|弄错了|不是孩子|不是给孩子|孩子没事|不是给娃|是我自己|是我本人|给我自己)"
+)
 _PREGNANCY_WEEKS = re.compile(r"(孕|怀孕)\s*(\d+|[一二三四五六七八九十]+)\s*(周|个月|月)")
 _SYMPTOM_DURATION = re.compile(
     r"(烧|发烧|发热|咳|咳嗽|疼|痛|拉|腹泻|哑|嘶哑|吐|过敏|痒|不好|不舒服|持续|已经|都|快|症状)"
@@ -185,12 +188,36 @@ _INGESTION_CHILD = re.compile(
 )
 
 
+# Diseases and words whose name contains 过敏 are not a reaction to a drug (过敏性鼻炎, 过敏体质):
+# they are masked (same length, so positions hold) before reactions and allergies are read.
+_ALLERGIC_DISEASE = re.compile(
+    r"过敏性(鼻炎|皮炎|哮喘|结膜炎|紫癜|咳嗽|湿疹|肠炎)|过敏体质|过敏原|过敏史|抗过敏"
+)
+
+
+_HYPOTHETICAL = re.compile(r"(要是|如果|万一|假如|假设|会不会|算不算|是不是算|怎么判断)")
+_NOT_YET = re.compile(r"(还没|没有|没)(吃|用|喝|服)")
+
+
+def _hypothetical(text: str, at: int) -> bool:
+    """A reaction asked about, not reported: a hypothetical cue before it in its clause, or the
+    customer says they have not taken anything yet."""
+    start = max(text.rfind(c, 0, at) for c in "。！？!?\n") + 1
+    return bool(_HYPOTHETICAL.search(text[start : at + 8])) or bool(_NOT_YET.search(text))
+
+
+def mask_allergic_diseases(text: str) -> str:
+    return _ALLERGIC_DISEASE.sub(lambda m: "◇" * len(m.group(0)), text)
+
+
 def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[RedFlag]:
     flags: dict[str, RedFlag] = {}
     advice = {str(e["id"]): str(e.get("advice") or "") for e in sk.lexicon.red_flags}
     tiers = {str(e["id"]): e["tier"] for e in sk.lexicon.red_flags}
 
-    def add(flag_id: str, evidence: str) -> None:
+    def add(flag_id: str, evidence: str, at: int | None = None) -> None:
+        if at is not None and tiers.get(flag_id) == "priority" and _hypothetical(text, at):
+            return  # "要是过敏了怎么办 我还没吃": a question about a reaction, not a report
         if flag_id in tiers and flag_id not in flags:
             flags[flag_id] = RedFlag(
                 id=flag_id, tier=tiers[flag_id], evidence=evidence, advice=advice[flag_id]
@@ -205,7 +232,7 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
                 and not _negated(text, pos, sk.lexicon.negations, 4)
                 and not _resolved(text, pos)
             ):
-                add(str(entry["id"]), word)
+                add(str(entry["id"]), word, pos)
                 break
     for flag_id, patterns in sk.lexicon.red_flag_patterns.items():
         for pattern in patterns:
@@ -215,7 +242,7 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
                 and not _negated(text, m.start(), sk.lexicon.negations, 4)
                 and not _resolved(text, m.start())
             ):
-                add(flag_id, m.group(0))
+                add(flag_id, m.group(0), m.start())
                 break
     if child_mentioned:
         m = _INGESTION_CHILD.search(text)
@@ -314,6 +341,10 @@ def triage(
     # "我怀孕了" two turns ago still holds.
     populations = _populations(sk, context)
     child_age, adult_age = _ages(context)
+    if _CORRECTION.search(text):
+        # "说错了 孩子没事 是我自己发烧": the customer corrects who it is for
+        child_age = None
+        populations = [p for p in populations if p.population not in ("child", "infant")]
     if adult_age is not None and child_age is None:
         # 我儿子28了: the kinship word names an adult here, not a child
         populations = [
@@ -324,7 +355,7 @@ def triage(
     child_mentioned = child_age is not None or any(
         p.population in ("child", "infant") and not p.negated for p in populations
     )
-    red_flags = _red_flags(sk, text, child_mentioned)
+    red_flags = _red_flags(sk, mask_allergic_diseases(text), child_mentioned)
     for m in _PREGNANCY_WEEKS.finditer(context):
         if not any(p.population == "pregnant" for p in populations):
             populations.append(PopulationFinding(population="pregnant", evidence=m.group(0)))
@@ -372,7 +403,7 @@ def triage(
     else:
         message_class = "consultation"
 
-    allergies = _allergies(sk, context)
+    allergies = _allergies(sk, mask_allergic_diseases(context))
     alcohol = bool(_ALCOHOL.search(text)) and not _ALCOHOL_NEG.search(text)
     about_other = any(p.about_other_person for p in populations) or bool(
         sk.lexicon.third_party and any(cue in text[:8] for cue in sk.lexicon.third_party)

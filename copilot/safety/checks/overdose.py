@@ -21,7 +21,17 @@ _THREE_TIMES = re.compile(rf"(早中晚|早午晚|一日三餐)各?(吃|服|喝|
 _DAY_TOTAL = re.compile(
     rf"(今天|一天|一日|每天|24小时)[^，。,\d]{{0,8}}?(吃|喝|服|用)了?\s*({_NUM})\s*{UNIT}"
 )
-_TAKEN = re.compile(r"(?<![忘没不别])(吃|服|喝|用)了|吃下去|吞了")
+_TAKEN = re.compile(r"(?<![忘没不别])(吃|服|喝|用|吞|喂)(了|光|完|掉|下去)|(吃|喝|喂)过")
+# Taken in all: 吃了8片, 喝光了100ml, 又喂了5ml
+_TAKEN_COUNT = re.compile(
+    rf"(?<![忘没不别])(吃|服|喝|吞|喂)(了|光了|完了|掉了|下去了?)[^，。,\d]{{0,6}}?({_NUM})\s*{UNIT}"
+)
+# A whole pack: 一整盒…都吞了, 整瓶喝光了, 把一板都吃了
+_PACKAGE = re.compile(r"(一整|整|一|半|大半|好几|几|两|三)(盒|瓶|板|排)")
+_ALL_OF_IT = re.compile(
+    r"(都|全|全部)(吃|喝|吞|服|喂)(了|光|完|掉|下去)|(吃|喝|吞)(光|完)了?"
+    r"|(?<![忘没不别])(吃|喝|吞|服)(了|掉|下)[^，。,]{0,2}(一整|整|半|大半|一)(盒|瓶|板|排)"
+)
 
 
 def _subject(ci: CheckInput, unit: str | None) -> Item | None:
@@ -48,8 +58,22 @@ def overdose(ci: CheckInput) -> list[Alert]:
     per_dose = [(cn_to_number(m.group(2)), unit_of(m.group(3))) for m in _PER_DOSE.finditer(text)]
     totals = [(cn_to_number(m.group(3)), unit_of(m.group(4))) for m in _DAY_TOTAL.finditer(text)]
     per_day_times = [cn_to_number(m.group(2)) for m in _PER_DAY.finditer(text)]
-    units = [u for _, u in per_dose + totals]
+    taken_counts = [
+        (cn_to_number(m.group(3)), unit_of(m.group(4))) for m in _TAKEN_COUNT.finditer(text)
+    ]
+    units = [u for _, u in per_dose + totals + taken_counts]
     item = _subject(ci, units[0] if units else None)
+    whole_pack = _PACKAGE.search(text) and _ALL_OF_IT.search(text)
+    if item is not None and whole_pack:
+        return [
+            _alert(
+                item,
+                "major",
+                f"顾客说整{_PACKAGE.search(text).group(2)}都服下了，远超说明书用量",
+                "overdose-taken",
+            )
+        ]
+    totals += taken_counts
     if item is None or not (per_dose or totals or _THREE_TIMES.search(text)):
         return []
     limit = _limits(ci, item)
@@ -71,7 +95,7 @@ def overdose(ci: CheckInput) -> list[Alert]:
                 item,
                 "major",
                 f"按所述每日{max(daily):g}{limit.unit}，超过说明书每日最大量{limit.per_day:g}{limit.unit}",
-                "overdose-daily-max",
+                "overdose-taken" if taken else "overdose-daily-max",
             )
         )
     elif limit.per_dose and dose and dose > limit.per_dose + 1e-6:
@@ -80,7 +104,7 @@ def overdose(ci: CheckInput) -> list[Alert]:
                 item,
                 "major" if taken else "moderate",
                 f"一次{dose:g}{limit.unit}超过说明书单次最大量{limit.per_dose:g}{limit.unit}",
-                "overdose-single-dose",
+                "overdose-taken" if taken else "overdose-single-dose",
             )
         )
     return alerts
