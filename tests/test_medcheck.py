@@ -161,3 +161,30 @@ def test_the_committed_knowledge_has_no_unlisted_lint_gap(sample_gate, sample_se
         sample_gate.knowledge(), sample_settings.knowledge.dir / "review" / "lint_allow.yaml"
     )
     assert report.new == [] and report.stale == []
+
+
+@pytest.mark.parametrize(
+    ("message", "cart", "expected"),
+    [
+        pytest.param("必理通一次吃两片 一天吃五回", [], ("overdose", "major"), id="daily-times"),
+        pytest.param("开瑞坦早晚各吃两片", [], ("overdose", "major"), id="twice-each"),
+        pytest.param("开瑞坦每隔8个小时吃一片", [], ("overdose", "major"), id="every-hours"),
+        pytest.param(
+            "这个一次吃三片行吗",
+            ["acetaminophen-tablet"],
+            ("overdose", "moderate"),
+            id="cart-single",
+        ),
+        pytest.param("今天已经吃了9片必理通", [], ("overdose", "major"), id="taken-count"),
+        pytest.param("开瑞坦吃了一整盒", [], ("overdose", "major"), id="whole-pack"),
+        pytest.param("开瑞坦一天一片", [], None, id="within-label"),
+        pytest.param("一盒必理通有几片", [], None, id="pack-size-question"),
+    ],
+)
+def test_overdose_family(sample_gate, message, cart, expected):
+    found = {
+        (a.kind, a.severity)
+        for a in alerts(sample_gate, message, cart=cart)
+        if a.kind == "overdose"
+    }
+    assert (expected in found) if expected else not found, found

@@ -102,3 +102,30 @@ def test_alcohol_and_allergy_words(sample_gate):
     assert not triage(sk, "我从不喝酒 头疼").alcohol
     assert triage(sk, "我青霉素过敏 阿莫西林能吃吗").allergies == ["青霉素"]
     assert triage(sk, "我对青霉素不过敏").allergies == []
+
+
+@pytest.mark.parametrize(
+    ("message", "child"),
+    [
+        pytest.param("我儿子35岁了 胃疼 奥美拉唑怎么吃", False, id="adult-son"),
+        pytest.param("给闺女问的 她今年22了 痛经能吃芬必得吗", False, id="adult-daughter"),
+        pytest.param("刚才问的不是给孩子 是我自己 头疼", False, id="correction-to-self"),
+        pytest.param("我儿子7岁 咳嗽", True, id="child-son"),
+    ],
+)
+def test_who_the_question_is_about(sample_gate, message, child):
+    pops = {p.population for p in triage(sample_gate.sk, message).populations if not p.negated}
+    assert ("child" in pops or "infant" in pops) is child, pops
+
+
+@pytest.mark.parametrize(
+    ("message", "reported"),
+    [
+        pytest.param("我有过敏性皮炎 开瑞坦一天几片", False, id="disease-with-allergy-in-name"),
+        pytest.param("万一吃了过敏怎么办 还没吃", False, id="hypothetical"),
+        pytest.param("吃了阿莫西林以后身上起了好多疹子", True, id="reported"),
+    ],
+)
+def test_a_reaction_asked_about_is_not_a_report(sample_gate, message, reported):
+    flags = {f.id for f in triage(sample_gate.sk, message).red_flags}
+    assert ("suspected_adverse_reaction" in flags) is reported, flags

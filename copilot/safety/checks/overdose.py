@@ -16,7 +16,11 @@ from copilot.safety.quantities import _NUM, cn_to_number
 from copilot.schemas import Alert
 
 _PER_DOSE = re.compile(rf"(一次|每次|一回|一下子|一口气|同时)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}")
-_PER_DAY = re.compile(rf"(一天|一日|每天|每日|天天)[^，。,]{{0,4}}?({_NUM})\s*次")
+_PER_DAY = re.compile(rf"(一天|一日|每天|每日|天天)[^，。,]{{0,4}}?({_NUM})\s*(次|回|遍|顿)")
+_TWICE_EACH = re.compile(rf"早晚各[^，。,\d]{{0,2}}?({_NUM})\s*{UNIT}")
+_EVERY_HOURS = re.compile(
+    rf"每(隔)?\s*({_NUM})\s*个?(钟头|小时)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}"
+)
 _THREE_TIMES = re.compile(rf"(早中晚|早午晚|一日三餐)各?(吃|服|喝|用)?\s*({_NUM})")
 _DAY_TOTAL = re.compile(
     rf"(今天|一天|一日|每天|24小时)[^，。,\d]{{0,8}}?(吃|喝|服|用)了?\s*({_NUM})\s*{UNIT}"
@@ -74,7 +78,13 @@ def overdose(ci: CheckInput) -> list[Alert]:
             )
         ]
     totals += taken_counts
-    if item is None or not (per_dose or totals or _THREE_TIMES.search(text)):
+    if item is None or not (
+        per_dose
+        or totals
+        or _THREE_TIMES.search(text)
+        or _TWICE_EACH.search(text)
+        or _EVERY_HOURS.search(text)
+    ):
         return []
     limit = _limits(ci, item)
     if limit is None:
@@ -88,6 +98,16 @@ def overdose(ci: CheckInput) -> list[Alert]:
         value = cn_to_number(m.group(3))
         if value:
             daily.append(value * 3)
+    for m in _TWICE_EACH.finditer(text):
+        value = cn_to_number(m.group(1))
+        if value and unit_of(m.group(2)) == limit.unit:
+            daily.append(value * 2)
+            dose = max(dose or 0, value)
+    for m in _EVERY_HOURS.finditer(text):
+        hours, value = cn_to_number(m.group(2)), cn_to_number(m.group(4))
+        if hours and value and unit_of(m.group(5)) == limit.unit:
+            daily.append(value * (24 // hours))
+            dose = max(dose or 0, value)
     alerts = []
     if limit.per_day and daily and max(daily) > limit.per_day + 1e-6:
         alerts.append(
