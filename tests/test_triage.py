@@ -111,6 +111,7 @@ def test_alcohol_and_allergy_words(sample_gate):
         pytest.param("给闺女问的 她今年22了 痛经能吃芬必得吗", False, id="adult-daughter"),
         pytest.param("刚才问的不是给孩子 是我自己 头疼", False, id="correction-to-self"),
         pytest.param("我儿子7岁 咳嗽", True, id="child-son"),
+        pytest.param("闺女已经工作了 感冒了吃什么", False, id="grown-daughter"),
     ],
 )
 def test_who_the_question_is_about(sample_gate, message, child):
@@ -129,3 +130,17 @@ def test_who_the_question_is_about(sample_gate, message, child):
 def test_a_reaction_asked_about_is_not_a_report(sample_gate, message, reported):
     flags = {f.id for f in triage(sample_gate.sk, message).red_flags}
     assert ("suspected_adverse_reaction" in flags) is reported, flags
+
+
+@pytest.mark.parametrize(
+    ("message", "emergency"),
+    [
+        pytest.param("看新闻说有个老人吃错药昏迷了 家里的药怎么放", False, id="news"),
+        pytest.param("听同事说他家娃误吃过降压药 好吓人 药放哪安全", False, id="colleague"),
+        pytest.param("听说我爸现在昏迷了 吃了好多安眠药", True, id="now"),
+        pytest.param("我爸吃了好多安眠药 叫不醒", True, id="told-directly"),
+    ],
+)
+def test_hearsay_is_not_an_emergency_unless_it_is_happening_now(sample_gate, message, emergency):
+    flags = [f for f in triage(sample_gate.sk, message).red_flags if f.tier == "emergency"]
+    assert bool(flags) is emergency, flags

@@ -68,6 +68,9 @@ _AGE_OF_KIN = re.compile(
     r"(儿子|女儿|闺女|孩子|他|她)[^，。,？?！!\d]{0,4}?(\d+|[一二三四五六七八九十]+)\s*(岁|周岁|了)"
 )
 _KIN_WORDS = ("儿子", "女儿", "闺女", "孩子", "娃", "小孩")
+_ADULT_KIN = re.compile(
+    r"(儿子|女儿|闺女|孩子)[^，。,]{0,4}(上大学|读大学|大学生|研究生|工作了|上班了|结婚了|成年了)"
+)
 _CORRECTION = re.compile(r"(不是孩子|不是给孩子|孩子没事|不是给娃|是我自己|是我本人|给我自己)")
 _PREGNANCY_WEEKS = re.compile(r"(孕|怀孕)\s*(\d+|[一二三四五六七八九十]+)\s*(周|个月|月)")
 _SYMPTOM_DURATION = re.compile(
@@ -206,6 +209,19 @@ def _hypothetical(text: str, at: int) -> bool:
     return bool(_HYPOTHETICAL.search(text[start : at + 8])) or bool(_NOT_YET.search(text))
 
 
+_HEARSAY = re.compile(
+    r"(听(说|人说|[\u4e00-\u9fa5]{1,3}说)|看(新闻|报道|网上|视频)[^，。]{0,2}说|新闻(上|里)|网上说|据说)"
+)
+_NOW = re.compile(r"(现在|刚才|刚刚|正在|这会儿|今天|马上|快)")
+
+
+def _hearsay(text: str, at: int) -> bool:
+    """A red flag told as something heard (听说, 看新闻说) and not happening now."""
+    start = max(text.rfind(c, 0, at) for c in "。！？!?\n") + 1
+    clause = text[start : at + 12]
+    return bool(_HEARSAY.search(text[start:at])) and not _NOW.search(clause)
+
+
 def mask_allergic_diseases(text: str) -> str:
     return _ALLERGIC_DISEASE.sub(lambda m: "◇" * len(m.group(0)), text)
 
@@ -218,6 +234,8 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
     def add(flag_id: str, evidence: str, at: int | None = None) -> None:
         if at is not None and tiers.get(flag_id) == "priority" and _hypothetical(text, at):
             return  # "要是过敏了怎么办 我还没吃": a question about a reaction, not a report
+        if at is not None and _hearsay(text, at):
+            return  # "听邻居说她家小孩误吃了药": something heard about, over, not happening now
         if flag_id in tiers and flag_id not in flags:
             flags[flag_id] = RedFlag(
                 id=flag_id, tier=tiers[flag_id], evidence=evidence, advice=advice[flag_id]
@@ -247,7 +265,7 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
     if child_mentioned:
         m = _INGESTION_CHILD.search(text)
         if m:
-            add("overdose", f"儿童误服：{m.group(0)}")
+            add("overdose", f"儿童误服：{m.group(0)}", m.start())
     return list(flags.values())
 
 
@@ -345,6 +363,8 @@ def triage(
         # "说错了 孩子没事 是我自己发烧": the customer corrects who it is for
         child_age = None
         populations = [p for p in populations if p.population not in ("child", "infant")]
+    if adult_age is None and _ADULT_KIN.search(context):
+        adult_age = 18.0  # 我女儿都上大学了: grown up, age unsaid
     if adult_age is not None and child_age is None:
         # 我儿子28了: the kinship word names an adult here, not a child
         populations = [

@@ -126,7 +126,7 @@ def label_conditions(ci: CheckInput) -> list[Alert]:
                     kind="population",
                     severity=severity,
                     drugs=[item.name],
-                    involves=[item.key, pop],
+                    involves=[item.key, *item.ingredients, pop],
                     effect=f"说明书：{sentence.strip()[:80]}",
                     advice="顾客的情况在说明书禁忌或慎用之列，请由药师评估后再答复。",
                     source=f"{item.name}说明书【禁忌】【注意事项】",
