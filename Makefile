@@ -31,8 +31,8 @@ test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	COPILOT_REQUIRE_BROWSER=1 $(BIN)/pytest
-	$(BIN)/copilot kb lint
 	$(BIN)/copilot kb build --if-stale
+	$(BIN)/copilot kb lint
 	$(BIN)/copilot eval gate
 
 lint: $(STAMP)
