@@ -90,9 +90,9 @@ class Naming:
         return self.reason is not None
 
 
-def product_reference(text: str, known_word) -> str | None:
-    """The first product-like words in `text` (normalised), or None. `known_word(w)` says
-    whether the tokenizer's dictionary knows a word (so 散利痛 or 施慧达 are unknown words)."""
+def product_reference(text: str) -> str | None:
+    """The first product-like words in `text` (normalised), or None: a demonstrative before a
+    medicine word, a name before a dosage form, latin letters."""
     m = _DEMONSTRATIVE.search(text)
     if m:
         return m.group(0)
@@ -164,7 +164,7 @@ def name_products(
         if chosen:
             return Naming(products=[chosen], mention=classes[0].matched, resolved_by=source)
         return Naming(candidates=docs, mention=classes[0].matched, reason="ambiguous")
-    reference = product_reference(norm, known_word) or unknown_subject(words, known_word)
+    reference = product_reference(norm) or unknown_subject(words, known_word)
     if reference is None:
         if history_products:
             return Naming(products=list(history_products))
