@@ -78,3 +78,19 @@ def test_elderly_on_many_medicines(sample_gate):
     )
     v = sample_gate.assess(message="想买点维生素C", profile=profile)
     assert "elderly-polypharmacy" in {r.id for r in v.escalation.reasons}
+
+
+@pytest.mark.parametrize(
+    ("message", "must", "must_not"),
+    [
+        pytest.param(
+            "吃了阿莫西林以后身上起了好多疹子", "停用", "上传有效处方", id="rx-side-effect"
+        ),
+        pytest.param("医院开了阿莫西林 一天吃几次", "药师", "上传有效处方", id="has-prescription"),
+        pytest.param("阿莫西林一天吃几次", "上传有效处方", "停用", id="rx-purchase"),
+        pytest.param("华法林怎么买", "不在本平台线上销售", "上传有效处方", id="never-online"),
+    ],
+)
+def test_holding_replies_fit_the_case(sample_gate, message, must, must_not):
+    reply = sample_gate.assess(message=message).holding_reply
+    assert must in reply and must_not not in reply, reply

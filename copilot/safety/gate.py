@@ -4,6 +4,7 @@ the holding reply for the tier). Anything that raises escalates; the error is lo
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,9 @@ from copilot.schemas import (
 )
 
 log = logging.getLogger(__name__)
+
+# The customer already has a prescription (医生开的, 有处方): not asked to upload one first.
+_HAS_PRESCRIPTION = re.compile(r"(有处方|开了处方|处方开了|(医生|医院|大夫)(给)?开(了|的))")
 
 SAFETY_ERROR_RULE = FiredRule(
     id="safety-error",
@@ -130,7 +134,7 @@ class SafetyGate:
         escalation, holding = None, None
         if fired:
             tier = fired[0].tier
-            holding = self._render(fired, tri, self.rules.tiers[tier].sla_minutes)
+            holding = self._render(fired, tri, self.rules.tiers[tier].sla_minutes, message)
             escalation = Escalation(
                 tier=tier,
                 sla_minutes=self.rules.tiers[tier].sla_minutes,
@@ -147,19 +151,31 @@ class SafetyGate:
             errors=errors,
         )
 
-    def _render(self, fired: list[FiredRule], tri: Triage, sla_minutes: int) -> str:
+    def _render(
+        self, fired: list[FiredRule], tri: Triage, sla_minutes: int, message: str = ""
+    ) -> str:
         top = fired[0]
         same_tier = [r for r in fired if r.tier == top.tier]
         template = top.template
         asked_rx = [d for d in tri.drugs if d.category == "Rx" and not d.taking]
         if template == "holding_prescription" and not asked_rx:
             template = "holding_priority"  # only drugs the customer already takes are Rx
+        reported_reaction = any(r.id == "suspected-adverse-reaction" for r in same_tier)
         if (
             top.tier == "priority"
             and asked_rx
             and any(r.id == "rx-before-review" for r in same_tier)
+            and not reported_reaction  # a side effect of an Rx drug: stop it, not "upload"
+            and not _HAS_PRESCRIPTION.search(message)
         ):
             template = "holding_prescription"
+        elif template == "holding_prescription":
+            template = "holding_priority"
+        never_online = [d for d in tri.drugs if d.never_online and not d.taking]
+        if top.tier == "priority" and reported_reaction:
+            template = "holding_adverse"  # stop the drug and what to watch for come first
+        elif top.tier == "priority" and any(r.id == "never-online" for r in same_tier):
+            template = "holding_never_online"  # not sold online: where to get it, no upload
         skip = {"rx-before-review"} if template == "holding_prescription" else set()
         topics = "、".join(dict.fromkeys(r.topic for r in same_tier if r.id not in skip))
         prompt = load_prompt(template)
@@ -179,4 +195,8 @@ class SafetyGate:
                 )
             )
             return prompt.render(drugs=names, topics=topics, response_time=when)
+        if template == "holding_adverse":
+            topics = next(r.topic for r in same_tier if r.id == "suspected-adverse-reaction")
+        if template == "holding_never_online" and never_online:
+            topics = "、".join(dict.fromkeys(d.name for d in never_online))
         return prompt.render(topics=topics or top.topic, response_time=when)
