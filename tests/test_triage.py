@@ -144,3 +144,29 @@ def test_a_reaction_asked_about_is_not_a_report(sample_gate, message, reported):
 def test_hearsay_is_not_an_emergency_unless_it_is_happening_now(sample_gate, message, emergency):
     flags = [f for f in triage(sample_gate.sk, message).red_flags if f.tier == "emergency"]
     assert bool(flags) is emergency, flags
+
+
+@pytest.mark.parametrize(
+    ("message", "flag"),
+    [
+        pytest.param("给娃喂了美林 没过半小时他妈又喂了一次", "overdose", id="repeat-too-soon"),
+        pytest.param("降压药好像吃重了", "overdose", id="taken-twice"),
+        pytest.param("胃疼三个礼拜了 一直没好", "prolonged_symptoms", id="weeks"),
+        pytest.param("口腔溃疡每个月都犯好几次", "prolonged_symptoms", id="recurring-monthly"),
+        pytest.param("这是今年第四次发作了", "prolonged_symptoms", id="fourth-time"),
+    ],
+)
+def test_repeat_doses_and_long_symptoms(sample_gate, message, flag):
+    assert flag in {f.id for f in triage(sample_gate.sk, message).red_flags}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "今天吃了两回对乙酰氨基酚 中间隔了六个钟头 还能再吃吗",
+        "收到的药还有两个月过期 能退吗",
+        "我奶奶老说以前药吃多了也没事 我就问问感冒灵怎么喝",
+    ],
+)
+def test_ordinary_schedules_expiry_and_hearsay_raise_nothing(sample_gate, message):
+    assert [f.id for f in triage(sample_gate.sk, message).red_flags] == []
