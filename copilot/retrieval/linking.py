@@ -134,6 +134,7 @@ class DrugLinker:
         known = {doc.doc_id for doc in documents if doc.label is not None}
         # Brands a maker uses across products (同仁堂, 999): alone they do not say which product.
         self.maker_brands: set[str] = set()
+        self.routes = {p.id: p.route for p in products or [] if p.id in known}
         for product in products or []:
             if product.id not in known:
                 continue

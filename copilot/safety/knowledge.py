@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from copilot.errors import KnowledgeError, knowledge_error_from_validation
 from copilot.ingest.lexicon import Lexicon, normalize
-from copilot.ingest.products import load_products
 from copilot.ingest.yamlfile import read_yaml
 from copilot.retrieval.linking import DrugLinker
+from copilot.safety.dose_limits import DoseLimit, read_limits
 from copilot.schemas import Document, Severity
 
 
@@ -137,6 +137,7 @@ class SafetyKnowledge:
     names_by_key: dict[str, str] = field(default_factory=dict)
     classes_by_key: dict[str, set[str]] = field(default_factory=dict)
     routes: dict[str, str] = field(default_factory=dict)  # label id → route (product master)
+    dose_limits: dict[str, DoseLimit | None] = field(default_factory=dict)  # read once at load
 
     @classmethod
     def load(
@@ -161,8 +162,8 @@ class SafetyKnowledge:
                     sk.names_by_key.setdefault(ing.key, ing.name)
                     sk.classes_by_key.setdefault(ing.key, set()).update(ing.classes)
         sk.names_by_key.setdefault("ethanol", "酒精")
-        labels = {d for d, doc in documents.items() if doc.label is not None}
-        sk.routes = {p.id: p.route for p in load_products(knowledge_dir, labels)}
+        sk.routes = dict(linker.routes)  # the product master, as linking loaded it
+        sk.dose_limits = {d: read_limits(doc) for d, doc in documents.items() if doc.label}
         return sk
 
     def route(self, doc_id: str) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from copilot.safety.checks.items import CheckInput, Item, check
-from copilot.safety.dose_limits import UNIT, DoseLimit, read_limits, unit_of
+from copilot.safety.dose_limits import UNIT, unit_of
 from copilot.safety.quantities import _NUM, cn_to_number
 from copilot.schemas import Alert
 
@@ -42,7 +42,9 @@ def _subject(ci: CheckInput, unit: str | None) -> Item | None:
     for source in ("message", "history", "cart", "profile"):
         pool = [i for i in ci.items if i.is_product and i.source == source]
         if unit is not None:
-            same = [i for i in pool if (_limits(ci, i) or DoseLimit("", None, None)).unit == unit]
+            same = [
+                i for i in pool if (limit := ci.sk.dose_limits.get(i.key)) and limit.unit == unit
+            ]
             pool = same or pool
         groups = {i.group or i.key for i in pool}
         if len(groups) == 1:
@@ -50,10 +52,6 @@ def _subject(ci: CheckInput, unit: str | None) -> Item | None:
         if len(groups) > 1:
             return None  # several products: which one the number belongs to is unclear
     return None
-
-
-def _limits(ci: CheckInput, item: Item) -> DoseLimit | None:
-    return read_limits(ci.sk.documents[item.key])
 
 
 @check
@@ -86,7 +84,7 @@ def overdose(ci: CheckInput) -> list[Alert]:
         or _EVERY_HOURS.search(text)
     ):
         return []
-    limit = _limits(ci, item)
+    limit = ci.sk.dose_limits.get(item.key)
     if limit is None:
         return []
     taken = bool(_TAKEN.search(text))
