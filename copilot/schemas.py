@@ -288,6 +288,9 @@ class Triage(_Strict):
     patient_age_years: float | None = None
     red_flags: list[RedFlag] = Field(default_factory=list)
     symptom_days: float | None = Field(default=None, description="Longest duration mentioned.")
+    fever: bool = Field(
+        default=False, description="A fever is said (发烧, 38.5度…) in this message."
+    )
     alcohol: bool = Field(default=False, description="Alcohol use mentioned (not negated).")
     allergies: list[str] = Field(
         default_factory=list, description="Drug or class words the customer says they react to."

@@ -21,6 +21,11 @@ CASES = {
     "holding_routine": {"topics": "发热超过3天", "response_time": "2小时"},
     "holding_adverse": {"topics": "疑似药品不良反应", "response_time": "30分钟"},
     "holding_never_online": {"topics": "华法林钠片", "response_time": "30分钟"},
+    "holding_child_fever": {
+        "topics": "儿童用药",
+        "response_time": "30分钟",
+        "ask": "体重、已经用过的药（药名、用量、时间）",
+    },
     "clarify_product": {
         "reason": "ambiguous",
         "mention": "布洛芬",

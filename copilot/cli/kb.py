@@ -94,12 +94,23 @@ def kb_lint(
     ),
 ) -> None:
     """Interactions our labels state that the machine rules do not know; fails on new ones."""
-    from copilot.safety.lint import append_pending, lint
+    from copilot.safety.lint import append_pending, dose_problems, lint
     from copilot.wiring import open_gate
 
     settings = get_settings()
     allow = settings.knowledge.dir / "review" / "lint_allow.yaml"
-    report = lint(open_gate(settings).knowledge(), allow)
+    sk = open_gate(settings).knowledge()
+    report = lint(sk, allow)
+    dose_errors, dose_notes = dose_problems(sk)
+    typer.echo(
+        f"dose limits: {sum(1 for v in sk.dose_limits.values() if v)} labels with limits, "
+        f"{len(sk.dose_tables)} with age/weight tables, {len(dose_notes)} unread, "
+        f"{len(dose_errors)} inconsistent"
+    )
+    for note in dose_notes:
+        typer.echo(f"  unread: {note}")
+    for err in dose_errors:
+        typer.secho(f"  INCONSISTENT {err}", fg="red")
     typer.echo(
         f"knowledge lint: {len(report.gaps)} label-stated interactions without a rule: "
         f"{len(report.reviewed)} reviewed, {len(report.pending)} pending review, "
@@ -117,4 +128,7 @@ def kb_lint(
             "add a row to interactions.yaml for each, or record them with --write-pending "
             "for a pharmacist to review"
         )
+        raise typer.Exit(code=1)
+    if dose_errors:
+        typer.echo("fix the label's 用法用量 or its front matter (max_daily_mg, per_unit_mg)")
         raise typer.Exit(code=1)

@@ -8,18 +8,38 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from copilot.safety.dose_tables import DoseRow, read_tables
 from copilot.safety.quantities import _NUM, cn_to_number
 from copilot.schemas import Document
 
-UNIT = r"(片|粒|袋|包|支|丸|ml|毫升|滴|喷|揿|勺)"
-_SAME_UNIT = {"毫升": "ml", "包": "袋"}
+UNIT = r"(片|粒|颗|袋|包|支|丸|ml|毫升|滴|喷|揿|勺)"
+# Customers count tablets and capsules alike (吃了十多粒钙片, 一次两颗): one solid-dose count.
+_SAME_UNIT = {"毫升": "ml", "包": "袋", "粒": "片", "颗": "片"}
 _PER_DOSE = re.compile(
     rf"(一次|每次)[^，。；\n\d]{{0,3}}?({_NUM})(?:\s*[～~\-至到]\s*({_NUM}))?\s*{UNIT}"
 )
 # 一次10毫克（1片）: a dose given in mg with the units in brackets
 _PER_DOSE_MG = re.compile(
-    rf"(一次|每次)[^，。；\n\d]{{0,3}}?{_NUM}\s*(?:毫克|mg|克|g)\s*[（(]\s*({_NUM})\s*{UNIT}[）)]"
+    rf"(一次|每次)[^，。；\n\d]{{0,3}}?(?:{_NUM}\s*[～~\-至到]\s*)?{_NUM}\s*(?:毫克|mg|克|g|汤匙|茶匙|勺)"
+    rf"\s*[（(]\s*约?"
+    rf"(?:{_NUM}\s*[～~\-至到]\s*)?({_NUM})\s*{UNIT}[）)]"
 )
+# 一次10mg / 一次0.1克 with no count: counted through the front matter's per_unit_mg
+_PER_DOSE_MASS = re.compile(
+    rf"(一次|每次)[^，。；\n\d]{{0,3}}?({_NUM})(?:\s*[～~\-至到]\s*({_NUM}))?\s*(毫克|mg|克|g)(?![（(])"
+)
+_MASS = {"毫克": 1.0, "mg": 1.0, "克": 1000.0, "g": 1000.0}
+
+
+def _counted_form(form: str) -> str | None:
+    """片 for tablets (薄膜衣片, 肠溶片 …), 粒 for capsules; None for forms not counted."""
+    if form.endswith(("片", "片剂")):
+        return "片"
+    if "胶囊" in form:
+        return "粒"
+    return None
+
+
 _DAY_MAX = re.compile(
     rf"(24小时内|一日|每日|一天|每天)(最多|不得超过|不超过|不宜超过|最大量为?)[^，。；\n\d]{{0,4}}?"
     rf"({_NUM})\s*{UNIT}"
@@ -34,9 +54,15 @@ def unit_of(text: str) -> str:
 
 @dataclass(frozen=True)
 class DoseLimit:
-    unit: str  # the dosage unit the label counts in (片, 粒, 袋, ml …)
+    unit: str  # the dosage unit compared (片 for tablets and capsules alike, 袋, ml …)
     per_dose: float | None  # largest single dose in units
     per_day: float | None  # daily maximum in units
+    shown: str = ""  # the unit as the label prints it (粒 for a capsule), for messages
+
+
+def dose_rows(doc: Document) -> list[DoseRow]:
+    """The label's dosing table rows (age / weight bands), if it has a table."""
+    return read_tables("\n".join(s.text for s in doc.sections if s.heading == "用法用量"))
 
 
 def read_limits(doc: Document) -> DoseLimit | None:
@@ -45,13 +71,24 @@ def read_limits(doc: Document) -> DoseLimit | None:
         return None
     text = "\n".join(s.text for s in doc.sections if s.heading == "用法用量")
     doses: dict[str, float] = {}
+    printed = {}
     for m in _PER_DOSE.finditer(text):
+        printed.setdefault(unit_of(m.group(4)), m.group(4))
         value = max(cn_to_number(m.group(2)) or 0, cn_to_number(m.group(3) or "") or 0)
         unit = unit_of(m.group(4))
         doses[unit] = max(doses.get(unit, 0), value)
     for m in _PER_DOSE_MG.finditer(text):
         unit = unit_of(m.group(3))
         doses[unit] = max(doses.get(unit, 0), cn_to_number(m.group(2)) or 0)
+    form = _counted_form(lab.dosage_form or "")
+    single = [i for i in lab.ingredients if i.per_unit_mg]
+    if not doses and form and len(single) == 1:
+        for m in _PER_DOSE_MASS.finditer(text):
+            top = max(cn_to_number(m.group(2)) or 0, cn_to_number(m.group(3) or "") or 0)
+            units = top * _MASS[m.group(4)] / single[0].per_unit_mg
+            if units:
+                doses["片"] = max(doses.get("片", 0), units)
+                printed.setdefault("片", form)
     if not doses:
         return None
     unit = next(iter(doses))  # the label's own unit: the first one its dosing names
@@ -72,4 +109,9 @@ def read_limits(doc: Document) -> DoseLimit | None:
         ]
         if times and max(times):
             per_day = max(times) * per_dose
-    return DoseLimit(unit=unit, per_dose=per_dose or None, per_day=per_day or None)
+    return DoseLimit(
+        unit=unit,
+        per_dose=per_dose or None,
+        per_day=per_day or None,
+        shown=printed.get(unit, unit),
+    )

@@ -37,6 +37,16 @@ log = logging.getLogger(__name__)
 
 # The customer already has a prescription (医生开的, 有处方): not asked to upload one first.
 _HAS_PRESCRIPTION = re.compile(r"(有处方|开了处方|处方开了|(医生|医院|大夫)(给)?开(了|的))")
+_TEMPERATURE = re.compile(r"(烧|温|量了?|到)\s*(3[5-9]|4[0-2])(\.\d)?")  # 发烧38.8 (no unit)
+
+
+def _child(tri: Triage) -> bool:
+    return (
+        tri.child_age_years is not None
+        or tri.has_population("child")
+        or tri.has_population("infant")
+    )
+
 
 SAFETY_ERROR_RULE = FiredRule(
     id="safety-error",
@@ -176,6 +186,8 @@ class SafetyGate:
             template = "holding_adverse"  # stop the drug and what to watch for come first
         elif top.tier == "priority" and any(r.id == "never-online" for r in same_tier):
             template = "holding_never_online"  # not sold online: where to get it, no upload
+        elif top.tier == "priority" and tri.fever and _child(tri):
+            template = "holding_child_fever"  # what a parent can safely do while waiting
         skip = {"rx-before-review"} if template == "holding_prescription" else set()
         topics = "、".join(dict.fromkeys(r.topic for r in same_tier if r.id not in skip))
         prompt = load_prompt(template)
@@ -195,6 +207,20 @@ class SafetyGate:
                 )
             )
             return prompt.render(drugs=names, topics=topics, response_time=when)
+        if template == "holding_child_fever":
+            # ask only for what the conversation has not told (no re-asking a known age)
+            known = {q.kind for q in tri.quantities}
+            ask = [
+                word
+                for word, have in (
+                    ("年龄", tri.child_age_years is not None),
+                    ("体重", "weight" in known),
+                    ("体温", "temperature" in known or bool(_TEMPERATURE.search(message))),
+                )
+                if not have
+            ]
+            ask.append("已经用过的药（药名、用量、时间）")
+            return prompt.render(topics=topics, response_time=when, ask="、".join(ask))
         if template == "holding_adverse":
             topics = next(r.topic for r in same_tier if r.id == "suspected-adverse-reaction")
         if template == "holding_never_online" and never_online:

@@ -12,7 +12,8 @@ from copilot.errors import KnowledgeError, knowledge_error_from_validation
 from copilot.ingest.lexicon import Lexicon, normalize
 from copilot.ingest.yamlfile import read_yaml
 from copilot.retrieval.linking import DrugLinker
-from copilot.safety.dose_limits import DoseLimit, read_limits
+from copilot.safety.dose_limits import DoseLimit, dose_rows, read_limits
+from copilot.safety.dose_tables import DoseRow
 from copilot.schemas import Document, Severity
 
 
@@ -138,6 +139,7 @@ class SafetyKnowledge:
     classes_by_key: dict[str, set[str]] = field(default_factory=dict)
     routes: dict[str, str] = field(default_factory=dict)  # label id → route (product master)
     dose_limits: dict[str, DoseLimit | None] = field(default_factory=dict)  # read once at load
+    dose_tables: dict[str, list[DoseRow]] = field(default_factory=dict)  # age/weight bands
 
     @classmethod
     def load(
@@ -164,6 +166,9 @@ class SafetyKnowledge:
         sk.names_by_key.setdefault("ethanol", "酒精")
         sk.routes = dict(linker.routes)  # the product master, as linking loaded it
         sk.dose_limits = {d: read_limits(doc) for d, doc in documents.items() if doc.label}
+        sk.dose_tables = {
+            d: rows for d, doc in documents.items() if doc.label and (rows := dose_rows(doc))
+        }
         return sk
 
     def route(self, doc_id: str) -> str | None:

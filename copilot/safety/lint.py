@@ -137,3 +137,42 @@ def append_pending(allow_path: Path, gaps: list[Gap], note: str) -> None:
     ]
     with allow_path.open("a", encoding="utf-8") as handle:
         handle.writelines(lines)
+
+
+# --- dose limits: what the overdose check reads from each label, checked at build time ---------
+
+_DOSE_WORDS = re.compile(r"(一次|每次)[^。；\n]{0,6}\d")
+
+
+def dose_problems(sk: SafetyKnowledge) -> tuple[list[str], list[str]]:
+    """(errors, notes) about the dose limits read from the labels. Errors: limits that
+    contradict themselves or the front matter (a single dose above the daily maximum; a daily
+    maximum in units that disagrees with max_daily_mg / per_unit_mg). Notes: labels whose
+    用法用量 gives doses the reader could not turn into limits (the overdose check is off for
+    them; a pharmacist adds the numbers to the front matter)."""
+    errors: list[str] = []
+    notes: list[str] = []
+    for doc_id, doc in sorted(sk.documents.items()):
+        lab = doc.label
+        if lab is None:
+            continue
+        limit = sk.dose_limits.get(doc_id)
+        text = "\n".join(s.text for s in doc.sections if s.heading == "用法用量")
+        if limit is None:
+            if _DOSE_WORDS.search(text) and not sk.dose_tables.get(doc_id):
+                notes.append(f"{doc_id}: 用法用量有剂量，但未能读出单次/每日最大量")
+            continue
+        if limit.per_dose and limit.per_day and limit.per_dose > limit.per_day + 1e-6:
+            errors.append(
+                f"{doc_id}: 单次最大量{limit.per_dose:g}{limit.shown}大于每日最大量"
+                f"{limit.per_day:g}{limit.shown}"
+            )
+        ing = [i for i in lab.ingredients if i.per_unit_mg and i.max_daily_mg]
+        if limit.per_day and len(ing) == 1 and limit.unit == "片":
+            implied = ing[0].max_daily_mg / ing[0].per_unit_mg
+            if limit.per_day > implied + 1e-6:
+                errors.append(
+                    f"{doc_id}: 用法用量读出的每日最大量{limit.per_day:g}{limit.shown}超过"
+                    f"前置信息 max_daily_mg {ing[0].max_daily_mg:g} mg（{implied:g}{limit.shown}）"
+                )
+    return errors, notes

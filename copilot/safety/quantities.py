@@ -25,9 +25,15 @@ _CN_DIGITS = {
     "八": 8,
     "九": 9,
 }
+_CN_DIGITS.update({"俩": 2, "仨": 3})
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_NUM = "[零〇一二两三四五六七八九十百千半]+"
-_NUM = rf"(?:\d+(?:\.\d+)?|{_CN_NUM})"
+_CN_NUM = "[零〇一二两俩仨三四五六七八九十百千半]+"
+# Approximate counts as customers say them: 十多粒, 二十来片, 十几片, 好几片, 三四片, 两个多星期.
+# The number read is the smallest the words allow (十多 → 11, 好几 → 3) except a pair of
+# neighbouring digits, which reads as the larger (三四片 → 4): either way an amount over a label
+# maximum is still over it.
+_APPROX = "(?:多|来|余|几)"
+_NUM = rf"(?:\d+(?:\.\d+)?{_APPROX}?|好几|几十|{_CN_NUM}{_APPROX}?)"
 
 # Unit → (canonical unit, kind, factor to the canonical unit)
 UNITS: dict[str, tuple[str, str, float]] = {
@@ -65,6 +71,9 @@ UNITS: dict[str, tuple[str, str, float]] = {
     "礼拜": ("周", "duration", 1),
     "个礼拜": ("周", "duration", 1),
     "个多月": ("月", "duration", 1),
+    "个多星期": ("周", "duration", 1),
+    "个多礼拜": ("周", "duration", 1),
+    "多星期": ("周", "duration", 1),
     "多个月": ("月", "duration", 1),
     "元": ("元", "money", 1),
     "块": ("元", "money", 1),
@@ -76,6 +85,7 @@ UNITS: dict[str, tuple[str, str, float]] = {
     "kg": ("kg", "weight", 1),
     "公斤": ("kg", "weight", 1),
     "千克": ("kg", "weight", 1),
+    "斤": ("kg", "weight", 0.5),
     "度": ("℃", "temperature", 1),
     "℃": ("℃", "temperature", 1),
     "°c": ("℃", "temperature", 1),
@@ -101,6 +111,21 @@ def cn_to_number(text: str) -> float | None:
         pass
     if text == "半":
         return 0.5
+    if text in ("好几", "几"):
+        return 3.0
+    if text == "几十":
+        return 20.0
+    if text[-1] in "多来余几":
+        base = cn_to_number(text[:-1])
+        if base is None:
+            return None
+        # 十多 → 11, 二十来 → 21, 三十几 → 31; 一百多 → 101; 2多 (rare) → 2
+        step = 1 if base >= 10 else 0
+        return base + step
+    if len(text) == 2 and text[0] in _CN_DIGITS and text[1] in _CN_DIGITS:
+        a, b = _CN_DIGITS[text[0]], _CN_DIGITS[text[1]]
+        if a and b == a + 1:
+            return float(b)  # 三四片, 七八粒: the larger of two neighbours
     total, current = 0, 0
     for ch in text:
         if ch in _CN_DIGITS:

@@ -18,6 +18,7 @@ from copilot.ingest.lexicon import normalize
 from copilot.safety.checks import (  # noqa: F401
     allergies,
     duplicates,
+    ingestion,
     interactions,
     overdose,
     populations,
@@ -38,6 +39,7 @@ ORDER = [
     "populations",
     "label_conditions",
     "overdose",
+    "ingestion",
     "do_not_use",
     "never_online",
 ]

@@ -12,6 +12,7 @@ import re
 
 from copilot.safety.checks.items import CheckInput, Item, check
 from copilot.safety.dose_limits import UNIT, unit_of
+from copilot.safety.patient import child_age
 from copilot.safety.quantities import _NUM, cn_to_number
 from copilot.schemas import Alert
 
@@ -75,6 +76,10 @@ def overdose(ci: CheckInput) -> list[Alert]:
                 "overdose-taken",
             )
         ]
+    if item is not None:
+        banded = _over_band(ci, item, per_dose + taken_counts, taken=bool(_TAKEN.search(text)))
+        if banded is not None:
+            return [banded]
     totals += taken_counts
     if item is None or not (
         per_dose
@@ -112,7 +117,7 @@ def overdose(ci: CheckInput) -> list[Alert]:
             _alert(
                 item,
                 "major",
-                f"按所述每日{max(daily):g}{limit.unit}，超过说明书每日最大量{limit.per_day:g}{limit.unit}",
+                f"按所述每日{max(daily):g}{limit.shown}，超过说明书每日最大量{limit.per_day:g}{limit.shown}",
                 "overdose-taken" if taken else "overdose-daily-max",
             )
         )
@@ -121,11 +126,38 @@ def overdose(ci: CheckInput) -> list[Alert]:
             _alert(
                 item,
                 "major" if taken else "moderate",
-                f"一次{dose:g}{limit.unit}超过说明书单次最大量{limit.per_dose:g}{limit.unit}",
+                f"一次{dose:g}{limit.shown}超过说明书单次最大量{limit.per_dose:g}{limit.shown}",
                 "overdose-taken" if taken else "overdose-single-dose",
             )
         )
     return alerts
+
+
+def _over_band(
+    ci: CheckInput, item: Item, amounts: list[tuple[float | None, str]], *, taken: bool
+) -> Alert | None:
+    """A child's single dose above the row of the label's table for their weight (or age)."""
+    rows = ci.sk.dose_tables.get(item.key)
+    if not rows:
+        return None
+    weight = max((q.value for q in ci.triage.quantities if q.kind == "weight"), default=None)
+    age = child_age(ci.triage, ci.profile)
+    if weight is None and age is None:
+        return None
+    row = next((r for r in rows if r.per == "dose" and r.fits(age=age, weight=weight)), None)
+    if row is None:
+        return None
+    said = [v for v, u in amounts if v and u == unit_of(row.unit)]
+    if not said or max(said) <= row.dose_max * 1.05:
+        return None
+    who = f"体重{weight:g}公斤" if weight is not None else f"{age:g}岁"
+    return _alert(
+        item,
+        "major",
+        f"{who}的孩子一次{max(said):g}{row.unit}，超过说明书该档一次{row.dose_max:g}{row.unit}"
+        f"（{row.text}）",
+        "overdose-taken" if taken else "overdose-child-band",
+    )
 
 
 def _alert(item: Item, severity: str, effect: str, rule_id: str) -> Alert:

@@ -1,0 +1,127 @@
+"""Ingestion events the dose numbers alone do not catch.
+
+- **A child took a medicine not meant for their age** (孩子把外婆的降压药捡起来吃了两片, 娃把抽屉里
+  的药咬开吃了): the child is the one who took it (a 把-phrase, the child's own action, a
+  medicine that belongs to an adult) and the label's youngest age is above the child's, or
+  the child's age is unknown and the label sets a youngest age at all. Any amount: a single
+  adult tablet can harm a toddler. Rule id `child-ingestion` (emergency).
+- **The same dose taken twice** (今早的降压药吃了两遍, 吃完忘了又吃了一次, 多吃了一顿; a second
+  dose given too soon is a red-flag pattern): rule id `dose-repeated` (priority; emergency for
+  a child, an elderly person or with acute symptoms, decided in rules/escalation.yaml).
+"""
+
+from __future__ import annotations
+
+import re
+
+from copilot.safety.checks.items import CheckInput, Item, check
+from copilot.safety.patient import active_populations, child_age, child_mentioned
+from copilot.schemas import Alert
+
+_TOOK = re.compile(r"(吃|吞|喝|嚼|咬|舔|含)(了|掉了|下去了?|进去了?)")
+# The child did it: 把…吃了, their own action, an adult's medicine, a mistake for sweets.
+_CHILD_DID = re.compile(
+    r"把[^。]{1,24}(吃|吞|喝|嚼|咬|舔)"
+    r"|(自己|偷偷|偷着|趁[^。]{0,6}(不注意|没看|没注意|不在)|一不留神|一转身|没看住|没看好)"
+    r"|(捡|翻|拿|够|抓|摸|抠|打开|拆开|咬开|剥开)[^。]{0,6}(吃|吞|喝|嚼|舔|含)"
+    r"|(当成?|以为是)[^。]{0,4}(糖|糖豆|零食|饮料|糖果)"
+    r"|(外婆|外公|奶奶|爷爷|姥姥|姥爷|爸爸|妈妈|老人|大人|我|他爸|她爸|他妈|她妈)(的|吃的|用的)[^。]{0,6}(药|片|胶囊|丸)"
+)
+_MEDICINE = re.compile(r"(药|片|粒|颗|胶囊|丸|糖浆|口服液)")
+_GIVEN_BY_CARER = re.compile(r"(喂|给(他|她|孩子|娃|宝宝|宝)?(吃|喝|用)|让(他|她|孩子|娃)(吃|喝))")
+_REPEATED = re.compile(
+    r"(吃|服|喝|喂|用)(了)?(两|2|二|俩)(遍|回)"
+    r"|(吃|服|喂)(重了|重复了|双份|两份)|重复(吃|服|喂)"
+    r"|(忘了|忘记|不记得|记不清)[^。]{0,8}(吃过|吃没吃|吃了没|已经吃|喂过)[^。]{0,10}(又|再)(吃|喂|服|喝)"
+    r"|(多吃|多喂|多服)了[^。]{0,2}(一次|一顿|一遍|一回)"
+)
+
+
+def _subject(ci: CheckInput, sources: tuple[str, ...] = ("message", "history")) -> Item | None:
+    for source in sources:
+        pool = [i for i in ci.items if i.is_product and i.source == source]
+        if pool:
+            return pool[0]
+    return None
+
+
+@check
+def ingestion(ci: CheckInput) -> list[Alert]:
+    item = _subject(ci)
+    return _child_took(ci, ci.message, item) + _repeated(ci, ci.message, item)
+
+
+def _child_took(ci: CheckInput, text: str, item: Item | None) -> list[Alert]:
+    pops = active_populations(ci.triage, ci.profile, set())
+    age = child_age(ci.triage, ci.profile)
+    if not (
+        child_mentioned(pops, age)
+        and _TOOK.search(text)
+        and _CHILD_DID.search(text)
+        and not _GIVEN_BY_CARER.search(text)
+    ):
+        return []
+    if item is None:
+        # a medicine we do not carry (奶奶的硝苯地平): it cannot be checked, so the cautious
+        # reading holds
+        if not _MEDICINE.search(text):
+            return []
+        return [
+            _alert(
+                Item(key="class:unknown", name="所服药品", source="message"),
+                "孩子自行服下了无法核对的药品",
+                "child-ingestion",
+                "儿童误服药品，请立即就医或拨打120，并带上药盒。",
+            )
+        ]
+    min_age = ci.sk.documents[item.key].label.populations.child_min_age_years
+    not_for_child = min_age is not None and (age is None or age < min_age)
+    if not (not_for_child or item.category == "Rx"):
+        return []  # a child's own medicine: the amount decides (the overdose check)
+    who = f"{age:g}岁孩子" if age is not None else "孩子"
+    return [
+        _alert(
+            item,
+            f"{who}自行服下了不适合其年龄的药品",
+            "child-ingestion",
+            "儿童误服成人药品，即使量少、目前无症状也可能危险，请立即就医或拨打120，并带上药盒。",
+        )
+    ]
+
+
+def _repeated(ci: CheckInput, text: str, item: Item | None) -> list[Alert]:
+    """The same dose taken twice: over the daily maximum when two doses exceed it."""
+    alerts: list[Alert] = []
+    repeated = _REPEATED.search(text)
+    if repeated and (item is not None or ci.triage.drug_classes or "药" in text):
+        target = _subject(ci, ("message", "history", "profile")) or Item(
+            key="class:medicine", name="所服药品", source="message"
+        )
+        limit = ci.sk.dose_limits.get(target.key)
+        over = bool(
+            limit and limit.per_dose and limit.per_day and 2 * limit.per_dose > limit.per_day
+        )
+        alerts.append(
+            _alert(
+                target,
+                f"同一剂量重复服用（“{repeated.group(0)}”）"
+                + ("，两次的量已超过说明书每日最大量" if over else ""),
+                "overdose-taken" if over else "dose-repeated",
+                "重复服药可能超过说明书用量，请由药师评估是否需要就医。",
+                severity="major" if over else "moderate",
+            )
+        )
+    return alerts
+
+
+def _alert(item: Item, effect: str, rule_id: str, advice: str, severity: str = "major") -> Alert:
+    return Alert(
+        kind="overdose",
+        severity=severity,
+        drugs=[item.name],
+        involves=[item.key, *item.ingredients],
+        effect=f"{item.name}：{effect}",
+        advice=advice,
+        source=f"{item.name}说明书【用法用量】【儿童用药】",
+        rule_id=rule_id,
+    )

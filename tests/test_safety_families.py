@@ -1,0 +1,166 @@
+"""Families of inputs the safety layer reads structurally (issue 12): approximate counts, ages
+in any form, dose tables by weight and age, a child taking an adult's medicine, a dose taken
+twice, reactions said without 过敏, and the holding reply for a feverish child. The phrasings
+here were written after the code, not the ones it was developed on."""
+
+from __future__ import annotations
+
+import pytest
+
+from copilot.safety.dose_tables import read_tables
+from copilot.safety.lint import dose_problems
+from copilot.safety.quantities import cn_to_number, extract_quantities
+from copilot.safety.triage import _ages, answered_age
+from copilot.schemas import Profile, Turn
+
+
+@pytest.mark.parametrize(
+    ("words", "value"),
+    [("二十多", 21), ("十来", 11), ("三十几", 31), ("七八", 8), ("仨", 3), ("好几", 3), ("一", 1)],
+)
+def test_approximate_counts_read_as_the_smallest_they_allow(words, value):
+    assert cn_to_number(words) == value
+
+
+def test_approximate_durations_and_weights():
+    got = {(q.value, q.unit) for q in extract_quantities("差不多三个多礼拜了 体重二十六斤")}
+    assert got == {(3.0, "周"), (13.0, "kg")}
+    assert [q.value for q in extract_quantities("一天几次")] == []  # a question, not a count
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("外孙女出生才五天 有点黄", 0, 0.02),
+        ("俺家娃满月没几天 身上有点烫", 0.05, 0.1),
+        ("小宝九周大 鼻子堵", 0.15, 0.2),
+        ("孩子两岁半了", 2.4, 2.6),
+        ("闺女3周半", 3.4, 3.6),
+    ],
+)
+def test_child_ages_in_everyday_forms(text, low, high):
+    child, _ = _ages(text)
+    assert child is not None and low <= child <= high
+
+
+def test_a_duration_in_months_is_not_an_age():
+    assert _ages("这个药我吃了三个月了") == (None, None)
+
+
+def test_age_given_as_the_answer_to_the_agents_question():
+    history = [
+        Turn(role="customer", text="孩子咳嗽能吃什么"),
+        Turn(role="agent", text="您好，请问孩子几个月了？"),
+    ]
+    assert answered_age(history, "七十多天") == pytest.approx(71 / 365)
+    assert answered_age([Turn(role="agent", text="体温多少度？")], "三岁") is None
+
+
+TABLE = """口服：
+| 年龄（岁） | 体重（公斤） | 一次用量（毫升） |
+|---|---|---|
+| 1～3 | 10～15 | 4 |
+| 4～6 | 16～21 | 5 |
+"""
+
+
+def test_dose_table_rows_and_bands():
+    rows = read_tables(TABLE)
+    assert [(r.weight_min, r.weight_max, r.dose_max, r.unit) for r in rows] == [
+        (10, 15, 4, "毫升"),
+        (16, 21, 5, "毫升"),
+    ]
+    assert rows[0].fits(age=None, weight=14.5) and not rows[0].fits(age=None, weight=17)
+    assert rows[1].fits(age=6.5, weight=None)  # 4～6岁 covers a six-and-a-half-year-old
+    assert rows[0].text == "1～3岁（10～15公斤）：一次4毫升"
+
+
+def _verdict(gate, message, **kw):
+    return gate.assess(message=message, **kw)
+
+
+def _tier(v):
+    return v.escalation.tier if v.escalation else "none"
+
+
+def _rule_ids(v):
+    return {a.rule_id for a in v.alerts} | {
+        r.id for r in (v.escalation.reasons if v.escalation else [])
+    }
+
+
+def test_child_dose_above_its_weight_band(sample_gate):
+    v = _verdict(sample_gate, "我家小孩二十八斤 美林打算一回喂10毫升")
+    assert "overdose-child-band" in _rule_ids(v)
+    assert _tier(v) == "priority"
+    ok = _verdict(sample_gate, "我家小孩二十八斤 美林一次喂4毫升对不对")
+    assert "overdose-child-band" not in _rule_ids(ok)
+
+
+def test_child_dose_above_band_already_given_is_an_emergency(sample_gate):
+    v = _verdict(sample_gate, "宝宝11公斤 刚才给他喝了12毫升布洛芬混悬液")
+    assert _tier(v) == "emergency"
+
+
+def test_toddler_took_an_adults_medicine_by_themselves(sample_gate):
+    v = _verdict(sample_gate, "两岁的儿子趁奶奶睡觉 把她的硝苯地平拿出来吃了一颗")
+    assert _tier(v) == "emergency" and "child-ingestion" in _rule_ids(v)
+
+
+def test_carer_giving_a_child_medicine_is_not_an_ingestion(sample_gate):
+    v = _verdict(sample_gate, "给5岁孩子喂了一次布洛芬混悬液 现在退烧了")
+    assert "child-ingestion" not in _rule_ids(v)
+
+
+def test_dose_taken_twice_by_an_elderly_person(sample_gate):
+    v = _verdict(
+        sample_gate,
+        "老爷子记不清早上吃没吃降糖药 又吃了一遍",
+        profile=Profile(age_years=81),
+    )
+    assert _tier(v) == "emergency" and "dose-repeated" in _rule_ids(v)
+
+
+def test_dose_taken_twice_by_an_adult_without_symptoms_is_priority(sample_gate):
+    # one capsule a dose, two a day at most: twice by mistake is at the maximum, not over it
+    v = _verdict(
+        sample_gate, "布洛芬缓释胶囊早上不小心吃重了 有影响吗", profile=Profile(age_years=35)
+    )
+    assert _tier(v) == "priority"
+
+
+def test_dose_taken_twice_over_the_daily_maximum_is_an_emergency(sample_gate):
+    # one tablet a day: a second one is over the label's daily maximum
+    v = _verdict(sample_gate, "氯雷他定今天不小心吃重了 有影响吗", profile=Profile(age_years=35))
+    assert _tier(v) == "emergency"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "抹了达克宁乳膏以后 脚背又红又辣",
+        "喷了布地奈德这两天 嗓子里起了白点 有点刺痛",
+        "吃了阿莫西林当晚 身上冒出好多小红点",
+    ],
+)
+def test_reactions_said_without_the_word_allergy(sample_gate, message):
+    assert _tier(_verdict(sample_gate, message)) != "none"
+
+
+def test_feeling_better_after_a_drug_is_not_a_reaction(sample_gate):
+    v = _verdict(sample_gate, "喷了鼻喷雾以后鼻子不堵了 还要喷几天")
+    assert "suspected-adverse-reaction" not in _rule_ids(v)
+
+
+def test_feverish_child_holding_reply_gives_interim_advice_and_asks_only_the_unknown(sample_gate):
+    v = _verdict(sample_gate, "孩子5岁 16公斤 烧到38.9 美林怎么喂")
+    assert _tier(v) == "priority"
+    reply = v.holding_reply
+    assert "减少衣物" in reply and "120" in reply
+    assert "年龄" not in reply.split("请告诉我们")[1].split("。")[0]
+    assert "体重" not in reply.split("请告诉我们")[1].split("。")[0]
+
+
+def test_label_dose_limits_are_consistent(sample_gate):
+    errors, _ = dose_problems(sample_gate.knowledge())
+    assert errors == []
