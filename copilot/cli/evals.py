@@ -38,6 +38,27 @@ def eval_retrieval(
         typer.echo(f"gate passed: retrieval hit@5 {metrics.hit_at_5:.3f} >= {bar}")
 
 
+@evals.command("answers")
+def eval_answers(
+    answers_file: Path = typer.Option(
+        None, "--file", help="Score this answers file (default evals/datasets/answers.yaml)."
+    ),
+    show: int = typer.Option(30, help="Failures to print."),
+) -> None:
+    """Does each draft state the facts the customer asked for (the answers set)?"""
+    from copilot.evals.answers import evaluate_answers, load_answer_cases
+    from copilot.wiring import open_copilot
+
+    m = evaluate_answers(open_copilot(get_settings()), load_answer_cases(answers_file))
+    typer.echo(
+        f"answers: {m.cases} cases; kind ok {m.kind_ok:.3f}; key-fact recall "
+        f"{m.key_fact_recall:.3f}; complete {m.complete:.3f}; must-not errors "
+        f"{m.must_not_errors}; repetition {m.repetition:.3f}; mean {m.mean_chars:.0f} chars"
+    )
+    for f in m.failures[:show]:
+        typer.echo(f"  FAIL {f.id}: {f.message[:50]}  want {f.expected[:100]}  got {f.got[:100]}")
+
+
 @evals.command("safety")
 def eval_safety(
     gate: bool = typer.Option(False, help="Exit non-zero when a bar in thresholds.yaml is missed."),
