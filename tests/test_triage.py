@@ -150,7 +150,7 @@ def test_hearsay_is_not_an_emergency_unless_it_is_happening_now(sample_gate, mes
     ("message", "flag"),
     [
         pytest.param("给娃喂了美林 没过半小时他妈又喂了一次", "overdose", id="repeat-too-soon"),
-        pytest.param("降压药好像吃重了", "overdose", id="taken-twice"),
+        # a dose taken twice is the ingestion check's now (tests/test_safety_families.py)
         pytest.param("胃疼三个礼拜了 一直没好", "prolonged_symptoms", id="weeks"),
         pytest.param("口腔溃疡每个月都犯好几次", "prolonged_symptoms", id="recurring-monthly"),
         pytest.param("这是今年第四次发作了", "prolonged_symptoms", id="fourth-time"),
