@@ -291,6 +291,9 @@ class Triage(_Strict):
     fever: bool = Field(
         default=False, description="A fever is said (发烧, 38.5度…) in this message."
     )
+    temperature: float | None = Field(
+        default=None, description="The highest body temperature said in this message (℃)."
+    )
     alcohol: bool = Field(default=False, description="Alcohol use mentioned (not negated).")
     allergies: list[str] = Field(
         default_factory=list, description="Drug or class words the customer says they react to."

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+from copilot.safety.ages import answered_age, read_ages
 from copilot.safety.dose_tables import read_tables
 from copilot.safety.lint import dose_problems
 from copilot.safety.quantities import cn_to_number, extract_quantities
-from copilot.safety.triage import _ages, answered_age
 from copilot.schemas import Profile, Turn
 
 
@@ -39,12 +39,12 @@ def test_approximate_durations_and_weights():
     ],
 )
 def test_child_ages_in_everyday_forms(text, low, high):
-    child, _ = _ages(text)
+    child, _ = read_ages(text)
     assert child is not None and low <= child <= high
 
 
 def test_a_duration_in_months_is_not_an_age():
-    assert _ages("这个药我吃了三个月了") == (None, None)
+    assert read_ages("这个药我吃了三个月了") == (None, None)
 
 
 def test_age_given_as_the_answer_to_the_agents_question():

@@ -13,6 +13,7 @@ from copilot.drafting.prompts import load_prompt
 from copilot.retrieval.linking import DrugLink
 from copilot.safety.checks import run_checks
 from copilot.safety.knowledge import SafetyKnowledge
+from copilot.safety.patient import child_mentioned
 from copilot.safety.rules import Facts, RuleSet, fire_rules, load_rules
 from copilot.safety.semantic_net import SemanticNet
 from copilot.safety.triage import triage as run_triage
@@ -37,15 +38,6 @@ log = logging.getLogger(__name__)
 
 # The customer already has a prescription (医生开的, 有处方): not asked to upload one first.
 _HAS_PRESCRIPTION = re.compile(r"(有处方|开了处方|处方开了|(医生|医院|大夫)(给)?开(了|的))")
-_TEMPERATURE = re.compile(r"(烧|温|量了?|到)\s*(3[5-9]|4[0-2])(\.\d)?")  # 发烧38.8 (no unit)
-
-
-def _child(tri: Triage) -> bool:
-    return (
-        tri.child_age_years is not None
-        or tri.has_population("child")
-        or tri.has_population("infant")
-    )
 
 
 SAFETY_ERROR_RULE = FiredRule(
@@ -209,13 +201,12 @@ class SafetyGate:
             return prompt.render(drugs=names, topics=topics, response_time=when)
         if template == "holding_child_fever":
             # ask only for what the conversation has not told (no re-asking a known age)
-            known = {q.kind for q in tri.quantities}
             ask = [
                 word
                 for word, have in (
                     ("年龄", tri.child_age_years is not None),
-                    ("体重", "weight" in known),
-                    ("体温", "temperature" in known or bool(_TEMPERATURE.search(message))),
+                    ("体重", any(q.kind == "weight" for q in tri.quantities)),
+                    ("体温", tri.temperature is not None),
                 )
                 if not have
             ]
@@ -226,3 +217,9 @@ class SafetyGate:
         if template == "holding_never_online" and never_online:
             topics = "、".join(dict.fromkeys(d.name for d in never_online))
         return prompt.render(topics=topics or top.topic, response_time=when)
+
+
+def _child(tri: Triage) -> bool:
+    """A child is who the message is about (an age, or 孩子/宝宝 not negated)."""
+    said = {p.population for p in tri.populations if not p.negated}
+    return child_mentioned(said, tri.child_age_years)

@@ -29,13 +29,18 @@ def active_populations(triage: Triage, profile: Profile, profile_populations: se
     return pops
 
 
+def child_age_from_profile(profile: Profile | None) -> float | None:
+    """A minor's own record (a parent's account for the child): their age; else None."""
+    if profile is not None and profile.age_years is not None and profile.age_years < 18:
+        return profile.age_years
+    return None
+
+
 def child_age(triage: Triage, profile: Profile) -> float | None:
     """The child's age in years: from the conversation, else a minor's own profile."""
     if triage.child_age_years is not None:
         return triage.child_age_years
-    if profile.age_years is not None and profile.age_years < 18 and not triage.about_other_person:
-        return profile.age_years
-    return None
+    return None if triage.about_other_person else child_age_from_profile(profile)
 
 
 def child_mentioned(pops: set[str], age: float | None) -> bool:

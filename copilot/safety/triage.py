@@ -7,13 +7,14 @@ nothing in it changes how it is read.
 
 from __future__ import annotations
 
-import itertools
 import re
 
 from copilot.ingest.lexicon import normalize
 from copilot.retrieval.linking import DrugLink
+from copilot.safety.ages import answered_age, read_ages
 from copilot.safety.knowledge import SafetyKnowledge
-from copilot.safety.quantities import cn_to_number, days, extract_quantities
+from copilot.safety.patient import child_age_from_profile
+from copilot.safety.quantities import days, extract_quantities
 from copilot.schemas import (
     ClassMention,
     DrugMention,
@@ -54,39 +55,6 @@ _ALCOHOL = re.compile(
     r"(喝酒|饮酒|喝了.{0,4}酒|喝点酒|喝.{0,3}(啤酒|白酒|红酒|黄酒)|啤酒|白酒|红酒|黄酒|酒精|酗酒|应酬|喝多了)"
 )
 _ALCOHOL_NEG = re.compile(r"(不喝酒|没喝酒|没有喝酒|从不喝|滴酒不沾|戒酒了|不饮酒)")
-_AGE_CHILD = re.compile(
-    r"(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝|外孙|孙子|孙女|侄子|老大|老二|老三|阿仔|囡囡)[^，。,？?！!]{0,4}?"
-    r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+)\s*(个多月|多个月|个月|多月|月|岁半|岁|周岁|周半|天|周|个星期|个礼拜)"
-)
-_AGE_CHILD_BEFORE = re.compile(
-    r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+)\s*(个多月|个月|岁半|岁|周岁|周半|天|周|个星期)(大)?的?(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝)"
-)
-# An age said in days, weeks or months is a baby's whoever says it: 7周大, 出生20天, 两个月零几天,
-# 生下来才十来天. Months need 大 / 零 / 出生 around them (吃了两个月 is a duration).
-_AGE_INFANT_PLAIN = re.compile(
-    r"(出生|生下来|刚生|刚出生|才生)[^，。,？?！!\d]{0,3}?(\d+|[一二两俩三四五六七八九十]+[多来]?)\s*(天|周|个星期|个礼拜|个月|个多月)"
-    r"|(\d+|[一二两俩三四五六七八九十]+[多来]?)\s*(天|周|个星期|个礼拜|个月|个多月)(大|零)"
-)
-# Ages said with words: 新生儿, 刚出生 (days), 没满月 (< 1 month), 满月 (1), 双满月 (2), 百天 (3.3).
-_AGE_WORDS: tuple[tuple[re.Pattern, float], ...] = (
-    (re.compile(r"(新生儿|刚出生|刚生下来|才出生)"), 0.02),
-    (re.compile(r"(没满月|未满月|不到满月|没出月子|还在月子里)"), 0.05),
-    (re.compile(r"双满月"), 2 / 12),
-    (re.compile(r"(?<![双没未到])满月(?![酒照宴])"), 1.1 / 12),
-    (re.compile(r"(?<!过了)(百天|一百天)"), 100 / 365),
-)
-# The agent asked how old (多大, 几岁, 几个月): the customer's next turn answers with an age.
-_ASKED_AGE = re.compile(r"(多大|几岁|几个月|年龄|月龄|多少岁|多少个月)")
-_AGE_ANSWER = re.compile(
-    r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+[多来]?)\s*(个多月|个月|岁半|岁|周岁|天|周|个星期|个礼拜)"
-)
-_AGE_ADULT = re.compile(
-    r"(我|我爸|我妈|老人|爸爸|妈妈|父亲|母亲|爷爷|奶奶|外公|外婆|老公|老婆|本人)[^，。,？?！!]{0,4}?(\d+|[一二三四五六七八九十]+)\s*(岁|多岁|了)"
-)
-# An age said of a son, a daughter or "him/her" (她25了, 儿子28岁): whether they are children.
-_AGE_OF_KIN = re.compile(
-    r"(儿子|女儿|闺女|孩子|他|她)[^，。,？?！!\d]{0,4}?(\d+|[一二三四五六七八九十]+)\s*(岁|周岁|了)"
-)
 _KIN_WORDS = ("儿子", "女儿", "闺女", "孩子", "娃", "小孩")
 _ADULT_KIN = re.compile(
     r"(儿子|女儿|闺女|孩子)[^，。,]{0,4}(上大学|读大学|大学生|研究生|工作了|上班了|结婚了|成年了)"
@@ -108,6 +76,7 @@ _TAKING = re.compile(
 _FEVER = re.compile(
     r"(发烧|发热|烧到|体温|高烧|低烧|烧了|退烧|摸着烫|(?<![\d.])(3[89]|4[0-2])(\.\d)?\s*(度|℃)?(?![\d.]))"
 )
+_TEMPERATURE_NO_UNIT = re.compile(r"(烧|温|量了?|到)\s*((3[5-9]|4[0-2])(\.\d)?)(?![\d.])")
 _PAST_REACTION = re.compile(
     r"(以前|之前|曾经|上次|原来)[^。]{0,12}(起过|出过|过敏过|起了|出了)[^。]{0,4}(疹子|疙瘩|风团|荨麻疹|过敏)"
 )
@@ -314,70 +283,6 @@ def _allergies(sk: SafetyKnowledge, text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _ages(text: str) -> tuple[float | None, float | None]:
-    """(youngest child age, adult age) in years. A son or daughter aged 18 or more is an
-    adult (我儿子28了, 她25了), not a child."""
-    child = None
-    adult = None
-    found: list[float] = []
-    for pattern, num_group, unit_group in ((_AGE_CHILD, 2, 3), (_AGE_CHILD_BEFORE, 1, 2)):
-        for m in pattern.finditer(text):
-            years = _years(m.group(num_group), m.group(unit_group))
-            if years is None:
-                continue
-            if years >= 18:
-                adult = years
-                continue
-            found.append(years)
-    for m in _AGE_INFANT_PLAIN.finditer(text):
-        unit = m.group(3) or m.group(5)
-        years = _years(m.group(2) or m.group(4), "个星期" if unit == "周" else unit)
-        if years is not None and years < 2:
-            found.append(years)
-    for pattern, years in _AGE_WORDS:
-        if pattern.search(text):
-            found.append(years)
-    if found:
-        child = min(found)
-    for m in _AGE_OF_KIN.finditer(text):
-        value = cn_to_number(m.group(2))
-        if value is not None and value >= 18:
-            adult = value
-    for m in _AGE_ADULT.finditer(text):
-        value = cn_to_number(m.group(2))
-        if value is not None and value >= 18:
-            adult = value
-    return child, adult
-
-
-def _years(number: str, unit: str) -> float | None:
-    value = cn_to_number(number)
-    if value is None:
-        return None
-    if "月" in unit:
-        return value / 12
-    if unit == "周半":
-        return value + 0.5  # 两周半: two and a half years (周 as 周岁)
-    if unit == "周" and value <= 6:
-        return value  # 宝宝两周了: 周岁 shorthand; a baby in weeks is 7周大, 出生3周
-    if unit in ("周", "个星期", "个礼拜"):
-        return value * 7 / 365
-    if unit == "天":
-        return value / 365
-    return value + 0.5 if unit == "岁半" else value
-
-
-def answered_age(history: list[Turn], message: str) -> float | None:
-    """An age given as the answer to the agent's question (客服：多大了？ 顾客：两个月零几天)."""
-    turns = [*history, Turn(role="customer", text=message)]
-    for before, turn in itertools.pairwise(turns):
-        if before.role != "customer" and turn.role == "customer" and _ASKED_AGE.search(before.text):
-            m = _AGE_ANSWER.search(normalize(turn.text))
-            if m:
-                return _years(m.group(1), m.group(2))
-    return None
-
-
 def _symptom_days(text: str) -> float | None:
     best = None
     for pattern, group in ((_SYMPTOM_DURATION, 2), (_DURATION_PLAIN, 1)):
@@ -416,20 +321,17 @@ def triage(
     # Populations, red flags and ages read the whole customer side of the conversation:
     # "我怀孕了" two turns ago still holds.
     populations = _populations(sk, context)
-    child_age, adult_age = _ages(context)
+    child_age, adult_age = read_ages(context)
     answered = answered_age(history, message)
     if answered is not None:
         if answered < 18:
             child_age = answered if child_age is None else min(child_age, answered)
         elif adult_age is None:
             adult_age = answered
-    if (
-        child_age is None
-        and profile is not None
-        and profile.age_years is not None
-        and profile.age_years < 18
-    ):
-        child_age = profile.age_years  # the record is the child's own (a parent's account)
+    if child_age is None:
+        # a minor's own record (a parent's account for the child) is the cautious reading,
+        # even when the message says 他/她 of the child
+        child_age = child_age_from_profile(profile)
     if _CORRECTION.search(text):
         # "说错了 孩子没事 是我自己发烧": the customer corrects who it is for
         child_age = None
@@ -461,6 +363,8 @@ def triage(
 
     quantities = extract_quantities(text)
     temperature = max((q.value for q in quantities if q.kind == "temperature"), default=None)
+    if temperature is None and (said := _TEMPERATURE_NO_UNIT.search(text)):
+        temperature = float(said.group(2))  # 发烧38.8, 量了37.5
     fever = (temperature is not None and temperature >= 38) or bool(_FEVER.search(text))
     if child_age is not None and child_age < 0.25 and fever:
         red_flags.append(
@@ -518,6 +422,7 @@ def triage(
         red_flags=red_flags,
         symptom_days=_symptom_days(context),
         fever=fever,
+        temperature=temperature,
         alcohol=alcohol,
         allergies=allergies,
         about_other_person=about_other,

@@ -1,0 +1,110 @@
+"""Ages in a conversation, in years: a child's (宝宝8个月, 3岁半的孩子, 7周大, 出生20天, 满月,
+百天; an age given as the answer to the agent's 多大了) and an adult's (我妈78了, 儿子28岁).
+Read by triage; a son or daughter aged 18 or more is an adult, not a child."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from copilot.ingest.lexicon import normalize
+from copilot.safety.quantities import cn_to_number
+from copilot.schemas import Turn
+
+_AGE_CHILD = re.compile(
+    r"(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝|外孙|孙子|孙女|侄子|老大|老二|老三|阿仔|囡囡)[^，。,？?！!]{0,4}?"
+    r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+)\s*(个多月|多个月|个月|多月|月|岁半|岁|周岁|周半|天|周|个星期|个礼拜)"
+)
+_AGE_CHILD_BEFORE = re.compile(
+    r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+)\s*(个多月|个月|岁半|岁|周岁|周半|天|周|个星期)(大)?的?(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝)"
+)
+# An age said in days, weeks or months is a baby's whoever says it: 7周大, 出生20天, 两个月零几天,
+# 生下来才十来天. Months need 大 / 零 / 出生 around them (吃了两个月 is a duration).
+_AGE_INFANT_PLAIN = re.compile(
+    r"(出生|生下来|刚生|刚出生|才生)[^，。,？?！!\d]{0,3}?(\d+|[一二两俩三四五六七八九十]+[多来]?)\s*(天|周|个星期|个礼拜|个月|个多月)"
+    r"|(\d+|[一二两俩三四五六七八九十]+[多来]?)\s*(天|周|个星期|个礼拜|个月|个多月)(大|零)"
+)
+# Ages said with words: 新生儿, 刚出生 (days), 没满月 (< 1 month), 满月 (1), 双满月 (2), 百天 (3.3).
+_AGE_WORDS: tuple[tuple[re.Pattern, float], ...] = (
+    (re.compile(r"(新生儿|刚出生|刚生下来|才出生)"), 0.02),
+    (re.compile(r"(没满月|未满月|不到满月|没出月子|还在月子里)"), 0.05),
+    (re.compile(r"双满月"), 2 / 12),
+    (re.compile(r"(?<![双没未到])满月(?![酒照宴])"), 1.1 / 12),
+    (re.compile(r"(?<!过了)(百天|一百天)"), 100 / 365),
+)
+# The agent asked how old (多大, 几岁, 几个月): the customer's next turn answers with an age.
+_ASKED_AGE = re.compile(r"(多大|几岁|几个月|年龄|月龄|多少岁|多少个月)")
+_AGE_ANSWER = re.compile(
+    r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+[多来]?)\s*(个多月|个月|岁半|岁|周岁|天|周|个星期|个礼拜)"
+)
+_AGE_ADULT = re.compile(
+    r"(我|我爸|我妈|老人|爸爸|妈妈|父亲|母亲|爷爷|奶奶|外公|外婆|老公|老婆|本人)[^，。,？?！!]{0,4}?(\d+|[一二三四五六七八九十]+)\s*(岁|多岁|了)"
+)
+# An age said of a son, a daughter or "him/her" (她25了, 儿子28岁): whether they are children.
+_AGE_OF_KIN = re.compile(
+    r"(儿子|女儿|闺女|孩子|他|她)[^，。,？?！!\d]{0,4}?(\d+|[一二三四五六七八九十]+)\s*(岁|周岁|了)"
+)
+
+
+def read_ages(text: str) -> tuple[float | None, float | None]:
+    """(youngest child age, adult age) in years. A son or daughter aged 18 or more is an
+    adult (我儿子28了, 她25了), not a child."""
+    child = None
+    adult = None
+    found: list[float] = []
+    for pattern, num_group, unit_group in ((_AGE_CHILD, 2, 3), (_AGE_CHILD_BEFORE, 1, 2)):
+        for m in pattern.finditer(text):
+            years = _years(m.group(num_group), m.group(unit_group))
+            if years is None:
+                continue
+            if years >= 18:
+                adult = years
+                continue
+            found.append(years)
+    for m in _AGE_INFANT_PLAIN.finditer(text):
+        unit = m.group(3) or m.group(5)
+        years = _years(m.group(2) or m.group(4), "个星期" if unit == "周" else unit)
+        if years is not None and years < 2:
+            found.append(years)
+    for pattern, years in _AGE_WORDS:
+        if pattern.search(text):
+            found.append(years)
+    if found:
+        child = min(found)
+    for m in _AGE_OF_KIN.finditer(text):
+        value = cn_to_number(m.group(2))
+        if value is not None and value >= 18:
+            adult = value
+    for m in _AGE_ADULT.finditer(text):
+        value = cn_to_number(m.group(2))
+        if value is not None and value >= 18:
+            adult = value
+    return child, adult
+
+
+def _years(number: str, unit: str) -> float | None:
+    value = cn_to_number(number)
+    if value is None:
+        return None
+    if "月" in unit:
+        return value / 12
+    if unit == "周半":
+        return value + 0.5  # 两周半: two and a half years (周 as 周岁)
+    if unit == "周" and value <= 6:
+        return value  # 宝宝两周了: 周岁 shorthand; a baby in weeks is 7周大, 出生3周
+    if unit in ("周", "个星期", "个礼拜"):
+        return value * 7 / 365
+    if unit == "天":
+        return value / 365
+    return value + 0.5 if unit == "岁半" else value
+
+
+def answered_age(history: list[Turn], message: str) -> float | None:
+    """An age given as the answer to the agent's question (客服：多大了？ 顾客：两个月零几天)."""
+    turns = [*history, Turn(role="customer", text=message)]
+    for before, turn in itertools.pairwise(turns):
+        if before.role != "customer" and turn.role == "customer" and _ASKED_AGE.search(before.text):
+            m = _AGE_ANSWER.search(normalize(turn.text))
+            if m:
+                return _years(m.group(1), m.group(2))
+    return None
