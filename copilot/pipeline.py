@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
 
+from copilot.drafting.aspects import load_aspects
 from copilot.drafting.chain import DraftError, draft_with_llm, parse_llm_output, stream_llm
 from copilot.drafting.chat_model import make_chat_model, provider_name
-from copilot.drafting.composer import CANNOT_DRAFT, choose_sources, compose
+from copilot.drafting.composer import CANNOT_DRAFT, AnswerComposer, Request
 from copilot.drafting.prompts import load_prompt
 from copilot.retrieval.hybrid import HybridRetriever, Reading, RetrievalTrace
 from copilot.retrieval.naming import Naming, name_products
 from copilot.safety.gate import SafetyGate
 from copilot.schemas import (
     CartItem,
-    Chunk,
     Citation,
     Clarification,
     Document,
@@ -92,7 +92,15 @@ class Copilot:
     retriever: HybridRetriever
     gate: SafetyGate
     chat_model: ChatModelFactory | None = None
+    composer: AnswerComposer | None = None
     _model: BaseChatModel | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.composer is None:
+            policies = {d.doc_id for d in self.retriever.documents() if d.kind == "policy"}
+            self.composer = AnswerComposer(
+                load_aspects(self.settings.knowledge.dir), policies, self.retriever.chunks_of
+            )
 
     # --- what front doors may ask besides a suggestion ----------------------------------------
     def search(
@@ -179,8 +187,22 @@ class Copilot:
         )
         state.lap("safety")
 
+    def service_question(self, state: RunState) -> bool:
+        """A question for a policy (returns, delivery, coupons, prescriptions …) rather than a
+        label: a policy is cued and either no product is named or nothing about using one is
+        asked ("布洛芬拆了能退吗"). Which product it is does not matter then, and a product of
+        earlier turns is not carried into it."""
+        if not any(c in self.composer.policy_ids for c in state.reading.cues):
+            return False
+        named = any(lk.strength >= 2 for lk in state.reading.links)
+        return not named or not self.composer.asked(state.message)
+
     def _name(self, state: RunState) -> None:
         """Which products the question is about (see retrieval/naming.py)."""
+        if self.service_question(state):
+            state.naming = Naming()
+            state.lap("name")
+            return
         context: dict[str, str] = {}
         for item in state.cart:
             for doc_id in self.gate.resolve_products(item.product):
@@ -214,7 +236,9 @@ class Copilot:
             names = [doc.label.generic_name for d in carried if (doc := self.document(d))]
             query = state.message + " " + " ".join(dict.fromkeys(names))
             reading = None  # another text: read it in retrieval
-        state.retrieved, _ = self.retriever.search(query, reading=reading)
+        service = not naming.products and not naming.must_ask and self.service_question(state)
+        filters = SearchFilters(kind="policy") if service else None
+        state.retrieved, _ = self.retriever.search(query, filters=filters, reading=reading)
         allowed = set(naming.products)
         restrict = naming.must_ask or bool(allowed)
         state.strong = [
@@ -228,23 +252,51 @@ class Copilot:
     def _is_label(self, hit: RetrievedChunk) -> bool:
         return hit.chunk.kind == "label"
 
-    def _population_chunks(self, state: RunState) -> dict[str, Chunk]:
-        """Sections of the product asked about, for the special-population note."""
-        out: dict[str, Chunk] = {}
-        first = state.naming.products[:1] or [d.doc_id for d in state.verdict.triage.drugs[:1]]
-        for doc_id in first:
-            for chunk in self.retriever.chunks_of(doc_id):
-                out.setdefault(chunk.section, chunk)
-        return out
+    def _words_of(self, name: str) -> list[str]:
+        """A medicine the customer takes, as the words a label may use for it: the name, the
+        generic names and ingredients of the products it resolves to."""
+        words = [name]
+        for doc_id in self.gate.resolve_products(name):
+            doc = self.document(doc_id)
+            if doc is not None and doc.label is not None:
+                words.append(doc.label.generic_name)
+                words += [i.name for i in doc.label.ingredients]
+        return list(dict.fromkeys(words))
 
-    def _extractive(self, state: RunState, *, with_population: bool = True):
-        return compose(
+    def _extractive(self, state: RunState):
+        triage = state.verdict.triage
+        products = list(state.naming.products) if not state.naming.must_ask else []
+        if not products:
+            products = [d.doc_id for d in triage.drugs if d.source == "message"][:1]
+        focus = set(products)
+        others = [m for m in state.profile.current_medicines] + [i.product for i in state.cart]
+        medicines = {
+            name: words
+            for name in dict.fromkeys(others)
+            if not focus & set(self.gate.resolve_products(name)) and (words := self._words_of(name))
+        }
+        names = {}
+        for doc_id in products:
+            doc = self.document(doc_id)
+            if doc is not None:
+                label = doc.label
+                brand = f"（{label.brand_names[0]}）" if label and label.brand_names else ""
+                names[doc_id] = (label.generic_name + brand) if label else doc.title
+        request = Request(
             message=state.message,
-            triage=state.verdict.triage,
-            sources=choose_sources(state.strong, state.verdict.triage),
-            extra=self._population_chunks(state) if with_population else {},
+            triage=triage,
+            profile=state.profile,
+            products=products,
+            product_chunks={d: self.retriever.chunks_of(d) for d in products[:2]},
+            product_names=names,
+            strong=state.strong,
+            cues=list(state.reading.cues),
             query_words=state.reading.words,
+            history=state.history,
+            medicines=medicines,
         )
+        text, citations = self.composer.compose(request)
+        return (text or None), citations
 
     def _compose(self, state: RunState) -> None:
         if state.strong:
@@ -305,7 +357,7 @@ class Copilot:
         if result.outcome == "block" and state.used != "extractive":
             reasons = "; ".join(f"{f.code}: {f.detail}" for f in result.findings)
             state.fallback = f"LLM draft blocked by the verifier ({reasons})"
-            text, _ = self._extractive(state, with_population=False)
+            text, _ = self._extractive(state)
             state.used = "extractive"
             result = self.gate.verify(text, by_n)
         state.verification = result

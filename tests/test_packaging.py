@@ -52,7 +52,14 @@ ALLOWED = {
     "ingest": BASE | {"retrieval.embeddings", "retrieval.vectorstore", "retrieval.tokenize"},
     "retrieval": BASE | {"ingest"},
     "safety": BASE | {"ingest", "retrieval.linking", "drafting.prompts"},
-    "drafting": BASE | {"ingest.lexicon", "safety.quantities", "safety.masking"},
+    "drafting": BASE
+    | {
+        "ingest.lexicon",
+        "ingest.yamlfile",
+        "safety.quantities",
+        "safety.masking",
+        "safety.dose_tables",
+    },
     "pipeline": BASE | {"retrieval", "safety", "drafting"},
     "wiring": BASE | {"ingest", "retrieval", "safety", "pipeline"},
     "desk": BASE | {"pipeline", "wiring", "ingest.documents"},

@@ -42,7 +42,9 @@ def test_extractive_dose_draft_is_cited_and_grounded(make_copilot):
     cited = [q for c in s.citations for q in extract_quantities(c.text)]
     for q in extract_quantities(s.text):
         assert any(q.value == c.value and q.unit == c.unit for c in cited), q
-    assert "请您再核对一下用量" in s.text  # the dose restated for the customer to confirm
+    # the asked fact leads (how often, the adult line), with no unrelated section
+    assert "一日2次" in s.text.splitlines()[1]
+    assert "性状" not in {c.section for c in s.citations}
     assert set(s.timings_ms) >= {"safety", "retrieve", "draft", "verify", "total"}
 
 
@@ -221,6 +223,8 @@ def test_the_cart_decides_which_product_a_shared_name_means(make_copilot):
     assert s.kind in ("draft", "holding")
     assert {c.doc_id for c in s.citations} <= {"ibuprofen-suspension"}
     assert s.citations
+    # a children's suspension and nobody named: the reply asks who it is for, no dose yet
+    assert "年龄和体重" in s.text
 
 
 def test_a_bare_reference_uses_the_one_product_in_the_cart(make_copilot):

@@ -60,10 +60,19 @@ CASES = {
         "alerts": ["示例提示"],
     },
     "draft_extractive": {
-        "subject": "布洛芬缓释胶囊",
-        "points": [{"text": "成人一次1粒，一日2次", "n": 1, "kind": "label"}],
-        "dose_check": {"text": "成人一次1粒，一日2次", "n": 1},
-        "population_note": None,
+        "answer": {
+            "subject": "布洛芬缓释胶囊",
+            "basis": "说明书",
+            "lines": [
+                {"lead": "用量：", "unit": {"text": "成人一次1粒，一日2次"}, "n": 1},
+                {"lead": "饮酒：不建议，", "unit": {"text": "服药期间不宜饮酒"}, "n": 1},
+            ],
+            "cautions": [
+                {"lead": "您记录中有胃溃疡：", "unit": {"text": "消化性溃疡患者禁用"}, "n": 2}
+            ],
+            "asks": [],
+            "by_age": None,
+        },
         "follow_up": "请问还有其他可以帮您的吗？",
     },
 }

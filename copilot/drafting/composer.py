@@ -1,134 +1,490 @@
-"""The offline extractive composer: a reply built only from sentences of the cited label and
-policy chunks, arranged by a Jinja2 template that follows the QA rubric (您好; numbered points,
-each cited; the dose restated for the customer to confirm; the label's special-population
-note; a follow-up question, or the counselling questions when who/age/other medicines are
-unknown). Deterministic: nothing is written beyond the template's own phrases."""
+"""The offline answer-first composer: a reply built only from units (sentences, clauses, table
+rows) of the pharmacy's labels and policies, chosen for what *this* message asks.
+
+    message → aspects asked (dose, interval, alcohol, storage …; answer_aspects.yaml)
+            → for each aspect, the unit of the product's label that states it, for this person
+              (a child's age or weight picks the table row; never an adult dose for a child)
+            → cautions for this customer from their record (a condition, a medicine they take,
+              pregnancy, old age) when the label speaks to it
+            → policies: the governing rule first (a prohibiting heading such as 药品一经售出不予退换
+              when the question is about what it prohibits), then the procedure units
+            → only the counselling questions whose answers are not known yet
+
+Nothing is written beyond the template's short leads ("用量：", "您记录中有胃溃疡：") and the
+units themselves; every line cites its chunk, so the verifier can hold each number to it.
+Deterministic.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from copilot.drafting.aspects import Aspect
 from copilot.drafting.prompts import load_prompt
+from copilot.drafting.units import Unit, UnitCache
 from copilot.ingest.lexicon import normalize
-from copilot.safety.quantities import extract_quantities
-from copilot.schemas import Chunk, Citation, RetrievedChunk, Triage
+from copilot.schemas import Chunk, Citation, Profile, RetrievedChunk, Triage
 
-MAX_POINTS = 4
-_SPLIT = re.compile(r"(?<=[。；;！!？?])|\n")
-_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.、)）]|[（(]\d+[)）])\s*")
-_POPULATION_SECTIONS = {
-    "pregnant": "孕妇及哺乳期妇女用药",
-    "breastfeeding": "孕妇及哺乳期妇女用药",
-    "child": "儿童用药",
-    "infant": "儿童用药",
-    "elderly": "老年用药",
-}
-COUNSELLING_QUESTION = (
-    "为了更准确地帮您，请问是给谁用（成人还是孩子，多大年龄）？症状持续多久了？"
-    "目前是否在服用其他药物，有没有药物过敏史？"
-)
-FOLLOW_UP = "请问还有其他可以帮您的吗？"
 CANNOT_DRAFT = (
     "您好，您的问题我需要进一步确认，请您补充一下具体想咨询的药品名称或订单情况，我马上为您查询。"
 )
+FOLLOW_UP = "请问还有其他可以帮您的吗？"
+ASK_WHO = "请问是给谁用呢？如果是孩子，麻烦告诉我年龄和体重，我再帮您查说明书上对应的量。"
+ASK_CHILD = "麻烦告诉我孩子的年龄和体重，我再帮您查说明书上对应的量。"
+ASK_OTHERS = "另外，目前是否在用其他药物、有没有药物过敏史？"
+DEFAULT_ASPECTS = ("indication", "dose")
+_YES_NO = re.compile(
+    r"(?:能|可以|可不可以|能不能|行不行|会不会|是不是|要不要|需不需要|用不用|得不得)"
+    r"|(?:吗|么|不)[？?]?$|行吗|好吗"
+)
+_FORBID = re.compile(r"禁用|禁止|不得|不可|切忌|严禁|忌用")
+_ADVISE_AGAINST = re.compile(r"不宜|避免|不要|勿|不能|不建议|不应")
+_CAUTION = re.compile(r"慎用|咨询医师|咨询药师|医师指导|医生指导")
+_DIRECT_ANSWER = {
+    "alcohol",
+    "driving",
+    "pregnancy",
+    "contraindication",
+    "administration",
+    "elderly",
+    "child",
+}
+_CAUTION_SECTIONS = {
+    "禁忌",
+    "注意事项",
+    "药物相互作用",
+    "孕妇及哺乳期妇女用药",
+    "儿童用药",
+    "老年用药",
+    "不良反应",
+}
+_MAY_USE = re.compile(r"(?:能|可以|可不可以|能不能)(?:吃|用|喝|服|涂|喷)")
+_COMPARE = re.compile(r"区别|哪个好|哪个更|不同|还是.{1,10}好|对比|比较")
+_POLICY_RULE = re.compile(r"(?:不予|不能|不得|不支持|不接受|不适用|无法|一律)([一-龥]{1,4})")
+_PERMISSION = r"(?:能|可以|可不可以|能不能|可否|行不行|想|要|申请|怎么|如何)"
+_TIME_ASK = re.compile(r"多久|几天|多长时间|什么时候|时间|几点|哪天|多快|到账|时效")
+_TIME_UNIT = re.compile(r"\d+\s*(?:小时|个工作日|工作日|日|天|分钟)|\d{1,2}:\d{2}|当日|次日|即时")
+_POPULATION_WORDS = {
+    "pregnant": ("孕妇", "pregnancy"),
+    "breastfeeding": ("哺乳期", "pregnancy"),
+    "elderly": ("老年人", "elderly"),
+}
 
 
 @dataclass
-class Point:
-    text: str
-    n: int
-    kind: str
+class Line:
+    lead: str
+    unit: Unit
+    n: int = 0
 
 
-def sentences(text: str) -> list[str]:
-    out = []
-    for piece in _SPLIT.split(text):
-        piece = _BULLET.sub("", piece).strip()
-        if len(piece) >= 4 and not piece.startswith("|"):
-            out.append(piece)
-    return out
+@dataclass
+class Answer:
+    """What the composer hands the template."""
+
+    subject: str
+    basis: str  # 说明书 | 平台规定 | 说明书和平台规定
+    lines: list[Line] = field(default_factory=list)
+    cautions: list[Line] = field(default_factory=list)
+    asks: list[str] = field(default_factory=list)
+    by_age: Line | None = None  # the dose depends on an age or weight not known yet
 
 
-def _score(sentence: str, query_tokens: set[str], intents: list[str]) -> float:
-    norm = normalize(sentence)
-    score = sum(1.0 for t in query_tokens if len(t) > 1 and t in norm)
-    if "dose_usage" in intents and any(
-        q.kind in ("dose", "frequency") for q in extract_quantities(sentence)
-    ):
-        score += 2.0
-    return score
+@dataclass
+class Request:
+    """One message as the composer sees it (built by the pipeline)."""
+
+    message: str
+    triage: Triage
+    profile: Profile
+    products: list[str]  # label ids the question is about, first = in focus
+    product_chunks: dict[str, list[Chunk]]  # every chunk of those labels, in order
+    product_names: dict[str, str]  # label id → name to show
+    strong: list[RetrievedChunk]  # hits a draft may rest on (already filtered to the products)
+    cues: list[str]  # sections / policy ids the question points at
+    query_words: list[str]
+    history: list = field(default_factory=list)  # earlier turns
+    medicines: dict[str, list[str]] = field(default_factory=dict)  # other medicine → its words
 
 
-def choose_sources(retrieved: list[RetrievedChunk], triage: Triage, limit: int = 3) -> list[Chunk]:
-    """The chunks a draft should rest on, best fused score first: only the drugs the message
-    names when it names any, else the best hit."""
-    linked = {d.doc_id for d in triage.drugs if d.source == "message"}
-    ranked = sorted(retrieved, key=lambda r: -r.score)
-    chosen = [r.chunk for r in ranked if not linked or r.chunk.doc_id in linked][:limit]
-    return chosen or [r.chunk for r in retrieved[:1]]
+class AnswerComposer:
+    def __init__(
+        self,
+        aspects: dict[str, Aspect],
+        policy_ids: set[str],
+        chunks_of: Callable[[str], list[Chunk]] = lambda doc_id: [],
+    ) -> None:
+        self.aspects = aspects
+        self.policy_ids = policy_ids
+        self.chunks_of = chunks_of  # every chunk of a document (a policy's rule sections)
+        self.units = UnitCache()
 
-
-def compose(
-    *,
-    message: str,
-    triage: Triage,
-    sources: list[Chunk],
-    extra: dict[str, Chunk],
-    query_words: list[str],
-) -> tuple[str, list[Citation]]:
-    """Draft text and its numbered citations. `extra` maps a population section to a chunk of
-    the same drug (for the special-population note)."""
-    query_tokens = set(query_words)
-    citations: list[Citation] = []
-    points: list[Point] = []
-    for chunk in sources:
-        if len(points) >= MAX_POINTS:
-            break
-        n = len(citations) + 1
-        citations.append(Citation.from_chunk(n, chunk))
-        ranked = sorted(
-            enumerate(sentences(chunk.text)),
-            key=lambda item: (-_score(item[1], query_tokens, triage.intents), item[0]),
+    # --- the person ------------------------------------------------------------------------------
+    @staticmethod
+    def _person(req: Request) -> tuple[float | None, float | None, bool]:
+        tri = req.triage
+        child = (
+            tri.child_age_years is not None
+            or tri.has_population("child")
+            or tri.has_population("infant")
         )
-        best = sorted(ranked[:2], key=lambda item: item[0])
-        for _, sentence in best:
-            if len(points) < MAX_POINTS:
-                points.append(Point(text=sentence.rstrip("。；;"), n=n, kind=chunk.kind))
-    dose_check = None
-    if "dose_usage" in triage.intents:
-        dose_check = next(
-            (
-                p
-                for p in points
-                if any(q.kind in ("dose", "frequency") for q in extract_quantities(p.text))
-            ),
-            None,
+        age = tri.child_age_years if child else tri.patient_age_years
+        if age is None and not child and not tri.about_other_person:
+            age = req.profile.age_years
+        weights = [q.value for q in tri.quantities if q.kind == "weight"]
+        weight = weights[0] if weights and (child or (age is not None and age < 14)) else None
+        return age, weight, child or (age is not None and age < 12)
+
+    # --- what is asked ---------------------------------------------------------------------------
+    def asked(self, message: str) -> list[Aspect]:
+        text = normalize(message)
+        found = [a for a in self.aspects.values() if a.asked_in(text)]
+        replaced = {name for a in found for name in a.instead_of}
+        return [a for a in found if a.name not in replaced]
+
+    def _aspects_for(self, req: Request) -> list[Aspect]:
+        """The aspects to answer: those asked; when the question is whether someone may use it
+        ("我爸68了，他能吃吗", "孕妇能用吗"), that person's group comes first and stands in for
+        the generic who-may-not list."""
+        aspects = self.asked(req.message)
+        age, _weight, child = self._person(req)
+        tri, profile = req.triage, req.profile
+        groups = []
+        if child:
+            groups.append("child")
+        elif (age is not None and age >= 60) or tri.has_population("elderly"):
+            groups.append("elderly")
+        if (
+            tri.has_population("pregnant")
+            or tri.has_population("breastfeeding")
+            or ((profile.pregnant or profile.breastfeeding) and not tri.about_other_person)
+        ):
+            groups.append("pregnancy")
+        names = [a.name for a in aspects]
+        may_use = bool(_MAY_USE.search(normalize(req.message)))
+        if groups and may_use and not set(names) - {"contraindication", *groups}:
+            aspects = [self.aspects[g] for g in groups if g in self.aspects]
+        if not aspects:
+            aspects = [self.aspects[s] for s in self._cued_aspects(req.cues)] or [
+                self.aspects[n] for n in DEFAULT_ASPECTS if n in self.aspects
+            ]
+        return aspects
+
+    def _score(self, unit: Unit, aspect: Aspect, words: set[str]) -> float:
+        """How well `unit` states `aspect`: stating it in a section where it is usually written
+        scores highest; stating it elsewhere counts only with the question's own words."""
+        in_section = unit.section in aspect.sections
+        if aspect.states:
+            if not aspect.stated_in(unit.text):
+                return -1.0
+            score = 3.0 if in_section else 1.0
+        elif in_section:
+            score = 1.0
+        else:
+            return -1.0
+        if in_section:
+            score += 1.0 - 0.3 * aspect.sections.index(unit.section)
+        norm = normalize(unit.text)
+        score += 0.4 * sum(1 for w in words if len(w) > 1 and w in norm)
+        return score - 0.01 * unit.position
+
+    def _pick(
+        self,
+        aspect: Aspect,
+        units: list[Unit],
+        words: set[str],
+        person: tuple[float | None, float | None, bool],
+        used: set[int],
+    ) -> list[Unit]:
+        age, weight, child = person
+        ranked = []
+        for u in units:
+            if id(u) in used:
+                continue
+            fits = u.fits(age=age, weight=weight, child=child)
+            if fits is False or (fits is None and aspect.name in ("dose", "frequency")):
+                continue
+            s = self._score(u, aspect, words)
+            if fits and not u.band.empty:
+                s += 0.8  # written for exactly this person (成人：…, 6～12岁：…)
+            if s > 0:
+                ranked.append((s, u))
+        ranked.sort(key=lambda item: -item[0])
+        if not ranked or ranked[0][0] < 2.0:
+            return []
+        best = ranked[0][0]
+        return [u for s, u in ranked[: aspect.max_units] if s >= best - 1.0]
+
+    # --- label answers ---------------------------------------------------------------------------
+    def _label_lines(self, req: Request, doc_id: str, answer: Answer) -> None:
+        units = [u for c in req.product_chunks.get(doc_id, []) for u in self.units.of(c)]
+        if not units:
+            return
+        # the customer's other medicines count as the question's words (达喜跟我现在吃的药冲突吗)
+        words = set(req.query_words) | {w for ws in req.medicines.values() for w in ws}
+        person = self._person(req)
+        age, weight, child = person
+        aspects = self._aspects_for(req)
+        used: set[int] = set()
+        if not self.aspects:
+            self._section_lines(req, doc_id, words, answer)
+            return
+        yes_no = bool(_YES_NO.search(normalize(req.message)))
+        dose_asked = any(a.name in ("dose", "frequency") for a in aspects)
+        for aspect in aspects:
+            if aspect.states and any(aspect.stated_in(ln.unit.text) for ln in answer.lines):
+                continue  # already stated by a unit chosen for another aspect
+            picked = self._pick(aspect, units, words, person, used)
+            for u in picked:
+                used.add(id(u))
+                answer.lines.append(Line(self._lead(aspect, u, yes_no), u))
+        if not answer.lines and aspects:
+            for aspect in self._fallback_aspects(req):
+                for u in self._pick(aspect, units, words, person, used):
+                    used.add(id(u))
+                    answer.lines.append(Line(self._lead(aspect, u, yes_no), u))
+        if (
+            dose_asked
+            and child
+            and not any(
+                ln.unit.row is not None or ln.unit.band.ages or ln.unit.band.weights
+                for ln in answer.lines
+            )
+        ):
+            # a child's dose: the table row or the label's line for children, else ask
+            child_aspect = self.aspects.get("child")
+            picked = self._pick(child_aspect, units, words, person, used) if child_aspect else []
+            for u in picked:
+                used.add(id(u))
+                answer.lines.append(Line(child_aspect.label + "：", u))
+            if not picked and age is None and weight is None:
+                answer.asks.append(ASK_CHILD)
+        elif (
+            dose_asked
+            and age is None
+            and weight is None
+            and not any(ln.unit.band.ages or ln.unit.band.weights for ln in answer.lines)
+            and not any(ln.unit.row or ln.unit.band.adult for ln in answer.lines)
+        ):
+            # no dose for an adult in this label (a children's product): ask who it is for
+            banded = [u for u in units if u.row is not None or u.band.ages or u.band.weights]
+            if banded:
+                answer.asks.append(ASK_WHO)
+                answer.by_age = Line(req.product_names.get(doc_id, ""), banded[0])
+        self._cautions(req, units, used, answer)
+
+    def _section_lines(self, req: Request, doc_id: str, words: set[str], answer: Answer) -> None:
+        """Without aspects: from each of the two best retrieved sections of the product, the
+        sentence sharing most words with the question."""
+        chunks = [r.chunk for r in req.strong if r.chunk.doc_id == doc_id][:2]
+        for chunk in chunks:
+            units = self.units.of(chunk)
+            if units:
+                best = max(
+                    units,
+                    key=lambda u: (
+                        sum(1 for w in words if len(w) > 1 and w in u.text),
+                        -u.position,
+                    ),
+                )
+                answer.lines.append(Line("", best))
+
+    def _fallback_aspects(self, req: Request) -> list[Aspect]:
+        names = self._cued_aspects(req.cues) or list(DEFAULT_ASPECTS)
+        return [self.aspects[n] for n in names if n in self.aspects]
+
+    def _cued_aspects(self, cues: list[str]) -> list[str]:
+        names = []
+        for cue in cues:
+            for a in self.aspects.values():
+                if a.sections and a.sections[0] == cue and a.name not in names:
+                    names.append(a.name)
+                    break
+        return names[:2]
+
+    @staticmethod
+    def _lead(aspect: Aspect, unit: Unit, yes_no: bool) -> str:
+        """The aspect's label, and for a yes/no question a short direct answer when the label's
+        own words next to the asked fact give one (不得饮酒 → 不可以; 慎用 → 需谨慎)."""
+        lead = aspect.label + "："
+        if not yes_no or aspect.name not in _DIRECT_ANSWER:
+            return lead
+        text = unit.text
+        spots = [m.start() for p in aspect.states for m in p.finditer(text)]
+        if not spots:
+            return lead
+        near = "".join(text[max(0, i - 10) : i + 8] for i in spots)
+        forbid, against, caution = (
+            bool(_FORBID.search(near)),
+            bool(_ADVISE_AGAINST.search(near)),
+            bool(_CAUTION.search(near)),
         )
-    population_note = None
-    for population, section in _POPULATION_SECTIONS.items():
-        if triage.has_population(population) and section in extra:
-            chunk = extra[section]
-            n = len(citations) + 1
-            citations.append(Citation.from_chunk(n, chunk))
-            first = sentences(chunk.text)[:1]
-            if first:
-                population_note = Point(text=first[0].rstrip("。；;"), n=n, kind=chunk.kind)
-            break
-    who_known = (
-        triage.child_age_years is not None
-        or triage.patient_age_years is not None
-        or any(not p.negated for p in triage.populations)
-    )
-    asks = {"dose_usage", "product_choice", "indication"} & set(triage.intents)
-    follow_up = COUNSELLING_QUESTION if asks and triage.drugs and not who_known else FOLLOW_UP
-    label_title = next((c.title for c in sources if c.kind == "label"), None)
-    subject = f"{label_title}" if label_title else (sources[0].title if sources else "您的问题")
-    text = load_prompt("draft_extractive").render(
-        subject=subject,
-        points=points,
-        dose_check=dose_check,
-        population_note=population_note,
-        follow_up=follow_up,
-    )
-    return text, citations
+        if forbid and not caution:
+            return lead + "不可以，"
+        if against and not caution and not forbid:
+            return lead + "不建议，"
+        if caution and not forbid and not against:
+            return lead + "需谨慎，"
+        return lead
+
+    def _cautions(self, req: Request, units: list[Unit], used: set[int], answer: Answer) -> None:
+        """What the label says about this customer's own situation, when it says anything."""
+        tri, profile = req.triage, req.profile
+        wants: list[tuple[str, tuple[str, ...]]] = []
+        for population, (word, _aspect) in _POPULATION_WORDS.items():
+            if (
+                tri.has_population(population)
+                or getattr(profile, population, False)
+                or (population == "elderly" and (profile.age_years or 0) >= 65)
+            ):
+                wants.append((f"{word}用药", (word[:2],)))
+        for condition in profile.conditions:
+            if re.search(r"[一-龥]", condition):
+                core = condition[-2:] if len(condition) > 3 else condition
+                wants.append((f"您记录中有{condition}", (condition, core)))
+        for name, names in req.medicines.items():
+            wants.append((f"您目前在用{name}", tuple(n for n in names if len(n) >= 2)))
+        for allergy in profile.allergies:
+            wants.append((f"您记录中对{allergy}过敏", (allergy,)))
+        for lead, keys in wants[:4]:
+            best = None
+            for u in units:
+                if id(u) in used or not keys:
+                    continue
+                if any(k in u.text for k in keys) and u.section in _CAUTION_SECTIONS:
+                    best = u
+                    break
+            if best is not None:
+                used.add(id(best))
+                answer.cautions.append(Line(lead + "：", best))
+
+    # --- policy answers --------------------------------------------------------------------------
+    def _policy_lines(self, req: Request, answer: Answer) -> None:
+        """The governing rule first (a prohibiting heading about what is asked), then the units
+        of the policy that best answer the question (its words; a time when a time is asked)."""
+        hits = [r for r in req.strong if r.chunk.kind == "policy"]
+        cued = [c for c in req.cues if c in self.policy_ids]
+        if cued:
+            hits.sort(key=lambda r: (r.chunk.doc_id not in cued, -r.score))
+        if not hits:
+            return
+        doc_id = hits[0].chunk.doc_id
+        ranked = [r.chunk for r in hits if r.chunk.doc_id == doc_id]
+        chunks = ranked[:3] + [c for c in self.chunks_of(doc_id) if c not in ranked[:3]]
+        text = normalize(req.message)
+        words = {w for w in req.query_words if len(w) > 1}
+        rule = self._governing_rule(req, doc_id, text)
+        if rule is not None:
+            # the rule, then its own first sentence (what it covers, the exceptions)
+            answer.lines.append(Line("规定：", Unit(rule.section, rule, -1)))
+            rule_units = self.units.of(rule)
+            if rule_units:
+                answer.lines.append(Line("", rule_units[0]))
+            chunks = [c for c in chunks if c != rule]
+        time_asked = bool(_TIME_ASK.search(text))
+        scored = []
+        for rank, chunk in enumerate(chunks):
+            for u in self.units.of(chunk):
+                norm = normalize(u.text)
+                s = sum(1.0 for w in words if w in norm)
+                s += 0.5 * sum(1 for w in words if w in normalize(chunk.section))
+                if time_asked and _TIME_UNIT.search(u.text):
+                    s += 1.5
+                prior = (1.0, 0.7, 0.4)[rank] if rank < 3 else 0.0
+                scored.append((s + prior - 0.02 * u.position, u))
+        scored.sort(key=lambda item: -item[0])
+        room = 4 - len(answer.lines)
+        for s, u in scored[: max(room, 1)]:
+            if s > 1.5 or not answer.lines:
+                answer.lines.append(Line("", u))
+
+    def _governing_rule(self, req: Request, doc_id: str, text: str) -> Chunk | None:
+        """A section of the policy whose heading prohibits what the message asks about
+        (药品一经售出不予退换 for "能退吗"): it governs the answer and is stated first."""
+        for chunk in self.chunks_of(doc_id) or [r.chunk for r in req.strong]:
+            if chunk.doc_id != doc_id:
+                continue
+            m = _POLICY_RULE.search(chunk.section)
+            if m and re.search(_PERMISSION + "[^，。？?]{0,4}[" + m.group(1) + "]", text):
+                return chunk
+        return None
+
+    # --- the reply -------------------------------------------------------------------------------
+    def compose(self, req: Request) -> tuple[str, list[Citation]]:
+        text = normalize(req.message)
+        policy_cued = any(c in self.policy_ids for c in req.cues)
+        label_hits = [r for r in req.strong if r.chunk.kind == "label"]
+        top_is_policy = (
+            bool(req.strong) and max(req.strong, key=lambda r: r.score).chunk.kind == "policy"
+        )
+        products = req.products or [r.chunk.doc_id for r in label_hits[:1]]
+        product_aspects = self.asked(req.message)
+        use_policy = policy_cued or (top_is_policy and not req.products)
+        use_label = bool(products) and (
+            not use_policy or (bool(product_aspects) and not policy_cued)
+        )
+        answer = Answer(subject="", basis="")
+        if use_policy:
+            self._policy_lines(req, answer)
+        if use_label or not answer.lines:
+            targets = products[:2] if _COMPARE.search(text) else products[:1]
+            for doc_id in targets:
+                self._label_lines(req, doc_id, answer)
+        if not answer.lines and answer.by_age is None:
+            return "", []
+        citations: list[Citation] = []
+        numbers: dict[str, int] = {}
+        extra = [answer.by_age] if answer.by_age is not None else []
+        for line in answer.lines + answer.cautions + extra:
+            chunk = line.unit.chunk
+            if chunk.id not in numbers:
+                numbers[chunk.id] = len(citations) + 1
+                citations.append(Citation.from_chunk(numbers[chunk.id], chunk))
+            line.n = numbers[chunk.id]
+        kinds = {ln.unit.chunk.kind for ln in answer.lines}
+        answer.basis = (
+            "说明书和平台规定" if len(kinds) > 1 else "说明书" if "label" in kinds else "平台规定"
+        )
+        if answer.lines:
+            first = answer.lines[0].unit.chunk
+            answer.subject = (
+                req.product_names.get(first.doc_id, first.title)
+                if first.kind == "label"
+                else first.title
+            )
+        else:
+            answer.subject = answer.by_age.lead
+        answer.asks += self._counselling(req, answer)
+        text_out = load_prompt("draft_extractive").render(answer=answer, follow_up=FOLLOW_UP)
+        return text_out, citations
+
+    def _counselling(self, req: Request, answer: Answer) -> list[str]:
+        """Only what is not known yet: who it is for (dose questions), other medicines."""
+        if answer.lines and not any(ln.unit.chunk.kind == "label" for ln in answer.lines):
+            return []
+        tri, profile = req.triage, req.profile
+        asks = []
+        dose = {"dose_usage", "product_choice"} & set(tri.intents)
+        who_known = (
+            tri.child_age_years is not None
+            or tri.patient_age_years is not None
+            or profile.age_years is not None
+            or any(not p.negated for p in tri.populations)
+            or bool(re.search(r"我(?:自己)?(?:吃|用|喝)|大人|成人|本人", normalize(req.message)))
+        )
+        banded = any(
+            u.row is not None or u.band.ages or u.band.weights
+            for ln in answer.lines
+            for u in self.units.of(ln.unit.chunk)
+            if ln.unit.chunk.section in ("用法用量", "儿童用药")
+        )
+        if dose and banded and not who_known and not {ASK_CHILD, ASK_WHO} & set(answer.asks):
+            asks.append(ASK_WHO)
+        answered = any(t.role == "customer" for t in req.history)
+        if dose and not (
+            profile.current_medicines or profile.allergies or req.medicines or answered
+        ):
+            asks.append(ASK_OTHERS)
+        return asks

@@ -113,6 +113,14 @@ def repeats(text: str) -> bool:
     return False
 
 
+def score_text(case: AnswerCase, text: str) -> tuple[list[str], list[str]]:
+    """The case's key facts found in `text`, and its forbidden patterns found there."""
+    return (
+        [p for p in case.must if re.search(p, text)],
+        [p for p in case.must_not if re.search(p, text)],
+    )
+
+
 def evaluate_answers(copilot: Copilot, cases: list[AnswerCase]) -> AnswerMetrics:
     asked = found = complete = kind_ok = wrong = repeated = chars = 0
     failures: list[AnswerFailure] = []
@@ -121,8 +129,7 @@ def evaluate_answers(copilot: Copilot, cases: list[AnswerCase]) -> AnswerMetrics
             message=case.message, history=case.history, profile=case.profile, cart=case.cart
         )
         text = customer_text(s)
-        hits = [p for p in case.must if re.search(p, text)]
-        bad = [p for p in case.must_not if re.search(p, text)]
+        hits, bad = score_text(case, text)
         asked += len(case.must)
         found += len(hits)
         complete += len(hits) == len(case.must)

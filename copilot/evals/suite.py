@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from copilot.evals.answers import evaluate_answers, load_answer_cases, score_text
 from copilot.evals.products import evaluate_products, load_product_cases
 from copilot.evals.retrieval import (
     bar_problems,
@@ -36,7 +37,7 @@ from copilot.pipeline import Copilot
 from copilot.safety.quantities import extract_quantities
 from copilot.schemas import Suggestion, Verdict
 
-SUITES = ("retrieval", "safety", "quality", "products")
+SUITES = ("retrieval", "safety", "quality", "products", "answers")
 TIERS = ("emergency", "priority", "routine")
 
 
@@ -227,6 +228,17 @@ def run_eval(
         if naive:
             naive_metrics |= _naive_products(copilot, product_cases)
 
+    if "answers" in suites:
+        answer_cases = load_answer_cases()
+        am = evaluate_answers(copilot, answer_cases)
+        metrics |= am.as_metrics()
+        failures += [
+            Failure(set="answers", id=f.id, input=f.message, expected=f.expected, got=f.got)
+            for f in am.failures
+        ]
+        if naive:
+            naive_metrics |= _naive_answers(copilot, answer_cases)
+
     for stage, values in timings.items():
         metrics[f"latency.{stage}.p50_ms"] = round(percentile(values, 50), 2)
         metrics[f"latency.{stage}.p95_ms"] = round(percentile(values, 95), 2)
@@ -270,6 +282,25 @@ def _naive_products(copilot: Copilot, cases: list) -> dict[str, float]:
         "products.unknown_safe": round(safe, 4),
         "products.unknown_clarified": 0.0,
         "products.ambiguous_ok": 0.0,
+    }
+
+
+def _naive_answers(copilot: Copilot, cases: list) -> dict[str, float]:
+    """A plain RAG answer to each answers case: the top three dense chunks quoted whole (no
+    history, no profile, no safety layer), scored like ours."""
+    texts = [
+        "\n".join(c.text for c, _ in copilot.retriever.dense_top(case.message, 3)) for case in cases
+    ]
+    scored = [score_text(case, text) for case, text in zip(cases, texts, strict=True)]
+    asked = sum(len(case.must) for case in cases) or 1
+    n = len(cases) or 1
+    return {
+        "answers.key_fact_recall": round(sum(len(h) for h, _ in scored) / asked, 4),
+        "answers.complete": round(
+            sum(len(h) == len(c.must) for (h, _), c in zip(scored, cases, strict=True)) / n, 4
+        ),
+        "answers.must_not_errors": float(sum(bool(b) for _, b in scored)),
+        "answers.mean_chars": round(sum(len(t) for t in texts) / n, 1),
     }
 
 

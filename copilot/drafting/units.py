@@ -1,0 +1,222 @@
+"""Answer units: a label or policy section cut into the pieces an answer is made of.
+
+A unit is one sentence, or one clause of a long sentence (split at ；), or one row of a dosing
+table stated with its header ("1～3岁（10～15公斤）：一次4毫升"). Units keep their section and
+their order, so the composer can quote the one that states the asked fact instead of the
+section's first line. Units are cut once per chunk and cached (chunks never change while an
+index is open).
+
+Each unit also knows whom it is written for (`Band`): an age range, a weight range, "成人", so a
+child's question is never answered with an adult's dose or another row of the table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from copilot.safety.dose_tables import DoseRow, read_tables
+from copilot.schemas import Chunk
+
+_SPLIT = re.compile(r"(?<=[。；;！!？?])")
+_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.、)）]|[（(]\d+[)）])\s*")
+_EMPTY = re.compile(r"^(?:尚不明确|尚无|暂无|不详)[。.]?$")
+_NUM = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)"
+_AGE_RANGE = re.compile(
+    _NUM + r"\s*(个月|岁)?\s*(?:～|~|-|—|至|到)\s*" + _NUM + r"\s*(个月|周岁|岁)"
+)
+_AGE_SIDE = re.compile(_NUM + r"\s*(个月|周岁|岁)\s*(以上|以下|及以上|及以下|以内|以后)")
+_WEIGHT_SIDE = re.compile(
+    r"体重\s*(大于|超过|不足|小于|低于|>|<|≥|≤)\s*" + _NUM + r"\s*(?:公斤|千克|kg)"
+    r"|" + _NUM + r"\s*(?:公斤|千克|kg)\s*(及以下|以下|以上|及以上)"
+)
+_ADULT = re.compile(r"成人|成年人")
+_CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _num(raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        if raw.startswith("十"):
+            return 10 + _CN.get(raw[1:], 0)
+        if "十" in raw:
+            tens, _, ones = raw.partition("十")
+            return _CN.get(tens, 1) * 10 + _CN.get(ones, 0)
+        return float(_CN.get(raw, 0))
+
+
+def _years(value: float, unit: str | None) -> float:
+    return value / 12 if unit == "个月" else value
+
+
+@dataclass(frozen=True)
+class Band:
+    """Whom a unit is written for. Empty (no ages, no weights, not adult-only): everyone."""
+
+    ages: tuple[tuple[float, float], ...] = ()  # [low, high) in years
+    weights: tuple[tuple[float, float], ...] = ()  # [low, high] in kg
+    adult: bool = False  # names adults (成人)
+
+    @property
+    def empty(self) -> bool:
+        return not self.ages and not self.weights and not self.adult
+
+    def fits(self, *, age: float | None, weight: float | None, child: bool) -> bool | None:
+        """True / False when the unit is / is not for this person; None when it cannot tell
+        (a child of unknown age and weight before an age-banded unit)."""
+        if self.empty:
+            return True
+        if weight is not None and self.weights:
+            return any(lo <= weight <= hi for lo, hi in self.weights)
+        if age is None and not child:
+            age = 30.0  # nobody else named: an adult asks for themself
+        if age is not None:
+            if self.ages:
+                inside = any(lo <= age < hi for lo, hi in self.ages)
+                return inside or (self.adult and age >= 18)
+            if self.weights:
+                return None if age < 14 else True
+            return age >= 12 if self.adult else True
+        # a child of unknown age: an adult-only unit is not theirs; a banded one cannot tell
+        if self.adult and not self.ages:
+            return False
+        return None
+
+
+def read_band(text: str) -> Band:
+    ages: list[tuple[float, float]] = []
+    for m in _AGE_RANGE.finditer(text):
+        lo_unit = m.group(2) or m.group(4)
+        lo = _years(_num(m.group(1)), lo_unit)
+        hi = _years(_num(m.group(3)), m.group(4))
+        ages.append((lo, hi + (1 if m.group(4) != "个月" else 1 / 12)))
+    for m in _AGE_SIDE.finditer(text):
+        if _AGE_RANGE.search(text[max(0, m.start() - 6) : m.end()]):
+            continue
+        value = _years(_num(m.group(1)), m.group(2))
+        if m.group(3) in ("以上", "及以上", "以后"):
+            ages.append((value, 200.0))
+        else:
+            ages.append((0.0, value + (0 if m.group(3) == "以下" else 1)))
+    weights: list[tuple[float, float]] = []
+    for m in _WEIGHT_SIDE.finditer(text):
+        if m.group(1):
+            value = _num(m.group(2))
+            if m.group(1) in ("大于", "超过", ">"):
+                weights.append((value + 0.001, 1e9))
+            elif m.group(1) == "≥":
+                weights.append((value, 1e9))
+            else:
+                weights.append((0.0, value - (0 if m.group(1) == "≤" else 0.001)))
+        else:
+            value = _num(m.group(3))
+            side = m.group(4)
+            weights.append((value, 1e9) if "以上" in side else (0.0, value))
+    return Band(ages=tuple(ages), weights=tuple(weights), adult=bool(_ADULT.search(text)))
+
+
+@dataclass(frozen=True)
+class Unit:
+    text: str  # without the closing mark
+    chunk: Chunk
+    position: int
+    band: Band = field(default_factory=Band)
+    row: DoseRow | None = None  # set for a dosing-table row
+
+    @property
+    def section(self) -> str:
+        return self.chunk.section
+
+    def fits(self, *, age: float | None, weight: float | None, child: bool) -> bool | None:
+        if self.row is not None:
+            if weight is None and age is None:
+                return None if child else self.row.age_min is not None and self.row.age_min >= 12
+            return self.row.fits(age=age, weight=weight)
+        return self.band.fits(age=age, weight=weight, child=child)
+
+
+def _pieces(line: str) -> list[str]:
+    line = _BULLET.sub("", line).strip()
+    out = []
+    for piece in _SPLIT.split(line):
+        piece = piece.strip().rstrip("。；;")
+        if len(piece) >= 4 and not _EMPTY.match(piece):
+            out.append(piece)
+    return out
+
+
+def _by_band(piece: str) -> list[str]:
+    """A sentence that gives several bands one after another ("体重大于30公斤一次1片，30公斤
+    及以下一次半片") becomes one unit per band, each keeping the sentence's lead
+    ("2～12岁儿童按体重给药：")."""
+    band = read_band(piece)
+    if len(band.weights) < 2 and len(band.ages) < 2:
+        return [piece]
+    lead, sep, rest = piece.partition("：")
+    if not sep:
+        lead, rest = "", piece
+    parts = [p for p in re.split(r"[，,]", rest) if p]
+    out: list[str] = []
+    for part in parts:
+        own = read_band(part)
+        if (own.weights or own.ages) or not out:
+            out.append(part)
+        else:
+            out[-1] += "，" + part
+    if len(out) < 2:
+        return [piece]
+    return [(lead + "：" if lead else "") + p for p in out]
+
+
+def cut_units(chunk: Chunk) -> list[Unit]:
+    """The units of one chunk, in order. Table rows become sentences with their header."""
+    units: list[Unit] = []
+    lines = chunk.text.splitlines()
+    table: list[str] = []
+
+    def flush_table() -> None:
+        if not table:
+            return
+        rows = read_tables("\n".join(table))
+        for row in rows:
+            units.append(Unit(row.text, chunk, len(units), read_band(row.text), row))
+        if not rows:  # not a dosing table: each row as "header：cell" pairs
+            header = [c.strip() for c in table[0].strip().strip("|").split("|")]
+            for line in table[2:]:
+                cells = [c.strip() for c in line.strip().strip("|").split("|")]
+                text = "，".join(f"{h}：{c}" for h, c in zip(header, cells, strict=False) if c)
+                if text:
+                    units.append(Unit(text, chunk, len(units), read_band(text)))
+        table.clear()
+
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("|"):
+            table.append(stripped)
+            continue
+        flush_table()
+        if not stripped or stripped.startswith((">", "#")):
+            continue
+        band = Band()
+        for piece in (p for whole in _pieces(stripped) for p in _by_band(whole)):
+            # a clause with no band of its own continues the one before it on the line
+            # ("2～5岁儿童：…2.5毫克；最大可增至5毫克" is still the 2～5岁 row)
+            own = read_band(piece)
+            band = own if not own.empty else band
+            units.append(Unit(piece, chunk, len(units), band))
+    flush_table()
+    return units
+
+
+class UnitCache:
+    """Units per chunk id, cut on first use."""
+
+    def __init__(self) -> None:
+        self._units: dict[str, list[Unit]] = {}
+
+    def of(self, chunk: Chunk) -> list[Unit]:
+        units = self._units.get(chunk.id)
+        if units is None:
+            units = self._units[chunk.id] = cut_units(chunk)
+        return units
