@@ -9,6 +9,7 @@ cues, tokens) is computed once and read by the next.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -42,6 +43,13 @@ from copilot.schemas import (
 from copilot.settings import Settings
 
 ChatModelFactory = Callable[[], BaseChatModel]
+_MARKER = re.compile(r"\s?(?:\[\d+(?:\s*[,，、]\s*\d+)*\]|【\d+】)")
+
+
+def customer_text(text: str) -> str:
+    """A reply as the customer receives it: the [n] source markers are for the agent's panel
+    and are removed from what is sent."""
+    return _MARKER.sub("", text)
 
 
 def is_strong(hit: RetrievedChunk) -> bool:

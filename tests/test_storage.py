@@ -37,7 +37,10 @@ def test_message_suggestion_and_accept_are_stored_and_audited(desk, people):
     with desk.db.session() as s:
         messages = [(m.role, m.text) for m in s.scalars(select(Message).order_by(Message.id))]
         assert messages[0] == ("customer", "开瑞坦一天吃几片")
-        assert messages[1][0] == "agent" and messages[1][1] == row.text
+        # the customer gets the draft without the agent's [n] source markers
+        assert "[1]" in row.text
+        assert messages[1][0] == "agent" and messages[1][1] == row.text.replace("[1]", "")
+        assert "[" not in messages[1][1]
         assert s.get(SuggestionRow, row.id).status == "accepted"
         actions = list(s.scalars(select(AuditEntry.action)))
         assert {"conversation.opened", "suggestion.created", "suggestion.accept"} <= set(actions)

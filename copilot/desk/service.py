@@ -25,7 +25,7 @@ from copilot.desk.tables import (
     User,
 )
 from copilot.errors import CopilotError
-from copilot.pipeline import Copilot
+from copilot.pipeline import Copilot, customer_text
 from copilot.schemas import TIER_ORDER, CartItem, Profile, Suggestion, Turn, VerifierResult
 
 MAX_MESSAGE = 2000
@@ -223,7 +223,7 @@ class Desk:
                     Message(
                         conversation_id=row.conversation_id,
                         role="agent",
-                        text=sent,
+                        text=customer_text(sent),  # the customer gets no [n] markers
                         author_id=user.id,
                     )
                 )

@@ -26,9 +26,9 @@ from copilot.errors import KnowledgeError
 from copilot.evals.retrieval import evals_dir
 from copilot.ingest.yamlfile import read_yaml
 from copilot.pipeline import Copilot
+from copilot.pipeline import customer_text as send_text
 from copilot.schemas import CartItem, Profile, Suggestion, Turn
 
-_MARKER = re.compile(r"\s?\[\d+\]")
 _SENTENCE = re.compile(r"[^。！？!?\n]{6,}[。！？!?]?")
 
 
@@ -100,7 +100,7 @@ def load_answer_cases(path: Path | None = None) -> list[AnswerCase]:
 
 def customer_text(s: Suggestion) -> str:
     """The reply as the customer would receive it: without [n] citation markers."""
-    return _MARKER.sub("", s.text)
+    return send_text(s.text)
 
 
 def repeats(text: str) -> bool:
