@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
 
+from copilot.drafting.answer import Request
 from copilot.drafting.aspects import load_aspects
 from copilot.drafting.chain import DraftError, draft_with_llm, parse_llm_output, stream_llm
 from copilot.drafting.chat_model import make_chat_model, provider_name
-from copilot.drafting.composer import CANNOT_DRAFT, AnswerComposer, Request
+from copilot.drafting.composer import CANNOT_DRAFT, AnswerComposer
 from copilot.drafting.prompts import load_prompt
 from copilot.retrieval.hybrid import HybridRetriever, Reading, RetrievalTrace
 from copilot.retrieval.naming import Naming, name_products
@@ -74,6 +75,7 @@ class RunState:
     reading: Reading
     verdict: Verdict | None = None
     naming: Naming | None = None
+    service: bool = False  # a question for a policy, not a label (see service_question)
     retrieved: list[RetrievedChunk] = field(default_factory=list)
     strong: list[RetrievedChunk] = field(default_factory=list)
     draft: str | None = None
@@ -207,7 +209,8 @@ class Copilot:
 
     def _name(self, state: RunState) -> None:
         """Which products the question is about (see retrieval/naming.py)."""
-        if self.service_question(state):
+        state.service = self.service_question(state)
+        if state.service:
             state.naming = Naming()
             state.lap("name")
             return
@@ -244,8 +247,7 @@ class Copilot:
             names = [doc.label.generic_name for d in carried if (doc := self.document(d))]
             query = state.message + " " + " ".join(dict.fromkeys(names))
             reading = None  # another text: read it in retrieval
-        service = not naming.products and not naming.must_ask and self.service_question(state)
-        filters = SearchFilters(kind="policy") if service else None
+        filters = SearchFilters(kind="policy") if state.service else None
         state.retrieved, _ = self.retriever.search(query, filters=filters, reading=reading)
         allowed = set(naming.products)
         restrict = naming.must_ask or bool(allowed)

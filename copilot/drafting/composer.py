@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
+from copilot.drafting.answer import Answer, Line, Request
 from copilot.drafting.aspects import Aspect
+from copilot.drafting.policy_answer import policy_lines
 from copilot.drafting.prompts import load_prompt
 from copilot.drafting.units import Unit, UnitCache
 from copilot.ingest.lexicon import normalize
-from copilot.schemas import Chunk, Citation, Profile, RetrievedChunk, Triage
+from copilot.schemas import Chunk, Citation
 
 CANNOT_DRAFT = (
     "您好，您的问题我需要进一步确认，请您补充一下具体想咨询的药品名称或订单情况，我马上为您查询。"
@@ -62,51 +63,7 @@ _CAUTION_SECTIONS = {
 }
 _MAY_USE = re.compile(r"(?:能|可以|可不可以|能不能)(?:吃|用|喝|服|涂|喷)")
 _COMPARE = re.compile(r"区别|哪个好|哪个更|不同|还是.{1,10}好|对比|比较")
-_POLICY_RULE = re.compile(r"(?:不予|不能|不得|不支持|不接受|不适用|无法|一律)([一-龥]{1,4})")
-_PERMISSION = r"(?:能|可以|可不可以|能不能|可否|行不行|想|要|申请|怎么|如何)"
-_TIME_ASK = re.compile(r"多久|几天|多长时间|什么时候|时间|几点|哪天|多快|到账|时效")
-_TIME_UNIT = re.compile(r"\d+\s*(?:小时|个工作日|工作日|日|天|分钟)|\d{1,2}:\d{2}|当日|次日|即时")
-_POPULATION_WORDS = {
-    "pregnant": ("孕妇", "pregnancy"),
-    "breastfeeding": ("哺乳期", "pregnancy"),
-    "elderly": ("老年人", "elderly"),
-}
-
-
-@dataclass
-class Line:
-    lead: str
-    unit: Unit
-    n: int = 0
-
-
-@dataclass
-class Answer:
-    """What the composer hands the template."""
-
-    subject: str
-    basis: str  # 说明书 | 平台规定 | 说明书和平台规定
-    lines: list[Line] = field(default_factory=list)
-    cautions: list[Line] = field(default_factory=list)
-    asks: list[str] = field(default_factory=list)
-    by_age: Line | None = None  # the dose depends on an age or weight not known yet
-
-
-@dataclass
-class Request:
-    """One message as the composer sees it (built by the pipeline)."""
-
-    message: str
-    triage: Triage
-    profile: Profile
-    products: list[str]  # label ids the question is about, first = in focus
-    product_chunks: dict[str, list[Chunk]]  # every chunk of those labels, in order
-    product_names: dict[str, str]  # label id → name to show
-    strong: list[RetrievedChunk]  # hits a draft may rest on (already filtered to the products)
-    cues: list[str]  # sections / policy ids the question points at
-    query_words: list[str]
-    history: list = field(default_factory=list)  # earlier turns
-    medicines: dict[str, list[str]] = field(default_factory=dict)  # other medicine → its words
+_POPULATION_WORDS = {"pregnant": "孕妇", "breastfeeding": "哺乳期", "elderly": "老年人"}
 
 
 class AnswerComposer:
@@ -144,11 +101,11 @@ class AnswerComposer:
         replaced = {name for a in found for name in a.instead_of}
         return [a for a in found if a.name not in replaced]
 
-    def _aspects_for(self, req: Request) -> list[Aspect]:
+    def _aspects_for(self, req: Request, asked: list[Aspect]) -> list[Aspect]:
         """The aspects to answer: those asked; when the question is whether someone may use it
         ("我爸68了，他能吃吗", "孕妇能用吗"), that person's group comes first and stands in for
         the generic who-may-not list."""
-        aspects = self.asked(req.message)
+        aspects = list(asked)
         age, _weight, child = self._person(req)
         tri, profile = req.triage, req.profile
         groups = []
@@ -218,7 +175,7 @@ class AnswerComposer:
         return [u for s, u in ranked[: aspect.max_units] if s >= best - 1.0]
 
     # --- label answers ---------------------------------------------------------------------------
-    def _label_lines(self, req: Request, doc_id: str, answer: Answer) -> None:
+    def _label_lines(self, req: Request, doc_id: str, answer: Answer, asked: list[Aspect]) -> None:
         units = [u for c in req.product_chunks.get(doc_id, []) for u in self.units.of(c)]
         if not units:
             return
@@ -226,7 +183,7 @@ class AnswerComposer:
         words = set(req.query_words) | {w for ws in req.medicines.values() for w in ws}
         person = self._person(req)
         age, weight, child = person
-        aspects = self._aspects_for(req)
+        aspects = self._aspects_for(req, asked)
         used: set[int] = set()
         if not self.aspects:
             self._section_lines(req, doc_id, words, answer)
@@ -333,7 +290,7 @@ class AnswerComposer:
         """What the label says about this customer's own situation, when it says anything."""
         tri, profile = req.triage, req.profile
         wants: list[tuple[str, tuple[str, ...]]] = []
-        for population, (word, _aspect) in _POPULATION_WORDS.items():
+        for population, word in _POPULATION_WORDS.items():
             if (
                 tri.has_population(population)
                 or getattr(profile, population, False)
@@ -360,57 +317,6 @@ class AnswerComposer:
                 used.add(id(best))
                 answer.cautions.append(Line(lead + "：", best))
 
-    # --- policy answers --------------------------------------------------------------------------
-    def _policy_lines(self, req: Request, answer: Answer) -> None:
-        """The governing rule first (a prohibiting heading about what is asked), then the units
-        of the policy that best answer the question (its words; a time when a time is asked)."""
-        hits = [r for r in req.strong if r.chunk.kind == "policy"]
-        cued = [c for c in req.cues if c in self.policy_ids]
-        if cued:
-            hits.sort(key=lambda r: (r.chunk.doc_id not in cued, -r.score))
-        if not hits:
-            return
-        doc_id = hits[0].chunk.doc_id
-        ranked = [r.chunk for r in hits if r.chunk.doc_id == doc_id]
-        chunks = ranked[:3] + [c for c in self.chunks_of(doc_id) if c not in ranked[:3]]
-        text = normalize(req.message)
-        words = {w for w in req.query_words if len(w) > 1}
-        rule = self._governing_rule(req, doc_id, text)
-        if rule is not None:
-            # the rule, then its own first sentence (what it covers, the exceptions)
-            answer.lines.append(Line("规定：", Unit(rule.section, rule, -1)))
-            rule_units = self.units.of(rule)
-            if rule_units:
-                answer.lines.append(Line("", rule_units[0]))
-            chunks = [c for c in chunks if c != rule]
-        time_asked = bool(_TIME_ASK.search(text))
-        scored = []
-        for rank, chunk in enumerate(chunks):
-            for u in self.units.of(chunk):
-                norm = normalize(u.text)
-                s = sum(1.0 for w in words if w in norm)
-                s += 0.5 * sum(1 for w in words if w in normalize(chunk.section))
-                if time_asked and _TIME_UNIT.search(u.text):
-                    s += 1.5
-                prior = (1.0, 0.7, 0.4)[rank] if rank < 3 else 0.0
-                scored.append((s + prior - 0.02 * u.position, u))
-        scored.sort(key=lambda item: -item[0])
-        room = 4 - len(answer.lines)
-        for s, u in scored[: max(room, 1)]:
-            if s > 1.5 or not answer.lines:
-                answer.lines.append(Line("", u))
-
-    def _governing_rule(self, req: Request, doc_id: str, text: str) -> Chunk | None:
-        """A section of the policy whose heading prohibits what the message asks about
-        (药品一经售出不予退换 for "能退吗"): it governs the answer and is stated first."""
-        for chunk in self.chunks_of(doc_id) or [r.chunk for r in req.strong]:
-            if chunk.doc_id != doc_id:
-                continue
-            m = _POLICY_RULE.search(chunk.section)
-            if m and re.search(_PERMISSION + "[^，。？?]{0,4}[" + m.group(1) + "]", text):
-                return chunk
-        return None
-
     # --- the reply -------------------------------------------------------------------------------
     def compose(self, req: Request) -> tuple[str, list[Citation]]:
         text = normalize(req.message)
@@ -427,11 +333,11 @@ class AnswerComposer:
         )
         answer = Answer(subject="", basis="")
         if use_policy:
-            self._policy_lines(req, answer)
+            policy_lines(req, answer, self.units, self.chunks_of, self.policy_ids)
         if use_label or not answer.lines:
             targets = products[:2] if _COMPARE.search(text) else products[:1]
             for doc_id in targets:
-                self._label_lines(req, doc_id, answer)
+                self._label_lines(req, doc_id, answer, product_aspects)
         if not answer.lines and answer.by_age is None:
             return "", []
         citations: list[Citation] = []

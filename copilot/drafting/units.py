@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from copilot.safety.dose_tables import DoseRow, read_tables
+from copilot.safety.quantities import cn_to_number
 from copilot.schemas import Chunk
 
 _SPLIT = re.compile(r"(?<=[。；;！!？?])")
@@ -31,19 +32,10 @@ _WEIGHT_SIDE = re.compile(
     r"|" + _NUM + r"\s*(?:公斤|千克|kg)\s*(及以下|以下|以上|及以上)"
 )
 _ADULT = re.compile(r"成人|成年人")
-_CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
 def _num(raw: str) -> float:
-    try:
-        return float(raw)
-    except ValueError:
-        if raw.startswith("十"):
-            return 10 + _CN.get(raw[1:], 0)
-        if "十" in raw:
-            tens, _, ones = raw.partition("十")
-            return _CN.get(tens, 1) * 10 + _CN.get(ones, 0)
-        return float(_CN.get(raw, 0))
+    return cn_to_number(raw) or 0.0
 
 
 def _years(value: float, unit: str | None) -> float:

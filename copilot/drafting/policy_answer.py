@@ -1,0 +1,83 @@
+"""Policy answers: the governing rule first, then the procedure.
+
+A policy section whose heading prohibits what the customer asks about (药品一经售出不予退换 for
+"能退吗") governs the answer: its heading and first sentence lead. Then the policy's units that
+best answer the question: the question's words, the retrieval rank of their section, and a time
+when a time is asked ("多久到账").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from copilot.drafting.answer import Answer, Line, Request
+from copilot.drafting.units import Unit, UnitCache
+from copilot.ingest.lexicon import normalize
+from copilot.schemas import Chunk
+
+_POLICY_RULE = re.compile(r"(?:不予|不能|不得|不支持|不接受|不适用|无法|一律)([一-龥]{1,4})")
+_PERMISSION = r"(?:能|可以|可不可以|能不能|可否|行不行|想|要|申请|怎么|如何)"
+_TIME_ASK = re.compile(r"多久|几天|多长时间|什么时候|时间|几点|哪天|多快|到账|时效")
+_TIME_UNIT = re.compile(r"\d+\s*(?:小时|个工作日|工作日|日|天|分钟)|\d{1,2}:\d{2}|当日|次日|即时")
+
+
+def policy_lines(
+    req: Request,
+    answer: Answer,
+    units: UnitCache,
+    chunks_of: Callable[[str], list[Chunk]],
+    policy_ids: set[str],
+) -> None:
+    """The governing rule first (a prohibiting heading about what is asked), then the units
+    of the policy that best answer the question (its words; a time when a time is asked)."""
+    hits = [r for r in req.strong if r.chunk.kind == "policy"]
+    cued = [c for c in req.cues if c in policy_ids]
+    if cued:
+        hits.sort(key=lambda r: (r.chunk.doc_id not in cued, -r.score))
+    if not hits:
+        return
+    doc_id = hits[0].chunk.doc_id
+    ranked = [r.chunk for r in hits if r.chunk.doc_id == doc_id]
+    chunks = ranked[:3] + [c for c in chunks_of(doc_id) if c not in ranked[:3]]
+    text = normalize(req.message)
+    words = {w for w in req.query_words if len(w) > 1}
+    rule = governing_rule(req, doc_id, text, chunks_of)
+    if rule is not None:
+        # the rule, then its own first sentence (what it covers, the exceptions)
+        answer.lines.append(Line("规定：", Unit(rule.section, rule, -1)))
+        rule_units = units.of(rule)
+        if rule_units:
+            answer.lines.append(Line("", rule_units[0]))
+        chunks = [c for c in chunks if c != rule]
+    time_asked = bool(_TIME_ASK.search(text))
+    scored = []
+    for rank, chunk in enumerate(chunks):
+        heading = normalize(chunk.section)
+        in_heading = 0.5 * sum(1 for w in words if w in heading)
+        for u in units.of(chunk):
+            norm = normalize(u.text)
+            s = sum(1.0 for w in words if w in norm) + in_heading
+            if time_asked and _TIME_UNIT.search(u.text):
+                s += 1.5
+            prior = (1.0, 0.7, 0.4)[rank] if rank < 3 else 0.0
+            scored.append((s + prior - 0.02 * u.position, u))
+    scored.sort(key=lambda item: -item[0])
+    room = 4 - len(answer.lines)
+    for s, u in scored[: max(room, 1)]:
+        if s > 1.5 or not answer.lines:
+            answer.lines.append(Line("", u))
+
+
+def governing_rule(
+    req: Request, doc_id: str, text: str, chunks_of: Callable[[str], list[Chunk]]
+) -> Chunk | None:
+    """A section of the policy whose heading prohibits what the message asks about
+    (药品一经售出不予退换 for "能退吗"): it governs the answer and is stated first."""
+    for chunk in chunks_of(doc_id) or [r.chunk for r in req.strong]:
+        if chunk.doc_id != doc_id:
+            continue
+        m = _POLICY_RULE.search(chunk.section)
+        if m and re.search(_PERMISSION + "[^，。？?]{0,4}[" + m.group(1) + "]", text):
+            return chunk
+    return None
