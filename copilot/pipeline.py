@@ -157,6 +157,27 @@ class Copilot:
         )
         return events[-1][1]
 
+    def assess(
+        self,
+        *,
+        message: str,
+        history: list[Turn] | None = None,
+        profile: Profile | None = None,
+        cart: list[CartItem] | None = None,
+    ) -> Verdict:
+        """The safety verdict on one message, exactly as `suggest` decides it (the same reading
+        and scope), without drafting: `copilot check` and the safety evals use it."""
+        state = RunState(
+            message=message,
+            history=list(history or []),
+            profile=profile or Profile(),
+            cart=list(cart or []),
+            provider=self.settings.llm.provider,
+            reading=self.retriever.read(message),
+        )
+        self._assess(state)
+        return state.verdict
+
     def stream(
         self,
         *,
@@ -187,6 +208,7 @@ class Copilot:
 
     # --- stages ---------------------------------------------------------------------------------
     def _assess(self, state: RunState) -> None:
+        state.service = self.service_question(state)
         state.verdict = self.gate.assess(
             message=state.message,
             history=state.history,
@@ -194,6 +216,7 @@ class Copilot:
             cart=state.cart,
             links=state.reading.links,
             cues=state.reading.cues,
+            service=state.service,
         )
         state.lap("safety")
 
@@ -209,7 +232,6 @@ class Copilot:
 
     def _name(self, state: RunState) -> None:
         """Which products the question is about (see retrieval/naming.py)."""
-        state.service = self.service_question(state)
         if state.service:
             state.naming = Naming()
             state.lap("name")

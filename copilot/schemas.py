@@ -295,6 +295,10 @@ class Triage(_Strict):
         default=None, description="The highest body temperature said in this message (℃)."
     )
     alcohol: bool = Field(default=False, description="Alcohol use mentioned (not negated).")
+    alcohol_asked: bool = Field(
+        default=False,
+        description="Alcohol comes up only as a question whether one may drink (能喝酒吗).",
+    )
     allergies: list[str] = Field(
         default_factory=list, description="Drug or class words the customer says they react to."
     )
@@ -315,6 +319,12 @@ class Alert(_Strict):
     advice: str
     source: str = Field(description="Where the rule comes from (label, interactions.yaml id).")
     rule_id: str | None = None
+    asked_only: bool = Field(
+        default=False,
+        description="About something the customer asks whether they may do (吃这个能喝酒吗), "
+        "nothing done: shown to the agent and answered from the label; it does not escalate "
+        "on its own.",
+    )
 
 
 class FiredRule(_Strict):

@@ -164,3 +164,91 @@ def test_feverish_child_holding_reply_gives_interim_advice_and_asks_only_the_unk
 def test_label_dose_limits_are_consistent(sample_gate):
     errors, _ = dose_problems(sample_gate.knowledge())
     assert errors == []
+
+
+# --- families that raised false alarms on the answers sets (session 21) ------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "宝宝一天能喂几次",
+        "孩子三天没拉大便了",
+        "闺女两周用一次",
+        "小孩一个月吃几盒",
+        "孩子咳嗽五天了",
+    ],
+)
+def test_frequencies_and_durations_after_a_child_word_are_not_ages(text):
+    assert read_ages(text)[0] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [("女儿嘛，今年7岁了", 7.0), ("我家老二呢 五岁半", 5.5), ("宝宝刚满40天", 40 / 365)],
+)
+def test_an_age_set_off_by_a_pause_is_read(text, years):
+    assert read_ages(text)[0] == pytest.approx(years)
+
+
+@pytest.mark.parametrize(
+    ("message", "allergic"),
+    [
+        ("氯雷他定对哪类东西过敏的人要小心", False),
+        ("开瑞坦 对啥过敏就不能吃了", False),
+        ("我对布洛芬过敏，有别的退烧药吗", True),
+    ],
+)
+def test_an_allergen_asked_about_is_not_an_allergy(sample_gate, message, allergic):
+    v = _verdict(sample_gate, message)
+    assert any(a.kind == "allergy" for a in v.alerts) is allergic
+
+
+@pytest.mark.parametrize(
+    ("message", "escalates"),
+    [
+        ("必理通吃着的时候可以喝点啤酒吗", False),
+        ("喝感冒灵这几天能不能喝酒", False),
+        ("中午喝了三两白酒，晚上能吃感冒灵吗", True),
+        ("我每天都要喝点白酒，感冒灵能喝吗", True),
+        ("吃头孢期间能喝点红酒吗", True),  # no label of ours answers it: pharmacist
+    ],
+)
+def test_alcohol_asked_about_versus_drunk(sample_gate, message, escalates):
+    v = _verdict(sample_gate, message)
+    assert (v.escalation is not None) is escalates, _rule_ids(v)
+
+
+@pytest.mark.parametrize(
+    ("message", "profile", "emergency"),
+    [
+        ("吃了补铁的硫酸亚铁以后拉的屎是黑的，要紧吗", None, False),
+        ("硫酸亚铁吃了几天，大便发黑，人也没力气", None, True),  # another sign: stands
+        ("硫酸亚铁吃了大便发黑", Profile(current_medicines=["华法林"]), True),
+        ("吃了布洛芬大便发黑", None, True),  # the label does not call it harmless
+    ],
+)
+def test_a_sign_the_label_calls_harmless(sample_gate, message, profile, emergency):
+    v = _verdict(sample_gate, message, profile=profile or Profile())
+    assert (_tier(v) == "emergency") is emergency, _rule_ids(v)
+
+
+def test_a_service_question_does_not_carry_an_earlier_childs_medicine(sample_copilot):
+    history = [
+        Turn(role="customer", text="两岁的宝宝发烧 美林怎么喂"),
+        Turn(role="agent", text="请问宝宝体重多少？"),
+    ]
+    v = sample_copilot.assess(message="好，那快递一般几天能到", history=history)
+    assert v.escalation is None, v.escalation
+    medical = sample_copilot.assess(message="那一次喂几毫升", history=history)
+    assert medical.escalation is not None  # the same child, still in scope
+
+
+def test_the_speaker_turning_to_themself_leaves_the_earlier_child_behind(sample_copilot):
+    history = [Turn(role="customer", text="我家小孩4岁 发烧能吃布洛芬吗")]
+    own = sample_copilot.assess(
+        message="那我自己头疼，氯雷他定……不对，对乙酰氨基酚片怎么吃", history=history
+    )
+    assert own.triage.child_age_years is None
+    again = sample_copilot.assess(message="孩子的话一次吃多少", history=history)
+    assert again.triage.child_age_years == 4

@@ -77,17 +77,19 @@ def check_cmd(
 ) -> None:
     """Triage, medication alerts and the verdict for one message (no draft)."""
     from copilot.schemas import CartItem
-    from copilot.wiring import open_gate
+    from copilot.wiring import open_copilot
 
-    gate = open_gate(get_settings())
+    # the pipeline's own assessment: the same reading and scope as `suggest`, no drafting
+    copilot = open_copilot(get_settings())
     if batch is not None:
         _batch(
-            batch, lambda c: {"verdict": json.loads(gate.assess(**_inputs(c)).model_dump_json())}
+            batch,
+            lambda c: {"verdict": json.loads(copilot.assess(**_inputs(c)).model_dump_json())},
         )
         return
     if not message:
         raise CopilotError("give the customer's message, or --batch FILE")
-    verdict = gate.assess(
+    verdict = copilot.assess(
         message=message,
         history=_read_history(history),
         profile=_read_profile(profile),

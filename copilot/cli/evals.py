@@ -73,10 +73,11 @@ def eval_safety(
     """Escalation, medication-check and draft-verifier sets with their bars."""
     from copilot.evals.retrieval import load_thresholds
     from copilot.evals.safety import evaluate_safety, gate_failures, load_holdout
-    from copilot.wiring import open_gate
+    from copilot.wiring import open_copilot
 
     sets = load_holdout(holdout_file) if (holdout or holdout_file) else None
-    m = evaluate_safety(open_gate(get_settings()), sets=sets)
+    copilot = open_copilot(get_settings())  # verdicts as `suggest` decides them
+    m = evaluate_safety(copilot.gate, sets=sets, assess=copilot.assess)
     typer.echo(
         f"escalation: must {m.must_cases} cases, escalated {m.must_escalated:.3f}, "
         f"exact tier {m.tier_exact:.3f}; emergencies {m.emergency_cases}, at tier "

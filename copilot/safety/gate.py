@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copilot.drafting.prompts import load_prompt
+from copilot.ingest.lexicon import normalize
 from copilot.retrieval.linking import DrugLink
 from copilot.safety.checks import run_checks
+from copilot.safety.expected_effects import drop_expected
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.patient import child_mentioned
 from copilot.safety.rules import Facts, RuleSet, fire_rules, load_rules
@@ -89,20 +91,29 @@ class SafetyGate:
         cart: list[CartItem] | None = None,
         links: list[DrugLink] | None = None,
         cues: list[str] | None = None,
+        service: bool = False,
     ) -> Verdict:
         """The verdict on one message. `links` and `cues` are the message's drug links and
-        section cues when the caller has already found them (the pipeline's run state)."""
+        section cues when the caller has already found them (the pipeline's run state);
+        `service`: a service question, whose scope leaves out earlier turns' people and drugs."""
         profile = profile or Profile()
         cart = cart or []
         errors: list[str] = []
         try:
             tri = run_triage(
-                self.sk, message, history=history, profile=profile, links=links, cues=cues
+                self.sk,
+                message,
+                history=history,
+                profile=profile,
+                links=links,
+                cues=cues,
+                service=service,
             )
         except Exception as exc:
             log.exception("triage failed")
             errors.append(f"triage: {type(exc).__name__}: {exc}")
             tri = Triage(message_class="consultation", intents=["other"], drugs=[])
+        tri = self._without_expected_effects(tri, message, profile, cart)
         alerts: list[Alert] = []
         try:
             alerts, check_errors = run_checks(self.sk, tri, profile, cart, message)
@@ -152,6 +163,25 @@ class SafetyGate:
             holding_reply=holding,
             errors=errors,
         )
+
+    def _without_expected_effects(
+        self, tri: Triage, message: str, profile: Profile, cart: list[CartItem]
+    ) -> Triage:
+        """Without red flags whose sign the named product's label calls harmless (see
+        safety/expected_effects.py)."""
+        if not tri.red_flags:
+            return tri
+        named = [d.doc_id for d in tri.drugs if d.source == "message"]
+        in_play = [d.doc_id for d in tri.drugs]
+        for text in [*profile.current_medicines, *(c.product for c in cart)]:
+            in_play += self.sk.resolve_products(text)
+        kept = drop_expected(self.sk, tri.red_flags, normalize(message), named, in_play)
+        if len(kept) == len(tri.red_flags):
+            return tri
+        message_class = tri.message_class
+        if message_class == "emergency" and not any(f.tier == "emergency" for f in kept):
+            message_class = "complaint" if "complaint" in tri.intents else "consultation"
+        return tri.model_copy(update={"red_flags": kept, "message_class": message_class})
 
     def _render(
         self, fired: list[FiredRule], tri: Triage, sla_minutes: int, message: str = ""

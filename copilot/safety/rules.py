@@ -148,6 +148,7 @@ def _alert(f: Facts, arg) -> bool:
         (not kinds or a.kind in kinds)
         and (not rule_ids or a.rule_id in rule_ids)
         and SEVERITY_ORDER[a.severity] >= floor
+        and not a.asked_only  # 能喝酒吗 is answered from the label; 喝了酒 escalates
         for a in f.alerts
     )
 

@@ -55,11 +55,28 @@ _ALCOHOL = re.compile(
     r"(喝酒|饮酒|喝了.{0,4}酒|喝点酒|喝.{0,3}(啤酒|白酒|红酒|黄酒)|啤酒|白酒|红酒|黄酒|酒精|酗酒|应酬|喝多了)"
 )
 _ALCOHOL_NEG = re.compile(r"(不喝酒|没喝酒|没有喝酒|从不喝|滴酒不沾|戒酒了|不饮酒)")
+# Drinking done or habitual (喝了两瓶啤酒, 昨晚喝多了, 平时天天喝): the interaction is real.
+_ALCOHOL_TAKEN = re.compile(
+    r"(喝了[^，。,？?！!]{0,4}酒|喝过酒|刚喝[^，。,？?！!]{0,3}酒|喝完酒|喝多了|喝醉|醉了|酒后|宿醉|酗酒"
+    r"|(天天|每天|经常|平时|一直|长期|还在|正在|每晚|每顿)[^，。,？?！!]{0,3}(喝|饮)|喝着酒|酒瘾)"
+)
+_QUESTION = re.compile(
+    r"(吗|呢|么|？|\?|能不能|可不可以|行不行|会不会|要不要|是否|有没有|能否|影响)"
+)
+_SENTENCE_END = re.compile(r"[。！!？?\n]")
 _KIN_WORDS = ("儿子", "女儿", "闺女", "孩子", "娃", "小孩")
 _ADULT_KIN = re.compile(
     r"(儿子|女儿|闺女|孩子)[^，。,]{0,4}(上大学|读大学|大学生|研究生|工作了|上班了|结婚了|成年了)"
 )
 _CORRECTION = re.compile(r"(不是孩子|不是给孩子|孩子没事|不是给娃|是我自己|是我本人|给我自己)")
+# The message turns to the speaker (那我自己呢, 大人怎么吃, 我本人能用吗) and names no child: a
+# child or baby of earlier turns is not who this question is about.
+_SELF_TURN = re.compile(
+    r"(我自己|我本人|自己吃|自己用|大人|成人|成年人|那我呢|我也(想|要|能|可以)?(吃|用|问))"
+)
+_CHILD_WORDS = re.compile(
+    r"(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝贝|囡囡|孙子|孙女|外孙)"
+)
 _PREGNANCY_WEEKS = re.compile(r"(孕|怀孕)\s*(\d+|[一二三四五六七八九十]+)\s*(周|个月|月)")
 _SYMPTOM_DURATION = re.compile(
     r"(烧|发烧|发热|咳|咳嗽|疼|痛|拉|腹泻|哑|嘶哑|吐|过敏|痒|不好|不舒服|持续|已经|都|快|症状)"
@@ -272,6 +289,8 @@ def _allergies(sk: SafetyKnowledge, text: str) -> list[str]:
         if "过敏" not in clause or _ALLERGY_NEG.search(clause):
             continue
         head = clause[: clause.index("过敏")]
+        if "对" in head:  # 对X过敏: X is the allergen (仙特明对什么过敏的人不能吃: none is named)
+            head = head[head.rindex("对") + 1 :]
         for word in sorted(sk.lexicon.drug_classes, key=len, reverse=True):
             if word in head:
                 found.append(word)
@@ -281,6 +300,20 @@ def _allergies(sk: SafetyKnowledge, text: str) -> list[str]:
                 found.append(link.matched)
                 break
     return list(dict.fromkeys(found))
+
+
+def _alcohol_only_asked(text: str) -> bool:
+    """Alcohol comes up only as a question whether one may drink (吃感冒灵能喝酒吗, 晚上有应酬
+    能喝点酒吗), nothing drunk or drunk habitually: every sentence naming it asks."""
+    if _ALCOHOL_TAKEN.search(text):
+        return False
+    for m in _ALCOHOL.finditer(text):
+        start = max((e.end() for e in _SENTENCE_END.finditer(text, 0, m.start())), default=0)
+        end_match = _SENTENCE_END.search(text, m.end())
+        sentence = text[start : end_match.end() if end_match else len(text)]
+        if not _QUESTION.search(sentence):
+            return False
+    return True
 
 
 def _symptom_days(text: str) -> float | None:
@@ -302,10 +335,13 @@ def triage(
     profile: Profile | None = None,
     links: list[DrugLink] | None = None,
     cues: list[str] | None = None,
+    service: bool = False,
 ) -> Triage:
-    """`links` and `cues`: the message's drug links and section cues, when already found."""
+    """`links` and `cues`: the message's drug links and section cues, when already found.
+    `service`: the message is a service question (delivery, returns …): the people and products
+    of earlier turns are not in its scope."""
     text = normalize(message)
-    history = history or []
+    history = [] if service else (history or [])
     earlier = [normalize(t.text) for t in history if t.role == "customer"]
     context = "\n".join([*earlier, text])
 
@@ -332,7 +368,7 @@ def triage(
         # a minor's own record (a parent's account for the child) is the cautious reading,
         # even when the message says 他/她 of the child
         child_age = child_age_from_profile(profile)
-    if _CORRECTION.search(text):
+    if _CORRECTION.search(text) or (_SELF_TURN.search(text) and not _CHILD_WORDS.search(text)):
         # "说错了 孩子没事 是我自己发烧": the customer corrects who it is for
         child_age = None
         populations = [p for p in populations if p.population not in ("child", "infant")]
@@ -400,6 +436,7 @@ def triage(
 
     allergies = _allergies(sk, mask_allergic_diseases(context))
     alcohol = bool(_ALCOHOL.search(text)) and not _ALCOHOL_NEG.search(text)
+    alcohol_asked = alcohol and _alcohol_only_asked(text)
     about_other = any(p.about_other_person for p in populations) or bool(
         sk.lexicon.third_party and any(cue in text[:8] for cue in sk.lexicon.third_party)
     )
@@ -424,6 +461,7 @@ def triage(
         fever=fever,
         temperature=temperature,
         alcohol=alcohol,
+        alcohol_asked=alcohol_asked,
         allergies=allergies,
         about_other_person=about_other,
     )

@@ -48,9 +48,19 @@ def interactions(ci: CheckInput) -> list[Alert]:
                     advice=pair.customer_message,
                     source=f"interactions.yaml#{pair.id}: {pair.reference}",
                     rule_id=pair.id,
+                    asked_only=_asked_about_otc(x, y),
                 )
             )
     return alerts
+
+
+def _asked_about_otc(x, y) -> bool:
+    """Only asked whether one may drink with an OTC product whose label answers it (感冒灵能喝酒
+    吗); a drug class with no label (头孢) or an Rx drug still goes to the pharmacist."""
+    asked, other = (x, y) if x.source == "question" else (y, x)
+    return (
+        asked.source == "question" and other.is_product and (other.category or "").startswith("OTC")
+    )
 
 
 def _applies(item, routes: list[str]) -> bool:

@@ -26,7 +26,7 @@ class Item:
 
     key: str  # label id, "ethanol", or "class:<word>"
     name: str
-    source: str  # message | history | profile | cart
+    source: str  # message | history | profile | cart | question (alcohol only asked about)
     ingredients: dict[str, set[str]] = field(default_factory=dict)  # key → classes
     category: str | None = None
     never_online: bool = False
@@ -119,7 +119,7 @@ def collect_items(
             Item(
                 key="ethanol",
                 name="酒精（饮酒）",
-                source="message",
+                source="question" if triage.alcohol_asked else "message",
                 ingredients={"ethanol": {"alcohol"}},
             )
         )
