@@ -252,3 +252,48 @@ def test_the_speaker_turning_to_themself_leaves_the_earlier_child_behind(sample_
     assert own.triage.child_age_years is None
     again = sample_copilot.assess(message="孩子的话一次吃多少", history=history)
     assert again.triage.child_age_years == 4
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "小家伙五岁 把抽屉里的扑尔敏掰开吃了",
+        "丫头刚才把钙片当糖果吃了好多",
+        "孩子两岁半 药板上少了四粒布洛芬",
+        "三岁的崽把他奶奶的药咬碎了两片",
+    ],
+)
+def test_a_child_who_took_medicine_themself(sample_gate, message):
+    assert _tier(_verdict(sample_gate, message)) == "emergency"
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["八岁女儿胳膊被虫子咬了几个包 炉甘石能涂吗", "孩子6岁 咳嗽少了一点 止咳糖浆还要喝吗"],
+)
+def test_bites_and_getting_better_are_not_ingestions(sample_gate, message):
+    assert _tier(_verdict(sample_gate, message)) != "emergency"
+
+
+def test_a_fit_going_on_now(sample_gate):
+    assert _tier(_verdict(sample_gate, "我妈突然抽起来了 叫不应")) == "emergency"
+    assert _tier(_verdict(sample_gate, "他抽了快十分钟了还没停")) == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "span"),
+    [
+        ("星期三开始嗓子疼 今天星期天", 0, 4.0),
+        ("上礼拜六开始拉肚子", 2, 4.0),
+        ("周四起一直咳", 3, 0.0),
+    ],
+)
+def test_symptom_start_said_as_a_weekday(text, today, span):
+    from copilot.safety.quantities import weekday_span_days
+
+    assert weekday_span_days(text, today) == span
+
+
+@pytest.mark.parametrize(("text", "years"), [("才六岁，能吃吗", 6.0), ("说明书写12岁以上", None)])
+def test_an_age_under_14_with_no_person_word_is_a_childs(text, years):
+    assert read_ages(text)[0] == years

@@ -13,7 +13,7 @@ from copilot.schemas import Turn
 
 _KIN = (
     r"(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝|外孙|孙子|孙女|侄子|老大|老二|老三"
-    r"|阿仔|囡囡)"
+    r"|阿仔|囡囡|小子|小家伙|丫头|崽)"
 )
 _NUM = r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+)"
 # A person word, then an age in years: 岁 says it is an age, so a few words or a pause may sit
@@ -31,6 +31,12 @@ _AGE_CHILD_SMALL = re.compile(
 )
 _AGE_CHILD_BEFORE = re.compile(
     r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+)\s*(个多月|个月|岁半|岁|周岁|周半|天|周|个星期)(大)?的?(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝)"
+)
+# An age in years under 14 said with no person word (才4岁, 七岁了) is a child's: an adult who
+# gives their own age is older. Not a label's age limit (12岁以上, 6岁以下的儿童).
+_AGE_BARE_CHILD = re.compile(
+    r"(?<![\d.])(\d{1,2}|[一二两三四五六七八九十]+)\s*(岁半|周岁|岁)"
+    r"(?!以上|以下|以内|及|至|到|-|~|～|以后|之前|之后|的时候|开始|左右)"
 )
 # An age said in days, weeks or months is a baby's whoever says it: 7周大, 出生20天, 两个月零几天,
 # 生下来才十来天. Months need 大 / 零 / 出生 around them (吃了两个月 is a duration).
@@ -78,6 +84,10 @@ def read_ages(text: str) -> tuple[float | None, float | None]:
             if years >= 18:
                 adult = years
                 continue
+            found.append(years)
+    for m in _AGE_BARE_CHILD.finditer(text):
+        years = _years(m.group(1), m.group(2))
+        if years is not None and years < 14:
             found.append(years)
     for m in _AGE_INFANT_PLAIN.finditer(text):
         unit = m.group(3) or m.group(5)

@@ -186,3 +186,29 @@ def days(q: Quantity) -> float | None:
     if q.kind != "duration":
         return None
     return {"天": 1.0, "周": 7.0, "月": 30.0, "小时": 1 / 24, "分钟": 1 / 1440}[q.unit] * q.value
+
+
+# A symptom's start said as a weekday (周二开始拉肚子, 上周五开始头疼), and today as one too
+# (今天都周四了) or not (then today is the calendar's): the days between them.
+_WEEKDAY_NUM = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
+_WEEKDAY_START = re.compile(
+    r"(上上|上)?个?(周|星期|礼拜)([一二三四五六日天末])[^，。,？?！!]{0,3}(开始|起|那天|就|到现在|至今)"
+)
+_WEEKDAY_TODAY = re.compile(
+    r"(今天|今儿|现在|到今天|今个)[^，。,？?！!\d]{0,3}?(周|星期|礼拜)([一二三四五六日天])"
+)
+
+
+def weekday_span_days(text: str, today_weekday: int) -> float | None:
+    """Days from a weekday the symptom started to today (`today_weekday`: 0 Monday … 6 Sunday,
+    used when the message does not say which day today is)."""
+    start = _WEEKDAY_START.search(text)
+    if start is None:
+        return None
+    begin = _WEEKDAY_NUM[start.group(3)]
+    said_today = _WEEKDAY_TODAY.search(text, start.end())
+    today = _WEEKDAY_NUM[said_today.group(3)] if said_today else today_weekday
+    weeks_back = {"上": 1, "上上": 2}.get(start.group(1) or "", 0)
+    if weeks_back:  # 上周五 → 今天周四: 6 days
+        return float(today - begin + 7 * weeks_back)
+    return float((today - begin) % 7)  # 周二 → 今天周六: 4 days

@@ -8,13 +8,14 @@ nothing in it changes how it is read.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from copilot.ingest.lexicon import normalize
 from copilot.retrieval.linking import DrugLink
 from copilot.safety.ages import answered_age, read_ages
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.patient import child_age_from_profile
-from copilot.safety.quantities import days, extract_quantities
+from copilot.safety.quantities import days, extract_quantities, weekday_span_days
 from copilot.schemas import (
     ClassMention,
     DrugMention,
@@ -75,7 +76,7 @@ _SELF_TURN = re.compile(
     r"(我自己|我本人|自己吃|自己用|大人|成人|成年人|那我呢|我也(想|要|能|可以)?(吃|用|问))"
 )
 _CHILD_WORDS = re.compile(
-    r"(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝贝|囡囡|孙子|孙女|外孙)"
+    r"(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝贝|囡囡|孙子|孙女|外孙|小子|小家伙|丫头|崽)"
 )
 _PREGNANCY_WEEKS = re.compile(r"(孕|怀孕)\s*(\d+|[一二三四五六七八九十]+)\s*(周|个月|月)")
 _SYMPTOM_DURATION = re.compile(
@@ -191,9 +192,17 @@ def _populations(sk: SafetyKnowledge, text: str) -> list[PopulationFinding]:
     return list(findings.values())
 
 
+# A child who took medicine themselves, in any wording: 把…吃了 (not 把药给孩子吃了, a carer
+# giving it), picked or bitten out of the pack (抠出来吃了, 啃了), taken for sweets or milk
+# (当糖吃, 当奶喝了一口), or pills gone from the pack (少了三四粒, 瓶子里少了一大半).
 _INGESTION_CHILD = re.compile(
-    r"把[^。]{0,16}(药|片|胶囊|颗粒|滴剂|糖浆|混悬液|药水)[^。]{0,6}(吃|喝|吞|舔)(了|掉)"
+    r"把[^。给喂]{0,16}(吃|喝|吞|舔|啃)(了|掉)"
     r"|(偷吃|误吃|误服|误喝|偷喝)"
+    r"|(?<!被)(抠|掰)(出来|开|破)?[^。给喂，,]{0,3}(吃|喝|吞)?了"
+    r"|(?<![被蚊虫])(咬|啃|嚼)(碎|破|开)?了[^。，,]{0,4}(粒|片|颗|药|胶囊)"
+    r"|当(糖|糖豆|糖果|零食|奶|饮料|水)[^。]{0,2}(吃|喝)"
+    r"|(少了|没了|不见了)[^。，,]{0,2}(好几|几|[一二两三四五六七八九十\d]+)[^。，,]{0,2}(粒|片|颗|袋|板|支)"
+    r"|(瓶|盒|板)(子|里)?[^。，,]{0,3}(少了|没了|空了)[^。，,]{0,2}(一?大半|一半|好多|不少)?"
 )
 
 
@@ -317,7 +326,7 @@ def _alcohol_only_asked(text: str) -> bool:
 
 
 def _symptom_days(text: str) -> float | None:
-    best = None
+    best = weekday_span_days(text, date.today().weekday())
     for pattern, group in ((_SYMPTOM_DURATION, 2), (_DURATION_PLAIN, 1)):
         for m in pattern.finditer(text):
             for q in extract_quantities(m.group(group)):
