@@ -134,6 +134,18 @@ class Copilot:
         by_n = {c.n: c.as_chunk() for c in citations}
         return self.gate.verify(text, by_n, require_citations=require_citations)
 
+    def case_holding_reply(self, minutes_left: int) -> str:
+        """The reply to a follow-up while a pharmacist has the case (minutes to the deadline)."""
+        return self.gate.case_holding_reply(minutes_left)
+
+    def verify_holding_edit(self, text: str, holding: str) -> VerifierResult:
+        """An agent's edit of a holding reply: no medical content may be added."""
+        return self.gate.verify_holding_edit(text, holding)
+
+    def verify_pharmacist_answer(self, text: str) -> VerifierResult:
+        """A pharmacist's answer: nothing anybody may never send (promises, PII asks …)."""
+        return self.gate.verify_pharmacist_answer(text)
+
     # --- the flow -------------------------------------------------------------------------------
     def suggest(
         self,

@@ -19,6 +19,7 @@ CASES = {
     "holding_priority": {"topics": "孕期、备孕或哺乳期用药", "response_time": "30分钟"},
     "holding_prescription": {"drugs": "阿莫西林", "topics": "药物过敏", "response_time": "30分钟"},
     "holding_routine": {"topics": "发热超过3天", "response_time": "2小时"},
+    "holding_case_open": {"response_time": "25分钟"},
     "holding_adverse": {"topics": "疑似药品不良反应", "response_time": "30分钟"},
     "holding_never_online": {"topics": "华法林钠片", "response_time": "30分钟"},
     "holding_child_fever": {

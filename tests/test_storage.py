@@ -190,3 +190,115 @@ def test_a_slow_llm_draft_does_not_block_another_agents_write(db_url, sample_cop
     assert done and done[0][0].provider == "openai:qwen2.5-7b-instruct"
     with fast.db.session() as sess:
         assert sess.get(SuggestionRow, row.id).status == "accepted"
+
+
+# --- one case per conversation, stale suggestions, holding edits, races (issues 14 and 15) -----
+
+
+def _escalations(desk, conversation_id):
+    with desk.db.session() as s:
+        return list(
+            s.scalars(select(Escalation).where(Escalation.conversation_id == conversation_id))
+        )
+
+
+def test_follow_ups_join_the_open_case_instead_of_opening_new_ones(desk, people):
+    agent, _, _ = people
+    _, esc = desk.receive("f1", "哺乳期可以吃氯雷他定吗", user=agent)
+    assert esc.tier == "priority"
+    row, same = desk.receive("f1", "好的，那大概要等多久呀", user=agent)
+    assert same.id == esc.id and row.kind == "holding" and "药师" in row.text
+    row, same = desk.receive("f1", "宝宝刚才抽起来了，叫也叫不醒", user=agent)
+    assert same.id == esc.id
+    [case] = _escalations(desk, "f1")
+    assert case.tier == "emergency"  # a more urgent follow-up raises the case
+    assert {"pregnancy-lactation", "emergency-red-flag"} <= {r["id"] for r in case.reasons}
+    service, _ = desk.receive("f1", "另外我上周的订单能开发票吗", user=agent)
+    assert service.kind == "draft"  # a service question is still the agent's to answer
+
+
+def test_a_holding_reply_edit_may_not_add_advice(desk, people):
+    agent, _, _ = people
+    row, _ = desk.receive("f2", "孩子把一整板布洛芬吃了", user=agent)
+    assert row.kind == "holding"
+    for unsafe in ("没关系，不用去医院，多喝水在家观察就行", "一般问题不大，先观察一下。"):
+        with pytest.raises(DeskError, match="核查未通过"):
+            desk.act(row.id, agent, "edit", final_text=unsafe)
+        with pytest.raises(DeskError, match="核查未通过"):
+            desk.act(row.id, agent, "edit", final_text=row.text + "\n" + unsafe)
+    desk.act(row.id, agent, "edit", final_text="您好，非常理解您的着急。\n" + row.text)
+
+
+def test_a_suggestion_goes_stale_once_the_pharmacist_has_answered(desk, people):
+    agent, pharmacist, _ = people
+    row, esc = desk.receive("f3", "我怀孕五个月了能吃感冒灵吗", user=agent)
+    desk.claim(esc.id, pharmacist)
+    desk.answer(esc.id, pharmacist, "孕期请先不要服用感冒灵，多休息，发热请就医。")
+    with pytest.raises(DeskError, match="过期") as stale:
+        desk.act(row.id, agent, "accept")
+    assert stale.value.status == 409
+    desk.act(row.id, agent, "reject", reason="药师已答复")
+
+
+def test_a_pharmacist_answer_is_checked_and_needs_a_claim(desk, people):
+    agent, pharmacist, _ = people
+    _, esc = desk.receive("f4", "哺乳期能吃布洛芬吗", user=agent)
+    with pytest.raises(DeskError, match="认领"):
+        desk.answer(esc.id, pharmacist, "可以短期服用。")
+    desk.claim(esc.id, pharmacist)
+    with pytest.raises(DeskError, match="核查未通过"):
+        desk.answer(esc.id, pharmacist, "放心吃，保证药到病除。")
+    desk.answer(esc.id, pharmacist, "哺乳期可短期按说明书用量服用，如有不适请就医。")
+
+
+def _race(n, action):
+    """Run `action(i)` in n threads released at once; return (successes, 409 failures)."""
+    import threading
+
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i):
+        barrier.wait()
+        try:
+            action(i)
+            results[i] = "ok"
+        except DeskError as exc:
+            results[i] = exc.status
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results.count("ok"), results.count(409)
+
+
+def test_concurrent_case_actions_have_one_winner(desk, people):
+    agent, pharmacist, _ = people
+    with desk.db.session() as s:
+        other, _, _ = add_user(s, username="ph2", role="pharmacist", password="pharmacist-2-pw")
+        agent2, _, _ = add_user(s, username="agent2", role="agent", password="agent-2-password")
+    row, _ = desk.receive("r1", "开瑞坦一天吃几片", user=agent)
+    agents = [agent, agent2]
+    assert _race(2, lambda i: desk.act(row.id, agents[i], "accept")) == (1, 1)
+    with desk.db.session() as s:
+        sent = s.scalars(
+            select(Message).where(Message.conversation_id == "r1", Message.role == "agent")
+        ).all()
+        assert len(sent) == 1  # sent once
+    _, esc = desk.receive("r2", "哺乳期能吃开瑞坦吗", user=agent)
+    pharmacists = [pharmacist, other]
+    assert _race(2, lambda i: desk.claim(esc.id, pharmacists[i])) == (1, 1)
+    with desk.db.session() as s:
+        holder = s.get(Escalation, esc.id).assignee_id
+    winner = pharmacist if holder == pharmacist.id else other
+    loser = other if winner is pharmacist else pharmacist
+    answers = [(winner, "请先咨询医生。"), (loser, "可以吃。")]
+    ok, refused = _race(2, lambda i: desk.answer(esc.id, *answers[i]))
+    assert (ok, refused) == (1, 1)
+    with desk.db.session() as s:
+        delivered = s.scalars(
+            select(Message).where(Message.conversation_id == "r2", Message.role == "pharmacist")
+        ).all()
+        assert [m.text for m in delivered] == ["请先咨询医生。"]

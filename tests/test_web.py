@@ -99,6 +99,11 @@ def test_incoming_message_api_with_bearer_token(web):
         f"/v1/escalations/{esc_id}/answer", json={"text": "可以"}, headers=bearer(web, "agent")
     )
     assert forbidden.status_code == 403
+    unclaimed = web.post(
+        f"/v1/escalations/{esc_id}/answer", json={"text": "请先不要服用"}, headers=bearer(web, "ph")
+    )
+    assert unclaimed.status_code == 409 and "认领" in unclaimed.json()["detail"]
+    web.post(f"/v1/escalations/{esc_id}/claim", headers=bearer(web, "ph"))
     ok = web.post(
         f"/v1/escalations/{esc_id}/answer",
         json={"text": "请先不要服用，药师建议……"},

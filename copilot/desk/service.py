@@ -3,6 +3,12 @@
 customer message → suggest → stored suggestion (+ escalation with SLA deadline)
 agent: accept | edit (final text re-verified) | reject (reason)
 pharmacist: claim → answer (delivered into the conversation) → close
+
+One case per conversation: while an escalation is open, a follow-up joins it (raising its tier
+when more urgent) instead of opening another, and a medical follow-up gets the case's holding
+reply. A suggestion goes stale once a pharmacist has answered after it. Case actions are
+conditional updates (accept once, claim if unclaimed, answer only what I claimed): the second of
+two concurrent actions gets 409 with who got there first.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from copilot.desk.db import Database
@@ -26,7 +32,14 @@ from copilot.desk.tables import (
 )
 from copilot.errors import CopilotError
 from copilot.pipeline import Copilot, customer_text
-from copilot.schemas import TIER_ORDER, CartItem, Profile, Suggestion, Turn, VerifierResult
+from copilot.schemas import (
+    TIER_ORDER,
+    CartItem,
+    Profile,
+    Suggestion,
+    Turn,
+    VerifierResult,
+)
 
 MAX_MESSAGE = 2000
 
@@ -110,6 +123,10 @@ class Desk:
         cart = list(cart) if cart is not None else stored_cart
         suggestion = self.copilot.suggest(message=text, history=history, profile=profile, cart=cart)
         with self.db.session() as s:
+            case = _open_case(s, conversation_id)
+            if case is not None and not suggestion.verdict.escalation and not _service(suggestion):
+                suggestion = self._case_holding(suggestion, case)
+        with self.db.session() as s:
             conv = s.get(Conversation, conversation_id)
             if conv is None:
                 conv = Conversation(id=conversation_id, customer_ref=customer_ref)
@@ -134,7 +151,11 @@ class Desk:
                 decision=row.decision,
                 provider=row.provider,
             )
-            esc = None
+            esc = _open_case(s, conversation_id)
+            if esc is not None:
+                if suggestion.verdict.escalation:
+                    _join_case(s, user, esc, suggestion)
+                return row, esc
             if suggestion.verdict.escalation:
                 e = suggestion.verdict.escalation
                 esc = Escalation(
@@ -158,11 +179,31 @@ class Desk:
                 )
             return row, esc
 
+    def _case_holding(self, suggestion: Suggestion, case: Escalation) -> Suggestion:
+        """A medical follow-up while the pharmacist has the case: the agent sends the case's
+        holding reply (with the time left), never a new draft; the draft is kept for the
+        pharmacist."""
+        left = aware(case.sla_deadline) - datetime.now(UTC)
+        minutes = max(5, int(left.total_seconds() // 60))
+        text = self.copilot.case_holding_reply(minutes)
+        return suggestion.model_copy(
+            update={
+                "kind": "holding",
+                "text": text,
+                "draft": suggestion.draft
+                or (suggestion.text if suggestion.kind == "draft" else None),
+                "citations": [],
+            }
+        )
+
     # --- agent --------------------------------------------------------------------------------
     def verify_text(self, suggestion_id: str, text: str) -> VerifierResult:
         with self.db.session() as s:
             row = _get(s, SuggestionRow, suggestion_id, "建议")
             sug = Suggestion.model_validate(row.payload)
+        if sug.kind == "holding":
+            # the case is with a pharmacist: an edit may greet or comfort, never add advice
+            return self.copilot.verify_holding_edit(text, sug.text)
         return self.copilot.verify_text(text, sug.citations, require_citations=sug.kind == "draft")
 
     def act(
@@ -196,7 +237,23 @@ class Desk:
         with self.db.session() as s:
             row = _get(s, SuggestionRow, suggestion_id, "建议")
             if row.status != "pending":
-                raise DeskError(f"该建议已处理（{row.status}）", status=409)
+                raise DeskError(f"该建议已处理（{_status_cn(row.status)}）", status=409)
+            if action != "reject" and _answered_after(s, row):
+                raise DeskError(
+                    "药师已在此后答复该顾客，这条建议已过期，请勿再发送；请先阅读药师的答复",
+                    status=409,
+                )
+            new_status = {"accept": "accepted", "edit": "edited", "reject": "rejected"}[action]
+            # accept once: of two agents acting on one suggestion, the second gets 409
+            won = s.execute(
+                update(SuggestionRow)
+                .where(SuggestionRow.id == row.id, SuggestionRow.status == "pending")
+                .values(status=new_status)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if won != 1:
+                s.rollback()
+                raise DeskError("该建议刚刚已被其他客服处理", status=409)
             sent = None
             if action == "accept":
                 sent = row.text
@@ -217,7 +274,6 @@ class Desk:
                 else None,
             )
             s.add(record)
-            row.status = {"accept": "accepted", "edit": "edited", "reject": "rejected"}[action]
             if sent:
                 s.add(
                     Message(
@@ -245,27 +301,56 @@ class Desk:
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
             if esc.status not in ("open", "claimed"):
-                raise DeskError(f"工单状态为{esc.status}，不能认领", status=409)
-            if esc.status == "claimed" and esc.assignee_id != user.id:
-                raise DeskError("工单已被其他药师认领", status=409)
-            esc.status, esc.assignee_id, esc.claimed_at = "claimed", user.id, datetime.now(UTC)
+                raise DeskError(f"工单{_status_cn(esc.status)}，不能认领", status=409)
+            won = s.execute(
+                update(Escalation)
+                .where(
+                    Escalation.id == esc.id,
+                    or_(
+                        Escalation.status == "open",
+                        (Escalation.status == "claimed") & (Escalation.assignee_id == user.id),
+                    ),
+                )
+                .values(status="claimed", assignee_id=user.id, claimed_at=datetime.now(UTC))
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if won != 1:
+                s.rollback()
+                raise DeskError(f"工单已被{_holder(s, escalation_id)}认领", status=409)
             audit(s, user, "escalation.claimed", "escalation", esc.id)
+            s.flush()
+            s.refresh(esc)
             return esc
 
     def answer(self, escalation_id: int, user: User, text: str) -> Escalation:
         require(user, "pharmacist")
         if not text.strip():
             raise DeskError("答复为空", status=422)
+        checked = self.copilot.verify_pharmacist_answer(text)
+        if checked.outcome == "block":
+            details = "；".join(f.detail for f in checked.findings if f.level == "block")
+            raise DeskError(f"答复核查未通过：{details}", status=409)
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
             if esc.status not in ("open", "claimed"):
-                raise DeskError(f"工单状态为{esc.status}，不能答复", status=409)
-            if esc.assignee_id not in (None, user.id):
-                raise DeskError("工单已被其他药师认领", status=409)
-            esc.status, esc.answer = "answered", text
-            esc.assignee_id = user.id
-            esc.answered_at = datetime.now(UTC)
-            esc.claimed_at = esc.claimed_at or esc.answered_at
+                raise DeskError(f"工单{_status_cn(esc.status)}，不能再答复", status=409)
+            if esc.status == "open":
+                raise DeskError("请先认领工单再答复", status=409)
+            now = datetime.now(UTC)
+            # answer only what I claimed and is still open: of two answers, one is delivered
+            won = s.execute(
+                update(Escalation)
+                .where(
+                    Escalation.id == esc.id,
+                    Escalation.status == "claimed",
+                    Escalation.assignee_id == user.id,
+                )
+                .values(status="answered", answer=text, answered_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if won != 1:
+                s.rollback()
+                raise DeskError(f"工单已由{_holder(s, escalation_id)}处理", status=409)
             s.add(
                 Message(
                     conversation_id=esc.conversation_id,
@@ -275,6 +360,8 @@ class Desk:
                 )
             )
             audit(s, user, "escalation.answered", "escalation", esc.id, length=len(text))
+            s.flush()
+            s.refresh(esc)
             return esc
 
     def close(self, escalation_id: int, user: User) -> Escalation:
@@ -293,6 +380,97 @@ class Desk:
         if not include_closed:
             stmt = stmt.where(Escalation.status != "closed")
         return list(session.scalars(stmt.order_by(Escalation.tier_rank, Escalation.sla_deadline)))
+
+
+_STATUS_CN = {
+    "open": "待认领",
+    "claimed": "已认领",
+    "answered": "已答复",
+    "closed": "已关闭",
+    "pending": "待处理",
+    "accepted": "已采纳发送",
+    "edited": "已修改发送",
+    "rejected": "已拒绝",
+}
+
+
+def _status_cn(status: str) -> str:
+    return _STATUS_CN.get(status, status)
+
+
+def _open_case(session: Session, conversation_id: str) -> Escalation | None:
+    """The conversation's escalation a pharmacist has not answered yet, if any."""
+    return session.scalars(
+        select(Escalation)
+        .where(
+            Escalation.conversation_id == conversation_id,
+            Escalation.status.in_(("open", "claimed")),
+        )
+        .order_by(Escalation.id)
+        .limit(1)
+    ).first()
+
+
+def _service(suggestion: Suggestion) -> bool:
+    """A service question (delivery, returns, coupons, invoices) about no medicine: the agent
+    may answer it while the pharmacist has the case."""
+    tri = suggestion.verdict.triage
+    return (
+        suggestion.kind == "draft"
+        and not any(d.source == "message" for d in tri.drugs)
+        and bool(tri.intents)
+        and set(tri.intents) <= _SERVICE_INTENTS
+    )
+
+
+_SERVICE_INTENTS = {"order_delivery", "return_refund", "coupon_price", "invoice"}
+
+
+def _join_case(session: Session, user, esc: Escalation, suggestion: Suggestion) -> None:
+    """A follow-up that escalates joins the open case: its reasons are added, and a more
+    urgent tier raises the case (with the shorter deadline)."""
+    e = suggestion.verdict.escalation
+    known = {r.get("id") for r in esc.reasons}
+    esc.reasons = [*esc.reasons, *(r.model_dump() for r in e.reasons if r.id not in known)]
+    raised = TIER_ORDER[e.tier] > TIER_ORDER[esc.tier]
+    if raised:
+        deadline = datetime.now(UTC) + timedelta(minutes=e.sla_minutes)
+        esc.tier, esc.tier_rank = e.tier, queue_rank(e.tier)
+        esc.sla_deadline = min(aware(esc.sla_deadline), deadline)
+    audit(
+        session,
+        user,
+        "escalation.followup",
+        "escalation",
+        esc.id,
+        tier=esc.tier,
+        raised=raised,
+        rules=[r.id for r in e.reasons],
+    )
+
+
+def _answered_after(session: Session, row: SuggestionRow) -> bool:
+    """A pharmacist has written to the customer after the message this suggestion answers."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.conversation_id == row.conversation_id,
+                Message.role == "pharmacist",
+                Message.id > row.message_id,
+            )
+        )
+        or 0
+    ) > 0
+
+
+def _holder(session: Session, escalation_id: int) -> str:
+    """Who holds the escalation now (for 409 messages)."""
+    esc = session.get(Escalation, escalation_id)
+    session.refresh(esc)
+    user = session.get(User, esc.assignee_id) if esc.assignee_id else None
+    return f"药师{user.display_name}" if user else "其他药师"
 
 
 def _get(session: Session, model, key, what: str):

@@ -19,7 +19,7 @@ from copilot.safety.patient import child_mentioned
 from copilot.safety.rules import Facts, RuleSet, fire_rules, load_rules
 from copilot.safety.semantic_net import SemanticNet
 from copilot.safety.triage import triage as run_triage
-from copilot.safety.verifier import verify_draft
+from copilot.safety.verifier import verify_draft, verify_holding_edit, verify_pharmacist_answer
 from copilot.schemas import (
     TIER_ORDER,
     Alert,
@@ -81,6 +81,18 @@ class SafetyGate:
     ) -> VerifierResult:
         """The draft verifier over this gate's knowledge (drafts and agents' final texts)."""
         return verify_draft(self.sk, text, citations, require_citations=require_citations)
+
+    def case_holding_reply(self, minutes_left: int) -> str:
+        """A follow-up while a pharmacist has the case: it has joined the case."""
+        return load_prompt("holding_case_open").render(response_time=response_time(minutes_left))
+
+    def verify_holding_edit(self, text: str, holding: str) -> VerifierResult:
+        """An agent's edit of a holding reply (see verifier.verify_holding_edit)."""
+        return verify_holding_edit(self.sk, text, holding)
+
+    def verify_pharmacist_answer(self, text: str) -> VerifierResult:
+        """A pharmacist's answer before it is delivered (see verifier.verify_pharmacist_answer)."""
+        return verify_pharmacist_answer(self.sk, text)
 
     def assess(
         self,

@@ -40,6 +40,17 @@ _DIAGNOSIS = re.compile(
     r"(是|属于)(得了|患了|患有)?[^，。,]{0,10}(病|炎|症|溃疡|感染|结石|肿瘤|癌|综合征|过敏|流感|癣)"
     r"|(您|你|宝宝|孩子)(得了|患了|患有)|(得|患)的(就|应该)?是|(诊断|确诊)(为|是)"
 )
+# Telling the customer not to seek care, or that it is nothing (不用去医院, 在家观察就行, 没关系):
+# never ours to say, least of all on a case waiting for a pharmacist.
+_DISMISS_CARE = re.compile(
+    r"(不用|不必|无需|没必要|别|不要|用不着)(去|上)?(医院|就医|看医生|看病|就诊|急诊|打120|叫120|120)"
+    r"|在家(里)?(观察|休息|养着?)就(行|好|可以)|没什么大碍|没啥大事"
+    r"|不要紧|问题不大|不碍事|多喝(点)?(热)?水就"
+)
+# Words of care advice an edited holding reply may not add (观察, 喝水, 休息, 放心 …).
+_CARE_ADVICE = re.compile(
+    r"(医院|就医|观察|喝水|休息|放心|不用担心|别担心|没事|没关系|不要紧|好转|症状)"
+)
 _NEGATED_RECOMMEND = re.compile(r"(不建议|不推荐|不能|不可以|不要|请勿|切勿|无法|不可)")
 
 
@@ -207,8 +218,64 @@ def verify_draft(
                     detail="客服和助手不得做出诊断，请建议就医或转药师",
                 )
             )
+        if _DISMISS_CARE.search(norm):
+            findings.append(
+                VerifierFinding(
+                    level="block",
+                    code="discourages_care",
+                    sentence=sentence,
+                    detail="不得劝顾客不就医或淡化病情（如“不用去医院”“没关系”），请交由药师判断",
+                )
+            )
         cleaned.append(sentence_clean)
     outcome = (
         "block" if any(f.level == "block" for f in findings) else ("warn" if findings else "pass")
     )
     return VerifierResult(outcome=outcome, findings=findings, cleaned_text="".join(cleaned))
+
+
+def verify_holding_edit(sk: SafetyKnowledge, text: str, holding: str) -> VerifierResult:
+    """An agent's edit of a holding reply, while the case waits for a pharmacist: the holding
+    reply's own sentences may stay, and what the agent adds may greet, apologise or say when the
+    pharmacist will answer, but never carry medical content (a dose, a drug, advice on the
+    condition, reassurance). Every check of `verify_draft` applies as well."""
+    result = verify_draft(sk, text, {}, require_citations=False)
+    own = {normalize(s) for s in split_sentences(holding)}
+    findings = list(result.findings)
+    for sentence in split_sentences(text):
+        norm = normalize(_CITE.sub("", sentence))
+        if norm in own:
+            continue
+        medical = (
+            bool(extract_quantities(norm))
+            or bool(_MEDICAL.search(norm))
+            or bool(_CARE_ADVICE.search(norm))
+            or any(lk.strength >= 2 for lk in sk.linker.link(norm))
+        )
+        if medical:
+            findings.append(
+                VerifierFinding(
+                    level="block",
+                    code="holding_advice",
+                    sentence=sentence,
+                    detail="该问题已转药师：药师答复前只能发送转交回复，可加问候或说明答复时间，"
+                    "不能加入用药、剂量或病情判断",
+                )
+            )
+    outcome = (
+        "block" if any(f.level == "block" for f in findings) else ("warn" if findings else "pass")
+    )
+    return VerifierResult(outcome=outcome, findings=findings, cleaned_text=result.cleaned_text)
+
+
+# What a pharmacist's answer is checked for: what nobody may send (a promise of cure, a request
+# for an ID or bank card, selling a never-online drug, talking the customer out of care). Doses
+# and advice are the pharmacist's professional call and not checked against a cited source.
+_PHARMACIST_CHECKS = {"forbidden_claim", "pii_request", "never_online_sale", "discourages_care"}
+
+
+def verify_pharmacist_answer(sk: SafetyKnowledge, text: str) -> VerifierResult:
+    result = verify_draft(sk, text, {}, require_citations=False)
+    findings = [f for f in result.findings if f.code in _PHARMACIST_CHECKS]
+    outcome = "block" if findings else "pass"
+    return VerifierResult(outcome=outcome, findings=findings, cleaned_text=result.cleaned_text)
