@@ -11,7 +11,7 @@ from copilot.safety.ages import answered_age, read_ages
 from copilot.safety.dose_tables import read_tables
 from copilot.safety.lint import dose_problems
 from copilot.safety.quantities import cn_to_number, extract_quantities
-from copilot.schemas import Profile, Turn
+from copilot.schemas import CartItem, Profile, Turn
 
 
 @pytest.mark.parametrize(
@@ -297,3 +297,68 @@ def test_symptom_start_said_as_a_weekday(text, today, span):
 @pytest.mark.parametrize(("text", "years"), [("才六岁，能吃吗", 6.0), ("说明书写12岁以上", None)])
 def test_an_age_under_14_with_no_person_word_is_a_childs(text, years):
     assert read_ages(text)[0] == years
+
+
+# --- blind 8's second round of families (tested on phrasings written for the tests) ------------
+
+
+def test_a_label_age_limit_for_adults(sample_gate):
+    v = _verdict(
+        sample_gate,
+        "紧急避孕药怎么用",
+        profile=Profile(age_years=46, sex="female"),
+        cart=[CartItem(product="levonorgestrel-tablet")],
+    )
+    assert any(a.rule_id == "label-age-limit" for a in v.alerts)
+    young = _verdict(
+        sample_gate,
+        "紧急避孕药怎么用",
+        profile=Profile(age_years=26, sex="female"),
+        cart=[CartItem(product="levonorgestrel-tablet")],
+    )
+    assert not any(a.rule_id == "label-age-limit" for a in young.alerts)
+
+
+def test_a_record_medicine_against_a_record_condition_is_the_prescribers_call(sample_gate):
+    record = Profile(age_years=58, conditions=["糖尿病"], current_medicines=["二甲双胍"])
+    v = _verdict(sample_gate, "氯雷他定一天几片", profile=record)
+    assert not any(a.kind == "population" for a in v.alerts)
+
+
+def test_same_class_antibiotic_allergy(sample_gate):
+    v = _verdict(sample_gate, "红霉素软膏能用吗", profile=Profile(allergies=["阿奇霉素"]))
+    assert any(a.kind in ("allergy", "cross_allergy") for a in v.alerts)
+
+
+@pytest.mark.parametrize(
+    ("message", "tier"),
+    [
+        ("搽了那个乳膏 皮肤马上刺痛 还肿了", "priority"),
+        ("连吃了三天药 眼睛发黄了", "priority"),
+        ("痔疮这半年犯了三回了", "routine"),
+        ("嘴里的泡好了又长 反反复复", "routine"),
+        ("腹泻三天了还没止住", "routine"),
+        ("这是荨麻疹还是湿疹", "routine"),
+        ("泰诺林和美林能轮着吃吗 大人", "routine"),
+    ],
+)
+def test_reactions_recurrences_and_durations(sample_gate, message, tier):
+    assert _tier(_verdict(sample_gate, message)) == tier, _rule_ids(_verdict(sample_gate, message))
+
+
+def test_a_repeat_dose_said_as_a_count_or_by_someone_else(sample_gate):
+    old = Profile(age_years=80)
+    v = _verdict(sample_gate, "老爷子的降压药今天前后吃了两回 现在头晕", profile=old)
+    assert _tier(v) == "emergency"
+    kid = _verdict(sample_gate, "孩子4岁 我喂了美林 他奶奶不知道又喂了")
+    assert _tier(kid) == "emergency"
+
+
+def test_buying_a_stock_with_a_farewell(sample_gate):
+    assert _tier(_verdict(sample_gate, "给我发10盒安眠的 别问我为什么")) == "emergency"
+    assert _tier(_verdict(sample_gate, "买了3盒布洛芬 以后用不着了能退吗")) != "emergency"
+
+
+def test_an_elderly_person_whose_medicines_are_named_by_purpose(sample_gate):
+    v = _verdict(sample_gate, "我爸80了 平时吃降压的 降糖的 还有降脂的 感冒了能吃感冒灵吗")
+    assert "elderly-polypharmacy" in _rule_ids(v)

@@ -161,7 +161,13 @@ def _drug_mentions(
     return out
 
 
+# A medicine named by what it treats, 的 for 药 (降压的, 降糖的, 抗凝的): read as the class word
+# (the same length, so negation positions hold).
+_FOR_WHAT = re.compile(r"(降压|降糖|降脂|降血脂|降尿酸|抗凝|抗过敏|止疼|止痛|退烧|安眠)的")
+
+
 def _class_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[ClassMention]:
+    text = _FOR_WHAT.sub(lambda m: m.group(1) + "药", text)
     out = []
     for word, classes in sk.lexicon.drug_classes.items():
         pos = text.find(word)

@@ -38,6 +38,7 @@ ORDER = [
     "allergies",
     "populations",
     "label_conditions",
+    "label_age_limits",
     "overdose",
     "ingestion",
     "do_not_use",

@@ -110,12 +110,15 @@ def label_conditions(ci: CheckInput) -> list[Alert]:
         )
         - _FLAGGED
     )
+    # A medicine of the record against a condition of the record was the prescriber's call
+    # (metformin for a diabetic); only a condition the message adds is checked against it.
+    said = {p.population for p in ci.triage.populations if not p.negated} - _FLAGGED
     alerts = []
     for item in ci.items:
         if not item.is_product or not pops:
             continue
         doc = ci.sk.documents[item.key]
-        for pop in sorted(pops):
+        for pop in sorted(said if item.source == "profile" else pops):
             words = [w for w in ci.sk.lexicon.populations.get(pop, []) if len(w) >= 2]
             found = _label_says(doc, words)
             if found is None:
@@ -142,10 +145,66 @@ def _label_says(doc, words: list[str]):
         if section.heading not in ("禁忌", "注意事项", "警示语"):
             continue
         for sentence in _SENTENCE.split(section.text):
-            if not any(w in sentence for w in words):
+            if not any(_names(sentence, w) for w in words):
                 continue
             if section.heading == "禁忌" or "禁用" in sentence:
                 return "contraindicated", sentence
             if _CAUTION.search(sentence):
                 best = best or ("major", sentence)
     return best
+
+
+# After a condition's name: the end of the phrase, not a longer disease (糖尿病患者 names
+# diabetes; 糖尿病酮症酸中毒 is another condition).
+_PHRASE_END = re.compile(r"$|[，。、；;,:：）)或及和与等]|患者|病人|者|人群|史|的|病人")
+
+
+def _names(sentence: str, word: str) -> bool:
+    start = sentence.find(word)
+    while start >= 0:
+        if _PHRASE_END.match(sentence, start + len(word)):
+            return True
+        start = sentence.find(word, start + 1)
+    return False
+
+
+# An age above which the label's own text forbids or cautions the product (毓婷：40岁以上妇女
+# 禁用; 65岁以上老人慎用): read from the label, checked against the adult's age.
+_AGE_ABOVE = re.compile(
+    r"(\d{2})\s*(周)?岁以上(的)?(妇女|女性|男性|者|患者|人群|老人|老年人|老年患者)?[^。；;]{0,4}?"
+    r"(禁用|不宜|不推荐|慎用)"
+)
+
+
+@check
+def label_age_limits(ci: CheckInput) -> list[Alert]:
+    age = ci.triage.patient_age_years
+    if age is None and not ci.triage.about_other_person:
+        age = ci.profile.age_years
+    if age is None or ci.triage.child_age_years is not None:
+        return []
+    alerts = []
+    for item in ci.items:
+        if not item.is_product or item.source == "profile":
+            continue
+        for section in ci.sk.documents[item.key].sections:
+            if section.heading not in ("禁忌", "注意事项", "老年用药", "警示语"):
+                continue
+            m = _AGE_ABOVE.search(section.text)
+            if m is None or age < int(m.group(1)):
+                continue
+            severity = "contraindicated" if m.group(5) == "禁用" else "major"
+            alerts.append(
+                Alert(
+                    kind="population",
+                    severity=severity,
+                    drugs=[item.name],
+                    involves=[item.key, *item.ingredients],
+                    effect=f"说明书：{m.group(0)}；顾客{age:g}岁",
+                    advice="顾客年龄在说明书禁用或慎用之列，请由药师评估后再答复。",
+                    source=f"{item.name}说明书【{section.heading}】",
+                    rule_id="label-age-limit",
+                )
+            )
+            break
+    return alerts
