@@ -362,3 +362,41 @@ def test_buying_a_stock_with_a_farewell(sample_gate):
 def test_an_elderly_person_whose_medicines_are_named_by_purpose(sample_gate):
     v = _verdict(sample_gate, "我爸80了 平时吃降压的 降糖的 还有降脂的 感冒了能吃感冒灵吗")
     assert "elderly-polypharmacy" in _rule_ids(v)
+
+
+# --- blind 9's families (tested on phrasings written for the tests) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "我爸胸口疼 一直疼到左边肩膀",
+        "晚上睡不平 一躺下就憋醒 得坐起来",
+        "宝宝呼吸的时候鼻翼扇动 锁骨那里往里凹",
+        "被蜜蜂叮了以后 身上起了好多疙瘩 人晕乎乎的",
+        "他把药箱里的药一股脑全吞了",
+        "一周的分药盒格子全空了 老太太全吃了",
+        "她说攒够了安眠药 今晚全部吃下去",
+        "闺女刚才眼睛往上翻 身体僵直",
+        "月经量特别多 出血好多 站起来眼前发黑",
+    ],
+)
+def test_emergencies_in_more_wordings(sample_gate, message):
+    assert _tier(_verdict(sample_gate, message)) == "emergency", _rule_ids(
+        _verdict(sample_gate, message)
+    )
+
+
+@pytest.mark.parametrize(
+    ("message", "tier"),
+    [
+        ("胃药吃了两周 一停药就又反酸", "routine"),
+        ("这鼻喷剂喷了十几天 压根没效果", "routine"),
+        ("咳嗽今天都第六天了 还是咳", "routine"),
+        ("孩子十四了 氯雷他定一次吃几片", "none"),
+        ("两种益生菌间隔多久吃 说明书没写", "routine"),
+        ("快递说送到了 可是我压根没收到", "none"),
+    ],
+)
+def test_routine_signs_in_more_wordings(sample_gate, message, tier):
+    assert _tier(_verdict(sample_gate, message)) == tier, _rule_ids(_verdict(sample_gate, message))

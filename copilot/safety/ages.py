@@ -97,12 +97,14 @@ def read_ages(text: str) -> tuple[float | None, float | None]:
     for pattern, years in _AGE_WORDS:
         if pattern.search(text):
             found.append(years)
-    if found:
-        child = min(found)
     for m in _AGE_OF_KIN.finditer(text):
         value = cn_to_number(m.group(2))
         if value is not None and value >= 18:
             adult = value
+        elif value is not None and value >= 1:
+            found.append(value)  # 孩子十三了, 她七岁了
+    if found:
+        child = min(found)
     for m in _AGE_ADULT.finditer(text):
         value = cn_to_number(m.group(2))
         if value is not None and value >= 18:

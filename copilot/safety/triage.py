@@ -15,7 +15,7 @@ from copilot.retrieval.linking import DrugLink
 from copilot.safety.ages import answered_age, read_ages
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.patient import child_age_from_profile
-from copilot.safety.quantities import days, extract_quantities, weekday_span_days
+from copilot.safety.quantities import cn_to_number, days, extract_quantities, weekday_span_days
 from copilot.schemas import (
     ClassMention,
     DrugMention,
@@ -331,8 +331,16 @@ def _alcohol_only_asked(text: str) -> bool:
     return True
 
 
+# The day of an illness counted (都第五天了, 今天第4天): that many days.
+_DAY_NUMBER = re.compile(r"第\s*(\d+|[二两三四五六七八九十]+)\s*天")
+
+
 def _symptom_days(text: str) -> float | None:
     best = weekday_span_days(text, date.today().weekday())
+    for m in _DAY_NUMBER.finditer(text):
+        n = cn_to_number(m.group(1))
+        if n is not None and (best is None or n > best):
+            best = float(n)
     for pattern, group in ((_SYMPTOM_DURATION, 2), (_DURATION_PLAIN, 1)):
         for m in pattern.finditer(text):
             for q in extract_quantities(m.group(group)):
