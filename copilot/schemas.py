@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 Category = Literal["Rx", "OTC-A", "OTC-B", "health-product"]
 PopulationAdvice = Literal["ok", "caution", "avoid", "contraindicated"]
@@ -14,6 +14,23 @@ DocKind = Literal["label", "policy", "document"]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _text(value: str) -> str:
+    """Text that can be stored and shown: no lone surrogates (\\ud800) or NUL characters."""
+    if "\x00" in value:
+        raise ValueError("text contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text contains an invalid character (a lone surrogate)") from None
+    return value
+
+
+# Limits on what callers send (issue 15): every string and list is bounded.
+Text = Annotated[str, AfterValidator(_text)]
+ShortText = Annotated[str, Field(max_length=100), AfterValidator(_text)]
+ShortList = Annotated[list[ShortText], Field(max_length=50)]
 
 
 class Ingredient(_Strict):
@@ -207,7 +224,7 @@ Intent = Literal[
 
 class Turn(_Strict):
     role: Literal["customer", "agent", "pharmacist"] = "customer"
-    text: str
+    text: Text = Field(max_length=4000)  # agents' and pharmacists' texts may be longer
 
 
 class Profile(_Strict):
@@ -218,25 +235,25 @@ class Profile(_Strict):
     pregnant: bool = False
     trying_to_conceive: bool = False
     breastfeeding: bool = False
-    conditions: list[str] = Field(
+    conditions: ShortList = Field(
         default_factory=list,
         description="Population ids from lexicon/populations.yaml (liver_disease, hypertension…)"
         " or Chinese words (肝功能不全).",
     )
-    allergies: list[str] = Field(
+    allergies: ShortList = Field(
         default_factory=list, description="Drug, ingredient or class words: 青霉素, 头孢, 阿司匹林."
     )
-    current_medicines: list[str] = Field(
+    current_medicines: ShortList = Field(
         default_factory=list, description="Label ids or drug names the customer takes now."
     )
-    do_not_use: list[str] = Field(
+    do_not_use: ShortList = Field(
         default_factory=list, description="The customer's own do-not-use list (ids or names)."
     )
 
 
 class CartItem(_Strict):
-    product: str = Field(description="Label id or product name.")
-    quantity: int = Field(default=1, ge=1)
+    product: ShortText = Field(description="Label id or product name.")
+    quantity: int = Field(default=1, ge=1, le=1000)
 
 
 class DrugMention(_Strict):
@@ -299,7 +316,7 @@ class Triage(_Strict):
         default=False,
         description="Alcohol comes up only as a question whether one may drink (能喝酒吗).",
     )
-    allergies: list[str] = Field(
+    allergies: ShortList = Field(
         default_factory=list, description="Drug or class words the customer says they react to."
     )
     about_other_person: bool = False
@@ -412,8 +429,8 @@ class Citation(_Strict):
 
 
 class SuggestRequest(_Strict):
-    message: str = Field(min_length=1, max_length=2000, description="The customer's message.")
-    history: list[Turn] = Field(default_factory=list, max_length=100)
+    message: Text = Field(min_length=1, max_length=2000, description="The customer's message.")
+    history: list[Turn] = Field(default_factory=list, max_length=50)
     profile: Profile = Field(default_factory=Profile)
     cart: list[CartItem] = Field(default_factory=list, max_length=100)
     provider: Literal["extractive", "openai"] | None = Field(

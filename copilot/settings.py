@@ -119,6 +119,11 @@ class ServerSettings(_Section):
         "COPILOT_HOME (fine for one host; set it when running several).",
     )
     max_upload_mb: float = Field(default=10, gt=0, description="Largest label upload accepted.")
+    api_token: str | None = Field(
+        default=None,
+        description="Bearer token for the stateless API (search, suggest) when the service runs "
+        "without the desk. With the desk, /v1 callers use a user's token or the page session.",
+    )
 
 
 class Settings(BaseSettings):

@@ -138,3 +138,16 @@ class BagOfCharsEmbedder:
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return [self.embed_query(t) for t in texts]
+
+
+def agent_headers(app) -> dict[str, str]:
+    """Bearer headers of a new agent on `app`'s desk (every /v1 route needs a caller)."""
+    import secrets
+
+    from copilot.desk.auth import add_user
+
+    with app.state.db.session() as s:
+        _, _, token = add_user(
+            s, username=f"api-{secrets.token_hex(3)}", role="agent", password="api-password-1"
+        )
+    return {"Authorization": f"Bearer {token}"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fakes import FakeOpenAI, StrictScriptedChatModel
+from fakes import FakeOpenAI, StrictScriptedChatModel, agent_headers
 from fastapi.testclient import TestClient
 
 from copilot.drafting.composer import CANNOT_DRAFT
@@ -155,7 +155,11 @@ def test_api_suggest_and_stream(make_copilot):
     with FakeOpenAI() as server:
         server.content = GOOD
         cp = make_copilot("openai", base_url=server.base_url, model="fake", timeout_s=2)
-        with TestClient(create_app(cp.settings, cp)) as client:
+        app = create_app(cp.settings, cp)
+        with TestClient(app) as client:
+            anonymous = client.post("/v1/suggest", json={"message": "芬必得一天吃几次"})
+            assert anonymous.status_code == 401  # no anonymous LLM spending
+            client.headers.update(agent_headers(app))
             body = client.post("/v1/suggest", json={"message": "芬必得一天吃几次"}).json()
             assert body["kind"] == "draft" and body["provider"] == "openai:fake"
             assert body["citations"][0]["section"] == "用法用量"

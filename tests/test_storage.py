@@ -302,3 +302,17 @@ def test_concurrent_case_actions_have_one_winner(desk, people):
             select(Message).where(Message.conversation_id == "r2", Message.role == "pharmacist")
         ).all()
         assert [m.text for m in delivered] == ["请先咨询医生。"]
+
+
+def test_simultaneous_first_messages_open_one_conversation(desk, people):
+    agent, _, _ = people
+    texts = ["你好", "在吗", "氯雷他定怎么吃"]
+    ok, refused = _race(3, lambda i: desk.receive("new-1", texts[i], user=agent))
+    assert (ok, refused) == (3, 0)
+    with desk.db.session() as s:
+        stored = s.scalars(select(Message.text).where(Message.conversation_id == "new-1")).all()
+        assert sorted(stored) == sorted(texts)
+        opened = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "conversation.opened")
+        ).all()
+        assert [e.entity_id for e in opened].count("new-1") == 1

@@ -126,6 +126,44 @@ def test_incoming_message_api_with_bearer_token(web):
         ("/v1/suggestions/nope/actions", {"json": {"action": "accept"}}, 404),
         ("/v1/suggestions/nope/actions", {"json": {"action": "delete"}}, 422),
         ("/v1/escalations/999/claim", {}, 404),
+        # malformed values (issue 15): each a 4xx naming the field, never a 500
+        ("/v1/escalations/9223372036854775808/claim", {}, 422),
+        ("/v1/escalations/0/claim", {}, 422),
+        (
+            "/v1/conversations/c1/messages",
+            {
+                "content": b'{"text": "hi", "profile": {"age_years": NaN}}',
+                "headers": {"content-type": "application/json"},
+            },
+            422,
+        ),
+        (
+            "/v1/conversations/c1/messages",
+            {
+                "content": b'{"text": "hi", "profile": {"age_years": 1e309}}',
+                "headers": {"content-type": "application/json"},
+            },
+            422,
+        ),
+        (
+            "/v1/conversations/c1/messages",
+            {
+                "content": b'{"text": "\\ud800 hi"}',
+                "headers": {"content-type": "application/json"},
+            },
+            422,
+        ),
+        ("/v1/conversations/" + "x" * 65 + "/messages", {"json": {"text": "hi"}}, 422),
+        (
+            "/v1/conversations/c1/messages",
+            {"json": {"text": "hi", "profile": {"allergies": ["青霉素"] * 51}}},
+            422,
+        ),
+        (
+            "/v1/conversations/c1/messages",
+            {"json": {"text": "hi", "cart": [{"product": "x" * 101}]}},
+            422,
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_4xx(web, path, kwargs, status):

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from copilot.desk.db import Database
@@ -127,11 +128,7 @@ class Desk:
             if case is not None and not suggestion.verdict.escalation and not _service(suggestion):
                 suggestion = self._case_holding(suggestion, case)
         with self.db.session() as s:
-            conv = s.get(Conversation, conversation_id)
-            if conv is None:
-                conv = Conversation(id=conversation_id, customer_ref=customer_ref)
-                s.add(conv)
-                audit(s, user, "conversation.opened", "conversation", conversation_id)
+            conv = _conversation(s, conversation_id, customer_ref, user)
             conv.profile = profile.model_dump()
             conv.cart = [c.model_dump() for c in cart]
             msg = Message(conversation_id=conversation_id, role="customer", text=text)
@@ -396,6 +393,22 @@ _STATUS_CN = {
 
 def _status_cn(status: str) -> str:
     return _STATUS_CN.get(status, status)
+
+
+def _conversation(session: Session, conversation_id: str, customer_ref: str, user) -> Conversation:
+    """The conversation, created if new. Several first messages may arrive at once: the insert
+    runs in a savepoint, and whoever loses the race reads the winner's row (an upsert)."""
+    conv = session.get(Conversation, conversation_id)
+    if conv is not None:
+        return conv
+    try:
+        with session.begin_nested():
+            session.add(Conversation(id=conversation_id, customer_ref=customer_ref))
+            session.flush()
+        audit(session, user, "conversation.opened", "conversation", conversation_id)
+    except IntegrityError:
+        pass  # another request opened it first
+    return session.get(Conversation, conversation_id, populate_existing=True)
 
 
 def _open_case(session: Session, conversation_id: str) -> Escalation | None:

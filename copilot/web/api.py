@@ -6,14 +6,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
 from copilot.pipeline import Copilot
 from copilot.schemas import DocKind, RetrievedChunk, SearchFilters, Suggestion, SuggestRequest
+from copilot.web.session import api_caller
 
-router = APIRouter(prefix="/v1", tags=["copilot"])
+# Every route needs a caller (a user's bearer token or session, or the service token).
+router = APIRouter(prefix="/v1", tags=["copilot"], dependencies=[Depends(api_caller)])
 
 
 class SearchResponse(BaseModel):

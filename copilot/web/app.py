@@ -7,6 +7,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -69,6 +70,27 @@ def create_app(
             )
         return JSONResponse(
             status_code=status, content={"error": type(exc).__name__, "detail": str(exc)}
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        """422 naming each field and what is wrong with it. The values sent are never echoed
+        (they may hold a phone number, or NaN, which JSON cannot carry)."""
+        fields = [
+            {
+                "field": ".".join(str(part) for part in err.get("loc", ())),
+                "problem": str(err.get("msg", "")),
+            }
+            for err in exc.errors()
+        ]
+        summary = "；".join(f"{f['field']}：{f['problem']}" for f in fields[:5])
+        return JSONResponse(
+            status_code=422,
+            content={
+                "error": "RequestValidationError",
+                "detail": f"请求内容有误（{summary}），请按接口说明修改后重试",
+                "fields": fields,
+            },
         )
 
     @app.get("/healthz")

@@ -4,12 +4,13 @@ messages, agent actions, pre-send verification, the escalation workflow."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.desk.tables import User
-from copilot.schemas import CartItem, Profile, Suggestion, VerifierResult
+from copilot.schemas import CartItem, Profile, Suggestion, Text, VerifierResult
 from copilot.web.session import api_user
 
 router = APIRouter(prefix="/v1", tags=["desk"])
@@ -17,8 +18,8 @@ router = APIRouter(prefix="/v1", tags=["desk"])
 
 class IncomingMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=2000, description="The customer's message.")
-    customer_ref: str = Field(default="", max_length=64)
+    text: Text = Field(min_length=1, max_length=2000, description="The customer's message.")
+    customer_ref: Text = Field(default="", max_length=64)
     profile: Profile | None = None
     cart: list[CartItem] | None = Field(default=None, max_length=100)
 
@@ -39,14 +40,21 @@ class IncomingResult(BaseModel):
 class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: str = Field(pattern="^(accept|edit|reject)$")
-    final_text: str | None = Field(default=None, max_length=4000)
-    reason: str | None = Field(default=None, max_length=500)
+    final_text: Text | None = Field(default=None, max_length=4000)
+    reason: Text | None = Field(default=None, max_length=500)
     confirm_warnings: bool = False
 
 
 class TextIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=4000)
+    text: Text = Field(min_length=1, max_length=4000)
+
+
+# Path parameters are bounded too: an id past the database's integer range or a conversation id
+# longer than the column is a 422 naming the field, never a 500.
+EscalationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Escalation id.")]
+ConversationId = Annotated[str, Path(min_length=1, max_length=64, description="Conversation id.")]
+SuggestionId = Annotated[str, Path(min_length=1, max_length=64, description="Suggestion id.")]
 
 
 def _desk(request: Request):
@@ -59,12 +67,15 @@ def _esc_out(esc) -> EscalationOut:
 
 @router.post("/conversations/{conversation_id}/messages", response_model=IncomingResult)
 def incoming_message(
-    conversation_id: str, body: IncomingMessage, request: Request, user: User = Depends(api_user)
+    conversation_id: ConversationId,
+    body: IncomingMessage,
+    request: Request,
+    user: User = Depends(api_user),
 ) -> IncomingResult:
     """A customer message from the pharmacy's chat system: stores it, runs the copilot and
     returns the suggestion (and the escalation, when one was opened)."""
     row, esc = _desk(request).receive(
-        conversation_id[:64],
+        conversation_id,
         body.text,
         user=user,
         profile=body.profile,
@@ -72,7 +83,7 @@ def incoming_message(
         customer_ref=body.customer_ref,
     )
     return IncomingResult(
-        conversation_id=conversation_id[:64],
+        conversation_id=conversation_id,
         suggestion=Suggestion.model_validate(row.payload),
         escalation=_esc_out(esc) if esc else None,
     )
@@ -86,7 +97,7 @@ class MessageOut(BaseModel):
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
 def conversation_messages(
-    conversation_id: str, request: Request, user: User = Depends(api_user)
+    conversation_id: ConversationId, request: Request, user: User = Depends(api_user)
 ) -> list[MessageOut]:
     from sqlalchemy import select
 
@@ -104,14 +115,16 @@ def conversation_messages(
 
 @router.post("/suggestions/{suggestion_id}/verify", response_model=VerifierResult)
 def verify_final_text(
-    suggestion_id: str, body: TextIn, request: Request, user: User = Depends(api_user)
+    suggestion_id: SuggestionId, body: TextIn, request: Request, user: User = Depends(api_user)
 ) -> VerifierResult:
     """Check the text an agent is about to send against the suggestion's sources."""
     return _desk(request).verify_text(suggestion_id, body.text)
 
 
 @router.post("/suggestions/{suggestion_id}/actions")
-def act(suggestion_id: str, body: ActionIn, request: Request, user: User = Depends(api_user)):
+def act(
+    suggestion_id: SuggestionId, body: ActionIn, request: Request, user: User = Depends(api_user)
+):
     record = _desk(request).act(
         suggestion_id,
         user,
@@ -124,19 +137,23 @@ def act(suggestion_id: str, body: ActionIn, request: Request, user: User = Depen
 
 
 @router.post("/escalations/{escalation_id}/claim", response_model=EscalationOut)
-def claim(escalation_id: int, request: Request, user: User = Depends(api_user)) -> EscalationOut:
+def claim(
+    escalation_id: EscalationId, request: Request, user: User = Depends(api_user)
+) -> EscalationOut:
     return _esc_out(_desk(request).claim(escalation_id, user))
 
 
 @router.post("/escalations/{escalation_id}/answer", response_model=EscalationOut)
 def answer(
-    escalation_id: int, body: TextIn, request: Request, user: User = Depends(api_user)
+    escalation_id: EscalationId, body: TextIn, request: Request, user: User = Depends(api_user)
 ) -> EscalationOut:
     return _esc_out(_desk(request).answer(escalation_id, user, body.text))
 
 
 @router.post("/escalations/{escalation_id}/close", response_model=EscalationOut)
-def close(escalation_id: int, request: Request, user: User = Depends(api_user)) -> EscalationOut:
+def close(
+    escalation_id: EscalationId, request: Request, user: User = Depends(api_user)
+) -> EscalationOut:
     return _esc_out(_desk(request).close(escalation_id, user))
 
 

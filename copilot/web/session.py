@@ -77,3 +77,25 @@ def api_user(request: Request) -> User:
         )
     check_csrf(request, request.headers.get("x-csrf-token"))
     return user
+
+
+def api_caller(request: Request) -> User | None:
+    """Who may call the stateless API (search, suggest): with the desk, a user (token or
+    session, as `api_user`); without it, the configured service token (COPILOT_SERVER__API_TOKEN).
+    Nobody anonymous: a suggest call can spend LLM tokens and reads the knowledge base."""
+    if getattr(request.app.state, "db", None) is not None:
+        return api_user(request)
+    expected = request.app.state.settings.server.api_token
+    header = request.headers.get("authorization", "")
+    given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if not expected:
+        raise HTTPException(
+            status_code=401,
+            detail="无状态 API 需要令牌：请设置 COPILOT_SERVER__API_TOKEN 并以 Bearer 方式携带",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not given or not hmac.compare_digest(expected.encode(), given.encode()):
+        raise HTTPException(
+            status_code=401, detail="令牌无效", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return None

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from copilot.desk.service import DeskError, aware
 from copilot.desk.tables import Conversation, Escalation, Message, SuggestionRow, User
 from copilot.schemas import Profile, Suggestion
+from copilot.web.desk_api import EscalationId
 from copilot.web.pages.render import back, render
 from copilot.web.session import check_csrf, page_user
 
@@ -33,7 +34,9 @@ def escalations(request: Request, user: User = Depends(page_user), all: int = 0)
 
 
 @router.get("/escalations/{escalation_id}", response_class=HTMLResponse)
-def escalation_detail(escalation_id: int, request: Request, user: User = Depends(page_user)):
+def escalation_detail(
+    escalation_id: EscalationId, request: Request, user: User = Depends(page_user)
+):
     with request.app.state.db.session() as s:
         esc = s.get(Escalation, escalation_id)
         if esc is None:
@@ -63,7 +66,7 @@ def escalation_detail(escalation_id: int, request: Request, user: User = Depends
 
 @router.post("/escalations/{escalation_id}/{step}")
 def escalation_step(
-    escalation_id: int,
+    escalation_id: EscalationId,
     step: str,
     request: Request,
     csrf_token: str = Form(""),
