@@ -94,3 +94,18 @@ def test_elderly_on_many_medicines(sample_gate):
 def test_holding_replies_fit_the_case(sample_gate, message, must, must_not):
     reply = sample_gate.assess(message=message).holding_reply
     assert must in reply and must_not not in reply, reply
+
+
+def test_a_label_contraindication_is_said_in_the_holding_reply(sample_gate):
+    """Priority only because the label contraindicates the product for this customer: the
+    holding reply quotes the label's own line and asks them not to use it meanwhile."""
+    from copilot.schemas import Profile
+
+    v = sample_gate.assess(message="碳酸钙D3片我能吃吗", profile=Profile(conditions=["高钙血症"]))
+    assert v.escalation and v.escalation.tier == "priority"
+    assert "说明书写明" in v.holding_reply and "高钙血症" in v.holding_reply
+    assert "请先不要自行使用" in v.holding_reply
+    both = sample_gate.assess(
+        message="我怀孕了 扑尔敏能吃吗", profile=Profile(conditions=["青光眼"])
+    )
+    assert "说明书写明" not in both.holding_reply  # another reason too: the general reply

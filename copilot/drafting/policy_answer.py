@@ -19,6 +19,12 @@ from copilot.schemas import Chunk
 _POLICY_RULE = re.compile(r"(?:不予|不能|不得|不支持|不接受|不适用|无法|一律)([一-龥]{1,4})")
 _PERMISSION = r"(?:能|可以|可不可以|能不能|可否|行不行|想|要|申请|怎么|如何)"
 _TIME_ASK = re.compile(r"多久|几天|多长时间|什么时候|时间|几点|哪天|多快|到账|时效")
+# "怎么开发票", "流程是什么": the units that say what to do (申请, 提交, 上传 …) answer it.
+_HOW_ASK = re.compile(r"怎么|如何|怎样|流程|步骤|填啥|填什么|要填|需要什么|咋")
+_PROCEDURE = re.compile(r"申请|提交|上传|点击|进入|选择|填写|联系|拨打|在「|在“|页面")
+# "半夜有人吗": the units about the night hours answer it.
+_NIGHT_ASK = re.compile(r"半夜|夜里|夜间|深夜|凌晨|晚上|通宵")
+_NIGHT_UNIT = re.compile(r"夜间|次日|值班|0:00|22:00|24:00|凌晨")
 _TIME_UNIT = re.compile(r"\d+\s*(?:小时|个工作日|工作日|日|天|分钟)|\d{1,2}:\d{2}|当日|次日|即时")
 
 
@@ -51,6 +57,8 @@ def policy_lines(
             answer.lines.append(Line("", rule_units[0]))
         chunks = [c for c in chunks if c != rule]
     time_asked = bool(_TIME_ASK.search(text))
+    how_asked = bool(_HOW_ASK.search(text))
+    night_asked = bool(_NIGHT_ASK.search(text))
     scored = []
     for rank, chunk in enumerate(chunks):
         heading = normalize(chunk.section)
@@ -59,6 +67,10 @@ def policy_lines(
             norm = normalize(u.text)
             s = sum(1.0 for w in words if w in norm) + in_heading
             if time_asked and _TIME_UNIT.search(u.text):
+                s += 1.5
+            if how_asked and _PROCEDURE.search(u.text):
+                s += 1.0
+            if night_asked and _NIGHT_UNIT.search(u.text):
                 s += 1.5
             prior = (1.0, 0.7, 0.4)[rank] if rank < 3 else 0.0
             scored.append((s + prior - 0.02 * u.position, u))

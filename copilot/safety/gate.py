@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # The customer already has a prescription (医生开的, 有处方): not asked to upload one first.
 _HAS_PRESCRIPTION = re.compile(r"(有处方|开了处方|处方开了|(医生|医院|大夫)(给)?开(了|的))")
+# ... unless they ask how to buy it here: uploading it is the answer (立普妥怎么买？我有处方).
+_PURCHASE = re.compile(r"(怎么|如何|咋|在哪)(买|购买|下单)|能买吗|可以买吗|想买|购买")
 
 
 SAFETY_ERROR_RULE = FiredRule(
@@ -159,7 +161,7 @@ class SafetyGate:
         escalation, holding = None, None
         if fired:
             tier = fired[0].tier
-            holding = self._render(fired, tri, self.rules.tiers[tier].sla_minutes, message)
+            holding = self._render(fired, tri, self.rules.tiers[tier].sla_minutes, message, alerts)
             escalation = Escalation(
                 tier=tier,
                 sla_minutes=self.rules.tiers[tier].sla_minutes,
@@ -196,9 +198,20 @@ class SafetyGate:
         return tri.model_copy(update={"red_flags": kept, "message_class": message_class})
 
     def _render(
-        self, fired: list[FiredRule], tri: Triage, sla_minutes: int, message: str = ""
+        self,
+        fired: list[FiredRule],
+        tri: Triage,
+        sla_minutes: int,
+        message: str = "",
+        alerts: list[Alert] | None = None,
     ) -> str:
         top = fired[0]
+        said = _label_contraindication(fired, alerts or [])
+        if said is not None:  # the label's own 禁用 line for this customer comes first
+            product, sentence = said
+            return load_prompt("holding_label_contraindication").render(
+                label_says=sentence, product=product, response_time=response_time(sla_minutes)
+            )
         same_tier = [r for r in fired if r.tier == top.tier]
         template = top.template
         asked_rx = [d for d in tri.drugs if d.category == "Rx" and not d.taking]
@@ -210,7 +223,7 @@ class SafetyGate:
             and asked_rx
             and any(r.id == "rx-before-review" for r in same_tier)
             and not reported_reaction  # a side effect of an Rx drug: stop it, not "upload"
-            and not _HAS_PRESCRIPTION.search(message)
+            and (not _HAS_PRESCRIPTION.search(message) or _PURCHASE.search(message))
         ):
             template = "holding_prescription"
         elif template == "holding_prescription":
@@ -259,6 +272,31 @@ class SafetyGate:
         if template == "holding_never_online" and never_online:
             topics = "、".join(dict.fromkeys(d.name for d in never_online))
         return prompt.render(topics=topics or top.topic, response_time=when)
+
+
+# Label checks whose alert quotes the label's own sentence (effect "说明书：…").
+_LABEL_QUOTING = ("label-condition-", "label-age-limit")
+
+
+def _label_contraindication(fired: list[FiredRule], alerts: list[Alert]) -> tuple[str, str] | None:
+    """(product, the label's sentence) when the case is a priority one only because the
+    product's label contraindicates it for this customer: the holding reply can say so."""
+    top = fired[0]
+    if top.tier != "priority" or any(
+        r.tier == "priority" and r.id != "population-contraindication" for r in fired
+    ):
+        return None
+    for a in alerts:
+        if (
+            a.kind == "population"
+            and a.severity == "contraindicated"
+            and (a.rule_id or "").startswith(_LABEL_QUOTING)
+            and a.effect.startswith("说明书：")
+        ):
+            sentence = a.effect.removeprefix("说明书：").split("；顾客")[0].strip("。 ")
+            sentence = re.sub(r"^\d+[.、．]\s*", "", sentence)
+            return a.drugs[0], sentence
+    return None
 
 
 def _child(tri: Triage) -> bool:

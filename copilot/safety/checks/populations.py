@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from copilot.ingest.lexicon import normalize
 from copilot.safety.checks.items import _POPULATION_SEVERITY, CheckInput, check
 from copilot.safety.patient import active_populations, child_age, child_mentioned
 from copilot.schemas import Alert
@@ -113,13 +114,21 @@ def label_conditions(ci: CheckInput) -> list[Alert]:
     # A medicine of the record against a condition of the record was the prescriber's call
     # (metformin for a diabetic); only a condition the message adds is checked against it.
     said = {p.population for p in ci.triage.populations if not p.negated} - _FLAGGED
+    # A condition of the record no lexicon entry knows (高钙血症) is looked for in the label as
+    # written: an unknown word is read, never dropped.
+    unknown = {
+        normalize(c)
+        for c in ci.profile.conditions
+        if len(c) >= 2 and not ci.sk.populations_for_conditions([c])
+    }
     alerts = []
     for item in ci.items:
-        if not item.is_product or not pops:
+        if not item.is_product or not (pops or unknown):
             continue
         doc = ci.sk.documents[item.key]
-        for pop in sorted(said if item.source == "profile" else pops):
-            words = [w for w in ci.sk.lexicon.populations.get(pop, []) if len(w) >= 2]
+        candidates = sorted(said if item.source == "profile" else pops | unknown)
+        for pop in candidates:
+            words = [w for w in ci.sk.lexicon.populations.get(pop, [pop]) if len(w) >= 2]
             found = _label_says(doc, words)
             if found is None:
                 continue
