@@ -192,3 +192,40 @@ def test_knowledge_and_dashboard_pages(browser, server):
     ph.goto(server.url + "/dashboard")
     assert ph.locator("svg.chart").count() >= 1
     ph.screenshot(path=str(ARTIFACTS / "08-dashboard.png"), full_page=True)
+
+
+def test_after_the_pharmacist_answers_the_holding_reply_is_retired(browser, server):
+    data = customer_says(server, "r6", "哺乳期可以吃氯雷他定吗")
+    esc_id = data["escalation"]["id"]
+    ph = {"Authorization": f"Bearer {server.tokens['ph']}"}
+    assert httpx.post(f"{server.url}/v1/escalations/{esc_id}/claim", headers=ph).status_code == 200
+    answered = httpx.post(
+        f"{server.url}/v1/escalations/{esc_id}/answer",
+        headers=ph,
+        json={"text": "哺乳期请先不要服用氯雷他定，建议咨询医生后再决定。"},
+        timeout=30,
+    )
+    assert answered.status_code == 200, answered.text
+    agent = new_page(browser, server, "agent")
+    agent.goto(server.url + "/c/r6")
+    notice = agent.locator("#pharmacist-answered")
+    assert "药师已答复顾客" in notice.inner_text() and "哺乳期请先不要服用" in notice.inner_text()
+    assert agent.locator("textarea[name=final_text]").count() == 0  # nothing left to send
+    agent.keyboard.press("Control+Enter")
+    assert agent.locator(".flash").count() == 0
+    agent.screenshot(path=str(ARTIFACTS / "12-holding-retired.png"))
+
+
+def test_ctrl_enter_sends_only_from_the_draft_box(browser, server):
+    customer_says(server, "r7", "氯雷他定一天吃几片")
+    agent = new_page(browser, server, "agent")
+    agent.goto(server.url + "/c/r7")
+    agent.locator("input[name=reason]").focus()
+    agent.keyboard.press("Control+Enter")  # from the reject-reason box: nothing is sent
+    agent.wait_for_timeout(500)
+    assert agent.locator(".flash").count() == 0
+    assert agent.locator("textarea[name=final_text]").count() == 1
+    agent.locator("textarea[name=final_text]").focus()
+    agent.keyboard.press("Control+Enter")
+    agent.wait_for_selector(".flash")
+    assert "已发送" in agent.locator(".flash").inner_text()

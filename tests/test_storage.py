@@ -316,3 +316,22 @@ def test_simultaneous_first_messages_open_one_conversation(desk, people):
             select(AuditEntry).where(AuditEntry.action == "conversation.opened")
         ).all()
         assert [e.entity_id for e in opened].count("new-1") == 1
+
+
+def test_a_conversation_scopes_earlier_products_and_people(desk, people):
+    """Scripted conversation through the desk: an earlier product only asked about does not
+    follow a message that names its own; a product taken earlier does; a service question
+    carries nobody."""
+    agent, _, _ = people
+    desk.receive("s1", "芬必得一天最多吃几次", user=agent)
+    row, _ = desk.receive("s1", "另外问下 开瑞坦一天几片", user=agent)
+    drugs = row.payload["verdict"]["triage"]["drugs"]
+    assert [d["doc_id"] for d in drugs] == ["loratadine-tablet"]
+    desk.receive("s2", "中午已经吃了两片必理通", user=agent)
+    row, _ = desk.receive("s2", "晚上再喝一包感冒灵行吗", user=agent)
+    assert any(a["kind"] == "duplicate_ingredient" for a in row.payload["alerts"])
+    _, case = desk.receive("s3", "三岁宝宝发烧 美林怎么喂", user=agent)
+    row, same = desk.receive("s3", "我的订单发货了吗", user=agent)
+    assert row.kind == "draft" and same.id == case.id  # answered; no second case
+    assert not row.payload["verdict"]["escalation"]  # the child is not carried into it
+    assert len(_escalations(desk, "s3")) == 1

@@ -219,6 +219,13 @@ class Desk:
         if final_text is not None:
             final_text = final_text.replace("\r\n", "\n")  # browsers send CRLF from textareas
         verification = None
+        if action == "edit" and final_text is not None:
+            with self.db.session() as s:
+                unchanged = (
+                    final_text.strip() == _get(s, SuggestionRow, suggestion_id, "建议").text.strip()
+                )
+            if unchanged:
+                action, final_text = "accept", None  # "修改后发送" with the text as drafted
         if action == "edit":
             if not final_text or not final_text.strip():
                 raise DeskError("修改后的文字为空", status=422)

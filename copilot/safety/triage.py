@@ -70,6 +70,12 @@ _ADULT_KIN = re.compile(
     r"(儿子|女儿|闺女|孩子)[^，。,]{0,4}(上大学|读大学|大学生|研究生|工作了|上班了|结婚了|成年了)"
 )
 _CORRECTION = re.compile(r"(不是孩子|不是给孩子|孩子没事|不是给娃|是我自己|是我本人|给我自己)")
+# A message that points back at what came before (能一起吃吗, 它, 这个, 刚才那个, 也).
+_REFERS_BACK = re.compile(
+    r"(一起|一块|同时|合用|混着|搭配|间隔|隔开|它|这个|那个|这俩|两个|两种|刚才|之前|前面|上面|也|还"
+    r"|再|又|接着|继续)"
+)
+_TOOK_IN_TURN = re.compile(r"(吃|喝|服|用|喂|冲)(了|过)|在吃|在用|正在")
 # The message turns to the speaker (那我自己呢, 大人怎么吃, 我本人能用吗) and names no child: a
 # child or baby of earlier turns is not who this question is about.
 _SELF_TURN = re.compile(
@@ -370,9 +376,15 @@ def triage(
 
     drugs = _drug_mentions(sk, text, "message", links)
     seen = {d.doc_id for d in drugs}
-    for turn in earlier:  # drugs named in earlier turns are carried forward
+    # Drugs of earlier turns are carried forward, except that a message naming its own
+    # product leaves behind the ones earlier turns only asked about (布洛芬一天几次 …
+    # 哺乳期可以吃氯雷他定吗), unless it refers back (一起, 也, 它, 这个 …). What the customer
+    # took or takes stays in scope.
+    own_topic = bool(drugs) and not _REFERS_BACK.search(text)
+    for turn in earlier:
+        took = bool(_TOOK_IN_TURN.search(turn))  # 早上已经吃了两片泰诺: taken today, in scope
         for d in _drug_mentions(sk, turn, "history"):
-            if d.doc_id not in seen:
+            if d.doc_id not in seen and (d.taking or took or not own_topic):
                 drugs.append(d)
                 seen.add(d.doc_id)
     classes = _class_mentions(sk, text, "message")

@@ -89,6 +89,19 @@ def conversation(conversation_id: str, request: Request, user: User = Depends(pa
         if conv is None and not conversation_id.startswith("demo-"):
             raise DeskError(f"找不到对话 {conversation_id}", status=404)
         suggestion = Suggestion.model_validate(latest.payload) if latest else None
+        # a pharmacist has answered after this suggestion: it is stale, the answer is shown
+        pharmacist_answer = (
+            next(
+                (
+                    m
+                    for m in reversed(messages)
+                    if m.role == "pharmacist" and m.id > latest.message_id
+                ),
+                None,
+            )
+            if latest
+            else None
+        )
         profile = Profile.model_validate(conv.profile) if conv else Profile()
         cart = [CartItem.model_validate(c) for c in conv.cart] if conv else []
         return render(
@@ -103,6 +116,7 @@ def conversation(conversation_id: str, request: Request, user: User = Depends(pa
             latest=latest,
             suggestion=suggestion,
             escalation=escalation,
+            pharmacist_answer=pharmacist_answer,
             profile=profile,
             cart=cart,
         )

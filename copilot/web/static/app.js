@@ -61,9 +61,10 @@
       form.querySelector("input[name=action]").value = action;
       form.submit();
     }
-    // Ctrl+Enter (or ⌘+Enter) accepts the draft as shown.
+    // Ctrl+Enter (or ⌘+Enter) in the draft box sends the draft as shown; nowhere else (not
+    // from the reject-reason box, not from the page).
     document.addEventListener("keydown", function (ev) {
-      if ((ev.ctrlKey || ev.metaKey) && ev.key === "Enter") {
+      if ((ev.ctrlKey || ev.metaKey) && ev.key === "Enter" && box && ev.target === box) {
         ev.preventDefault();
         var accept = form.querySelector("button[value=accept]");
         if (accept) accept.click();
