@@ -400,3 +400,16 @@ def test_emergencies_in_more_wordings(sample_gate, message):
 )
 def test_routine_signs_in_more_wordings(sample_gate, message, tier):
     assert _tier(_verdict(sample_gate, message)) == tier, _rule_ids(_verdict(sample_gate, message))
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "对乙酰氨基酚发烧的话一天最多吃几次",  # one name, several products: not two painkillers
+        "我天天吃两三片维生素C 会不会多",  # a habit, not an ingestion
+        "止痛的话布洛芬最多连吃几天",
+    ],
+)
+def test_one_painkiller_or_a_habit_is_not_a_combination_or_an_overdose(sample_gate, message):
+    v = _verdict(sample_gate, message)
+    assert _tier(v) not in ("emergency",) and "analgesics-combined" not in _rule_ids(v)

@@ -169,7 +169,8 @@ def _drug_mentions(
 
 # A medicine named by what it treats, 的 for 药 (降压的, 降糖的, 抗凝的): read as the class word
 # (the same length, so negation positions hold).
-_FOR_WHAT = re.compile(r"(降压|降糖|降脂|降血脂|降尿酸|抗凝|抗过敏|止疼|止痛|退烧|安眠)的")
+# (not 退烧的 / 止痛的: "退烧的话" is "for a fever", not a medicine)
+_FOR_WHAT = re.compile(r"(降压|降糖|降脂|降血脂|降尿酸|抗凝)的(?!话)")
 
 
 def _class_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[ClassMention]:

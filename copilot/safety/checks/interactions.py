@@ -17,6 +17,8 @@ def interactions(ci: CheckInput) -> list[Alert]:
             continue  # both already prescribed together: the prescriber's call, not ours
         if x.key.startswith("class:") and y.key.startswith("class:"):
             continue
+        if x.group is not None and x.group == y.group:
+            continue  # alternatives for one name (扑热息痛: tablet or drops) are not taken together
         matches = []
         keys_hit: set[str] = set()
         for (kx, cx), (ky, cy) in (
