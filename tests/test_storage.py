@@ -249,6 +249,17 @@ def test_a_pharmacist_answer_is_checked_and_needs_a_claim(desk, people):
     with pytest.raises(DeskError, match="核查未通过"):
         desk.answer(esc.id, pharmacist, "放心吃，保证药到病除。")
     desk.answer(esc.id, pharmacist, "哺乳期可短期按说明书用量服用，如有不适请就医。")
+    _, other = desk.receive("f5", "哺乳期能吃开瑞坦吗", user=agent)
+    desk.claim(other.id, pharmacist)
+    desk.answer(
+        other.id, pharmacist, "不要紧，不用去医院。", override_reason="顾客已在医院就诊，医生已评估"
+    )
+    with desk.db.session() as s:
+        override = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "escalation.answer_override")
+        ).one()
+        assert override.detail["findings"] == ["discourages_care"]
+        assert "医生已评估" in override.detail["reason"]
 
 
 def _race(n, action):
@@ -335,3 +346,21 @@ def test_a_conversation_scopes_earlier_products_and_people(desk, people):
     assert row.kind == "draft" and same.id == case.id  # answered; no second case
     assert not row.payload["verdict"]["escalation"]  # the child is not carried into it
     assert len(_escalations(desk, "s3")) == 1
+
+
+def test_sla_compliance_counts_overdue_open_cases(desk, people):
+    from datetime import UTC, datetime, timedelta
+
+    from copilot.desk.dashboard import figures
+
+    agent, pharmacist, _ = people
+    _, late = desk.receive("d1", "哺乳期能吃开瑞坦吗", user=agent)
+    _, done = desk.receive("d2", "我怀孕了能吃感冒灵吗", user=agent)
+    desk.claim(done.id, pharmacist)
+    desk.answer(done.id, pharmacist, "孕期请先不要服用感冒灵。")
+    with desk.db.session() as s:
+        s.get(Escalation, late.id).sla_deadline = datetime.now(UTC) - timedelta(minutes=1)
+    with desk.db.session() as s:
+        f = figures(s, {})
+    assert f["overdue_open"] == 1
+    assert f["sla_compliance"] == 0.5  # one answered on time, one overdue and still open

@@ -326,14 +326,23 @@ class Desk:
             s.refresh(esc)
             return esc
 
-    def answer(self, escalation_id: int, user: User, text: str) -> Escalation:
+    def answer(
+        self, escalation_id: int, user: User, text: str, *, override_reason: str | None = None
+    ) -> Escalation:
+        """Deliver a pharmacist's answer to a case they claimed. A blocked answer is sent only
+        with an explicit override and its reason, recorded in the audit log."""
         require(user, "pharmacist")
         if not text.strip():
             raise DeskError("答复为空", status=422)
         checked = self.copilot.verify_pharmacist_answer(text)
+        overridden = None
         if checked.outcome == "block":
             details = "；".join(f.detail for f in checked.findings if f.level == "block")
-            raise DeskError(f"答复核查未通过：{details}", status=409)
+            if not (override_reason and override_reason.strip()):
+                raise DeskError(
+                    f"答复核查未通过：{details}。如确需按原文发送，请填写覆盖原因", status=409
+                )
+            overridden = [f.code for f in checked.findings if f.level == "block"]
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
             if esc.status not in ("open", "claimed"):
@@ -364,6 +373,16 @@ class Desk:
                 )
             )
             audit(s, user, "escalation.answered", "escalation", esc.id, length=len(text))
+            if overridden:
+                audit(
+                    s,
+                    user,
+                    "escalation.answer_override",
+                    "escalation",
+                    esc.id,
+                    findings=overridden,
+                    reason=override_reason.strip(),
+                )
             s.flush()
             s.refresh(esc)
             return esc

@@ -50,6 +50,14 @@ class TextIn(BaseModel):
     text: Text = Field(min_length=1, max_length=4000)
 
 
+class AnswerIn(TextIn):
+    override_reason: Text | None = Field(
+        default=None,
+        max_length=500,
+        description="Send an answer the check blocked, with the reason (audited).",
+    )
+
+
 # Path parameters are bounded too: an id past the database's integer range or a conversation id
 # longer than the column is a 422 naming the field, never a 500.
 EscalationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Escalation id.")]
@@ -145,9 +153,11 @@ def claim(
 
 @router.post("/escalations/{escalation_id}/answer", response_model=EscalationOut)
 def answer(
-    escalation_id: EscalationId, body: TextIn, request: Request, user: User = Depends(api_user)
+    escalation_id: EscalationId, body: AnswerIn, request: Request, user: User = Depends(api_user)
 ) -> EscalationOut:
-    return _esc_out(_desk(request).answer(escalation_id, user, body.text))
+    return _esc_out(
+        _desk(request).answer(escalation_id, user, body.text, override_reason=body.override_reason)
+    )
 
 
 @router.post("/escalations/{escalation_id}/close", response_model=EscalationOut)

@@ -71,6 +71,7 @@ def escalation_step(
     request: Request,
     csrf_token: str = Form(""),
     text: str = Form(""),
+    override_reason: str = Form(""),
     user: User = Depends(page_user),
 ):
     check_csrf(request, csrf_token)
@@ -79,7 +80,7 @@ def escalation_step(
         if step == "claim":
             desk.claim(escalation_id, user)
         elif step == "answer":
-            desk.answer(escalation_id, user, text)
+            desk.answer(escalation_id, user, text, override_reason=override_reason or None)
         elif step == "close":
             desk.close(escalation_id, user)
         else:
