@@ -284,3 +284,30 @@ def test_dashboard_shows_figures(web):
     login(web, "ph")
     page = web.get("/dashboard").text
     assert "转药师：按规则" in page and "<svg" in page and "采纳率" in page
+
+
+def test_login_refuses_open_redirects_and_throttles_guessing(web):
+    from copilot.web.pages.login import safe_next
+
+    for bad in ("//evil.example", "/\\evil.example", "https://evil.example", "evil"):
+        assert safe_next(bad) == "/"
+    assert safe_next("/escalations?x=1") == "/escalations?x=1"
+    for _ in range(5):
+        r = web.post(
+            "/login", data={"username": "ph", "password": "wrong-password", "csrf_token": csrf(web)}
+        )
+        assert r.status_code == 401
+    r = web.post(
+        "/login", data={"username": "ph", "password": "ph-password-1", "csrf_token": csrf(web)}
+    )
+    assert r.status_code == 429 and "次数过多" in r.text  # even the right password, for now
+
+
+def test_password_policy():
+    from copilot.desk.auth import AuthError, check_password, hash_password
+
+    with pytest.raises(AuthError, match="72"):
+        hash_password("密" * 30)  # 90 bytes: refused, not truncated, no crash
+    with pytest.raises(AuthError, match="different"):
+        hash_password("aaaaaaaaaaaa")
+    assert check_password("x" * 100, hash_password("a-good-password")) is False

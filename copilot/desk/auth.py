@@ -20,13 +20,27 @@ class AuthError(CopilotError):
     """Wrong credentials or not allowed."""
 
 
+# bcrypt reads at most 72 bytes; a longer password is refused with a clear error rather than
+# truncated silently or crashing.
+MAX_PASSWORD_BYTES = 72
+# Compared against when the username is unknown, so a wrong name takes as long as a wrong
+# password (no user enumeration by timing).
+_DUMMY_HASH = bcrypt.hashpw(b"no-such-user-password", bcrypt.gensalt()).decode()
+
+
 def hash_password(password: str) -> str:
     if len(password) < 10:
         raise AuthError("passwords need at least 10 characters")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise AuthError(f"passwords may be at most {MAX_PASSWORD_BYTES} bytes (密码过长)")
+    if len(set(password)) < 4:
+        raise AuthError("passwords need at least 4 different characters (密码过于简单)")
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
 def check_password(password: str, hashed: str) -> bool:
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        return False
     try:
         return bcrypt.checkpw(password.encode(), hashed.encode())
     except ValueError:
@@ -67,9 +81,47 @@ def add_user(
 
 def authenticate(session: Session, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-    if user is None or not check_password(password, user.password_hash):
+    ok = check_password(password, user.password_hash if user else _DUMMY_HASH)
+    if user is None or not ok:
         raise AuthError("用户名或密码错误")
     return user
+
+
+class LoginThrottle:
+    """Failed logins per username and per address: after `limit` failures within `window`
+    seconds, further tries are refused until the window has passed (in-process: per worker)."""
+
+    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
+        import threading
+
+        self.limit, self.window = limit, window
+        self._fails: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> list[float]:
+        kept = [t for t in self._fails.get(key, []) if now - t < self.window]
+        self._fails[key] = kept
+        return kept
+
+    def blocked(self, *keys: str) -> bool:
+        import time
+
+        now = time.monotonic()
+        with self._lock:
+            return any(len(self._recent(k, now)) >= self.limit for k in keys)
+
+    def failed(self, *keys: str) -> None:
+        import time
+
+        now = time.monotonic()
+        with self._lock:
+            for k in keys:
+                self._recent(k, now).append(now)
+
+    def succeeded(self, *keys: str) -> None:
+        with self._lock:
+            for k in keys:
+                self._fails.pop(k, None)
 
 
 def user_for_token(session: Session, token: str) -> User | None:

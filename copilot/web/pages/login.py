@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from copilot.desk.auth import AuthError, authenticate
+from copilot.desk.auth import AuthError, LoginThrottle, authenticate
 from copilot.desk.service import audit
 from copilot.web.pages.render import back, render
 from copilot.web.session import check_csrf
@@ -13,9 +13,23 @@ from copilot.web.session import check_csrf
 router = APIRouter(include_in_schema=False)
 
 
+def safe_next(target: str) -> str:
+    """Where to go after login: a path on this site only (not //evil.example or /\\evil)."""
+    if not target.startswith("/") or target.startswith(("//", "/\\")) or "://" in target:
+        return "/"
+    return target
+
+
+def _throttle(request: Request) -> LoginThrottle:
+    state = request.app.state
+    if getattr(state, "login_throttle", None) is None:
+        state.login_throttle = LoginThrottle()
+    return state.login_throttle
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/"):
-    return render(request, "login.html", None, next=next if next.startswith("/") else "/")
+    return render(request, "login.html", None, next=safe_next(next))
 
 
 @router.post("/login")
@@ -27,16 +41,34 @@ def login(
     next: str = Form("/"),
 ):
     check_csrf(request, csrf_token)
+    throttle = _throttle(request)
+    keys = (
+        f"user:{username.strip().lower()}",
+        f"ip:{request.client.host if request.client else '-'}",
+    )
+    if throttle.blocked(*keys):
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=429,
+            error="登录失败次数过多，请15分钟后再试，或联系管理员重置密码",
+            next=safe_next(next),
+        )
     try:
         with request.app.state.db.session() as s:
             user = authenticate(s, username.strip(), password)
             audit(s, user, "user.login", "user", user.id)
             user_id = user.id
     except AuthError as exc:
-        return render(request, "login.html", None, status_code=401, error=str(exc), next=next)
+        throttle.failed(*keys)
+        return render(
+            request, "login.html", None, status_code=401, error=str(exc), next=safe_next(next)
+        )
+    throttle.succeeded(*keys)
     request.session.clear()
     request.session["user_id"] = user_id
-    return back(next if next.startswith("/") else "/", request)
+    return back(safe_next(next), request)
 
 
 @router.post("/logout")
