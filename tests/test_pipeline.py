@@ -75,6 +75,23 @@ def test_llm_draft_through_the_langchain_chain(make_copilot):
     assert "[1] 布洛芬缓释胶囊｜用法用量" in prompt
 
 
+def test_every_field_that_reaches_the_llm_is_masked(make_copilot):
+    """Full-width and spaced digits, the history, the record and the cart: one masking function
+    for every field of the prompt (issue 15)."""
+    from copilot.schemas import CartItem, Profile, Turn
+
+    model = StrictScriptedChatModel(replies=[GOOD])
+    make_copilot("openai", model, model="qwen-test").suggest(
+        message="芬必得一天吃几次？电话１３９ ８７６５ ４３２１",
+        history=[Turn(role="customer", text="我叫张三丰 手机 186-0000-1111")],
+        profile=Profile(allergies=["青霉素"], current_medicines=["联系人：李四 13700001111"]),
+        cart=[CartItem(product="收货人：王五 15011112222")],
+    )
+    prompt = "\n".join(m.content for m in model.calls[0])
+    for leaked in ("１３９", "8765", "0000-1111", "13700001111", "15011112222", "张三丰", "王五"):
+        assert leaked not in prompt, leaked
+
+
 def test_hallucinated_dose_is_blocked_and_replaced_by_the_extractive_draft(make_copilot):
     bad = json.dumps(
         {"reply": "您好，芬必得成人一次3粒，一日4次[1]。", "citations": [1]}, ensure_ascii=False

@@ -74,12 +74,12 @@ def build_messages(inputs: dict) -> list:
         question=mask_pii(inputs["question"]),
         history=[{"role": t.role, "text": mask_pii(t.text)} for t in inputs["history"]],
         profile_summary=mask_pii(summarise_profile(inputs["profile"])),
-        cart_summary=summarise_cart(inputs["cart"]),
+        cart_summary=mask_pii(summarise_cart(inputs["cart"])),  # names typed into a cart too
         sources=[
             {"n": c.n, "title": c.title, "section": c.section, "text": c.text}
             for c in inputs["sources"]
         ],
-        alerts=[a.effect for a in inputs["alerts"]],
+        alerts=[mask_pii(a.effect) for a in inputs["alerts"]],  # they quote the record
     )
     return [SystemMessage(content=system), HumanMessage(content=human)]
 

@@ -58,11 +58,18 @@ def _mask_cards(text: str) -> str:
     return _CARD.sub(repl, text)
 
 
+# Full-width digits and letters (１３８…, ＡＢ) read as ASCII, so they cannot slip past the rules.
+_FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF5B) if chr(cp).isalnum()}
+# A mobile number with a separator between any digits (138 1234 5678, 1-3-8…, 138.1234.5678).
+_SPACED_MOBILE = re.compile(r"(?<!\d)1[ \-.·]?[3-9](?:[ \-.·]?\d){9}(?!\d)")
+
+
 def mask_pii(text: str) -> str:
     """The text with personal data replaced by placeholders."""
+    text = text.translate(_FULL_WIDTH)
     text = _RULES[0][0].sub(_RULES[0][1], text)  # ID numbers before card numbers
     text = _RULES[1][0].sub(_RULES[1][1], text)
     text = _mask_cards(text)
     for pattern, replacement in _RULES[2:]:
         text = pattern.sub(replacement, text)
-    return text
+    return _SPACED_MOBILE.sub("[手机号]", text)
