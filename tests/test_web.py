@@ -311,3 +311,15 @@ def test_password_policy():
     with pytest.raises(AuthError, match="different"):
         hash_password("aaaaaaaaaaaa")
     assert check_password("x" * 100, hash_password("a-good-password")) is False
+
+
+def test_logout_ends_every_session_of_the_user(web):
+    token = login(web, "agent")
+    stolen = web.cookies.get("session")
+    assert web.get("/", follow_redirects=False).status_code == 200
+    web.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    web.cookies.set("session", stolen)  # the cookie copied before logout
+    r = web.get("/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    login(web, "agent")  # a new login works
+    assert web.get("/", follow_redirects=False).status_code == 200

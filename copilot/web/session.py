@@ -45,7 +45,11 @@ def session_user(request: Request) -> User | None:
         return None
     with request.app.state.db.session() as s:
         user = s.get(User, user_id)
-        return user if user and user.active else None
+        if user is None or not user.active:
+            return None
+        if request.session.get("epoch") != user.session_epoch:
+            return None  # logged out (or password changed) since this cookie was issued
+        return user
 
 
 class LoginRequired(Exception):

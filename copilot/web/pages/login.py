@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import update
 
 from copilot.desk.auth import AuthError, LoginThrottle, authenticate
 from copilot.desk.service import audit
+from copilot.desk.tables import User
 from copilot.web.pages.render import back, render
 from copilot.web.session import check_csrf
 
@@ -59,7 +61,7 @@ def login(
         with request.app.state.db.session() as s:
             user = authenticate(s, username.strip(), password)
             audit(s, user, "user.login", "user", user.id)
-            user_id = user.id
+            user_id, epoch = user.id, user.session_epoch
     except AuthError as exc:
         throttle.failed(*keys)
         return render(
@@ -68,11 +70,21 @@ def login(
     throttle.succeeded(*keys)
     request.session.clear()
     request.session["user_id"] = user_id
+    request.session["epoch"] = epoch
     return back(safe_next(next), request)
 
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: str = Form("")):
+    """Ends every session of this user, not only this browser's cookie (a copied cookie stops
+    working too)."""
     check_csrf(request, csrf_token)
+    user_id = request.session.get("user_id")
+    if user_id is not None:
+        with request.app.state.db.session() as s:
+            s.execute(
+                update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1)
+            )
+            audit(s, None, "user.logout", "user", user_id)
     request.session.clear()
     return back("/login", request)
