@@ -413,3 +413,16 @@ def test_routine_signs_in_more_wordings(sample_gate, message, tier):
 def test_one_painkiller_or_a_habit_is_not_a_combination_or_an_overdose(sample_gate, message):
     v = _verdict(sample_gate, message)
     assert _tier(v) not in ("emergency",) and "analgesics-combined" not in _rule_ids(v)
+
+
+@pytest.mark.parametrize(
+    ("message", "over"),
+    [
+        ("西替利嗪中午一片 睡前一片行不行", True),  # 2 a day; the label's maximum is 1
+        ("必理通早上1片晚上1片", False),  # 2 a day, 1 at a time: within the label
+        ("西替利嗪睡前吃一片", False),
+    ],
+)
+def test_a_days_doses_said_by_the_time_of_day(sample_gate, message, over):
+    v = _verdict(sample_gate, message)
+    assert any(a.kind == "overdose" for a in v.alerts) is over, [a.effect for a in v.alerts]

@@ -22,6 +22,11 @@ _TWICE_EACH = re.compile(rf"早晚各[^，。,\d]{{0,2}}?({_NUM})\s*{UNIT}")
 _EVERY_HOURS = re.compile(
     rf"每(隔)?\s*({_NUM})\s*个?(钟头|小时)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}"
 )
+# A day's doses said by the time of day (早上一片晚上一片, 上午2粒 下午2粒 睡前1粒): summed when
+# two or more times are named.
+_AT_TIME = re.compile(
+    rf"(早上|早晨|早起|上午|中午|午饭|下午|傍晚|晚上|晚饭|睡前|夜里|半夜)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}"
+)
 _THREE_TIMES = re.compile(rf"(早中晚|早午晚|一日三餐)各?(吃|服|喝|用)?\s*({_NUM})")
 _DAY_TOTAL = re.compile(
     rf"(今天|一天|一日|每天|24小时)[^，。,\d]{{0,8}}?(吃|喝|服|用)了?\s*({_NUM})\s*{UNIT}"
@@ -87,6 +92,7 @@ def overdose(ci: CheckInput) -> list[Alert]:
         or _THREE_TIMES.search(text)
         or _TWICE_EACH.search(text)
         or _EVERY_HOURS.search(text)
+        or len(_AT_TIME.findall(text)) >= 2
     ):
         return []
     limit = ci.sk.dose_limits.get(item.key)
@@ -106,6 +112,14 @@ def overdose(ci: CheckInput) -> list[Alert]:
         if value and unit_of(m.group(2)) == limit.unit:
             daily.append(value * 2)
             dose = max(dose or 0, value)
+    at_times = [
+        (m.group(1), cn_to_number(m.group(2)))
+        for m in _AT_TIME.finditer(text)
+        if unit_of(m.group(3)) == limit.unit
+    ]
+    if len({t for t, _ in at_times}) >= 2 and all(v for _, v in at_times):
+        daily.append(sum(v for _, v in at_times))
+        dose = max(dose or 0, max(v for _, v in at_times))
     for m in _EVERY_HOURS.finditer(text):
         hours, value = cn_to_number(m.group(2)), cn_to_number(m.group(4))
         if hours and value and unit_of(m.group(5)) == limit.unit:
