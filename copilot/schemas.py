@@ -180,6 +180,41 @@ Severity = Literal["contraindicated", "major", "moderate", "minor"]
 TIER_ORDER: dict[str, int] = {"routine": 0, "priority": 1, "emergency": 2}
 SEVERITY_ORDER: dict[str, int] = {"minor": 0, "moderate": 1, "major": 2, "contraindicated": 3}
 TIER_NAMES: dict[str, str] = {"emergency": "紧急", "priority": "优先", "routine": "常规"}
+# Chinese labels for what pages show (internal codes never reach a Chinese page).
+ROLE_NAMES: dict[str, str] = {"agent": "客服", "pharmacist": "执业药师", "admin": "管理员"}
+MESSAGE_CLASS_NAMES: dict[str, str] = {
+    "consultation": "用药咨询",
+    "complaint": "投诉",
+    "emergency": "紧急情况",
+}
+INTENT_NAMES: dict[str, str] = {
+    "dose_usage": "用法用量",
+    "indication": "适应症",
+    "contraindication": "禁忌",
+    "interaction": "药物相互作用",
+    "adverse_reaction": "不良反应",
+    "special_population": "特殊人群",
+    "storage_expiry": "贮藏与有效期",
+    "product_choice": "选药",
+    "prescription_purchase": "处方药购买",
+    "order_delivery": "订单配送",
+    "return_refund": "退换货",
+    "coupon_price": "优惠与价格",
+    "invoice": "发票",
+    "complaint": "投诉",
+    "diagnosis_request": "要求诊断",
+    "other": "其他",
+}
+POPULATION_NAMES: dict[str, str] = {
+    "pregnant": "孕妇",
+    "trying_to_conceive": "备孕",
+    "breastfeeding": "哺乳期",
+    "child": "儿童",
+    "infant": "婴儿",
+    "elderly": "老年人",
+    "liver_disease": "肝病",
+    "kidney_disease": "肾病",
+}
 
 
 def response_time(minutes: int) -> str:

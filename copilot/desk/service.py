@@ -34,6 +34,7 @@ from copilot.desk.tables import (
 from copilot.errors import CopilotError
 from copilot.pipeline import Copilot, customer_text
 from copilot.schemas import (
+    ROLE_NAMES,
     TIER_ORDER,
     CartItem,
     Profile,
@@ -79,7 +80,10 @@ def audit(session: Session, user: User | None, action: str, entity: str, entity_
 
 def require(user: User, *roles: str) -> None:
     if user.role not in roles and user.role != "admin":
-        raise DeskError(f"需要{'或'.join(roles)}权限（当前：{user.role}）", status=403)
+        need = "或".join(ROLE_NAMES.get(r, r) for r in roles)
+        raise DeskError(
+            f"需要{need}权限（当前：{ROLE_NAMES.get(user.role, user.role)}）", status=403
+        )
 
 
 @dataclass

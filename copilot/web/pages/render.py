@@ -11,7 +11,14 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from copilot.desk.tables import User
-from copilot.schemas import TIER_NAMES, response_time
+from copilot.schemas import (
+    INTENT_NAMES,
+    MESSAGE_CLASS_NAMES,
+    POPULATION_NAMES,
+    ROLE_NAMES,
+    TIER_NAMES,
+    response_time,
+)
 from copilot.web.session import csrf_token
 
 _ENV = Environment(
@@ -20,7 +27,6 @@ _ENV = Environment(
 )
 _ENV.filters["response_time"] = response_time
 TEMPLATES = Jinja2Templates(env=_ENV)
-ROLE_NAMES = {"agent": "客服", "pharmacist": "执业药师", "admin": "管理员"}
 
 
 def render(request: Request, name: str, user: User | None, status_code: int = 200, **context):
@@ -32,6 +38,9 @@ def render(request: Request, name: str, user: User | None, status_code: int = 20
             "user": user,
             "role_names": ROLE_NAMES,
             "tier_names": TIER_NAMES,
+            "class_names": MESSAGE_CLASS_NAMES,
+            "intent_names": INTENT_NAMES,
+            "population_names": POPULATION_NAMES,
             "csrf": csrf_token(request),
             "flash": flash,
             "now": datetime.now(UTC),
