@@ -11,19 +11,20 @@ from copilot.ingest.lexicon import normalize
 from copilot.safety.quantities import cn_to_number
 from copilot.schemas import Turn
 
-_KIN = (
+# A word for a child (shared with triage: who a message is about).
+CHILD_WORD = (
     r"(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝|外孙|孙子|孙女|侄子|老大|老二|老三"
     r"|阿仔|囡囡|小子|小家伙|丫头|崽)"
 )
 _NUM = r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+)"
 # A person word, then an age in years: 岁 says it is an age, so a few words or a pause may sit
 # between (儿子今年9岁, 那我儿子呢，9岁，35公斤).
-_AGE_CHILD_YEARS = re.compile(_KIN + r"[^。？?！!]{0,6}?" + _NUM + r"\s*(岁半|周岁|岁)")
+_AGE_CHILD_YEARS = re.compile(CHILD_WORD + r"[^。？?！!]{0,6}?" + _NUM + r"\s*(岁半|周岁|岁)")
 # A person word, then days, weeks or months: only age words may sit between (宝宝才3个月,
 # 孩子刚满20天) and no dose or frequency may follow, or a duration or a frequency would be read as
 # a baby's age (孩子一天喝多少, 孩子发烧三天了, 宝宝吃了两个月).
 _AGE_CHILD_SMALL = re.compile(
-    _KIN
+    CHILD_WORD
     + r"(才|刚|刚刚|已经|现在|今年|只有|刚满|满|快|都|还不到|不到|还没|没|大概|差不多|出生)*"
     + _NUM
     + r"\s*(个多月|多个月|个月|多月|月|周半|天|周|个星期|个礼拜)"

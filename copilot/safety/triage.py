@@ -12,7 +12,7 @@ from datetime import date
 
 from copilot.ingest.lexicon import normalize
 from copilot.retrieval.linking import DrugLink
-from copilot.safety.ages import answered_age, read_ages
+from copilot.safety.ages import CHILD_WORD, answered_age, read_ages
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.patient import child_age_from_profile
 from copilot.safety.quantities import cn_to_number, days, extract_quantities, weekday_span_days
@@ -81,9 +81,7 @@ _TOOK_IN_TURN = re.compile(r"(吃|喝|服|用|喂|冲)(了|过)|在吃|在用|�
 _SELF_TURN = re.compile(
     r"(我自己|我本人|自己吃|自己用|大人|成人|成年人|那我呢|我也(想|要|能|可以)?(吃|用|问))"
 )
-_CHILD_WORDS = re.compile(
-    r"(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝贝|囡囡|孙子|孙女|外孙|小子|小家伙|丫头|崽)"
-)
+_CHILD_WORDS = re.compile(CHILD_WORD)
 _PREGNANCY_WEEKS = re.compile(r"(孕|怀孕)\s*(\d+|[一二三四五六七八九十]+)\s*(周|个月|月)")
 _SYMPTOM_DURATION = re.compile(
     r"(烧|发烧|发热|咳|咳嗽|疼|痛|拉|腹泻|哑|嘶哑|吐|过敏|痒|不好|不舒服|持续|已经|都|快|症状)"
