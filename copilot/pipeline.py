@@ -428,6 +428,14 @@ class Copilot:
             clarification, asking = self._clarification(state.naming)
         if verdict.decision == "escalate":
             kind, text = "holding", verdict.holding_reply or ""
+            if clarification is not None and clarification.reason == "unknown":
+                # The pharmacist needs the product too: the holding reply also asks for the
+                # name on the box (for an emergency: bring the box to the doctor).
+                ask = load_prompt("holding_ask_product").render(
+                    emergency=bool(verdict.escalation and verdict.escalation.tier == "emergency"),
+                    mention=clarification.mention or "",
+                )
+                text = f"{text}\n{ask.strip()}" if text else ask.strip()
         elif clarification is not None and draft is None:
             kind, text = "clarify", asking
         elif draft is None:

@@ -188,3 +188,42 @@ def test_overdose_family(sample_gate, message, cart, expected):
         if a.kind == "overdose"
     }
     assert (expected in found) if expected else not found, found
+
+
+@pytest.mark.parametrize(
+    ("current", "cart", "rule"),
+    [
+        pytest.param(
+            "amlodipine-tablet",
+            "contac-pseudoephedrine-chlorphenamine",
+            "pseudoephedrine-ccb",
+            id="decongestant-ccb",
+        ),
+        pytest.param(
+            "allopurinol-tablet",
+            "vitamin-c-tablet",
+            "allopurinol-ascorbic-acid",
+            id="allopurinol-vitc",
+        ),
+        pytest.param(
+            "sertraline-tablet",
+            "chlorphenamine-tablet",
+            "sedating-antihistamine-ssri",
+            id="ssri-sedating",
+        ),
+        pytest.param(
+            "amlodipine-tablet", "lianhua-qingwen-capsule", "mahuang-ccb", id="mahuang-ccb"
+        ),
+    ],
+)
+def test_label_stated_interactions_from_the_lint_review(sample_gate, current, cart, rule):
+    """Rows added when `kb lint` showed labels stating interactions the rules did not know."""
+    found = alerts(sample_gate, "", Profile(current_medicines=[current]), [cart])
+    assert rule in {a.rule_id for a in found if a.kind == "interaction"}, found
+
+
+def test_a_topical_product_does_not_take_a_new_systemic_row(sample_gate):
+    found = alerts(
+        sample_gate, "", Profile(current_medicines=["sildenafil-tablet"]), ["erythromycin-ointment"]
+    )
+    assert not [a for a in found if a.rule_id == "pde5-erythromycin"]

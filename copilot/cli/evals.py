@@ -59,6 +59,28 @@ def eval_answers(
         typer.echo(f"  FAIL {f.id}: {f.message[:50]}  want {f.expected[:100]}  got {f.got[:100]}")
 
 
+@evals.command("products")
+def eval_products(
+    products_file: Path = typer.Option(
+        None, "--file", help="Score this products file (default evals/datasets/products.yaml)."
+    ),
+    show: int = typer.Option(30, help="Failures to print."),
+) -> None:
+    """Are named products linked, unknown names asked for and shared names resolved?"""
+    from copilot.evals.products import evaluate_products, load_product_cases
+    from copilot.wiring import open_copilot
+
+    m = evaluate_products(open_copilot(get_settings()), load_product_cases(products_file))
+    typer.echo(
+        f"products: {m.cases} cases; brand ({m.brand_cases}) linked {m.brand_linked:.3f} "
+        f"grounded {m.brand_grounded:.3f}; unknown ({m.unknown_cases}) never from a label "
+        f"{m.unknown_safe:.3f} asked {m.unknown_clarified:.3f}; shared names "
+        f"({m.ambiguous_cases}) ok {m.ambiguous_ok:.3f}"
+    )
+    for f in m.failures[:show]:
+        typer.echo(f"  FAIL {f.id} [{f.kind}]: {f.message[:50]}  want {f.expected}  got {f.got}")
+
+
 @evals.command("safety")
 def eval_safety(
     gate: bool = typer.Option(False, help="Exit non-zero when a bar in thresholds.yaml is missed."),

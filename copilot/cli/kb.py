@@ -132,3 +132,58 @@ def kb_lint(
     if dose_errors:
         typer.echo("fix the label's 用法用量 or its front matter (max_daily_mg, per_unit_mg)")
         raise typer.Exit(code=1)
+
+
+@kb.command("import-brands")
+def kb_import_brands(
+    source: Path = typer.Option(
+        None, "--source", help="CMeKG pickle (default: the installed PyCMeKG package's)."
+    ),
+    out: Path = typer.Option(
+        None, "--out", help="Review file (default: knowledge/review/brand_candidates_cmekg.yaml)."
+    ),
+) -> None:
+    """Brand candidates for our products from the CMeKG graph, written for a person to review
+    (never loaded into linking); decisions already in the review file are kept."""
+    from copilot.ingest.brand_import import (
+        default_source,
+        find_candidates,
+        load_graph,
+        write_review,
+    )
+
+    settings = get_settings()
+    kdir = settings.knowledge.dir
+    out = out or kdir / "review" / "brand_candidates_cmekg.yaml"
+    graph = load_graph(source or default_source())
+    report = find_candidates(graph, kdir, out)
+    write_review(report, out)
+    flagged = sum(1 for c in report.candidates if c.flags)
+    typer.echo(
+        f"{len(graph)} graph entries; {report.matched_products} of our products matched by "
+        f"generic name; {len(report.candidates)} brand candidates ({flagged} flagged, "
+        f"{report.kept_decisions} earlier decisions kept), {report.known} already known, "
+        f"{report.noise} noisy values dropped → {out}"
+    )
+    typer.echo("review it (decision: accepted / rejected), then `copilot kb accept-brands`")
+
+
+@kb.command("accept-brands")
+def kb_accept_brands(
+    review: Path = typer.Option(
+        None,
+        "--review",
+        help="Review file (default: knowledge/review/brand_candidates_cmekg.yaml).",
+    ),
+) -> None:
+    """Move the accepted candidates of a brand review file into products.yaml."""
+    from copilot.ingest.brand_import import accept_brands
+
+    kdir = get_settings().knowledge.dir
+    report = accept_brands(review or kdir / "review" / "brand_candidates_cmekg.yaml", kdir)
+    for product, name in report.moved:
+        typer.echo(f"  {product}: + {name}")
+    typer.echo(
+        f"{len(report.moved)} brands added to products.yaml, {report.already} already there; "
+        "restart the service so linking reads them"
+    )

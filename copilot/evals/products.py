@@ -106,7 +106,12 @@ def _ok(copilot: Copilot, case: ProductCase, s: Suggestion) -> tuple[bool, bool,
         return linked_ok and grounded, grounded, f"links {case.expect_product}"
     if case.kind == "unknown":
         safe = not labels
-        return safe, s.kind == "clarify", "no label cited; ask for the product"
+        # Asked: the clarifying reply, or a holding reply (the case escalated) that also asks
+        # for the name on the box.
+        asked = s.kind == "clarify" or (
+            s.kind == "holding" and s.clarification is not None and "药盒" in s.text
+        )
+        return safe, asked, "no label cited; ask for the product"
     if case.expect_with_context:
         ok = labels <= {case.expect_with_context} and (
             bool(labels) or case.expect_with_context in linked or s.kind == "holding"

@@ -1,5 +1,6 @@
 """Drug entity linking: generic names, brand names, aliases and ingredient names, exact and with
-one homophone typo (布落芬 → 布洛芬, 阿莫西临 → 阿莫西林)."""
+one homophone typo (布落芬 → 布洛芬, 阿莫西临 → 阿莫西林), the pinyin input method's fuzzy pairs
+included (仙特敏 → 仙特明)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,23 @@ _PINYIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 
 def _sound(name: str) -> str:
     return " ".join(lazy_pinyin(name))
+
+
+# Sounds a pinyin input method treats as one (its 模糊音 set: z/zh, c/ch, s/sh, n/l, f/h, r/l;
+# an/ang, en/eng, in/ing, ian/iang, uan/uang): a customer typing by sound picks the wrong
+# character of the pair (仙特敏 for 仙特明, 布络芬 for 布洛芬).
+_FUZZY_INITIAL = re.compile(r"^(zh|ch|sh|n|f|r)")
+_FUZZY_INITIALS = {"zh": "z", "ch": "c", "sh": "s", "n": "l", "f": "h", "r": "l"}
+_FUZZY_FINAL = re.compile(r"(ang|eng|ing)$")
+
+
+# Characters that name a dosage form never take a fuzzy pair: 达克宁栓 is not 达克宁霜.
+_FORM_CHARS = frozenset("片丸散栓霜膏剂液贴胶囊粒水露酊油锭茶冲滴喷雾凝乳")
+
+
+def _fuzzy_syllable(syllable: str) -> str:
+    syllable = _FUZZY_INITIAL.sub(lambda m: _FUZZY_INITIALS[m.group(1)], syllable, count=1)
+    return _FUZZY_FINAL.sub(lambda m: m.group(1)[:-1], syllable)
 
 
 MIN_FUZZY_LEN = 3
@@ -179,7 +197,13 @@ class DrugLinker:
 
     @staticmethod
     def _same_sound(a: str, b: str) -> bool:
-        return lazy_pinyin(a) == lazy_pinyin(b)
+        """Same toneless pinyin, allowing the input method's fuzzy pairs."""
+        pa, pb = lazy_pinyin(a), lazy_pinyin(b)
+        if pa == pb:
+            return True
+        if a in _FORM_CHARS or b in _FORM_CHARS:
+            return False
+        return [_fuzzy_syllable(x) for x in pa] == [_fuzzy_syllable(x) for x in pb]
 
     def _matches(self, text: str) -> list[tuple[int, int, str, bool]]:
         """(start, end, known name, fuzzy) for every name found in text."""
