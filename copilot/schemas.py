@@ -339,6 +339,16 @@ class Triage(_Strict):
     child_age_years: float | None = None
     patient_age_years: float | None = None
     red_flags: list[RedFlag] = Field(default_factory=list)
+    reaction: str | None = Field(
+        default=None,
+        description="A reported suspected adverse drug reaction (a use event, then a change in "
+        "the body); kept when the gate drops a red flag the label calls harmless.",
+    )
+    asked_only: bool = Field(
+        default=False,
+        description="Nothing is reported as happening: the customer has not taken the medicine "
+        "yet, or tells what they heard (an emergency from the semantic net becomes priority).",
+    )
     symptom_days: float | None = Field(default=None, description="Longest duration mentioned.")
     fever: bool = Field(
         default=False, description="A fever is said (发烧, 38.5度…) in this message."

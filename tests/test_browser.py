@@ -232,3 +232,38 @@ def test_ctrl_enter_sends_only_from_the_draft_box(browser, server):
     agent.keyboard.press("Control+Enter")
     agent.wait_for_selector(".flash")
     assert "已发送" in agent.locator(".flash").inner_text()
+
+
+def test_pharmacist_files_an_adverse_reaction_report_from_the_case(browser, server):
+    body = customer_says(server, "b-adr", "用了达克宁霜两天，涂的地方又红又肿还起了小水泡，好痒")
+    esc_id = body["escalation"]["id"]
+    ph = new_page(browser, server, "ph")
+    ph.goto(f"{server.url}/escalations/{esc_id}")
+    assert "疑似不良反应" in ph.locator("#adr-card").inner_text()
+    ph.click('#adr-card button:has-text("填写不良反应报告")')
+    ph.wait_for_selector("#adr-form")
+    assert "硝酸咪康唑乳膏" in ph.locator("input[name='drug-0-generic_name']").input_value()
+    assert ph.locator("input[name='drug-0-route']").input_value() == "外用"
+    assert "提交前必须填写" in ph.locator("#missing-required").inner_text()
+    ph.screenshot(path=str(ARTIFACTS / "13-adr-prefilled.png"), full_page=True)
+    ph.select_option("select[name=sex]", "女")
+    ph.fill("input[name=event_name]", "接触性皮炎")
+    ph.fill("input[name=onset_date]", "2026-11-28")
+    ph.select_option("select[name=outcome]", "好转")
+    ph.select_option("select[name=seriousness]", "general")
+    ph.select_option("select[name=is_new]", "no")
+    ph.select_option("select[name=causality]", "很可能")
+    ph.fill("input[name='drug-0-batch_no']", "M20261001")
+    ph.click('button:has-text("保存草稿")')
+    ph.wait_for_selector(".flash")
+    assert "已保存" in ph.locator(".flash").inner_text()
+    assert ph.locator("#missing-required").count() == 0
+    ph.click('button:has-text("提交报告")')
+    ph.wait_for_selector(".flash")
+    assert "已提交" in ph.locator(".flash").inner_text()
+    ph.goto(server.url + "/adr")
+    row = ph.locator("#adr-reports tr[data-status=submitted]")
+    assert row.count() == 1 and "接触性皮炎" in row.inner_text()
+    ph.screenshot(path=str(ARTIFACTS / "14-adr-list.png"), full_page=True)
+    ph.goto(server.url + "/dashboard")
+    assert "不良反应报告" in ph.locator("#adr-kpi").inner_text()

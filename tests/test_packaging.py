@@ -62,7 +62,12 @@ ALLOWED = {
     },
     "pipeline": BASE | {"retrieval", "safety", "drafting"},
     "wiring": BASE | {"ingest", "retrieval", "safety", "pipeline"},
-    "desk": BASE | {"pipeline", "wiring", "ingest.documents"},
+    # the desk reads the pharmacy's data files (product master, ADR rules) and masks personal
+    # data in what it copies into an ADR report; the ADR rules (what counts as a suspected
+    # reaction, deadlines) are the safety layer's
+    "desk": BASE
+    | {"pipeline", "wiring", "ingest.documents", "ingest.products", "ingest.yamlfile"}
+    | {"safety.masking", "safety.adr_rules"},
     "web": BASE | {"pipeline", "desk", "wiring", "web"},
     "evals": BASE | {"pipeline", "wiring", "retrieval", "safety", "drafting", "ingest"},
     "bench": BASE | {"pipeline", "wiring", "ingest", "retrieval", "evals", "desk"},

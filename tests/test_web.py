@@ -323,3 +323,83 @@ def test_logout_ends_every_session_of_the_user(web):
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
     login(web, "agent")  # a new login works
     assert web.get("/", follow_redirects=False).status_code == 200
+
+
+def test_adr_report_api_roles_and_page_flow(web):
+    """A pharmacist opens, saves and submits an ADR report from a case through the API and the
+    pages; an agent sees only its status; bad input on the page is a Chinese message."""
+    r = web.post(
+        "/v1/conversations/adr-c/messages",
+        headers=bearer(web, "agent"),
+        json={"text": "吃了阿莫西林第二天身上起了好多红疹子，很痒", "profile": {"sex": "female"}},
+    )
+    esc = r.json()["escalation"]
+    assert esc is not None
+    assert (
+        web.post(f"/v1/escalations/{esc['id']}/adr", headers=bearer(web, "agent")).status_code
+        == 403
+    )
+    view = web.post(f"/v1/escalations/{esc['id']}/adr", headers=bearer(web, "ph")).json()
+    assert view["form"]["sex"] == "女" and view["missing_required"]
+    seen = web.get(f"/v1/adr/{view['id']}", headers=bearer(web, "agent")).json()
+    assert set(seen) == {"id", "escalation_id", "status", "due_at", "overdue"}
+    assert web.get(f"/v1/adr/{view['id']}/export", headers=bearer(web, "agent")).status_code == 403
+    put = web.put(
+        f"/v1/adr/{view['id']}",
+        headers=bearer(web, "agent"),
+        json={"form": view["form"], "version": view["version"]},
+    )
+    assert put.status_code == 403
+
+    token = login(web, "ph")
+    page = web.get(f"/escalations/{esc['id']}")
+    assert "药品不良反应报告" in page.text and f"/adr/{view['id']}" in page.text
+    page = web.get(f"/adr/{view['id']}")
+    assert (
+        page.status_code == 200
+        and "提交前必须填写" in page.text
+        and "说明书【不良反应】" in page.text
+    )
+    form = {
+        "csrf_token": token,
+        "version": str(view["version"]),
+        "drug_count": "1",
+        "drug-0-role": "suspected",
+        "drug-0-product_id": "amoxicillin-capsule",
+        "drug-0-generic_name": "阿莫西林胶囊",
+        "drug-0-batch_no": "A20261101",
+        "sex": "女",
+        "event_name": "药疹",
+        "onset_date": "2026-11-29",
+        "event_course": "服药第二天全身红色皮疹伴瘙痒，已停药",
+        "outcome": "好转",
+        "seriousness": "general",
+        "is_new": "no",
+        "causality": "很可能",
+        "age_years": "abc",
+    }
+    bad = web.post(f"/adr/{view['id']}/save", data=form, follow_redirects=True)
+    assert "未保存" in bad.text and "年龄" in bad.text  # what and where, in Chinese
+    form["age_years"] = "34"
+    saved = web.post(f"/adr/{view['id']}/save", data=form, follow_redirects=True)
+    assert "已保存" in saved.text and "A20261101" in saved.text
+    assert f"/adr/{view['id']}" in web.get("/escalations").text  # a draft: a to-do in the queue
+    now = web.get(f"/v1/adr/{view['id']}", headers=bearer(web, "ph")).json()
+    assert now["missing_required"] == [] and now["due_rule"] == "general"
+    done = web.post(
+        f"/adr/{view['id']}/submit",
+        data={"csrf_token": token, "version": str(now["version"])},
+        follow_redirects=True,
+    )
+    assert "已提交" in done.text
+    printed = web.get(f"/adr/{view['id']}/print")
+    assert "药品不良反应/事件报告表" in printed.text and "A20261101" in printed.text
+    csv_text = web.get("/v1/adr/export.csv", headers=bearer(web, "ph")).text
+    assert "药疹" in csv_text
+    assert "药疹" in web.get("/adr/export.csv").text  # the page's own download link
+    assert web.get(f"/adr/{view['id']}/export.json").json()["不良反应名称"] == "药疹"
+    assert f"/adr/{view['id']}" not in web.get("/escalations").text  # submitted: no longer a to-do
+    listing = web.get("/adr")
+    assert f"/adr/{view['id']}" in listing.text and "已提交" in listing.text
+    dash = web.get("/dashboard")
+    assert "不良反应报告" in dash.text

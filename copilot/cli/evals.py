@@ -81,6 +81,27 @@ def eval_products(
         typer.echo(f"  FAIL {f.id} [{f.kind}]: {f.message[:50]}  want {f.expected}  got {f.got}")
 
 
+@evals.command("adr")
+def eval_adr(
+    adr_file: Path = typer.Option(
+        None, "--file", help="Score this file (default evals/datasets/adr.yaml)."
+    ),
+    show: int = typer.Option(30, help="Failures to print."),
+) -> None:
+    """Are messages that report a suspected adverse drug reaction marked for a report?"""
+    from copilot.evals.adr import evaluate_adr, load_adr_cases
+    from copilot.wiring import open_copilot
+
+    m = evaluate_adr(open_copilot(get_settings()), load_adr_cases(adr_file))
+    typer.echo(
+        f"suspected reactions: {m.cases} cases; reactions ({m.reactions}) marked {m.recall:.3f}, "
+        f"escalated {m.escalated:.3f}; others ({m.others}) marked {m.false_marks:.3f}"
+    )
+    for f in m.failures[:show]:
+        want = "reaction" if f.expected else "not a reaction"
+        typer.echo(f"  FAIL {f.id}: {f.message[:60]}  want {want}  flags {f.flags}")
+
+
 @evals.command("safety")
 def eval_safety(
     gate: bool = typer.Option(False, help="Exit non-zero when a bar in thresholds.yaml is missed."),
@@ -199,6 +220,8 @@ def eval_gate(
         "quality.rubric_total",
         "products.unknown_safe",
         "products.ambiguous_ok",
+        "adr.recall",
+        "adr.false_marks",
         "latency.total.p95_ms",
     ]
     typer.echo("  ".join(f"{k}={run.metrics.get(k, float('nan')):g}" for k in shown))

@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from copilot.desk.service import aware
-from copilot.desk.tables import AgentAction, Escalation, Message, SuggestionRow, User
+from copilot.desk.tables import (
+    AdrReport,
+    AgentAction,
+    Escalation,
+    Message,
+    SuggestionRow,
+    User,
+)
 
 INTENT_NAMES = {
     "dose_usage": "用法用量",
@@ -77,6 +84,9 @@ def figures(session: Session, labels: dict[str, str]) -> dict:
         name = users[a.user_id].display_name if a.user_id in users else str(a.user_id)
         per_agent.setdefault(name, Counter())[a.action] += 1
     complaints = sum("complaint" in s.intents for s in suggestions)
+    reports = list(session.scalars(select(AdrReport)))
+    drafts = [r for r in reports if r.status != "submitted"]
+    today = now.date()
     total_actions = len(actions)
     return {
         "suggestions": len(suggestions),
@@ -104,6 +114,13 @@ def figures(session: Session, labels: dict[str, str]) -> dict:
             len(escalations) + total_actions,
         ),
         "complaint_rate": _ratio(complaints, len(suggestions)),
+        # ADR reports (issue 16): open = not yet submitted; due = inside the next 3 days
+        "adr_open": len(drafts),
+        "adr_due_soon": sum(now <= aware(r.due_at) <= now + timedelta(days=3) for r in drafts),
+        "adr_overdue": sum(aware(r.due_at) < now for r in drafts),
+        "adr_follow_ups_due": sum(
+            r.follow_up_on is not None and r.follow_up_on <= today for r in reports
+        ),
         "top_intents": [(INTENT_NAMES.get(k, k), v) for k, v in intents.most_common(10)],
         "top_drugs": [(labels.get(k, k), v) for k, v in drugs.most_common(10)],
         "knowledge_gaps": [messages.get(s.message_id, "") for s in gaps][-20:],

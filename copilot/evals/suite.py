@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from copilot.evals.adr import evaluate_adr, load_adr_cases
 from copilot.evals.answers import evaluate_answers, load_answer_cases, score_text
 from copilot.evals.products import evaluate_products, load_product_cases
 from copilot.evals.retrieval import (
@@ -37,7 +38,7 @@ from copilot.pipeline import Copilot
 from copilot.safety.quantities import extract_quantities
 from copilot.schemas import Suggestion, Verdict
 
-SUITES = ("retrieval", "safety", "quality", "products", "answers")
+SUITES = ("retrieval", "safety", "quality", "products", "answers", "adr")
 TIERS = ("emergency", "priority", "routine")
 
 
@@ -227,6 +228,20 @@ def run_eval(
         ]
         if naive:
             naive_metrics |= _naive_products(copilot, product_cases)
+
+    if "adr" in suites:
+        adr = evaluate_adr(copilot, load_adr_cases())
+        metrics |= adr.as_metrics()
+        failures += [
+            Failure(
+                set="adr",
+                id=f.id,
+                input=f.message,
+                expected="suspected reaction" if f.expected else "not a reaction",
+                got=f"marked={f.marked} flags={f.flags}",
+            )
+            for f in adr.failures
+        ]
 
     if "answers" in suites:
         answer_cases = load_answer_cases()

@@ -152,6 +152,12 @@ class SafetyGate:
                 log.exception("semantic safety net failed")
                 errors.append(f"semantic net: {type(exc).__name__}: {exc}")
                 similar = None
+            if similar is not None and similar.tier == "emergency" and tri.asked_only:
+                # a question about what might happen (还没开始吃, 听说…): a pharmacist should
+                # answer it, but no 120 script for a question; the word rules still fire
+                similar = similar.model_copy(
+                    update={"tier": "priority", "template": "holding_priority"}
+                )
             top = max((TIER_ORDER[r.tier] for r in fired), default=-1)
             if similar is not None and TIER_ORDER[similar.tier] > top:
                 fired.append(similar)  # raises the tier; never lowers it

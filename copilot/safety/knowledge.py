@@ -14,6 +14,7 @@ from copilot.ingest.yamlfile import read_yaml
 from copilot.retrieval.linking import DrugLinker
 from copilot.safety.dose_limits import DoseLimit, dose_rows, read_limits
 from copilot.safety.dose_tables import DoseRow
+from copilot.safety.reactions import ReactionReader
 from copilot.schemas import Document, Severity
 
 
@@ -140,6 +141,7 @@ class SafetyKnowledge:
     routes: dict[str, str] = field(default_factory=dict)  # label id → route (product master)
     dose_limits: dict[str, DoseLimit | None] = field(default_factory=dict)  # read once at load
     dose_tables: dict[str, list[DoseRow]] = field(default_factory=dict)  # age/weight bands
+    reactions: ReactionReader | None = None  # reported suspected reactions (safety/reactions)
 
     @classmethod
     def load(
@@ -169,6 +171,7 @@ class SafetyKnowledge:
         sk.dose_tables = {
             d: rows for d, doc in documents.items() if doc.label and (rows := dose_rows(doc))
         }
+        sk.reactions = ReactionReader.load(knowledge_dir, documents)
         return sk
 
     def route(self, doc_id: str) -> str | None:

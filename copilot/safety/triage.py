@@ -226,6 +226,8 @@ _ALLERGIC_DISEASE = re.compile(
 
 _HYPOTHETICAL = re.compile(r"(要是|如果|万一|假如|假设|会不会|算不算|是不是算|怎么判断)")
 _NOT_YET = re.compile(r"(还没|没有|没)(吃|用|喝|服)")
+# Not started at all (我还没开始吃, 还不敢用): nothing has happened yet.
+_NOT_STARTED = re.compile(r"(还没有?|尚未|没开始|还不敢|不敢)(开始)?(吃|用|喝|服|涂|喷)")
 
 
 def _hypothetical(text: str, at: int) -> bool:
@@ -294,6 +296,39 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
         if m:
             add("overdose", f"儿童误服：{m.group(0)}", m.start())
     return list(flags.values())
+
+
+_SIGN_DENIED = re.compile(r"(没有|没|不再|没再|无|未)[^，。,]{0,3}$")
+
+
+def _reaction(
+    sk: SafetyKnowledge, text: str, links: list[DrugLink] | None, red_flags: list[RedFlag]
+) -> str | None:
+    """A reported suspected reaction (safety/reactions.py), raised as the
+    suspected_adverse_reaction flag when the word lists missed it; its evidence either way."""
+    flagged = next((f for f in red_flags if f.id == "suspected_adverse_reaction"), None)
+    if flagged is not None and _SIGN_DENIED.search(flagged.evidence[:-1]):
+        red_flags.remove(flagged)  # 吃了感冒灵没有头晕: the sign the pattern ended on is denied
+        flagged = None
+    if sk.reactions is None:
+        return flagged.evidence if flagged else None
+    if flagged is not None and sk.reactions.not_medicine(flagged.evidence):
+        flagged = None  # 吃了小龙虾起风团: still escalated as a flag, but not a drug reaction
+    masked = mask_allergic_diseases(text)
+    found = sk.reactions.read(masked, sk.linker.link(text) if links is None else links)
+    if found is None or _hypothetical(masked, found.at) or _hearsay(masked, found.at):
+        return flagged.evidence if flagged else None
+    if flagged is None and not found.mild_known:  # a mild effect its label lists: answered
+        entry = next(e for e in sk.lexicon.red_flags if e["id"] == "suspected_adverse_reaction")
+        red_flags.append(
+            RedFlag(
+                id="suspected_adverse_reaction",
+                tier=entry["tier"],
+                evidence=found.evidence,
+                advice=str(entry.get("advice") or ""),
+            )
+        )
+    return found.evidence
 
 
 def _allergies(sk: SafetyKnowledge, text: str) -> list[str]:
@@ -419,6 +454,7 @@ def triage(
         p.population in ("child", "infant") and not p.negated for p in populations
     )
     red_flags = _red_flags(sk, mask_allergic_diseases(text), child_mentioned)
+    reaction = _reaction(sk, text, links, red_flags)
     for m in _PREGNANCY_WEEKS.finditer(context):
         if not any(p.population == "pregnant" for p in populations):
             populations.append(PopulationFinding(population="pregnant", evidence=m.group(0)))
@@ -491,6 +527,9 @@ def triage(
         child_age_years=round(child_age, 3) if child_age is not None else None,
         patient_age_years=adult_age,
         red_flags=red_flags,
+        reaction=reaction,
+        asked_only=bool(_NOT_STARTED.search(text))
+        or (bool(_HEARSAY.search(text)) and not _NOW.search(text)),
         symptom_days=_symptom_days(context),
         fever=fever,
         temperature=temperature,

@@ -111,6 +111,7 @@ def create_app(
 
 
 def _open_desk(app: FastAPI, cfg: Settings) -> None:
+    from copilot.desk.adr import AdrDesk
     from copilot.desk.auth import ensure_first_admin
     from copilot.desk.db import Database, database_url
     from copilot.desk.knowledge_updates import KnowledgeUpdates
@@ -119,6 +120,7 @@ def _open_desk(app: FastAPI, cfg: Settings) -> None:
 
     app.state.db = Database(database_url(cfg))
     app.state.desk = Desk(db=app.state.db, copilot=app.state.copilot)
+    app.state.adr = AdrDesk(app.state.desk)
 
     def swap(fresh: Copilot) -> None:
         app.state.copilot = fresh
@@ -147,7 +149,7 @@ def _open_desk(app: FastAPI, cfg: Settings) -> None:
 
 
 def _mount_desk(app: FastAPI, cfg: Settings) -> None:
-    from copilot.web import desk_api, pages
+    from copilot.web import adr_api, desk_api, pages
     from copilot.web.session import LoginRequired, session_secret
 
     app.add_middleware(
@@ -159,6 +161,7 @@ def _mount_desk(app: FastAPI, cfg: Settings) -> None:
     )
     app.mount("/static", StaticFiles(packages=[("copilot.web", "static")]), name="static")
     app.include_router(desk_api.router)
+    app.include_router(adr_api.router)
     app.include_router(pages.router)
 
     @app.exception_handler(LoginRequired)

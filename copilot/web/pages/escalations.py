@@ -7,7 +7,14 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from copilot.desk.service import DeskError, aware
-from copilot.desk.tables import Conversation, Escalation, Message, SuggestionRow, User
+from copilot.desk.tables import (
+    AdrReport,
+    Conversation,
+    Escalation,
+    Message,
+    SuggestionRow,
+    User,
+)
 from copilot.schemas import Profile, Suggestion
 from copilot.web.desk_api import EscalationId
 from copilot.web.pages.render import back, render
@@ -22,10 +29,19 @@ def escalations(request: Request, user: User = Depends(page_user), all: int = 0)
     with request.app.state.db.session() as s:
         rows = desk.queue(s, include_closed=bool(all))
         users = {u.id: u for u in s.scalars(select(User))}
+        # ADR to-dos beside the queue: unsubmitted reports by due date, follow-ups (回访) due
+        todo = list(
+            s.scalars(
+                select(AdrReport)
+                .where((AdrReport.status == "draft") | AdrReport.follow_up_on.is_not(None))
+                .order_by(AdrReport.due_at)
+            )
+        )
         return render(
             request,
             "escalations.html",
             user,
+            adr_todo=todo,
             rows=rows,
             users=users,
             show_all=bool(all),
@@ -51,10 +67,16 @@ def escalation_detail(
         )
         conv = s.get(Conversation, esc.conversation_id)
         users = {u.id: u for u in s.scalars(select(User))}
+        report = s.scalar(select(AdrReport).where(AdrReport.escalation_id == esc.id))
         return render(
             request,
             "escalation.html",
             user,
+            report=report,
+            suspected_reaction=request.app.state.adr.rules.suspects(
+                Suggestion.model_validate(row.payload).verdict,
+                Profile.model_validate(conv.profile).current_medicines,
+            ),
             esc=esc,
             suggestion=Suggestion.model_validate(row.payload),
             messages=messages,

@@ -3,7 +3,7 @@ the context every page gets, and the redirect-with-message helper."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -26,6 +26,18 @@ _ENV = Environment(
     autoescape=select_autoescape(["html"]),
 )
 _ENV.filters["response_time"] = response_time
+BEIJING = timezone(timedelta(hours=8), "北京时间")
+
+
+def beijing(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time as the pharmacy reads it (北京时间)."""
+    if dt is None:
+        return "—"
+    dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return dt.astimezone(BEIJING).strftime(fmt)
+
+
+_ENV.filters["beijing"] = beijing
 TEMPLATES = Jinja2Templates(env=_ENV)
 
 

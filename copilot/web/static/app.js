@@ -5,8 +5,11 @@
     document.querySelectorAll("[data-deadline]").forEach(function (el) {
       var left = Math.round((new Date(el.dataset.deadline) - new Date()) / 1000);
       var sign = left < 0 ? "已超时 " : "剩余 ";
-      var s = Math.abs(left), m = Math.floor(s / 60);
-      el.textContent = sign + m + "分" + String(s % 60).padStart(2, "0") + "秒";
+      var s = Math.abs(left), m = Math.floor(s / 60), h = Math.floor(m / 60), d = Math.floor(h / 24);
+      // minutes for SLA timers; days and hours for report deadlines
+      el.textContent = sign + (d >= 1 ? d + "天" + (h % 24) + "小时"
+        : h >= 1 ? h + "小时" + (m % 60) + "分"
+        : m + "分" + String(s % 60).padStart(2, "0") + "秒");
       el.classList.toggle("overdue", left < 0);
       var row = el.closest("tr");
       if (row) row.classList.toggle("overdue", left < 0);

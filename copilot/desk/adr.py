@@ -1,0 +1,618 @@
+"""Suspected adverse drug reaction reports from a case (药品不良反应/事件报告表).
+
+A pharmacist opens a report on an escalation; it is pre-filled from the case (the customer's
+words, the products the safety layer linked with their route, maker and brand, the profile's
+age, sex and weight, the other medicines on record), the label's 不良反应 section is shown beside
+it for the new-or-known judgement, and the missing fields are listed. A report is saved as a
+draft, submitted when the required fields are there, and after that only amended with a reason;
+it is never deleted. Every change is audited, and saves are conditional on the version the
+pharmacist read (two pharmacists editing one report: the second gets a conflict, nothing lost).
+The due date comes from `knowledge/rules/adr.yaml`; several reports on one product (or batch)
+inside the rules' window raise a cluster alert.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from copilot.desk.service import Desk, DeskError, audit, require
+from copilot.desk.tables import AdrReport, Conversation, Escalation, Message, SuggestionRow, User
+from copilot.ingest.products import load_products
+from copilot.safety.adr_rules import AdrRules, load_adr_rules
+from copilot.safety.masking import mask_pii
+from copilot.schemas import ShortText, Suggestion, Text
+
+OUTCOMES = ("痊愈", "好转", "未好转", "不详", "有后遗症", "死亡")
+CAUSALITY = ("肯定", "很可能", "可能", "可能无关", "待评价", "无法评价")
+YES_NO = ("是", "否", "不明")
+ROUTE_CN = {
+    "oral": "口服",
+    "topical": "外用",
+    "nasal": "鼻用",
+    "inhaled": "吸入",
+    "ophthalmic": "滴眼",
+    "otic": "滴耳",
+    "vaginal": "阴道用",
+    "rectal": "直肠给药",
+    "injection": "注射",
+}
+
+
+class AdrDrug(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["suspected", "concomitant"] = "suspected"
+    product_id: ShortText | None = None
+    generic_name: ShortText = ""
+    trade_name: ShortText = ""
+    maker: ShortText = ""
+    approval_no: ShortText = ""
+    batch_no: ShortText = ""
+    dose: ShortText = ""
+    route: ShortText = ""
+    frequency: ShortText = ""
+    start_date: date | None = None
+    stop_date: date | None = None
+    reason_for_use: ShortText = ""
+
+
+class AdrForm(BaseModel):
+    """The fields of the national form a retailer fills (FACTS.md: report form fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+    report_type: Literal["首次报告", "跟踪报告"] = "首次报告"
+    reporter_type: Literal["经营企业"] = "经营企业"
+    patient_name: ShortText = ""
+    patient_contact: ShortText = ""
+    sex: Literal["男", "女", ""] = ""
+    age_years: float | None = Field(default=None, ge=0, le=130)
+    weight_kg: float | None = Field(default=None, gt=0, le=400)
+    disease: ShortText = ""
+    past_adr: ShortText = ""
+    family_adr: ShortText = ""
+    history: Text = Field(default="", max_length=1000)  # smoking, drinking, pregnancy, liver …
+    drugs: list[AdrDrug] = Field(default_factory=list, max_length=20)
+    event_name: ShortText = ""
+    onset_date: date | None = None
+    event_course: Text = Field(default="", max_length=4000)
+    outcome: Literal["", *OUTCOMES] = ""
+    death_cause: ShortText = ""
+    dechallenge: Literal["", "是", "否", "不明", "未停药或未减量"] = ""
+    rechallenge: Literal["", "是", "否", "不明", "未再使用"] = ""
+    seriousness: Literal["general", "serious", "death"] | None = None
+    serious_criteria: list[ShortText] = Field(default_factory=list, max_length=10)
+    is_new: bool | None = None
+    causality: Literal["", *CAUSALITY] = ""
+
+
+# Fields a submitted report must have; the rest are listed as missing but do not block.
+REQUIRED = {
+    "sex": "患者性别",
+    "event_name": "不良反应名称",
+    "onset_date": "不良反应发生时间",
+    "event_course": "不良反应过程描述",
+    "outcome": "不良反应结果",
+    "seriousness": "严重程度（一般/严重/死亡）",
+    "is_new": "是否为新的不良反应",
+    "causality": "关联性评价",
+    "drugs.suspected": "怀疑药品（至少一个，含通用名）",
+}
+RECOMMENDED = {
+    "age_years": "年龄",
+    "weight_kg": "体重",
+    "patient_name": "患者姓名",
+    "patient_contact": "联系方式",
+    "dechallenge": "停药或减量后反应是否消失或减轻",
+    "rechallenge": "再次使用后是否再次出现",
+    "drugs.batch_no": "怀疑药品批号",
+    "drugs.approval_no": "怀疑药品批准文号",
+    "drugs.maker": "怀疑药品生产厂家",
+    "drugs.start_date": "怀疑药品开始用药时间",
+    "drugs.dose": "怀疑药品用量",
+}
+
+ASK_BATCH_REPLY = (
+    "您好，为了帮您向药品不良反应监测机构报告，麻烦您提供以下信息：药盒上的药品名称、批号（一般印在"
+    "药盒侧面或底部，“批号”或“LOT”后面）和生产厂家，开始用药的日期和每次用量，现在症状是否已经缓解。"
+    "方便的话拍一张药盒的照片发给我们。谢谢您！"
+)
+
+
+def missing_fields(form: AdrForm) -> tuple[list[str], list[str]]:
+    """(required fields missing → cannot submit, recommended fields missing)."""
+    suspected = [d for d in form.drugs if d.role == "suspected"]
+    required: list[str] = []
+    for key, label in REQUIRED.items():
+        if key == "drugs.suspected":
+            if not any(d.generic_name for d in suspected):
+                required.append(label)
+        elif getattr(form, key) in ("", None):
+            required.append(label)
+    if form.seriousness == "serious" and not form.serious_criteria:
+        required.append("严重情形（第63条，至少勾选一项）")
+    if form.seriousness == "death" and not form.death_cause:
+        required.append("死亡原因")
+    recommended: list[str] = []
+    for key, label in RECOMMENDED.items():
+        if key.startswith("drugs."):
+            field = key.split(".", 1)[1]
+            if suspected and any(not getattr(d, field) for d in suspected):
+                recommended.append(label)
+        elif getattr(form, key) in ("", None):
+            recommended.append(label)
+    return required, recommended
+
+
+class AdrView(BaseModel):
+    """A report as the API and the pages show it."""
+
+    id: int
+    escalation_id: int
+    conversation_id: str
+    status: Literal["draft", "submitted"]
+    version: int
+    form: AdrForm
+    due_at: datetime
+    due_rule: str
+    due_label: str
+    immediate: bool
+    overdue: bool
+    follow_up_on: date | None
+    missing_required: list[str]
+    missing_recommended: list[str]
+    label_adverse: dict[str, str] = Field(
+        default_factory=dict, description="Suspected product → its label's 不良反应 text."
+    )
+    known_hint: list[str] = Field(
+        default_factory=list, description="Words of the customer's account the label lists."
+    )
+    created_at: datetime
+    submitted_at: datetime | None
+
+
+@lru_cache(maxsize=4)
+def _rules(path: str, mtime: float) -> AdrRules:
+    return load_adr_rules(Path(path))
+
+
+def adr_rules(knowledge_dir: Path) -> AdrRules:
+    path = knowledge_dir / "rules" / "adr.yaml"
+    return _rules(str(path), path.stat().st_mtime if path.exists() else 0.0)
+
+
+@lru_cache(maxsize=4)
+def _makers(knowledge_dir: str) -> dict[str, tuple[str, str]]:
+    """Product id → (first brand, its maker) from the product master."""
+    out = {}
+    for p in load_products(Path(knowledge_dir)):
+        for b in p.brands:
+            if not b.shared:
+                out.setdefault(p.id, (b.name, b.maker or ""))
+    return out
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
+_STOP = {"吃了", "之后", "以后", "怎么", "怎么办", "现在", "这个", "那个", "有点", "一直", "身上"}
+
+
+def known_reactions(customer_text: str, label_text: str) -> list[str]:
+    """Words of the customer's account that the label's 不良反应 section also names: a hint for
+    the new-or-known judgement, which stays the pharmacist's."""
+    found: list[str] = []
+    for run in _WORD.findall(customer_text):
+        for n in (4, 3, 2):
+            for i in range(len(run) - n + 1):
+                piece = run[i : i + n]
+                if piece in _STOP or any(piece in f for f in found):
+                    continue
+                if piece in label_text:
+                    found.append(piece)
+    return found[:8]
+
+
+@dataclass
+class AdrDesk:
+    """The report operations beside the desk (its database, and its copilot, which a knowledge
+    update may swap)."""
+
+    desk: Desk
+
+    @property
+    def db(self):
+        return self.desk.db
+
+    @property
+    def copilot(self):
+        return self.desk.copilot
+
+    @property
+    def rules(self) -> AdrRules:
+        return adr_rules(self.copilot.settings.knowledge.dir)
+
+    # --- creating ----------------------------------------------------------------------------
+    def prefill(self, s: Session, esc: Escalation) -> AdrForm:
+        conv = s.get(Conversation, esc.conversation_id)
+        row = s.get(SuggestionRow, esc.suggestion_id)
+        suggestion = Suggestion.model_validate(row.payload) if row else None
+        profile = (conv.profile if conv else {}) or {}
+        texts = [
+            m.text
+            for m in s.scalars(
+                select(Message)
+                .where(Message.conversation_id == esc.conversation_id, Message.role == "customer")
+                .order_by(Message.id)
+            )
+        ]
+        makers = _makers(str(self.copilot.settings.knowledge.dir))
+        drugs: list[AdrDrug] = []
+        seen: set[str] = set()
+        if suggestion is not None:
+            for d in suggestion.verdict.triage.drugs:
+                if d.doc_id in seen or d.source == "cart":
+                    continue
+                seen.add(d.doc_id)
+                doc = self.copilot.document(d.doc_id)
+                brand, maker = makers.get(d.doc_id, ("", ""))
+                route = self.copilot.gate.sk.route(d.doc_id) or ""
+                drugs.append(
+                    AdrDrug(
+                        role="suspected" if d.source in ("message", "history") else "concomitant",
+                        product_id=d.doc_id,
+                        generic_name=doc.label.generic_name if doc and doc.label else d.doc_id,
+                        trade_name=brand,
+                        maker=maker,
+                        route=ROUTE_CN.get(route, route),
+                    )
+                )
+        for med in profile.get("current_medicines") or []:
+            if med not in seen:
+                seen.add(med)
+                doc = self.copilot.document(med)
+                name = doc.label.generic_name if doc and doc.label else str(med)
+                drugs.append(AdrDrug(role="concomitant", product_id=med, generic_name=name))
+        sex = {"female": "女", "male": "男"}.get(profile.get("sex") or "", "")
+        conditions = "、".join(str(c) for c in profile.get("conditions") or [])
+        allergies = "、".join(str(a) for a in profile.get("allergies") or [])
+        history = "；".join(
+            x
+            for x in (
+                f"基础疾病：{conditions}" if conditions else "",
+                f"过敏史：{allergies}" if allergies else "",
+                "妊娠" if profile.get("pregnant") else "",
+            )
+            if x
+        )
+        return AdrForm(
+            sex=sex,
+            age_years=profile.get("age_years"),
+            weight_kg=profile.get("weight_kg"),
+            disease=conditions[:200],
+            history=history,
+            drugs=drugs,
+            # The customer's own words, masked (phone numbers, ids): the pharmacist writes the
+            # course in the form's terms from them.
+            event_course=mask_pii("\n".join(texts))[:4000],
+        )
+
+    def open_report(self, s: Session, esc: Escalation, user: User) -> AdrReport:
+        existing = s.scalar(select(AdrReport).where(AdrReport.escalation_id == esc.id))
+        if existing is not None:
+            return existing
+        form = self.prefill(s, esc)
+        learned = _aware(esc.created_at) or datetime.now(UTC)
+        rule, due = self.rules.deadline(form.seriousness, form.is_new, learned)
+        report = AdrReport(
+            escalation_id=esc.id,
+            conversation_id=esc.conversation_id,
+            status="draft",
+            version=1,
+            form=form.model_dump(mode="json"),
+            learned_at=learned,
+            due_at=due,
+            due_rule=rule.id,
+            created_by=user.id,
+        )
+        s.add(report)
+        s.flush()
+        return report
+
+    # --- changing ----------------------------------------------------------------------------
+    def apply(
+        self, s: Session, report: AdrReport, form: AdrForm, version: int
+    ) -> tuple[dict, dict]:
+        """Store `form` if the report is still at `version`; returns (before, after) of the
+        fields that changed. Raises ValueError on a stale version."""
+        before = AdrForm.model_validate(report.form).model_dump(mode="json")
+        after = form.model_dump(mode="json")
+        rule, due = self.rules.deadline(form.seriousness, form.is_new, _aware(report.learned_at))
+        won = s.execute(
+            update(AdrReport)
+            .where(AdrReport.id == report.id, AdrReport.version == version)
+            .values(
+                form=after,
+                version=version + 1,
+                due_at=due,
+                due_rule=rule.id,
+                updated_at=datetime.now(UTC),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won != 1:
+            raise ValueError("stale")
+        s.refresh(report)
+        changed = {k for k in after if after[k] != before.get(k)}
+        return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
+
+    # --- the operations (roles checked, audited) ---------------------------------------------
+    def open_for(self, escalation_id: int, user: User) -> AdrView:
+        """Open (or return the existing) report on a case; pharmacists only."""
+        require(user, "pharmacist")
+        with self.db.session() as s:
+            esc = s.get(Escalation, escalation_id)
+            if esc is None:
+                raise DeskError(f"找不到转药师工单 {escalation_id}", status=404)
+            existed = s.scalar(select(AdrReport.id).where(AdrReport.escalation_id == esc.id))
+            report = self.open_report(s, esc, user)
+            if existed is None:
+                audit(s, user, "adr.opened", "adr_report", report.id, escalation=esc.id)
+            return self.view(s, report)
+
+    def get(self, report_id: int, user: User) -> AdrView:
+        with self.db.session() as s:
+            return self.view(s, self._report(s, report_id))
+
+    def save(
+        self,
+        report_id: int,
+        user: User,
+        form: AdrForm,
+        version: int,
+        *,
+        reason: str | None = None,
+        follow_up_on: date | None = None,
+    ) -> AdrView:
+        """Save a draft, or amend a submitted report (a reason is required; audited with the
+        fields before and after)."""
+        require(user, "pharmacist")
+        with self.db.session() as s:
+            report = self._report(s, report_id)
+            amending = report.status == "submitted"
+            if amending and not (reason or "").strip():
+                raise DeskError("已提交的报告只能修订，请填写修订原因", status=422)
+            try:
+                before, after = self.apply(s, report, form, version)
+            except ValueError:
+                raise DeskError(
+                    "报告已被他人修改（版本已变化），请刷新后再改，您填写的内容未保存", status=409
+                ) from None
+            if follow_up_on is not None and follow_up_on != report.follow_up_on:
+                report.follow_up_on = follow_up_on
+                before["follow_up_on"], after["follow_up_on"] = None, follow_up_on.isoformat()
+            audit(
+                s,
+                user,
+                "adr.amended" if amending else "adr.saved",
+                "adr_report",
+                report.id,
+                before=before,
+                after=after,
+                reason=(reason or "").strip() or None,
+            )
+            s.flush()
+            return self.view(s, report)
+
+    def submit(self, report_id: int, user: User, version: int) -> AdrView:
+        require(user, "pharmacist")
+        with self.db.session() as s:
+            report = self._report(s, report_id)
+            if report.status == "submitted":
+                raise DeskError("报告已提交；如需更改请修订并填写原因", status=409)
+            required, _ = missing_fields(AdrForm.model_validate(report.form))
+            if required:
+                raise DeskError("还缺必填项：" + "、".join(required), status=422)
+            won = s.execute(
+                update(AdrReport)
+                .where(
+                    AdrReport.id == report.id,
+                    AdrReport.version == version,
+                    AdrReport.status == "draft",
+                )
+                .values(status="submitted", submitted_at=datetime.now(UTC), version=version + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if won != 1:
+                raise DeskError("报告已被他人修改或提交，请刷新后再试", status=409)
+            s.refresh(report)
+            audit(s, user, "adr.submitted", "adr_report", report.id)
+            return self.view(s, report)
+
+    def listing(self, user: User) -> list[AdrView]:
+        with self.db.session() as s:
+            rows = s.scalars(select(AdrReport).order_by(AdrReport.status, AdrReport.due_at))
+            return [self.view(s, r) for r in rows]
+
+    def cluster_alerts(self, user: User) -> list[dict]:
+        require(user, "pharmacist")
+        with self.db.session() as s:
+            return self.clusters(s)
+
+    @staticmethod
+    def _report(s: Session, report_id: int) -> AdrReport:
+        report = s.get(AdrReport, report_id)
+        if report is None:
+            raise DeskError(f"找不到不良反应报告 {report_id}", status=404)
+        return report
+
+    # --- reading -----------------------------------------------------------------------------
+    def view(self, s: Session, report: AdrReport) -> AdrView:
+        form = AdrForm.model_validate(report.form)
+        required, recommended = missing_fields(form)
+        rule = next((r for r in self.rules.deadlines if r.id == report.due_rule), None)
+        label_adverse: dict[str, str] = {}
+        for d in form.drugs:
+            if d.role != "suspected" or not d.product_id:
+                continue
+            doc = self.copilot.document(d.product_id)
+            for sec in getattr(doc, "sections", []) or []:
+                if sec.heading == "不良反应":
+                    label_adverse[d.generic_name or d.product_id] = sec.text
+        hint = known_reactions(form.event_course, "\n".join(label_adverse.values()))
+        due = _aware(report.due_at)
+        return AdrView(
+            id=report.id,
+            escalation_id=report.escalation_id,
+            conversation_id=report.conversation_id,
+            status=report.status,
+            version=report.version,
+            form=form,
+            due_at=due,
+            due_rule=report.due_rule,
+            due_label=rule.label if rule else report.due_rule,
+            immediate=bool(rule and rule.immediate),
+            overdue=report.status != "submitted" and due < datetime.now(UTC),
+            follow_up_on=report.follow_up_on,
+            missing_required=required,
+            missing_recommended=recommended,
+            label_adverse=label_adverse,
+            known_hint=hint,
+            created_at=_aware(report.created_at),
+            submitted_at=_aware(report.submitted_at),
+        )
+
+    def clusters(self, s: Session, now: datetime | None = None) -> list[dict]:
+        """Products (and batches) with at least the rules' number of reports in the window."""
+        rule = self.rules.cluster
+        now = now or datetime.now(UTC)
+        since = now - timedelta(days=rule.window_days)
+        by_product: dict[str, list[int]] = {}
+        by_batch: dict[tuple[str, str], list[int]] = {}
+        names: dict[str, str] = {}
+        for r in s.scalars(select(AdrReport)):
+            if _aware(r.learned_at) < since:
+                continue
+            form = AdrForm.model_validate(r.form)
+            for d in form.drugs:
+                if d.role != "suspected":
+                    continue
+                key = d.product_id or d.generic_name
+                if not key:
+                    continue
+                names.setdefault(key, d.generic_name or key)
+                by_product.setdefault(key, []).append(r.id)
+                if d.batch_no.strip():
+                    by_batch.setdefault((key, d.batch_no.strip()), []).append(r.id)
+        out: list[dict] = []
+
+        def alert(key: str, batch: str | None, ids: list[int]) -> dict:
+            return {"product": key, "name": names[key], "batch": batch, "reports": sorted(set(ids))}
+
+        for key, ids in sorted(by_product.items()):
+            if len(set(ids)) >= rule.min_reports_same_product:
+                out.append(alert(key, None, ids))
+        for (key, batch), ids in sorted(by_batch.items()):
+            if len(set(ids)) >= rule.min_reports_same_batch:
+                out.append(
+                    {
+                        "product": key,
+                        "name": names[key],
+                        "batch": batch,
+                        "reports": sorted(set(ids)),
+                    }
+                )
+        return out
+
+
+# --- export -------------------------------------------------------------------------------------
+EXPORT_COLUMNS = [
+    ("报告编号", lambda v: v.id),
+    ("报告类型", lambda v: v.form.report_type),
+    ("报告单位类别", lambda v: v.form.reporter_type),
+    ("新的/严重/一般", lambda v: _kind_cn(v.form)),
+    ("患者姓名", lambda v: v.form.patient_name),
+    ("性别", lambda v: v.form.sex),
+    ("年龄", lambda v: _num(v.form.age_years)),
+    ("体重(kg)", lambda v: _num(v.form.weight_kg)),
+    ("联系方式", lambda v: v.form.patient_contact),
+    ("原患疾病", lambda v: v.form.disease),
+    ("既往药品不良反应", lambda v: v.form.past_adr),
+    ("家族药品不良反应", lambda v: v.form.family_adr),
+    ("相关重要信息", lambda v: v.form.history),
+    ("怀疑药品", lambda v: _drugs(v.form, "suspected")),
+    ("并用药品", lambda v: _drugs(v.form, "concomitant")),
+    ("不良反应名称", lambda v: v.form.event_name),
+    ("不良反应发生时间", lambda v: v.form.onset_date or ""),
+    ("不良反应过程描述及处理情况", lambda v: v.form.event_course),
+    ("不良反应结果", lambda v: v.form.outcome),
+    ("死亡原因", lambda v: v.form.death_cause),
+    ("停药或减量后反应是否消失或减轻", lambda v: v.form.dechallenge),
+    ("再次使用后是否再次出现同样反应", lambda v: v.form.rechallenge),
+    ("严重情形", lambda v: "、".join(v.form.serious_criteria)),
+    ("关联性评价", lambda v: v.form.causality),
+    ("报告时限", lambda v: v.due_label),
+    ("应报日期", lambda v: v.due_at.date().isoformat()),
+]
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else f"{x:g}"
+
+
+def _kind_cn(form: AdrForm) -> str:
+    parts = ["新的"] if form.is_new else []
+    parts.append(
+        {"death": "严重（死亡）", "serious": "严重", "general": "一般"}.get(
+            form.seriousness or "", "未判断"
+        )
+    )
+    return "、".join(parts)
+
+
+def _drugs(form: AdrForm, role: str) -> str:
+    rows = []
+    for d in form.drugs:
+        if d.role != role:
+            continue
+        fields = [
+            d.approval_no and f"批准文号 {d.approval_no}",
+            d.generic_name,
+            d.trade_name and f"（{d.trade_name}）",
+            d.maker,
+            d.batch_no and f"批号 {d.batch_no}",
+            d.dose and f"用量 {d.dose}",
+            d.route,
+            d.frequency,
+            d.start_date and f"{d.start_date}起",
+            d.stop_date and f"{d.stop_date}止",
+            d.reason_for_use and f"用药原因 {d.reason_for_use}",
+        ]
+        rows.append(" ".join(str(f) for f in fields if f))
+    return "；".join(rows)
+
+
+def export_json(view: AdrView) -> dict:
+    return {name: (str(get(view)) if get(view) is not None else "") for name, get in EXPORT_COLUMNS}
+
+
+def export_csv(views: list[AdrView]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([name for name, _ in EXPORT_COLUMNS])
+    for v in views:
+        writer.writerow([export_json(v)[name] for name, _ in EXPORT_COLUMNS])
+    return "\ufeff" + out.getvalue()  # BOM: Excel opens UTF-8 Chinese correctly

@@ -1,0 +1,193 @@
+"""Suspected adverse drug reaction reports from a case: pre-filled, saved, submitted, amended
+with a reason, never lost to a concurrent edit; deadlines and clusters from the rules file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from copilot.desk.adr import AdrDesk, AdrForm, export_csv, export_json, missing_fields
+from copilot.desk.auth import add_user
+from copilot.desk.db import Database
+from copilot.desk.service import Desk, DeskError
+from copilot.desk.tables import AuditEntry
+from copilot.errors import KnowledgeError
+from copilot.safety.adr_rules import load_adr_rules
+
+RASH = "用了达克宁霜两天，涂的地方又红又肿还起了小水泡，好痒"
+
+
+@pytest.fixture
+def adr(db_url, sample_copilot):
+    return AdrDesk(Desk(db=Database(db_url), copilot=sample_copilot))
+
+
+@pytest.fixture
+def people(adr):
+    with adr.db.session() as s:
+        agent, _, _ = add_user(s, username="agent", role="agent", password="agent-password-1")
+        ph, _, _ = add_user(s, username="ph", role="pharmacist", password="ph-password-12")
+        ph2, _, _ = add_user(s, username="ph2", role="pharmacist", password="ph2-password-1")
+    return agent, ph, ph2
+
+
+def _case(adr, people, conversation="adr1", text=RASH):
+    agent = people[0]
+    _, esc = adr.desk.receive(conversation, text, user=agent)
+    assert esc is not None, "a suspected reaction escalates"
+    return esc
+
+
+def _complete(form: AdrForm) -> AdrForm:
+    return form.model_copy(
+        update={
+            "sex": "女",
+            "event_name": "接触性皮炎",
+            "onset_date": datetime.now(UTC).date(),
+            "outcome": "好转",
+            "seriousness": "general",
+            "is_new": False,
+            "causality": "很可能",
+        }
+    )
+
+
+def test_report_is_prefilled_from_the_case_and_only_pharmacists_open_it(adr, people):
+    agent, ph, _ = people
+    esc = _case(adr, people)
+    with pytest.raises(DeskError) as denied:
+        adr.open_for(esc.id, agent)
+    assert denied.value.status == 403
+    view = adr.open_for(esc.id, ph)
+    suspected = [d for d in view.form.drugs if d.role == "suspected"]
+    assert suspected and suspected[0].product_id == "miconazole-cream"
+    assert suspected[0].route == "外用"  # a topical product's reaction is still a reaction
+    assert "起了小水泡" in view.form.event_course
+    assert "不良反应名称" in view.missing_required
+    assert "怀疑药品批号" in view.missing_recommended
+    assert view.label_adverse, "the label's 不良反应 section is shown beside the report"
+    assert view.status == "draft" and view.version == 1
+    assert adr.open_for(esc.id, ph).id == view.id  # one report per case
+    with adr.db.session() as s:
+        actions = [a.action for a in s.scalars(select(AuditEntry))]
+    assert actions.count("adr.opened") == 1
+
+
+def test_deadline_follows_seriousness_and_novelty(adr, people):
+    _, ph, _ = people
+    view = adr.open_for(_case(adr, people).id, ph)
+    learned = view.due_at - timedelta(days=15)  # not yet judged: the shorter limit
+    assert view.due_rule == "seriousness-unjudged"
+    general = view.form.model_copy(update={"seriousness": "general", "is_new": False})
+    view = adr.save(view.id, ph, general, view.version)
+    assert view.due_rule == "general" and view.due_at == learned + timedelta(days=30)
+    new = general.model_copy(update={"is_new": True})
+    view = adr.save(view.id, ph, new, view.version)
+    assert view.due_rule == "new" and view.due_at == learned + timedelta(days=15)
+    death = new.model_copy(update={"seriousness": "death"})
+    view = adr.save(view.id, ph, death, view.version)
+    assert view.immediate and view.due_at == learned and view.overdue
+    assert "死亡原因" in view.missing_required
+
+
+def test_deadlines_come_from_the_rules_file(tmp_path):
+    path = tmp_path / "adr.yaml"
+    text = (adr_yaml := (__import__("pathlib").Path("knowledge/rules/adr.yaml"))).read_text(
+        encoding="utf-8"
+    )
+    assert adr_yaml.exists()
+    path.write_text(text.replace("days: 30", "days: 20"), encoding="utf-8")
+    rules = load_adr_rules(path)
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    rule, due = rules.deadline("general", False, t0)
+    assert rule.id == "general" and due == t0 + timedelta(days=20)
+    path.write_text(text.replace("    when: {}\n", "    when: {is_new: false}\n"), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="last deadline rule must match every report"):
+        load_adr_rules(path)
+
+
+def test_submit_needs_the_required_fields_then_only_amend_with_a_reason(adr, people):
+    agent, ph, _ = people
+    view = adr.open_for(_case(adr, people).id, ph)
+    with pytest.raises(DeskError, match="还缺必填项"):
+        adr.submit(view.id, ph, view.version)
+    view = adr.save(view.id, ph, _complete(view.form), view.version)
+    assert view.missing_required == []
+    with pytest.raises(DeskError) as denied:
+        adr.submit(view.id, agent, view.version)
+    assert denied.value.status == 403
+    view = adr.submit(view.id, ph, view.version)
+    assert view.status == "submitted" and view.submitted_at is not None and not view.overdue
+
+    amended = view.form.model_copy(update={"outcome": "痊愈"})
+    with pytest.raises(DeskError, match="修订原因"):
+        adr.save(view.id, ph, amended, view.version)
+    view = adr.save(view.id, ph, amended, view.version, reason="回访：皮疹已消退")
+    assert view.status == "submitted" and view.form.outcome == "痊愈"
+    with adr.db.session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "adr.amended")).one()
+    assert entry.detail["before"] == {"outcome": "好转"}
+    assert entry.detail["after"] == {"outcome": "痊愈"}
+    assert entry.detail["reason"] == "回访：皮疹已消退"
+
+
+def test_a_concurrent_edit_is_refused_not_lost(adr, people):
+    _, ph, ph2 = people
+    view = adr.open_for(_case(adr, people).id, ph)
+    first = adr.save(view.id, ph, view.form.model_copy(update={"event_name": "皮疹"}), 1)
+    with pytest.raises(DeskError) as stale:
+        adr.save(view.id, ph2, view.form.model_copy(update={"event_name": "红肿"}), 1)
+    assert stale.value.status == 409
+    assert adr.get(view.id, ph).form.event_name == "皮疹" and first.version == 2
+
+
+def test_follow_up_date_is_kept_and_audited(adr, people):
+    _, ph, _ = people
+    view = adr.open_for(_case(adr, people).id, ph)
+    day = datetime.now(UTC).date() + timedelta(days=3)
+    view = adr.save(view.id, ph, view.form, view.version, follow_up_on=day)
+    assert view.follow_up_on == day
+
+
+def test_reports_on_one_product_raise_a_cluster_alert(adr, people):
+    _, ph, _ = people
+    ids = []
+    for n in range(3):
+        view = adr.open_for(_case(adr, people, f"cl{n}").id, ph)
+        ids.append(view.id)
+        if n < 2:  # two of them name the same batch
+            form = view.form.model_copy(deep=True)
+            form.drugs[0].batch_no = "B2026A"
+            adr.save(view.id, ph, form, view.version)
+    alerts = adr.cluster_alerts(ph)
+    name = "硝酸咪康唑乳膏"
+    assert {"product": "miconazole-cream", "name": name, "batch": None, "reports": ids} in alerts
+    batch = {"product": "miconazole-cream", "name": name, "batch": "B2026A", "reports": ids[:2]}
+    assert batch in alerts
+
+
+def test_export_has_the_national_form_fields(adr, people):
+    _, ph, _ = people
+    view = adr.open_for(_case(adr, people).id, ph)
+    view = adr.save(view.id, ph, _complete(view.form), view.version)
+    data = export_json(view)
+    for field in (
+        "报告类型",
+        "怀疑药品",
+        "不良反应名称",
+        "关联性评价",
+        "应报日期",
+        "新的/严重/一般",
+    ):
+        assert field in data
+    assert "硝酸咪康唑乳膏" in data["怀疑药品"] and data["新的/严重/一般"] == "一般"
+    csv_text = export_csv([view])
+    assert csv_text.startswith("\ufeff报告编号,") and "接触性皮炎" in csv_text
+
+
+def test_missing_fields_on_an_empty_form():
+    required, recommended = missing_fields(AdrForm())
+    assert "怀疑药品（至少一个，含通用名）" in required and "关联性评价" in required
+    assert recommended  # age, weight, name, contact …
