@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from copilot.desk.adr import AdrDesk, AdrForm, export_csv, export_json, missing_fields
+from copilot.desk.adr import AdrDesk
+from copilot.desk.adr_export import export_csv, export_json
+from copilot.desk.adr_form import AdrForm, missing_fields
 from copilot.desk.auth import add_user
 from copilot.desk.db import Database
 from copilot.desk.service import Desk, DeskError
@@ -191,3 +193,22 @@ def test_missing_fields_on_an_empty_form():
     required, recommended = missing_fields(AdrForm())
     assert "怀疑药品（至少一个，含通用名）" in required and "关联性评价" in required
     assert recommended  # age, weight, name, contact …
+
+
+def test_name_and_contact_are_masked_unless_revealed_and_a_masked_save_keeps_them(adr, people):
+    agent, ph, _ = people
+    view = adr.open_for(_case(adr, people).id, ph)
+    form = view.form.model_copy(update={"patient_name": "张小红", "patient_contact": "13812345678"})
+    view = adr.save(view.id, ph, form, view.version)
+    assert (view.form.patient_name, view.form.patient_contact) == ("张**", "138****5678")
+    assert not view.identity_shown
+    # the page sends the masked values back with another change: the stored ones stay
+    view = adr.save(view.id, ph, view.form.model_copy(update={"event_name": "皮疹"}), view.version)
+    shown = adr.get(view.id, ph, reveal=True, purpose="导出")
+    assert (shown.form.patient_name, shown.form.patient_contact) == ("张小红", "13812345678")
+    with pytest.raises(DeskError) as denied:
+        adr.get(view.id, agent, reveal=True)
+    assert denied.value.status == 403
+    with adr.db.session() as s:
+        revealed = s.scalars(select(AuditEntry).where(AuditEntry.action == "adr.revealed")).all()
+    assert [e.detail["purpose"] for e in revealed] == ["导出"]

@@ -13,171 +13,30 @@ inside the rules' window raise a cluster alert.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from copilot.desk.adr_form import (
+    ROUTE_CN,
+    AdrDrug,
+    AdrForm,
+    hide_identity,
+    keep_hidden_identity,
+    missing_fields,
+)
+from copilot.desk.adr_view import AdrView
 from copilot.desk.service import Desk, DeskError, audit, require
 from copilot.desk.tables import AdrReport, Conversation, Escalation, Message, SuggestionRow, User
 from copilot.ingest.products import load_products
 from copilot.safety.adr_rules import AdrRules, load_adr_rules
 from copilot.safety.masking import mask_pii
-from copilot.schemas import ShortText, Suggestion, Text
-
-OUTCOMES = ("痊愈", "好转", "未好转", "不详", "有后遗症", "死亡")
-CAUSALITY = ("肯定", "很可能", "可能", "可能无关", "待评价", "无法评价")
-YES_NO = ("是", "否", "不明")
-ROUTE_CN = {
-    "oral": "口服",
-    "topical": "外用",
-    "nasal": "鼻用",
-    "inhaled": "吸入",
-    "ophthalmic": "滴眼",
-    "otic": "滴耳",
-    "vaginal": "阴道用",
-    "rectal": "直肠给药",
-    "injection": "注射",
-}
-
-
-class AdrDrug(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    role: Literal["suspected", "concomitant"] = "suspected"
-    product_id: ShortText | None = None
-    generic_name: ShortText = ""
-    trade_name: ShortText = ""
-    maker: ShortText = ""
-    approval_no: ShortText = ""
-    batch_no: ShortText = ""
-    dose: ShortText = ""
-    route: ShortText = ""
-    frequency: ShortText = ""
-    start_date: date | None = None
-    stop_date: date | None = None
-    reason_for_use: ShortText = ""
-
-
-class AdrForm(BaseModel):
-    """The fields of the national form a retailer fills (FACTS.md: report form fields)."""
-
-    model_config = ConfigDict(extra="forbid")
-    report_type: Literal["首次报告", "跟踪报告"] = "首次报告"
-    reporter_type: Literal["经营企业"] = "经营企业"
-    patient_name: ShortText = ""
-    patient_contact: ShortText = ""
-    sex: Literal["男", "女", ""] = ""
-    age_years: float | None = Field(default=None, ge=0, le=130)
-    weight_kg: float | None = Field(default=None, gt=0, le=400)
-    disease: ShortText = ""
-    past_adr: ShortText = ""
-    family_adr: ShortText = ""
-    history: Text = Field(default="", max_length=1000)  # smoking, drinking, pregnancy, liver …
-    drugs: list[AdrDrug] = Field(default_factory=list, max_length=20)
-    event_name: ShortText = ""
-    onset_date: date | None = None
-    event_course: Text = Field(default="", max_length=4000)
-    outcome: Literal["", *OUTCOMES] = ""
-    death_cause: ShortText = ""
-    dechallenge: Literal["", "是", "否", "不明", "未停药或未减量"] = ""
-    rechallenge: Literal["", "是", "否", "不明", "未再使用"] = ""
-    seriousness: Literal["general", "serious", "death"] | None = None
-    serious_criteria: list[ShortText] = Field(default_factory=list, max_length=10)
-    is_new: bool | None = None
-    causality: Literal["", *CAUSALITY] = ""
-
-
-# Fields a submitted report must have; the rest are listed as missing but do not block.
-REQUIRED = {
-    "sex": "患者性别",
-    "event_name": "不良反应名称",
-    "onset_date": "不良反应发生时间",
-    "event_course": "不良反应过程描述",
-    "outcome": "不良反应结果",
-    "seriousness": "严重程度（一般/严重/死亡）",
-    "is_new": "是否为新的不良反应",
-    "causality": "关联性评价",
-    "drugs.suspected": "怀疑药品（至少一个，含通用名）",
-}
-RECOMMENDED = {
-    "age_years": "年龄",
-    "weight_kg": "体重",
-    "patient_name": "患者姓名",
-    "patient_contact": "联系方式",
-    "dechallenge": "停药或减量后反应是否消失或减轻",
-    "rechallenge": "再次使用后是否再次出现",
-    "drugs.batch_no": "怀疑药品批号",
-    "drugs.approval_no": "怀疑药品批准文号",
-    "drugs.maker": "怀疑药品生产厂家",
-    "drugs.start_date": "怀疑药品开始用药时间",
-    "drugs.dose": "怀疑药品用量",
-}
-
-ASK_BATCH_REPLY = (
-    "您好，为了帮您向药品不良反应监测机构报告，麻烦您提供以下信息：药盒上的药品名称、批号（一般印在"
-    "药盒侧面或底部，“批号”或“LOT”后面）和生产厂家，开始用药的日期和每次用量，现在症状是否已经缓解。"
-    "方便的话拍一张药盒的照片发给我们。谢谢您！"
-)
-
-
-def missing_fields(form: AdrForm) -> tuple[list[str], list[str]]:
-    """(required fields missing → cannot submit, recommended fields missing)."""
-    suspected = [d for d in form.drugs if d.role == "suspected"]
-    required: list[str] = []
-    for key, label in REQUIRED.items():
-        if key == "drugs.suspected":
-            if not any(d.generic_name for d in suspected):
-                required.append(label)
-        elif getattr(form, key) in ("", None):
-            required.append(label)
-    if form.seriousness == "serious" and not form.serious_criteria:
-        required.append("严重情形（第63条，至少勾选一项）")
-    if form.seriousness == "death" and not form.death_cause:
-        required.append("死亡原因")
-    recommended: list[str] = []
-    for key, label in RECOMMENDED.items():
-        if key.startswith("drugs."):
-            field = key.split(".", 1)[1]
-            if suspected and any(not getattr(d, field) for d in suspected):
-                recommended.append(label)
-        elif getattr(form, key) in ("", None):
-            recommended.append(label)
-    return required, recommended
-
-
-class AdrView(BaseModel):
-    """A report as the API and the pages show it."""
-
-    id: int
-    escalation_id: int
-    conversation_id: str
-    status: Literal["draft", "submitted"]
-    version: int
-    form: AdrForm
-    due_at: datetime
-    due_rule: str
-    due_label: str
-    immediate: bool
-    overdue: bool
-    follow_up_on: date | None
-    missing_required: list[str]
-    missing_recommended: list[str]
-    label_adverse: dict[str, str] = Field(
-        default_factory=dict, description="Suspected product → its label's 不良反应 text."
-    )
-    known_hint: list[str] = Field(
-        default_factory=list, description="Words of the customer's account the label lists."
-    )
-    created_at: datetime
-    submitted_at: datetime | None
+from copilot.schemas import Suggestion
 
 
 @lru_cache(maxsize=4)
@@ -373,9 +232,17 @@ class AdrDesk:
                 audit(s, user, "adr.opened", "adr_report", report.id, escalation=esc.id)
             return self.view(s, report)
 
-    def get(self, report_id: int, user: User) -> AdrView:
+    def get(
+        self, report_id: int, user: User, *, reveal: bool = False, purpose: str = "查看"
+    ) -> AdrView:
+        """The report; the patient's name and contact masked unless a pharmacist asks to see
+        them (audited with the purpose: 查看, 导出, 打印)."""
         with self.db.session() as s:
-            return self.view(s, self._report(s, report_id))
+            report = self._report(s, report_id)
+            if reveal:
+                require(user, "pharmacist")
+                audit(s, user, "adr.revealed", "adr_report", report.id, purpose=purpose)
+            return self.view(s, report, reveal=reveal)
 
     def save(
         self,
@@ -392,6 +259,7 @@ class AdrDesk:
         require(user, "pharmacist")
         with self.db.session() as s:
             report = self._report(s, report_id)
+            form = keep_hidden_identity(form, AdrForm.model_validate(report.form))
             amending = report.status == "submitted"
             if amending and not (reason or "").strip():
                 raise DeskError("已提交的报告只能修订，请填写修订原因", status=422)
@@ -442,10 +310,14 @@ class AdrDesk:
             audit(s, user, "adr.submitted", "adr_report", report.id)
             return self.view(s, report)
 
-    def listing(self, user: User) -> list[AdrView]:
+    def listing(self, user: User, *, reveal: bool = False) -> list[AdrView]:
         with self.db.session() as s:
-            rows = s.scalars(select(AdrReport).order_by(AdrReport.status, AdrReport.due_at))
-            return [self.view(s, r) for r in rows]
+            rows = list(s.scalars(select(AdrReport).order_by(AdrReport.status, AdrReport.due_at)))
+            if reveal:
+                require(user, "pharmacist")
+                ids = [r.id for r in rows]
+                audit(s, user, "adr.revealed", "adr_report", "*", purpose="导出", reports=ids)
+            return [self.view(s, r, reveal=reveal) for r in rows]
 
     def cluster_alerts(self, user: User) -> list[dict]:
         require(user, "pharmacist")
@@ -460,9 +332,11 @@ class AdrDesk:
         return report
 
     # --- reading -----------------------------------------------------------------------------
-    def view(self, s: Session, report: AdrReport) -> AdrView:
+    def view(self, s: Session, report: AdrReport, *, reveal: bool = False) -> AdrView:
         form = AdrForm.model_validate(report.form)
         required, recommended = missing_fields(form)
+        if not reveal:
+            form = hide_identity(form)
         rule = next((r for r in self.rules.deadlines if r.id == report.due_rule), None)
         label_adverse: dict[str, str] = {}
         for d in form.drugs:
@@ -481,6 +355,7 @@ class AdrDesk:
             status=report.status,
             version=report.version,
             form=form,
+            identity_shown=reveal,
             due_at=due,
             due_rule=report.due_rule,
             due_label=rule.label if rule else report.due_rule,
@@ -536,83 +411,3 @@ class AdrDesk:
                     }
                 )
         return out
-
-
-# --- export -------------------------------------------------------------------------------------
-EXPORT_COLUMNS = [
-    ("报告编号", lambda v: v.id),
-    ("报告类型", lambda v: v.form.report_type),
-    ("报告单位类别", lambda v: v.form.reporter_type),
-    ("新的/严重/一般", lambda v: _kind_cn(v.form)),
-    ("患者姓名", lambda v: v.form.patient_name),
-    ("性别", lambda v: v.form.sex),
-    ("年龄", lambda v: _num(v.form.age_years)),
-    ("体重(kg)", lambda v: _num(v.form.weight_kg)),
-    ("联系方式", lambda v: v.form.patient_contact),
-    ("原患疾病", lambda v: v.form.disease),
-    ("既往药品不良反应", lambda v: v.form.past_adr),
-    ("家族药品不良反应", lambda v: v.form.family_adr),
-    ("相关重要信息", lambda v: v.form.history),
-    ("怀疑药品", lambda v: _drugs(v.form, "suspected")),
-    ("并用药品", lambda v: _drugs(v.form, "concomitant")),
-    ("不良反应名称", lambda v: v.form.event_name),
-    ("不良反应发生时间", lambda v: v.form.onset_date or ""),
-    ("不良反应过程描述及处理情况", lambda v: v.form.event_course),
-    ("不良反应结果", lambda v: v.form.outcome),
-    ("死亡原因", lambda v: v.form.death_cause),
-    ("停药或减量后反应是否消失或减轻", lambda v: v.form.dechallenge),
-    ("再次使用后是否再次出现同样反应", lambda v: v.form.rechallenge),
-    ("严重情形", lambda v: "、".join(v.form.serious_criteria)),
-    ("关联性评价", lambda v: v.form.causality),
-    ("报告时限", lambda v: v.due_label),
-    ("应报日期", lambda v: v.due_at.date().isoformat()),
-]
-
-
-def _num(x: float | None) -> str:
-    return "" if x is None else f"{x:g}"
-
-
-def _kind_cn(form: AdrForm) -> str:
-    parts = ["新的"] if form.is_new else []
-    parts.append(
-        {"death": "严重（死亡）", "serious": "严重", "general": "一般"}.get(
-            form.seriousness or "", "未判断"
-        )
-    )
-    return "、".join(parts)
-
-
-def _drugs(form: AdrForm, role: str) -> str:
-    rows = []
-    for d in form.drugs:
-        if d.role != role:
-            continue
-        fields = [
-            d.approval_no and f"批准文号 {d.approval_no}",
-            d.generic_name,
-            d.trade_name and f"（{d.trade_name}）",
-            d.maker,
-            d.batch_no and f"批号 {d.batch_no}",
-            d.dose and f"用量 {d.dose}",
-            d.route,
-            d.frequency,
-            d.start_date and f"{d.start_date}起",
-            d.stop_date and f"{d.stop_date}止",
-            d.reason_for_use and f"用药原因 {d.reason_for_use}",
-        ]
-        rows.append(" ".join(str(f) for f in fields if f))
-    return "；".join(rows)
-
-
-def export_json(view: AdrView) -> dict:
-    return {name: (str(get(view)) if get(view) is not None else "") for name, get in EXPORT_COLUMNS}
-
-
-def export_csv(views: list[AdrView]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([name for name, _ in EXPORT_COLUMNS])
-    for v in views:
-        writer.writerow([export_json(v)[name] for name, _ in EXPORT_COLUMNS])
-    return "\ufeff" + out.getvalue()  # BOM: Excel opens UTF-8 Chinese correctly

@@ -11,7 +11,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.desk.adr import AdrForm, AdrView, export_csv, export_json
+from copilot.desk.adr_export import export_csv, export_json
+from copilot.desk.adr_form import AdrForm
+from copilot.desk.adr_view import AdrView
 from copilot.desk.service import DeskError
 from copilot.desk.tables import User
 from copilot.schemas import Text
@@ -87,7 +89,8 @@ def export_all(
 ) -> Response:
     if user.role not in ("pharmacist", "admin"):
         raise DeskError("需要执业药师权限", status=403)
-    views = [v for v in _adr(request).listing(user) if status == "all" or v.status == status]
+    views = _adr(request).listing(user, reveal=True)  # for the national system: audited
+    views = [v for v in views if status == "all" or v.status == status]
     return Response(
         export_csv(views),
         media_type="text/csv; charset=utf-8",
@@ -96,8 +99,13 @@ def export_all(
 
 
 @router.get("/adr/{report_id}", response_model=AdrView | AdrStatus)
-def get_report(report_id: ReportId, request: Request, user: User = Depends(api_user)):
-    return _for(user, _adr(request).get(report_id, user))
+def get_report(
+    report_id: ReportId,
+    request: Request,
+    user: User = Depends(api_user),
+    reveal: bool = Query(False, description="Unmask the patient's name and contact (audited)."),
+):
+    return _for(user, _adr(request).get(report_id, user, reveal=reveal))
 
 
 @router.get("/adr/{report_id}/export")
@@ -105,7 +113,7 @@ def export_one(report_id: ReportId, request: Request, user: User = Depends(api_u
     """The national form's fields of one report (JSON), for entry into the national system."""
     if user.role not in ("pharmacist", "admin"):
         raise DeskError("需要执业药师权限", status=403)
-    return export_json(_adr(request).get(report_id, user))
+    return export_json(_adr(request).get(report_id, user, reveal=True, purpose="导出"))
 
 
 @router.put("/adr/{report_id}", response_model=AdrView)

@@ -9,16 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
-from copilot.desk.adr import (
-    ASK_BATCH_REPLY,
-    CAUSALITY,
-    EXPORT_COLUMNS,
-    OUTCOMES,
-    AdrDrug,
-    AdrForm,
-    export_csv,
-    export_json,
-)
+from copilot.desk.adr_export import EXPORT_COLUMNS, export_csv, export_json
+from copilot.desk.adr_form import ASK_BATCH_REPLY, CAUSALITY, OUTCOMES, AdrDrug, AdrForm
 from copilot.desk.service import DeskError, require
 from copilot.desk.tables import User
 from copilot.web.adr_api import ReportId
@@ -147,7 +139,8 @@ async def _csrf(request: Request):
 def adr_export_csv(request: Request, user: User = Depends(page_user), all: int = 0):
     """Submitted reports (or all with ?all=1) as CSV with the national form's columns."""
     require(user, "pharmacist")
-    views = [v for v in request.app.state.adr.listing(user) if all or v.status == "submitted"]
+    views = request.app.state.adr.listing(user, reveal=True)  # for the national system: audited
+    views = [v for v in views if all or v.status == "submitted"]
     return Response(
         export_csv(views),
         media_type="text/csv; charset=utf-8",
@@ -158,7 +151,8 @@ def adr_export_csv(request: Request, user: User = Depends(page_user), all: int =
 @router.get("/adr/{report_id}/export.json")
 def adr_export_json(report_id: ReportId, request: Request, user: User = Depends(page_user)):
     require(user, "pharmacist")
-    return JSONResponse(export_json(request.app.state.adr.get(report_id, user)))
+    view = request.app.state.adr.get(report_id, user, reveal=True, purpose="导出")
+    return JSONResponse(export_json(view))
 
 
 @router.post("/escalations/{escalation_id}/adr")
@@ -170,9 +164,11 @@ async def adr_open(escalation_id: EscalationId, request: Request, user: User = D
 
 
 @router.get("/adr/{report_id}", response_class=HTMLResponse)
-def adr_page(report_id: ReportId, request: Request, user: User = Depends(page_user)):
+def adr_page(
+    report_id: ReportId, request: Request, user: User = Depends(page_user), reveal: int = 0
+):
     require(user, "pharmacist")
-    view = request.app.state.adr.get(report_id, user)
+    view = request.app.state.adr.get(report_id, user, reveal=bool(reveal))
     return render(
         request,
         "adr_report.html",
@@ -217,7 +213,7 @@ async def adr_step(
 @router.get("/adr/{report_id}/print", response_class=HTMLResponse)
 def adr_print(report_id: ReportId, request: Request, user: User = Depends(page_user)):
     require(user, "pharmacist")
-    view = request.app.state.adr.get(report_id, user)
+    view = request.app.state.adr.get(report_id, user, reveal=True, purpose="打印")
     fields = export_json(view)
     return render(
         request,
