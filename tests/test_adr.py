@@ -4,6 +4,7 @@ with a reason, never lost to a concurrent edit; deadlines and clusters from the 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -96,10 +97,7 @@ def test_deadline_follows_seriousness_and_novelty(adr, people):
 
 def test_deadlines_come_from_the_rules_file(tmp_path):
     path = tmp_path / "adr.yaml"
-    text = (adr_yaml := (__import__("pathlib").Path("knowledge/rules/adr.yaml"))).read_text(
-        encoding="utf-8"
-    )
-    assert adr_yaml.exists()
+    text = Path("knowledge/rules/adr.yaml").read_text(encoding="utf-8")
     path.write_text(text.replace("days: 30", "days: 20"), encoding="utf-8")
     rules = load_adr_rules(path)
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -212,3 +210,25 @@ def test_name_and_contact_are_masked_unless_revealed_and_a_masked_save_keeps_the
     with adr.db.session() as s:
         revealed = s.scalars(select(AuditEntry).where(AuditEntry.action == "adr.revealed")).all()
     assert [e.detail["purpose"] for e in revealed] == ["导出"]
+
+
+def test_cluster_thresholds_come_from_the_rules_file(tmp_path):
+    from copilot.desk.adr import find_clusters
+    from copilot.desk.adr_form import AdrDrug
+
+    text = Path("knowledge/rules/adr.yaml").read_text(encoding="utf-8")
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    form = AdrForm(drugs=[AdrDrug(product_id="p1", generic_name="某药片", batch_no="B1")])
+    reports = [(1, now - timedelta(days=1), form), (2, now - timedelta(days=10), form)]
+    path = tmp_path / "adr.yaml"
+    path.write_text(text, encoding="utf-8")
+    shipped = find_clusters(reports, load_adr_rules(path).cluster, now)
+    assert [c["batch"] for c in shipped] == ["B1"]  # 2 on one batch; 3 needed per product
+    path.write_text(
+        text.replace("min_reports_same_product: 3", "min_reports_same_product: 2").replace(
+            "window_days: 14", "window_days: 5"
+        ),
+        encoding="utf-8",
+    )
+    narrower = find_clusters(reports, load_adr_rules(path).cluster, now)
+    assert narrower == []  # the 10-day-old report is outside a 5-day window

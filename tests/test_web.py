@@ -403,3 +403,21 @@ def test_adr_report_api_roles_and_page_flow(web):
     assert f"/adr/{view['id']}" in listing.text and "已提交" in listing.text
     dash = web.get("/dashboard")
     assert "不良反应报告" in dash.text
+
+
+def test_adr_cluster_alert_reaches_the_queue_and_the_dashboard(web):
+    for n in range(3):
+        r = web.post(
+            f"/v1/conversations/cl-{n}/messages",
+            headers=bearer(web, "agent"),
+            json={"text": f"用了达克宁霜{n + 2}天，涂的地方又红又肿"},
+        )
+        esc = r.json()["escalation"]
+        assert web.post(f"/v1/escalations/{esc['id']}/adr", headers=bearer(web, "ph")).is_success
+    alerts = web.get("/v1/adr/clusters", headers=bearer(web, "ph")).json()
+    assert alerts and alerts[0]["product"] == "miconazole-cream" and len(alerts[0]["reports"]) == 3
+    assert web.get("/v1/adr/clusters", headers=bearer(web, "agent")).status_code == 403
+    login(web, "ph")
+    assert "聚集性预警" in web.get("/escalations").text
+    assert "聚集性预警" in web.get("/dashboard").text
+    assert "聚集性预警" in web.get("/adr").text

@@ -34,7 +34,7 @@ from copilot.desk.adr_view import AdrView
 from copilot.desk.service import Desk, DeskError, audit, require
 from copilot.desk.tables import AdrReport, Conversation, Escalation, Message, SuggestionRow, User
 from copilot.ingest.products import load_products
-from copilot.safety.adr_rules import AdrRules, load_adr_rules
+from copilot.safety.adr_rules import AdrRules, ClusterRule, load_adr_rules
 from copilot.safety.masking import mask_pii
 from copilot.schemas import Suggestion
 
@@ -372,42 +372,41 @@ class AdrDesk:
 
     def clusters(self, s: Session, now: datetime | None = None) -> list[dict]:
         """Products (and batches) with at least the rules' number of reports in the window."""
-        rule = self.rules.cluster
-        now = now or datetime.now(UTC)
-        since = now - timedelta(days=rule.window_days)
-        by_product: dict[str, list[int]] = {}
-        by_batch: dict[tuple[str, str], list[int]] = {}
-        names: dict[str, str] = {}
-        for r in s.scalars(select(AdrReport)):
-            if _aware(r.learned_at) < since:
+        reports = [
+            (r.id, _aware(r.learned_at), AdrForm.model_validate(r.form))
+            for r in s.scalars(select(AdrReport))
+        ]
+        return find_clusters(reports, self.rules.cluster, now or datetime.now(UTC))
+
+
+def find_clusters(
+    reports: list[tuple[int, datetime, AdrForm]], rule: ClusterRule, now: datetime
+) -> list[dict]:
+    """Cluster alerts from (report id, learned at, form) by the rules' window and thresholds:
+    one per product with enough reports, one per product and batch with enough."""
+    since = now - timedelta(days=rule.window_days)
+    by_product: dict[str, set[int]] = {}
+    by_batch: dict[tuple[str, str], set[int]] = {}
+    names: dict[str, str] = {}
+    for report_id, learned_at, form in reports:
+        if learned_at < since:
+            continue
+        for d in form.drugs:
+            key = d.product_id or d.generic_name
+            if d.role != "suspected" or not key:
                 continue
-            form = AdrForm.model_validate(r.form)
-            for d in form.drugs:
-                if d.role != "suspected":
-                    continue
-                key = d.product_id or d.generic_name
-                if not key:
-                    continue
-                names.setdefault(key, d.generic_name or key)
-                by_product.setdefault(key, []).append(r.id)
-                if d.batch_no.strip():
-                    by_batch.setdefault((key, d.batch_no.strip()), []).append(r.id)
-        out: list[dict] = []
-
-        def alert(key: str, batch: str | None, ids: list[int]) -> dict:
-            return {"product": key, "name": names[key], "batch": batch, "reports": sorted(set(ids))}
-
-        for key, ids in sorted(by_product.items()):
-            if len(set(ids)) >= rule.min_reports_same_product:
-                out.append(alert(key, None, ids))
-        for (key, batch), ids in sorted(by_batch.items()):
-            if len(set(ids)) >= rule.min_reports_same_batch:
-                out.append(
-                    {
-                        "product": key,
-                        "name": names[key],
-                        "batch": batch,
-                        "reports": sorted(set(ids)),
-                    }
-                )
-        return out
+            names.setdefault(key, d.generic_name or key)
+            by_product.setdefault(key, set()).add(report_id)
+            if d.batch_no.strip():
+                by_batch.setdefault((key, d.batch_no.strip()), set()).add(report_id)
+    out = [
+        {"product": key, "name": names[key], "batch": None, "reports": sorted(ids)}
+        for key, ids in sorted(by_product.items())
+        if len(ids) >= rule.min_reports_same_product
+    ]
+    out += [
+        {"product": key, "name": names[key], "batch": batch, "reports": sorted(ids)}
+        for (key, batch), ids in sorted(by_batch.items())
+        if len(ids) >= rule.min_reports_same_batch
+    ]
+    return out

@@ -21,6 +21,7 @@ def dashboard(request: Request, user: User = Depends(page_user)):
     labels = {d.doc_id: d.title for d in request.app.state.copilot.documents()}
     with request.app.state.db.session() as s:
         f = figures(s, labels)
+        f["adr_clusters"] = request.app.state.adr.clusters(s)
         recent = list(s.scalars(select(AgentAction).order_by(AgentAction.id.desc()).limit(10)))
     charts = {
         "tiers": bar_chart(f["escalations_by_tier"]),

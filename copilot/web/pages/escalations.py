@@ -37,11 +37,13 @@ def escalations(request: Request, user: User = Depends(page_user), all: int = 0)
                 .order_by(AdrReport.due_at)
             )
         )
+        clusters = request.app.state.adr.clusters(s) if user.role in ("pharmacist", "admin") else []
         return render(
             request,
             "escalations.html",
             user,
             adr_todo=todo,
+            adr_clusters=clusters,
             rows=rows,
             users=users,
             show_all=bool(all),
