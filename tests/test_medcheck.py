@@ -154,6 +154,21 @@ def test_knowledge_lint_finds_a_label_stated_interaction_without_a_rule(sample_g
     assert "warfarin-tablet~allopurinol" in {g.id for g in report.new}
 
 
+def test_knowledge_lint_reads_a_brand_or_alias_as_the_ingredients_it_names(sample_gate):
+    """瑞舒伐他汀's label says 与华法林…合用: 华法林 is the warfarin product's alias, not an
+    ingredient name; the lint still reads it as warfarin."""
+    import dataclasses
+
+    from copilot.safety.lint import find_gaps
+
+    sk = sample_gate.knowledge()
+    crippled = dataclasses.replace(
+        sk, interactions=[p for p in sk.interactions if p.id != "warfarin-rosuvastatin"]
+    )
+    gaps = {g.id: g for g in find_gaps(crippled)}
+    assert gaps["rosuvastatin-tablet~warfarin"].evidence == "华法林"
+
+
 def test_the_committed_knowledge_has_no_unlisted_lint_gap(sample_gate, sample_settings):
     from copilot.safety.lint import lint
 
@@ -213,6 +228,10 @@ def test_overdose_family(sample_gate, message, cart, expected):
         ),
         pytest.param(
             "amlodipine-tablet", "lianhua-qingwen-capsule", "mahuang-ccb", id="mahuang-ccb"
+        ),
+        pytest.param("warfarin-tablet", "omeprazole-capsule", "warfarin-omeprazole", id="ppi"),
+        pytest.param(
+            "ambroxol-tablet", "dextromethorphan-tablet", "ambroxol-antitussive", id="dxm"
         ),
     ],
 )

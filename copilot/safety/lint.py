@@ -68,13 +68,26 @@ def _covered(sk: SafetyKnowledge, mine: dict[str, set[str]], key: str, classes: 
     return False
 
 
+def _ingredient_keys(sk: SafetyKnowledge, link) -> list[str]:
+    """The ingredients a linked name stands for: an ingredient name's own key, or the
+    ingredients of the product a brand or alias names (华法林 → warfarin, 右美沙芬 → the
+    dextromethorphan product's ingredient)."""
+    key = sk.linker.ingredient_keys.get(normalize(link.name))
+    if key is not None:
+        return [key]
+    doc = sk.documents.get(link.doc_id)
+    if doc is None or doc.label is None or link.strength < 2:
+        return []
+    return [i.key for i in doc.label.ingredients if "tcm" not in i.classes]
+
+
 def _sentence_gaps(sk: SafetyKnowledge, doc_id: str, mine, section: str, sentence: str):
     for link in sk.linker.link(sentence):
-        key = sk.linker.ingredient_keys.get(normalize(link.name))
-        if key is None or key in mine:
-            continue  # not an ingredient name we carry, or this product's own
-        if not _covered(sk, mine, key, sk.classes_by_key.get(key, set())):
-            yield Gap(doc_id, key, section, link.matched)
+        for key in _ingredient_keys(sk, link):
+            if key in mine:
+                continue  # this product's own
+            if not _covered(sk, mine, key, sk.classes_by_key.get(key, set())):
+                yield Gap(doc_id, key, section, link.matched)
     for word, classes in sk.lexicon.drug_classes.items():
         if word not in sentence:
             continue
