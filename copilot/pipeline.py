@@ -428,7 +428,11 @@ class Copilot:
             clarification, asking = self._clarification(state.naming)
         if verdict.decision == "escalate":
             kind, text = "holding", verdict.holding_reply or ""
-            if clarification is not None and clarification.reason == "unknown":
+            if (
+                clarification is not None
+                and clarification.reason == "unknown"
+                and "药盒" not in text  # the holding reply already asks for the box
+            ):
                 # The pharmacist needs the product too: the holding reply also asks for the
                 # name on the box (for an emergency: bring the box to the doctor).
                 ask = load_prompt("holding_ask_product").render(

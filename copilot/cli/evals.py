@@ -26,6 +26,10 @@ def eval_retrieval(
         f"hit@{k} {metrics.hit_at_5:.3f}  MRR {metrics.mrr:.3f}  "
         f"p50 {metrics.p50_ms:.1f} ms  p95 {metrics.p95_ms:.1f} ms"
     )
+    typer.echo(
+        f"  on the case authors' own labels (reviewed alternatives off): hit@1 "
+        f"{metrics.hit_at_1_strict:.3f}  MRR {metrics.mrr_strict:.3f}"
+    )
     for failure in metrics.failures:
         c = failure.case
         typer.echo(f"  MISS {c.id}: {c.question}  want {c.expect_doc} · {c.expect_section}")

@@ -20,14 +20,29 @@ def evals_dir() -> Path:
     return get_settings().evals_dir
 
 
+class AlsoRight(BaseModel):
+    """Another passage that answers the question, as judged by a reviewer who did not write the
+    case (the answer sits in two sections: 孕妇能吃吗 in 禁忌 and 孕妇及哺乳期妇女用药; a two-drug
+    interaction stated in either drug's label)."""
+
+    model_config = ConfigDict(extra="forbid")
+    doc: str
+    section: str
+    by: str = Field(description="Who judged it, and when.")
+
+
 class RetrievalCase(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     question: str
     expect_doc: str | list[str] = Field(description="Document id, or ids any of which is right.")
     expect_section: str | list[str] | None = None
+    also: list[AlsoRight] = Field(default_factory=list)
 
-    def matches(self, doc_id: str, section: str) -> bool:
+    def matches(self, doc_id: str, section: str, *, strict: bool = False) -> bool:
+        """Is this passage right? `strict`: only the case author's own label (not `also`)."""
+        if not strict and any(a.doc == doc_id and a.section == section for a in self.also):
+            return True
         docs = [self.expect_doc] if isinstance(self.expect_doc, str) else self.expect_doc
         if doc_id not in docs:
             return False
@@ -40,6 +55,7 @@ class RetrievalCase(BaseModel):
 class RetrievalCaseResult(BaseModel):
     case: RetrievalCase
     rank: int | None = Field(description="1-based rank of the first right chunk; None = missed.")
+    strict_rank: int | None = Field(default=None, description="The same on the author's labels.")
     top: list[str] = Field(description="doc · section of the top results.")
     ms: float
 
@@ -52,6 +68,10 @@ class RetrievalMetrics(BaseModel):
     p50_ms: float
     p95_ms: float
     failures: list[RetrievalCaseResult]
+    hit_at_1_strict: float = Field(
+        default=0.0, description="hit@1 on the case authors' own labels, reviewed alternatives off."
+    )
+    mrr_strict: float = 0.0
 
 
 def load_cases(folder: Path | None = None) -> list[RetrievalCase]:
@@ -90,17 +110,24 @@ def score_retrieval(
         started = time.perf_counter()
         hits = hits_for(case.question)[:k]
         ms = (time.perf_counter() - started) * 1000
-        rank = next(
-            (
-                n
-                for n, (doc_id, section) in enumerate(hits, start=1)
-                if case.matches(doc_id, section)
-            ),
-            None,
-        )
+        ranks = [
+            next(
+                (
+                    n
+                    for n, (doc_id, section) in enumerate(hits, start=1)
+                    if case.matches(doc_id, section, strict=strict)
+                ),
+                None,
+            )
+            for strict in (False, True)
+        ]
         results.append(
             RetrievalCaseResult(
-                case=case, rank=rank, top=[f"{d} · {s}" for d, s in hits], ms=round(ms, 2)
+                case=case,
+                rank=ranks[0],
+                strict_rank=ranks[1],
+                top=[f"{d} · {s}" for d, s in hits],
+                ms=round(ms, 2),
             )
         )
     total = len(results) or 1
@@ -113,6 +140,10 @@ def score_retrieval(
         p50_ms=percentile(times, 50),
         p95_ms=percentile(times, 95),
         failures=[r for r in results if r.rank is None],
+        hit_at_1_strict=sum(r.strict_rank == 1 for r in results) / total,
+        mrr_strict=statistics.fmean([1 / r.strict_rank if r.strict_rank else 0.0 for r in results])
+        if results
+        else 0,
     )
 
 

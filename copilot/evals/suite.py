@@ -78,6 +78,9 @@ def _retrieval_metrics(
         f"{prefix}.hit_at_1": round(m.hit_at_1, 4),
         f"{prefix}.hit_at_5": round(m.hit_at_5, 4),
         f"{prefix}.mrr": round(m.mrr, 4),
+        # the same on the case authors' own labels, without the reviewed alternatives
+        f"{prefix}.hit_at_1_strict": round(m.hit_at_1_strict, 4),
+        f"{prefix}.mrr_strict": round(m.mrr_strict, 4),
     }
 
 
