@@ -267,3 +267,25 @@ def test_pharmacist_files_an_adverse_reaction_report_from_the_case(browser, serv
     ph.screenshot(path=str(ARTIFACTS / "14-adr-list.png"), full_page=True)
     ph.goto(server.url + "/dashboard")
     assert "不良反应报告" in ph.locator("#adr-kpi").inner_text()
+
+
+def test_new_escalations_and_customer_messages_show_up_live(browser, server):
+    """Pages poll the desk: a new escalation and a new customer message appear in a banner
+    without a reload (and nothing reloads by itself)."""
+    customer_says(server, "b-live", "布洛芬一天最多吃几次")
+    ph = new_page(browser, server, "ph")
+    ph.goto(server.url + "/escalations")
+    agent = new_page(browser, server, "agent")
+    agent.goto(server.url + "/c/b-live")
+    agent.fill("textarea[name=final_text]", "正在编辑的草稿")
+    body = customer_says(server, "b-live2", "我爸刚才吃了一整板降压药 现在叫不醒")
+    assert body["escalation"]["tier"] == "emergency"
+    ph.wait_for_selector("#live:not([hidden])", timeout=15000)
+    text = ph.locator("#live").inner_text()
+    assert f"新的转药师工单 #{body['escalation']['id']}（紧急）" in text
+    assert "【" in ph.title()
+    ph.screenshot(path=str(ARTIFACTS / "15-live-new-escalation.png"))
+    customer_says(server, "b-live", "那饭前吃还是饭后吃")
+    agent.wait_for_selector("#live:not([hidden])", timeout=15000)
+    assert "顾客有新消息" in agent.locator("#live").inner_text()
+    assert agent.locator("textarea[name=final_text]").input_value() == "正在编辑的草稿"

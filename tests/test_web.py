@@ -421,3 +421,19 @@ def test_adr_cluster_alert_reaches_the_queue_and_the_dashboard(web):
     assert "聚集性预警" in web.get("/escalations").text
     assert "聚集性预警" in web.get("/dashboard").text
     assert "聚集性预警" in web.get("/adr").text
+
+
+def test_desk_pulse_reports_what_changed(web):
+    assert web.get("/v1/desk/pulse").status_code == 401
+    empty = web.get("/v1/desk/pulse", headers=bearer(web, "agent")).json()
+    assert empty["latest_escalation_id"] is None and empty["escalations_open"] == 0
+    r = web.post(
+        "/v1/conversations/p1/messages",
+        headers=bearer(web, "agent"),
+        json={"text": "我怀孕了能吃感冒灵吗"},
+    )
+    esc = r.json()["escalation"]
+    now = web.get("/v1/desk/pulse?conversation=p1", headers=bearer(web, "agent")).json()
+    assert now["latest_escalation_id"] == esc["id"] and now["latest_escalation_tier"] == "priority"
+    assert now["escalations_open"] == 1 and now["overdue_open"] == 0
+    assert now["conversation_last_message_id"] >= 1

@@ -18,6 +18,51 @@
   tick();
   setInterval(tick, 1000);
 
+  // Live desk: poll what changed (new escalations, overdue cases, a new customer message in the
+  // open conversation) and say so in a banner; nothing reloads by itself (a draft being edited
+  // is never lost). The first answer is the baseline.
+  var body = document.body, live = document.getElementById("live");
+  if (body.dataset.pulseUrl && live) {
+    var box = document.getElementById("messages");
+    var conversation = box ? box.dataset.conversation : "";
+    var lastMessage = box ? Number(box.dataset.lastMessage || 0) : 0;
+    var seenEscalation = null, baseTitle = document.title;
+    var tierName = {emergency: "紧急", priority: "优先", routine: "常规"};
+    var pulse = function () {
+      var url = body.dataset.pulseUrl + (conversation ? "?conversation=" + encodeURIComponent(conversation) : "");
+      fetch(url, {credentials: "same-origin", headers: {"X-CSRF-Token": body.dataset.csrf}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (p) {
+          if (!p) return;
+          var parts = [], urgent = false;
+          if (seenEscalation === null) seenEscalation = p.latest_escalation_id || 0;
+          if (p.latest_escalation_id && p.latest_escalation_id > seenEscalation) {
+            parts.push('<a href="/escalations/' + p.latest_escalation_id + '">新的转药师工单 #' +
+              p.latest_escalation_id + "（" + (tierName[p.latest_escalation_tier] || "") + "）</a>");
+            urgent = urgent || p.latest_escalation_tier === "emergency";
+          }
+          if (p.overdue_open > 0 && body.dataset.role !== "agent") {
+            parts.push('<a href="/escalations">' + p.overdue_open + " 个工单已超时未处理</a>");
+            urgent = true;
+          }
+          if (p.adr_overdue > 0 && body.dataset.role !== "agent") {
+            parts.push('<a href="/adr">' + p.adr_overdue + " 份不良反应报告已超过报告时限</a>");
+            urgent = true;
+          }
+          if (conversation && p.conversation_last_message_id > lastMessage) {
+            parts.push('<a href="">顾客有新消息，点击刷新查看</a>');
+          }
+          live.hidden = parts.length === 0;
+          live.innerHTML = parts.join(" · ");
+          live.classList.toggle("urgent", urgent);
+          document.title = (parts.length ? "【" + parts.length + "条新动态】" : "") + baseTitle;
+        })
+        .catch(function () {});
+    };
+    pulse();
+    setInterval(pulse, Number(body.dataset.pulseMs || 5000));
+  }
+
   // Knowledge page: while an upload's index rebuild runs, poll its progress; reload when done.
   var rebuild = document.getElementById("kb-rebuild");
   if (rebuild && rebuild.dataset.state === "running") {
