@@ -437,3 +437,15 @@ def test_desk_pulse_reports_what_changed(web):
     assert now["latest_escalation_id"] == esc["id"] and now["latest_escalation_tier"] == "priority"
     assert now["escalations_open"] == 1 and now["overdue_open"] == 0
     assert now["conversation_last_message_id"] >= 1
+
+
+def test_queue_shows_customer_question_and_waiting_time(web):
+    web.post(
+        "/v1/conversations/q-cols/messages",
+        headers=bearer(web, "agent"),
+        json={"text": "我怀孕了能吃感冒灵吗", "customer_ref": "会员8817"},
+    )
+    login(web, "ph")
+    page = web.get("/escalations").text
+    assert "会员8817" in page and "我怀孕了能吃感冒灵吗" in page and "0分钟" in page
+    assert "北京时间" in page and " UTC" not in page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
@@ -29,6 +31,19 @@ def escalations(request: Request, user: User = Depends(page_user), all: int = 0)
     with request.app.state.db.session() as s:
         rows = desk.queue(s, include_closed=bool(all))
         users = {u.id: u for u in s.scalars(select(User))}
+        # who is waiting, with what question, since when (the queue's own columns)
+        now = datetime.now(UTC)
+        asked: dict[int, tuple[str, str, str]] = {}
+        for e in rows:
+            conv = s.get(Conversation, e.conversation_id)
+            row = s.get(SuggestionRow, e.suggestion_id)
+            message = s.get(Message, row.message_id) if row else None
+            minutes = int((now - aware(e.created_at)).total_seconds() // 60)
+            asked[e.id] = (
+                (conv.customer_ref if conv and conv.customer_ref else e.conversation_id),
+                message.text if message else "",
+                f"{minutes // 60}小时{minutes % 60}分" if minutes >= 60 else f"{minutes}分钟",
+            )
         # ADR to-dos beside the queue: unsubmitted reports by due date, follow-ups (回访) due
         todo = list(
             s.scalars(
@@ -45,6 +60,7 @@ def escalations(request: Request, user: User = Depends(page_user), all: int = 0)
             adr_todo=todo,
             adr_clusters=clusters,
             rows=rows,
+            asked=asked,
             users=users,
             show_all=bool(all),
             aware=aware,
