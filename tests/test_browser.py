@@ -69,7 +69,7 @@ def new_page(browser, server, name):
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", f"{name}-password-1")
     page.click("button[type=submit]")
-    page.wait_for_url(server.url + "/")
+    page.wait_for_url(server.url + ("/escalations" if name == "ph" else "/"))
     return page
 
 

@@ -449,3 +449,12 @@ def test_queue_shows_customer_question_and_waiting_time(web):
     page = web.get("/escalations").text
     assert "会员8817" in page and "我怀孕了能吃感冒灵吗" in page and "0分钟" in page
     assert "北京时间" in page and " UTC" not in page
+
+
+def test_a_pharmacist_lands_on_the_queue(web):
+    r = web.post(
+        "/login",
+        data={"username": "ph", "password": "ph-password-1", "csrf_token": csrf(web), "next": "/"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/escalations"

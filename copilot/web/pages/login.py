@@ -61,7 +61,7 @@ def login(
         with request.app.state.db.session() as s:
             user = authenticate(s, username.strip(), password)
             audit(s, user, "user.login", "user", user.id)
-            user_id, epoch = user.id, user.session_epoch
+            user_id, epoch, role = user.id, user.session_epoch, user.role
     except AuthError as exc:
         throttle.failed(*keys)
         return render(
@@ -71,7 +71,10 @@ def login(
     request.session.clear()
     request.session["user_id"] = user_id
     request.session["epoch"] = epoch
-    return back(safe_next(next), request)
+    target = safe_next(next)
+    if target == "/" and role == "pharmacist":
+        target = "/escalations"  # a pharmacist's work starts at their queue
+    return back(target, request)
 
 
 @router.post("/logout")
