@@ -426,3 +426,24 @@ def test_one_painkiller_or_a_habit_is_not_a_combination_or_an_overdose(sample_ga
 def test_a_days_doses_said_by_the_time_of_day(sample_gate, message, over):
     v = _verdict(sample_gate, message)
     assert any(a.kind == "overdose" for a in v.alerts) is over, [a.effect for a in v.alerts]
+
+
+@pytest.mark.parametrize(
+    ("message", "tier"),
+    [
+        # a pack bought or kept, or a meal finished, is not a pack taken
+        ("昨晚吃完烧烤肚子有点胀 想买一盒达喜备着", None),
+        ("孩子把一盒美林都喝完了 现在有点迷糊", "emergency"),
+        # a pack finished over a course is not an overdose (still coughing: not cured)
+        ("阿莫西林一盒都吃完了 还是咳嗽", "priority"),
+        # a whole quantity with an ending said another way
+        ("这两瓶安眠药全吞了是不是就醒不过来了", "emergency"),
+        ("活着就是拖累 我想知道那盒降压药一次吃完会不会死", "emergency"),
+        # recurrences counted over a period without 这
+        ("口腔溃疡两个月长了三次", "routine"),
+    ],
+)
+def test_families_from_blind_set_10_on_other_phrasings(sample_gate, message, tier):
+    v = sample_gate.assess(message=message)
+    got = v.escalation.tier if v.escalation else None
+    assert got == tier, (message, got, [r.id for r in v.escalation.reasons] if v.escalation else [])

@@ -44,6 +44,38 @@ _ALL_OF_IT = re.compile(
 )
 
 
+# A pack bought or kept is not a pack taken (想备一盒, 买两盒, 来一瓶).
+_BOUGHT = re.compile(r"(买|备|来|要|拿|下单|订|囤|屯|寄|发|送|剩|还有|买了)[^，。,？?！!]{0,2}$")
+_NEAR = 12
+
+
+# A pack finished over a course (一盒都吃完了 还是咳嗽, 吃了一周 这盒吃完了要不要再买) is not an
+# overdose, unless the message says it went down at once.
+_COURSE = re.compile(
+    r"(还是|还没好|没好|不见好|没见好|不管用|要不要再|再买|再来|换(个|一种|别的)?药|第[二三四五]盒|疗程"
+    r"|[一二两三四五六七八九十几\d]+(天|周|个?星期|个?礼拜))"
+)
+_AT_ONCE = re.compile(r"(一下子|一次性?|一口气|一把|全吞|都吞|吞了|刚才|刚刚|误|偷吃|趁)")
+
+
+def _whole_pack(text: str) -> str | None:
+    """The pack word when a whole pack was taken: a pack (not one bought or kept) and an
+    "all of it / taken" phrase close together in one sentence (吃完火锅 … 想备一盒 is not), not
+    a pack finished over a course."""
+    if _COURSE.search(text) and not _AT_ONCE.search(text):
+        return None
+    for done in _ALL_OF_IT.finditer(text):
+        for pack in _PACKAGE.finditer(text):
+            lo, hi = sorted((done.start(), pack.start()))
+            between = text[lo:hi]
+            if hi - lo > _NEAR or re.search(r"[。？?！!]", between):
+                continue
+            if _BOUGHT.search(text[max(0, pack.start() - 4) : pack.start()]):
+                continue
+            return pack.group(2)
+    return None
+
+
 def _subject(ci: CheckInput, unit: str | None) -> Item | None:
     for source in ("message", "history", "cart", "profile"):
         pool = [i for i in ci.items if i.is_product and i.source == source]
@@ -71,13 +103,13 @@ def overdose(ci: CheckInput) -> list[Alert]:
     ]
     units = [u for _, u in per_dose + totals + taken_counts]
     item = _subject(ci, units[0] if units else None)
-    whole_pack = _PACKAGE.search(text) and _ALL_OF_IT.search(text)
-    if item is not None and whole_pack:
+    whole_pack = _whole_pack(text)
+    if item is not None and whole_pack is not None:
         return [
             _alert(
                 item,
                 "major",
-                f"顾客说整{_PACKAGE.search(text).group(2)}都服下了，远超说明书用量",
+                f"顾客说整{whole_pack}都服下了，远超说明书用量",
                 "overdose-taken",
             )
         ]
