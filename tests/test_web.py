@@ -315,10 +315,12 @@ def test_password_policy():
 
 def test_logout_ends_every_session_of_the_user(web):
     token = login(web, "agent")
-    stolen = web.cookies.get("session")
+    stolen = web.cookies.get("copilot_session")
+    assert stolen
     assert web.get("/", follow_redirects=False).status_code == 200
     web.post("/logout", data={"csrf_token": token}, follow_redirects=False)
-    web.cookies.set("session", stolen)  # the cookie copied before logout
+    web.cookies.clear()
+    web.cookies.set("copilot_session", stolen)  # the cookie copied before logout
     r = web.get("/", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
     login(web, "agent")  # a new login works
@@ -458,3 +460,56 @@ def test_a_pharmacist_lands_on_the_queue(web):
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"] == "/escalations"
+
+
+def test_password_change_and_token_rotation(web):
+    token = login(web, "agent")
+    other = web.cookies.get("copilot_session")  # another browser signed in as the same user
+    assert other
+    bad = web.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "old_password": "wrong-password-1",
+            "new_password": "a-new-password-9",
+            "confirm_password": "a-new-password-9",
+        },
+        follow_redirects=True,
+    )
+    assert "原密码不正确" in bad.text
+    weak = web.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "old_password": "agent-password-1",
+            "new_password": "aaaaaaaaaaaa",
+            "confirm_password": "aaaaaaaaaaaa",
+        },
+        follow_redirects=True,
+    )
+    assert "密码过于简单" in weak.text
+    ok = web.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "old_password": "agent-password-1",
+            "new_password": "a-new-password-9",
+            "confirm_password": "a-new-password-9",
+        },
+        follow_redirects=True,
+    )
+    assert "密码已修改" in ok.text
+    assert web.get("/", follow_redirects=False).status_code == 200  # this browser stays in
+    mine = web.cookies.get("copilot_session")
+    web.cookies.clear()
+    web.cookies.set("copilot_session", other)
+    assert web.get("/", follow_redirects=False).status_code == 303  # the other session ended
+    web.cookies.clear()
+    web.cookies.set("copilot_session", mine)
+
+    old_header = bearer(web, "agent")
+    assert web.get("/v1/desk/pulse", headers=old_header).status_code == 200
+    page = web.post("/account/token", data={"csrf_token": csrf(web, "/account")})
+    new = re.search(r'id="new-token">([^<]+)<', page.text).group(1)
+    assert web.get("/v1/desk/pulse", headers=old_header).status_code == 401
+    assert web.get("/v1/desk/pulse", headers={"Authorization": f"Bearer {new}"}).status_code == 200

@@ -30,11 +30,14 @@ _DUMMY_HASH = bcrypt.hashpw(b"no-such-user-password", bcrypt.gensalt()).decode()
 
 def hash_password(password: str) -> str:
     if len(password) < 10:
-        raise AuthError("passwords need at least 10 characters")
+        raise AuthError("密码至少需要10个字符（passwords need at least 10 characters）")
     if len(password.encode()) > MAX_PASSWORD_BYTES:
-        raise AuthError(f"passwords may be at most {MAX_PASSWORD_BYTES} bytes (密码过长)")
+        raise AuthError(
+            f"密码过长：最多{MAX_PASSWORD_BYTES}字节（passwords may be at most "
+            f"{MAX_PASSWORD_BYTES} bytes）"
+        )
     if len(set(password)) < 4:
-        raise AuthError("passwords need at least 4 different characters (密码过于简单)")
+        raise AuthError("密码过于简单：至少需要4个不同的字符（at least 4 different characters）")
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
@@ -85,6 +88,27 @@ def authenticate(session: Session, username: str, password: str) -> User:
     if user is None or not ok:
         raise AuthError("用户名或密码错误")
     return user
+
+
+def change_password(session: Session, user: User, old: str, new: str) -> int:
+    """Set a new password after checking the old one; every other session of the user ends
+    (the epoch moves on). Returns the new session epoch for the caller's own session."""
+    if not check_password(old, user.password_hash):
+        raise AuthError("原密码不正确")
+    if new == old:
+        raise AuthError("新密码不能与原密码相同")
+    user.password_hash = hash_password(new)
+    user.session_epoch = (user.session_epoch or 0) + 1
+    session.flush()
+    return user.session_epoch
+
+
+def rotate_token(session: Session, user: User) -> str:
+    """A new API token for the user (shown once, stored as a hash); the old one stops working."""
+    token = "cpt_" + secrets.token_urlsafe(24)
+    user.token_hash = token_digest(token)
+    session.flush()
+    return token
 
 
 class LoginThrottle:

@@ -1,0 +1,53 @@
+"""The user's own account: change the password (every other session ends), rotate the API
+token (shown once). The first admin's one-time password is changed here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse
+
+from copilot.desk.auth import AuthError, change_password, rotate_token
+from copilot.desk.service import audit
+from copilot.desk.tables import User
+from copilot.web.pages.render import back, render
+from copilot.web.session import check_csrf, page_user
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, user: User = Depends(page_user)):
+    return render(request, "account.html", user, new_token=None)
+
+
+@router.post("/account/password")
+def account_password(
+    request: Request,
+    csrf_token: str = Form(""),
+    old_password: str = Form(""),
+    new_password: str = Form(""),
+    confirm_password: str = Form(""),
+    user: User = Depends(page_user),
+):
+    check_csrf(request, csrf_token)
+    if new_password != confirm_password:
+        return back("/account", request, "两次输入的新密码不一致，密码未修改")
+    try:
+        with request.app.state.db.session() as s:
+            me = s.get(User, user.id)
+            epoch = change_password(s, me, old_password, new_password)
+            audit(s, me, "user.password_changed", "user", me.id)
+    except AuthError as exc:
+        return back("/account", request, f"密码未修改：{exc}")
+    request.session["epoch"] = epoch  # this browser stays signed in; every other session ends
+    return back("/account", request, "密码已修改；您在其他设备上的登录已失效")
+
+
+@router.post("/account/token", response_class=HTMLResponse)
+def account_token(request: Request, csrf_token: str = Form(""), user: User = Depends(page_user)):
+    check_csrf(request, csrf_token)
+    with request.app.state.db.session() as s:
+        me = s.get(User, user.id)
+        token = rotate_token(s, me)
+        audit(s, me, "user.token_rotated", "user", me.id)
+    return render(request, "account.html", user, new_token=token)
