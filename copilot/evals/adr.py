@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.errors import knowledge_error_from_validation
+from copilot.evals.casefile import validated
 from copilot.evals.retrieval import evals_dir
 from copilot.ingest.yamlfile import read_yaml
 from copilot.pipeline import Copilot
@@ -61,15 +61,7 @@ class AdrMetrics(BaseModel):
 def load_adr_cases(path: Path | None = None) -> list[AdrCase]:
     path = path or evals_dir() / "datasets" / "adr.yaml"
     data = read_yaml(path) or {}
-    out = []
-    for n, row in enumerate(data.get("cases", []), start=1):
-        try:
-            out.append(AdrCase.model_validate(row))
-        except Exception as exc:
-            if hasattr(exc, "errors"):
-                raise knowledge_error_from_validation(exc, path=path, what=f"case {n}") from None
-            raise
-    return out
+    return validated(data.get("cases", []), AdrCase, path)
 
 
 def evaluate_adr(copilot: Copilot, cases: list[AdrCase]) -> AdrMetrics:

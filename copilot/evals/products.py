@@ -19,6 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from copilot.evals.casefile import validated
 from copilot.evals.retrieval import evals_dir
 from copilot.ingest.yamlfile import read_yaml
 from copilot.pipeline import Copilot
@@ -69,17 +70,7 @@ class ProductMetrics(BaseModel):
 
 def load_product_cases(path: Path | None = None) -> list[ProductCase]:
     path = path or evals_dir() / "datasets" / "products.yaml"
-    from copilot.errors import knowledge_error_from_validation
-
-    out = []
-    for n, row in enumerate(read_yaml(path) or [], start=1):
-        try:
-            out.append(ProductCase.model_validate(row))
-        except Exception as exc:
-            if hasattr(exc, "errors"):
-                raise knowledge_error_from_validation(exc, path=path, what=f"case {n}") from None
-            raise
-    return out
+    return validated(read_yaml(path) or [], ProductCase, path)
 
 
 def _label_docs(copilot: Copilot, s: Suggestion) -> set[str]:
