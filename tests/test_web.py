@@ -423,6 +423,8 @@ def test_adr_cluster_alert_reaches_the_queue_and_the_dashboard(web):
     assert "聚集性预警" in web.get("/escalations").text
     assert "聚集性预警" in web.get("/dashboard").text
     assert "聚集性预警" in web.get("/adr").text
+    assert web.get("/v1/desk/pulse", headers=bearer(web, "ph")).json()["adr_clusters"] == 1
+    assert web.get("/v1/desk/pulse", headers=bearer(web, "agent")).json()["adr_clusters"] == 0
 
 
 def test_desk_pulse_reports_what_changed(web):

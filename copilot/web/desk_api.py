@@ -183,6 +183,7 @@ class Pulse(BaseModel):
     latest_escalation_tier: str | None
     conversation_last_message_id: int | None = None
     adr_overdue: int = 0
+    adr_clusters: int = 0
 
 
 @router.get("/desk/pulse", response_model=Pulse)
@@ -208,6 +209,11 @@ def pulse(
         )
         due = s.scalars(select(AdrReport.due_at).where(AdrReport.status == "draft"))
         adr_overdue = sum(aware(d) < now for d in due)
+        clusters = (
+            len(request.app.state.adr.clusters(s, now))
+            if user.role in ("pharmacist", "admin")
+            else 0
+        )
     return Pulse(
         escalations_open=len(rows),
         emergency_open=sum(e.tier == "emergency" for e in rows),
@@ -216,4 +222,5 @@ def pulse(
         latest_escalation_tier=latest.tier if latest else None,
         conversation_last_message_id=last_message,
         adr_overdue=adr_overdue or 0,
+        adr_clusters=clusters,
     )

@@ -49,6 +49,10 @@
             parts.push('<a href="/adr">' + p.adr_overdue + " 份不良反应报告已超过报告时限</a>");
             urgent = true;
           }
+          if (p.adr_clusters > 0) {
+            parts.push('<a href="/adr">聚集性预警：' + p.adr_clusters + " 项可能的药品群体不良事件</a>");
+            urgent = true;
+          }
           if (conversation && p.conversation_last_message_id > lastMessage) {
             parts.push('<a href="">顾客有新消息，点击刷新查看</a>');
           }
