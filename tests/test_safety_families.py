@@ -447,3 +447,20 @@ def test_families_from_blind_set_10_on_other_phrasings(sample_gate, message, tie
     v = sample_gate.assess(message=message)
     got = v.escalation.tier if v.escalation else None
     assert got == tier, (message, got, [r.id for r in v.escalation.reasons] if v.escalation else [])
+
+
+@pytest.mark.parametrize(
+    ("message", "fires"),
+    [
+        ("这两天拉的大便发黑", True),
+        ("鼻子老是流血 按半天才止住", True),
+        ("腿上没磕没碰就青了好几块", True),
+        ("下个月的药什么时候能到", False),
+    ],
+)
+def test_bleeding_on_an_anticoagulant_from_the_record(sample_gate, message, fires):
+    from copilot.schemas import Profile
+
+    v = sample_gate.assess(message=message, profile=Profile(current_medicines=["warfarin-tablet"]))
+    ids = [r.id for r in v.escalation.reasons] if v.escalation else []
+    assert ("bleeding-on-anticoagulant" in ids) is fires, (message, ids)

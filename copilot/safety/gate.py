@@ -142,6 +142,14 @@ class SafetyGate:
             profile=profile,
             cart=cart,
             profile_populations=self.sk.populations_for_conditions(profile.conditions),
+            profile_classes={
+                c
+                for text in profile.current_medicines
+                for doc_id in self.sk.resolve_products(text)
+                if (doc := self.sk.documents.get(doc_id)) and doc.label
+                for ing in doc.label.ingredients
+                for c in ing.classes
+            },
         )
         fired, rule_errors = fire_rules(self.rules, facts)
         errors += rule_errors

@@ -41,6 +41,7 @@ class Facts:
     profile: Profile
     cart: list[CartItem]
     profile_populations: set[str] = field(default_factory=set)
+    profile_classes: set[str] = field(default_factory=set)  # classes of the record's medicines
 
 
 Predicate = Callable[[Facts, object], bool]
@@ -181,6 +182,16 @@ def _symptom_over(f: Facts, arg) -> bool:
 @predicate("text_matches")
 def _text_matches(f: Facts, arg) -> bool:
     return re.search(str(arg), normalize(f.message)) is not None
+
+
+@predicate("drug_class_taken")
+def _drug_class_taken(f: Facts, arg) -> bool:
+    """A drug of these classes is in the case: named in the message or earlier turns, said as
+    a class word, or on the customer's record (the cart is a purchase, not a drug taken)."""
+    wanted = {arg} if isinstance(arg, str) else set(arg)
+    classes = {c for d in f.triage.drugs if d.source != "cart" for c in d.classes}
+    classes |= {c for m in f.triage.drug_classes for c in m.classes}
+    return bool((classes | f.profile_classes) & wanted)
 
 
 @predicate("intent")
