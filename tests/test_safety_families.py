@@ -464,3 +464,16 @@ def test_bleeding_on_an_anticoagulant_from_the_record(sample_gate, message, fire
     v = sample_gate.assess(message=message, profile=Profile(current_medicines=["warfarin-tablet"]))
     ids = [r.id for r in v.escalation.reasons] if v.escalation else []
     assert ("bleeding-on-anticoagulant" in ids) is fires, (message, ids)
+
+
+@pytest.mark.parametrize(
+    ("message", "tier"),
+    [
+        # takings counted with the amount of each: the total against the label's maximum
+        ("牙疼 上午吃了三回对乙酰氨基酚片 每回两片", "emergency"),
+        ("布洛芬胶囊今天吃了两回 每回一粒", "priority"),  # repeated, still within the label
+    ],
+)
+def test_takings_counted_with_the_amount_of_each(sample_gate, message, tier):
+    v = sample_gate.assess(message=message)
+    assert (v.escalation.tier if v.escalation else None) == tier, message

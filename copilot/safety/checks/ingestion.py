@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 
 from copilot.safety.checks.items import CheckInput, Item, check
+from copilot.safety.dose_limits import UNIT, unit_of
 from copilot.safety.patient import active_populations, child_age, child_mentioned
+from copilot.safety.quantities import _NUM, cn_to_number
 from copilot.schemas import Alert
 
 _TOOK = re.compile(r"(吃|吞|喝|嚼|咬|舔|含)(了|掉了|下去了?|进去了?)")
@@ -41,9 +43,24 @@ _REPEATED = re.compile(
 )
 
 
-def _subject(ci: CheckInput, sources: tuple[str, ...] = ("message", "history")) -> Item | None:
+# Takings counted with the amount of each (一个钟头里吃了三回 每回两片): the total is compared
+# with the label's daily maximum.
+_TAKINGS = re.compile(rf"(吃|服|喝|喂|用)了\s*({_NUM})\s*(遍|回|次)")
+_PER_TAKE = re.compile(rf"(每回|每次|每遍|一回|一次)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}")
+
+
+def _subject(
+    ci: CheckInput, sources: tuple[str, ...] = ("message", "history"), unit: str | None = None
+) -> Item | None:
+    """The product a number belongs to; with a unit, the one dosed in that unit (扑热息痛…每回
+    两片 → the tablet, not the drops)."""
     for source in sources:
         pool = [i for i in ci.items if i.is_product and i.source == source]
+        if unit is not None:
+            same = [
+                i for i in pool if (limit := ci.sk.dose_limits.get(i.key)) and limit.unit == unit
+            ]
+            pool = same or pool
         if pool:
             return pool[0]
     return None
@@ -98,18 +115,33 @@ def _repeated(ci: CheckInput, text: str, item: Item | None) -> list[Alert]:
     alerts: list[Alert] = []
     repeated = _REPEATED.search(text)
     if repeated and (item is not None or ci.triage.drug_classes or "药" in text):
-        target = _subject(ci, ("message", "history", "profile")) or Item(
+        each = _PER_TAKE.search(text)
+        unit = unit_of(each.group(3)) if each else None
+        target = _subject(ci, ("message", "history", "profile"), unit) or Item(
             key="class:medicine", name="所服药品", source="message"
         )
         limit = ci.sk.dose_limits.get(target.key)
         over = bool(
             limit and limit.per_dose and limit.per_day and 2 * limit.per_dose > limit.per_day
         )
+        counts = [cn_to_number(m.group(2)) for m in _TAKINGS.finditer(text)]
+        times = max((c for c in counts if c), default=2)
+        amount = cn_to_number(each.group(2)) if each else None
+        said = ""
+        if limit and amount and unit == limit.unit:
+            # the takings told with the amount of each: their total against the daily maximum
+            total_over = bool(
+                (limit.per_day and times * amount > limit.per_day)
+                or (limit.per_dose and amount > limit.per_dose)
+            )
+            if total_over:
+                said = f"，{times:g}次每次{amount:g}{limit.shown or unit}，合计已超过说明书最大量"
+            over = over or total_over
         alerts.append(
             _alert(
                 target,
                 f"同一剂量重复服用（“{repeated.group(0)}”）"
-                + ("，两次的量已超过说明书每日最大量" if over else ""),
+                + (said or ("，两次的量已超过说明书每日最大量" if over else "")),
                 "overdose-taken" if over else "dose-repeated",
                 "重复服药可能超过说明书用量，请由药师评估是否需要就医。",
                 severity="major" if over else "moderate",
