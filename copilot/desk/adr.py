@@ -169,10 +169,11 @@ class AdrDesk:
             event_course=mask_pii("\n".join(texts))[:4000],
         )
 
-    def open_report(self, s: Session, esc: Escalation, user: User) -> AdrReport:
+    def open_report(self, s: Session, esc: Escalation, user: User) -> tuple[AdrReport, bool]:
+        """The case's report, and whether it was created now."""
         existing = s.scalar(select(AdrReport).where(AdrReport.escalation_id == esc.id))
         if existing is not None:
-            return existing
+            return existing, False
         form = self.prefill(s, esc)
         learned = _aware(esc.created_at) or datetime.now(UTC)
         rule, due = self.rules.deadline(form.seriousness, form.is_new, learned)
@@ -189,7 +190,7 @@ class AdrDesk:
         )
         s.add(report)
         s.flush()
-        return report
+        return report, True
 
     # --- changing ----------------------------------------------------------------------------
     def apply(
@@ -226,9 +227,8 @@ class AdrDesk:
             esc = s.get(Escalation, escalation_id)
             if esc is None:
                 raise DeskError(f"找不到转药师工单 {escalation_id}", status=404)
-            existed = s.scalar(select(AdrReport.id).where(AdrReport.escalation_id == esc.id))
-            report = self.open_report(s, esc, user)
-            if existed is None:
+            report, created = self.open_report(s, esc, user)
+            if created:
                 audit(s, user, "adr.opened", "adr_report", report.id, escalation=esc.id)
             return self.view(s, report)
 
@@ -372,11 +372,13 @@ class AdrDesk:
 
     def clusters(self, s: Session, now: datetime | None = None) -> list[dict]:
         """Products (and batches) with at least the rules' number of reports in the window."""
-        reports = [
-            (r.id, _aware(r.learned_at), AdrForm.model_validate(r.form))
-            for r in s.scalars(select(AdrReport))
-        ]
-        return find_clusters(reports, self.rules.cluster, now or datetime.now(UTC))
+        rule, now = self.rules.cluster, now or datetime.now(UTC)
+        since = now - timedelta(
+            days=rule.window_days
+        )  # the live banner polls this: the window only
+        rows = s.scalars(select(AdrReport).where(AdrReport.learned_at >= since))
+        reports = [(r.id, _aware(r.learned_at), AdrForm.model_validate(r.form)) for r in rows]
+        return find_clusters(reports, rule, now)
 
 
 def find_clusters(

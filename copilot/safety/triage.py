@@ -302,7 +302,7 @@ _SIGN_DENIED = re.compile(r"(没有|没|不再|没再|无|未)[^，。,]{0,3}$")
 
 
 def _reaction(
-    sk: SafetyKnowledge, text: str, links: list[DrugLink] | None, red_flags: list[RedFlag]
+    sk: SafetyKnowledge, text: str, links: list[DrugLink], red_flags: list[RedFlag]
 ) -> str | None:
     """A reported suspected reaction (safety/reactions.py), raised as the
     suspected_adverse_reaction flag when the word lists missed it; its evidence either way."""
@@ -315,7 +315,7 @@ def _reaction(
     if flagged is not None and sk.reactions.not_medicine(flagged.evidence):
         flagged = None  # 吃了小龙虾起风团: still escalated as a flag, but not a drug reaction
     masked = mask_allergic_diseases(text)
-    found = sk.reactions.read(masked, sk.linker.link(text) if links is None else links)
+    found = sk.reactions.read(masked, links)
     if found is None or _hypothetical(masked, found.at) or _hearsay(masked, found.at):
         return flagged.evidence if flagged else None
     if flagged is None and not found.mild_known:  # a mild effect its label lists: answered
@@ -408,6 +408,7 @@ def triage(
     earlier = [normalize(t.text) for t in history if t.role == "customer"]
     context = "\n".join([*earlier, text])
 
+    links = sk.linker.link(text) if links is None else links  # once, for drugs and reactions
     drugs = _drug_mentions(sk, text, "message", links)
     seen = {d.doc_id for d in drugs}
     # Drugs of earlier turns are carried forward, except that a message naming its own

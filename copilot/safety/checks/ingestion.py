@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from copilot.safety.checks.items import CheckInput, Item, check
+from copilot.safety.checks.items import CheckInput, Item, check, dosed_in
 from copilot.safety.dose_limits import UNIT, unit_of
 from copilot.safety.patient import active_populations, child_age, child_mentioned
 from copilot.safety.quantities import _NUM, cn_to_number
@@ -55,12 +55,7 @@ def _subject(
     """The product a number belongs to; with a unit, the one dosed in that unit (扑热息痛…每回
     两片 → the tablet, not the drops)."""
     for source in sources:
-        pool = [i for i in ci.items if i.is_product and i.source == source]
-        if unit is not None:
-            same = [
-                i for i in pool if (limit := ci.sk.dose_limits.get(i.key)) and limit.unit == unit
-            ]
-            pool = same or pool
+        pool = dosed_in(ci, [i for i in ci.items if i.is_product and i.source == source], unit)
         if pool:
             return pool[0]
     return None

@@ -128,3 +128,12 @@ def collect_items(
 
 CHECKS: list[Callable[[CheckInput], list[Alert]]] = []
 check = CHECKS.append
+
+
+def dosed_in(ci: CheckInput, pool: list[Item], unit: str | None) -> list[Item]:
+    """The products of `pool` whose label doses in `unit` (片, ml …); all of them when none
+    does or no unit was said."""
+    if unit is None:
+        return pool
+    same = [i for i in pool if (limit := ci.sk.dose_limits.get(i.key)) and limit.unit == unit]
+    return same or pool

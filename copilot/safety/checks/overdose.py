@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from copilot.safety.checks.items import CheckInput, Item, check
+from copilot.safety.checks.items import CheckInput, Item, check, dosed_in
 from copilot.safety.dose_limits import UNIT, unit_of
 from copilot.safety.patient import child_age
 from copilot.safety.quantities import _NUM, cn_to_number
@@ -78,12 +78,7 @@ def _whole_pack(text: str) -> str | None:
 
 def _subject(ci: CheckInput, unit: str | None) -> Item | None:
     for source in ("message", "history", "cart", "profile"):
-        pool = [i for i in ci.items if i.is_product and i.source == source]
-        if unit is not None:
-            same = [
-                i for i in pool if (limit := ci.sk.dose_limits.get(i.key)) and limit.unit == unit
-            ]
-            pool = same or pool
+        pool = dosed_in(ci, [i for i in ci.items if i.is_product and i.source == source], unit)
         groups = {i.group or i.key for i in pool}
         if len(groups) == 1:
             return pool[0]

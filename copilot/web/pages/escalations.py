@@ -25,6 +25,13 @@ from copilot.web.session import check_csrf, page_user
 router = APIRouter(include_in_schema=False)
 
 
+def _by_id(s, model, ids: set) -> dict:
+    """Rows of `model` by primary key, read in one query."""
+    if not ids:
+        return {}
+    return {r.id: r for r in s.scalars(select(model).where(model.id.in_(ids)))}
+
+
 @router.get("/escalations", response_class=HTMLResponse)
 def escalations(request: Request, user: User = Depends(page_user), all: int = 0):
     desk = request.app.state.desk
@@ -33,11 +40,14 @@ def escalations(request: Request, user: User = Depends(page_user), all: int = 0)
         users = {u.id: u for u in s.scalars(select(User))}
         # who is waiting, with what question, since when (the queue's own columns)
         now = datetime.now(UTC)
+        convs = _by_id(s, Conversation, {e.conversation_id for e in rows})
+        sugg = _by_id(s, SuggestionRow, {e.suggestion_id for e in rows})
+        msgs = _by_id(s, Message, {r.message_id for r in sugg.values()})
         asked: dict[int, tuple[str, str, str]] = {}
         for e in rows:
-            conv = s.get(Conversation, e.conversation_id)
-            row = s.get(SuggestionRow, e.suggestion_id)
-            message = s.get(Message, row.message_id) if row else None
+            conv = convs.get(e.conversation_id)
+            row = sugg.get(e.suggestion_id)
+            message = msgs.get(row.message_id) if row else None
             minutes = int((now - aware(e.created_at)).total_seconds() // 60)
             asked[e.id] = (
                 (conv.customer_ref if conv and conv.customer_ref else e.conversation_id),
@@ -86,19 +96,20 @@ def escalation_detail(
         conv = s.get(Conversation, esc.conversation_id)
         users = {u.id: u for u in s.scalars(select(User))}
         report = s.scalar(select(AdrReport).where(AdrReport.escalation_id == esc.id))
+        suggestion = Suggestion.model_validate(row.payload)
+        profile = Profile.model_validate(conv.profile)
         return render(
             request,
             "escalation.html",
             user,
             report=report,
             suspected_reaction=request.app.state.adr.rules.suspects(
-                Suggestion.model_validate(row.payload).verdict,
-                Profile.model_validate(conv.profile).current_medicines,
+                suggestion.verdict, profile.current_medicines
             ),
             esc=esc,
-            suggestion=Suggestion.model_validate(row.payload),
+            suggestion=suggestion,
             messages=messages,
-            profile=Profile.model_validate(conv.profile),
+            profile=profile,
             users=users,
             aware=aware,
         )
