@@ -477,3 +477,73 @@ def test_bleeding_on_an_anticoagulant_from_the_record(sample_gate, message, fire
 def test_takings_counted_with_the_amount_of_each(sample_gate, message, tier):
     v = sample_gate.assess(message=message)
     assert (v.escalation.tier if v.escalation else None) == tier, message
+
+
+@pytest.mark.parametrize(
+    ("message", "tier"),
+    [
+        # packs counted in any wording, with any verb for taking (冲 granules, 嚼)
+        ("晚上一口气冲了三包感冒灵 又冲了两盒", "emergency"),
+        ("我弟今天嚼了差不多两板布洛芬", "emergency"),
+        # whole packs of a medicine named only by its kind
+        ("我奶奶把半瓶安眠药都吞了", "emergency"),
+        ("老公刚才喝了一整瓶止咳水", "emergency"),
+        # packs over a course, or bought, are not an overdose
+        ("这个月止疼药吃了三盒 正常吗", "routine"),
+        ("想备两盒感冒灵", None),
+        # a knock to the head, then a warning sign
+        ("老人早上在厕所滑倒 额头撞了一下 刚才吐了一次", "emergency"),
+        ("孩子从滑梯上摔下来 脑袋磕地上了 现在老想睡", "emergency"),
+        ("上周磕到头起了个包 现在不疼了 用什么药消肿", None),
+        # a fit of the limbs that came and went; not a cramp
+        ("我妈吃完药 全身抽了几下 现在叫得醒", "emergency"),
+        ("晚上小腿老抽筋 补钙吃哪个", None),
+        # written Cantonese
+        ("我老豆食咗成樽止咳水 依家好眼瞓", "emergency"),
+    ],
+)
+def test_families_from_blind_set_10_second_pass(sample_gate, message, tier):
+    v = sample_gate.assess(message=message)
+    got = v.escalation.tier if v.escalation else None
+    assert got == tier, (message, got, [r.id for r in v.escalation.reasons] if v.escalation else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "drinks"),
+    [
+        ("周末同学聚会 想整两杯", True),
+        ("晚上有饭局 小酌一下行吗", True),
+        ("吃药那几天能不能喝点黄酒", True),
+        ("用一杯温水送服可以吗", False),
+        ("伤口能用碘酒擦吗", False),
+        ("酒石酸美托洛尔一天几次", False),
+    ],
+)
+def test_drinking_in_any_wording(sample_gate, text, drinks):
+    assert sample_gate.assess(message=text).triage.alcohol is drinks
+
+
+def test_a_stage_of_a_disease_in_the_label_still_names_it(sample_gate):
+    """溃疡病活动期患者禁用 is about the customer with 十二指肠溃疡 on record."""
+    v = sample_gate.assess(
+        message="腰疼 来一盒阿司匹林片", profile=Profile(conditions=["十二指肠溃疡"])
+    )
+    assert any(a.rule_id == "label-condition-peptic_ulcer" for a in v.alerts)
+    assert v.escalation is not None and v.escalation.tier == "priority"
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [("闺女一个半月 有点咳", 1.5 / 12), ("宝宝三个半月了", 3.5 / 12)],
+)
+def test_and_a_half_in_an_age(text, years):
+    assert read_ages(text)[0] == pytest.approx(years)
+
+
+def test_a_fever_medicine_is_not_a_return_and_keeps_the_infant_of_earlier_turns(sample_gate):
+    history = [
+        Turn(role="customer", text="孩子出生七周 有点咳"),
+        Turn(role="agent", text="请问有没有发烧？"),
+    ]
+    v = sample_gate.assess(message="体温38.1了 可以喂退热的药吗", history=history)
+    assert v.escalation is not None and v.escalation.tier == "emergency"

@@ -52,3 +52,24 @@ def test_the_gate_only_raises_the_tier(sample_gate):
     assert gate.assess(message="我爸拉黑便 像柏油").escalation.tier == "emergency"
     plain = gate.assess(message="开瑞坦一天几次几片")
     assert plain.decision == sample_gate.assess(message="开瑞坦一天几次几片").decision
+
+
+def test_a_reason_defined_by_who_needs_that_person_for_its_tier():
+    exemplars = ExemplarFile.model_validate(
+        {
+            "thresholds": {"bag-of-chars": 0.8},
+            "reasons": [
+                {
+                    "id": "infant-fever",
+                    "tier": "emergency",
+                    "topic": "小婴儿发热",
+                    "examples": ["宝宝发烧"],
+                    "needs_population": ["infant"],
+                }
+            ],
+        }
+    )
+    infant_net = SemanticNet(exemplars, BagOfCharsEmbedder("宝发烧"))
+    assert infant_net.fire("宝宝发烧了", {"infant", "child"}).tier == "emergency"
+    capped = infant_net.fire("宝宝发烧了", {"child"})  # an older child, or age unknown
+    assert capped.tier == "priority" and capped.template == "holding_priority"

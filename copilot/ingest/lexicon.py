@@ -10,14 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from copilot.errors import KnowledgeError
+from copilot.ingest.dialect import mandarin
 from copilot.ingest.yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width → half-width), lower case, unify whitespace."""
-    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+    """NFKC (full-width → half-width), lower case, unify whitespace, written Cantonese read as
+    Mandarin (ingest/dialect.py)."""
+    return mandarin(" ".join(unicodedata.normalize("NFKC", text).lower().split()))
 
 
 def _load_yaml(path: Path):

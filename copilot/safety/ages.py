@@ -8,7 +8,7 @@ import itertools
 import re
 
 from copilot.ingest.lexicon import normalize
-from copilot.safety.quantities import cn_to_number
+from copilot.safety.quantities import cn_to_number, with_halves
 from copilot.schemas import Turn
 
 # A word for a child (shared with triage: who a message is about).
@@ -16,7 +16,7 @@ CHILD_WORD = (
     r"(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝|外孙|孙子|孙女|侄子|老大|老二|老三"
     r"|阿仔|囡囡|小子|小家伙|丫头|崽)"
 )
-_NUM = r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+)"
+_NUM = r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+[多来]?)"
 # A person word, then an age in years: 岁 says it is an age, so a few words or a pause may sit
 # between (儿子今年9岁, 那我儿子呢，9岁，35公斤).
 _AGE_CHILD_YEARS = re.compile(CHILD_WORD + r"[^。？?！!]{0,6}?" + _NUM + r"\s*(岁半|周岁|岁)")
@@ -70,6 +70,7 @@ _AGE_OF_KIN = re.compile(
 def read_ages(text: str) -> tuple[float | None, float | None]:
     """(youngest child age, adult age) in years. A son or daughter aged 18 or more is an
     adult (我儿子28了, 她25了), not a child."""
+    text = with_halves(text)  # 两个半月 → 2.5个月
     child = None
     adult = None
     found: list[float] = []

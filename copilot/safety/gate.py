@@ -155,7 +155,9 @@ class SafetyGate:
         errors += rule_errors
         if self.net is not None:
             try:
-                similar = self.net.fire(message)
+                similar = self.net.fire(
+                    message, {p.population for p in tri.populations if not p.negated}
+                )
             except Exception as exc:  # the net failing must not hide the deterministic verdict
                 log.exception("semantic safety net failed")
                 errors.append(f"semantic net: {type(exc).__name__}: {exc}")

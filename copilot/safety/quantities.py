@@ -140,6 +140,27 @@ def cn_to_number(text: str) -> float | None:
     return float(total + current)
 
 
+# "And a half" between a count and its unit (两个半月, 一个半小时, 三天半 … 岁半 is read by its
+# own unit): rewritten as a decimal before anything reads the number.
+_HALF = re.compile(
+    r"(?<![\d.])(\d+|[一二两俩三四五六七八九十]+)\s*(个)?半\s*(个?月|小时|钟头|星期|礼拜)"
+)
+_HALF_AFTER = re.compile(r"(?<![\d.])(\d+|[一二两俩三四五六七八九十]+)\s*(天|周)半(?!年)")
+
+
+def with_halves(text: str) -> str:
+    """两个半月 → 2.5个月, 一个半小时 → 1.5小时, 三天半 → 3.5天."""
+
+    def whole(m: re.Match, unit: str) -> str:
+        value = cn_to_number(m.group(1))
+        if value is None:
+            return m.group(0)
+        return f"{value + 0.5:g}{unit}"
+
+    text = _HALF.sub(lambda m: whole(m, "个月" if "月" in m.group(3) else m.group(3)), text)
+    return _HALF_AFTER.sub(lambda m: whole(m, m.group(2)), text)
+
+
 def _quantity(number: str, unit: str, span_text: str) -> Quantity | None:
     value = cn_to_number(number)
     if value is None:
@@ -150,7 +171,7 @@ def _quantity(number: str, unit: str, span_text: str) -> Quantity | None:
 
 def extract_quantities(text: str) -> list[Quantity]:
     """Every number-with-unit in text (normalised: NFKC, lower case)."""
-    norm = normalize(text)
+    norm = with_halves(normalize(text))
     found: list[Quantity] = []
     taken: list[tuple[int, int]] = []
     for match in _RANGE.finditer(norm):

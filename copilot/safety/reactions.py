@@ -40,6 +40,7 @@ _PAST = re.compile(
     r"(以前|之前|曾经|过去|小时候|去年|前年|上次|那次|那回|几年前|[一二两三四五六七八九十几]+年前)"
 )
 _EXPERIENTIAL = re.compile(r"(起过|出过|长过|过敏过|犯过|有过)")
+_WHICH = re.compile(r"什么|啥|哪|几种|几款")
 _STOP = re.compile(r"[？?]")  # a question ends the window: what follows is a new question
 WINDOW = 40
 
@@ -119,6 +120,8 @@ class ReactionReader:
             ref = self._object(use, refs)
             if ref is None or _PAST.search(text[max(0, use.start() - 10) : use.start()]):
                 continue
+            if _WHICH.search(text[use.end() : max(use.end(), ref[0])]):
+                continue  # 用什么药消肿, 吃哪种药: asking which medicine, nothing used yet
             start = max(use.end(), ref[1])
             window = text[start : start + WINDOW]
             if stop := _STOP.search(window):

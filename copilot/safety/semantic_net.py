@@ -29,6 +29,11 @@ class Reason(BaseModel):
     tier: Tier | None = Field(description="None: ordinary questions (the net's 'no' class).")
     topic: str
     examples: list[str] = Field(min_length=1)
+    needs_population: list[str] = Field(
+        default_factory=list,
+        description="A reason defined by who it is about (infant-fever): the tier stands only"
+        " when triage found one of these populations; else a pharmacist (priority) still sees it.",
+    )
 
 
 class ExemplarFile(BaseModel):
@@ -88,17 +93,23 @@ class SemanticNet:
         reason, example = self.rows[best]
         return Match(reason, example, float(sims[best]))
 
-    def fire(self, message: str) -> FiredRule | None:
-        """The rule to add for this message, or None (below the threshold, or the net off)."""
+    def fire(self, message: str, populations: set[str] | None = None) -> FiredRule | None:
+        """The rule to add for this message, or None (below the threshold, or the net off).
+        `populations`: who triage found the message is about; a reason that needs one of its
+        own (an infant for infant-fever) and finds none is raised to priority, not emergency."""
         match = self.nearest(message)
         if match is None or match.reason.tier is None or match.similarity < self.threshold:
             return None  # nearest to an ordinary question, or not near anything
+        tier = match.reason.tier
+        needs = set(match.reason.needs_population)
+        if needs and not needs & (populations or set()) and tier == "emergency":
+            tier = "priority"
         return FiredRule(
             id=f"semantic-{match.reason.id}",
-            tier=match.reason.tier,
+            tier=tier,
             topic=match.reason.topic,
             reason=f"与示例相似：“{match.example}”（相似度{match.similarity:.2f}）",
-            template=f"holding_{match.reason.tier}",
+            template=f"holding_{tier}",
         )
 
 

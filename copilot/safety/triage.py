@@ -52,8 +52,13 @@ _PRODUCT_CHOICE = re.compile(
     r"(推荐|买(点|些)?(什么|啥)|吃(什么|啥)药|用(什么|啥)药|哪个好|哪种好|有什么药)"
 )
 _COMPLAINT = re.compile(r"(投诉|差评|举报|态度(太)?差|骗子|太慢了|坑人|退钱|12315|消协|曝光)")
+# Drinking in any wording: a 酒 word that is not another thing (碘酒, 酒店, 酒石酸 in a drug's
+# name, 酒精棉 for the skin, 酒窝), or glasses drunk (喝两杯, 整几杯, 小酌, 干杯) that are not
+# of water, milk, tea or juice.
 _ALCOHOL = re.compile(
-    r"(喝酒|饮酒|喝了.{0,4}酒|喝点酒|喝.{0,3}(啤酒|白酒|红酒|黄酒)|啤酒|白酒|红酒|黄酒|酒精|酗酒|应酬|喝多了)"
+    r"(?<![碘])酒(?!店|石酸|精棉|精消毒|精擦|窝|楼|精湿巾)"
+    r"|(?:喝|整|干|来)(?:[一两俩几三半]|一两)?[杯盅](?![水奶茶咖豆果汁温热开凉])"
+    r"|小酌|干杯|酗酒|应酬|喝多了|喝醉|醉酒"
 )
 _ALCOHOL_NEG = re.compile(r"(不喝酒|没喝酒|没有喝酒|从不喝|滴酒不沾|戒酒了|不饮酒)")
 # Drinking done or habitual (喝了两瓶啤酒, 昨晚喝多了, 平时天天喝): the interaction is real.

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 
-from copilot.safety.checks.items import CheckInput, Item, check, dosed_in
+from copilot.safety.checks.items import TAKE, CheckInput, Item, check, dosed_in
 from copilot.safety.dose_limits import UNIT, unit_of
 from copilot.safety.patient import active_populations, child_age, child_mentioned
 from copilot.safety.quantities import _NUM, cn_to_number
 from copilot.schemas import Alert
 
-_TOOK = re.compile(r"(吃|吞|喝|嚼|咬|舔|含)(了|掉了|下去了?|进去了?)")
+_TOOK = re.compile(rf"({TAKE}|咬|舔|含)(了|掉了|下去了?|进去了?)")
 # The child did it: 把…吃了, their own action, an adult's medicine, a mistake for sweets.
 _CHILD_DID = re.compile(
     r"把[^。]{1,24}(吃|吞|喝|嚼|咬|舔)"
@@ -45,7 +45,7 @@ _REPEATED = re.compile(
 
 # Takings counted with the amount of each (一个钟头里吃了三回 每回两片): the total is compared
 # with the label's daily maximum.
-_TAKINGS = re.compile(rf"(吃|服|喝|喂|用)了\s*({_NUM})\s*(遍|回|次)")
+_TAKINGS = re.compile(rf"({TAKE}|喂|用)了\s*({_NUM})\s*(遍|回|次)")
 _PER_TAKE = re.compile(rf"(每回|每次|每遍|一回|一次)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}")
 
 

@@ -12,6 +12,10 @@ from copilot.schemas import Alert, CartItem, Profile, Severity, Triage
 
 log = logging.getLogger(__name__)
 
+# Taking a medicine, in any verb customers use for it (吃, 服, 喝, 吞, 冲 granules, 嚼, 咽, 灌): one
+# alternation shared by the dose and ingestion checks (wrap it in a group).
+TAKE = "吃|服|喝|吞|冲|嚼|咽|灌"
+
 _POPULATION_SEVERITY: dict[str, Severity | None] = {
     "contraindicated": "contraindicated",
     "avoid": "major",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from copilot.safety.checks.items import CheckInput, Item, check, dosed_in
+from copilot.safety.checks.items import TAKE, CheckInput, Item, check, dosed_in
 from copilot.safety.dose_limits import UNIT, unit_of
 from copilot.safety.patient import child_age
 from copilot.safety.quantities import _NUM, cn_to_number
@@ -29,18 +29,22 @@ _AT_TIME = re.compile(
 )
 _THREE_TIMES = re.compile(rf"(早中晚|早午晚|一日三餐)各?(吃|服|喝|用)?\s*({_NUM})")
 _DAY_TOTAL = re.compile(
-    rf"(今天|一天|一日|每天|24小时)[^，。,\d]{{0,8}}?(吃|喝|服|用)了?\s*({_NUM})\s*{UNIT}"
+    rf"(今天|一天|一日|每天|24小时)[^，。,\d]{{0,8}}?({TAKE}|用)了?\s*({_NUM})\s*{UNIT}"
 )
-_TAKEN = re.compile(r"(?<![忘没不别])(吃|服|喝|用|吞|喂)(了|光|完|掉|下去)|(吃|喝|喂)过")
-# Taken in all: 吃了8片, 喝光了100ml, 又喂了5ml
+_TAKEN = re.compile(rf"(?<![忘没不别])({TAKE}|用|喂)(了|光|完|掉|下去)|(吃|喝|喂)过")
+# Taken in all: 吃了8片, 喝光了100ml, 又喂了5ml, 冲了十几包
 _TAKEN_COUNT = re.compile(
-    rf"(?<![忘没不别])(吃|服|喝|吞|喂)(了|光了|完了|掉了|下去了?)[^，。,\d]{{0,6}}?({_NUM})\s*{UNIT}"
+    rf"(?<![忘没不别])({TAKE}|喂)(了|光了|完了|掉了|下去了?)[^，。,\d]{{0,6}}?({_NUM})\s*{UNIT}"
 )
-# A whole pack: 一整盒…都吞了, 整瓶喝光了, 把一板都吃了
-_PACKAGE = re.compile(r"(一整|整|一|半|大半|好几|几|两|三)(盒|瓶|板|排)")
+# Packs, counted in any wording: 一整盒, 大半瓶, 两板, 快两盒, 差不多三排
+_PACKS = (
+    r"(?:快|差不多|将近|大概|约|得有)?"
+    r"(?:一整|整|大半|小半|半|好几|[一两俩三四五六七八九十几\d]+)"
+)
+_PACKAGE = re.compile(rf"{_PACKS}(盒|瓶|板|排)")
 _ALL_OF_IT = re.compile(
-    r"(都|全|全部)(吃|喝|吞|服|喂)(了|光|完|掉|下去)|(?<![没未不])(吃|喝|吞)(光|完)了?"
-    r"|(?<![忘没不别])(吃|喝|吞|服)(了|掉|下)[^，。,]{0,2}(一整|整|半|大半|一)(盒|瓶|板|排)"
+    rf"(都|全|全部)({TAKE}|喂)(了|光|完|掉|下去)|(?<![没未不])(吃|喝|吞)(光|完)了?"
+    rf"|(?<![忘没不别])({TAKE})(了|掉|下)[^，。,]{{0,2}}{_PACKS}(盒|瓶|板|排)"
 )
 
 
@@ -52,16 +56,17 @@ _NEAR = 12
 # A pack finished over a course (一盒都吃完了 还是咳嗽, 吃了一周 这盒吃完了要不要再买) is not an
 # overdose, unless the message says it went down at once.
 _COURSE = re.compile(
-    r"(还是|还没好|没好|不见好|没见好|不管用|要不要再|再买|再来|换(个|一种|别的)?药|第[二三四五]盒|疗程"
-    r"|[一二两三四五六七八九十几\d]+(天|周|个?星期|个?礼拜))"
+    r"(还是|还没好|没好|不见好|没见好|不管用|没(什么|啥)?效果|没用|要不要再|再买|再来|换(个|一种|别的)?药"
+    r"|第[二三四五]盒|疗程"
+    r"|[一二两三四五六七八九十几\d]+(天|周|个?星期|个?礼拜|个月)|(上|这|每|一)个?月)"
 )
 _AT_ONCE = re.compile(r"(一下子|一次性?|一口气|一把|全吞|都吞|吞了|刚才|刚刚|误|偷吃|趁)")
 
 
 def _whole_pack(text: str) -> str | None:
-    """The pack word when a whole pack was taken: a pack (not one bought or kept) and an
-    "all of it / taken" phrase close together in one sentence (吃完火锅 … 想备一盒 is not), not
-    a pack finished over a course."""
+    """The packs said (一整盒, 快两盒) when whole packs were taken: a pack (not one bought or
+    kept) and an "all of it / taken" phrase close together in one sentence (吃完火锅 … 想备一盒
+    is not), not a pack finished over a course."""
     if _COURSE.search(text) and not _AT_ONCE.search(text):
         return None
     for done in _ALL_OF_IT.finditer(text):
@@ -72,8 +77,23 @@ def _whole_pack(text: str) -> str | None:
                 continue
             if _BOUGHT.search(text[max(0, pack.start() - 4) : pack.start()]):
                 continue
-            return pack.group(2)
+            return pack.group(0)
     return None
+
+
+_MEDICINE_WORD = re.compile(r"[^，。,？?！!\s]{0,4}(药|片|胶囊|糖浆|丸|口服液|颗粒|冲剂)")
+
+
+def _unnamed_medicine(ci: CheckInput) -> Item | None:
+    """Whole packs of a medicine the message names only by its kind (一盒退烧药, 半瓶安眠药,
+    两板感冒药): no label to compare with, and none is needed."""
+    said = [c.word for c in ci.triage.drug_classes if c.source == "message"]
+    if not said:
+        m = _MEDICINE_WORD.search(ci.message)
+        said = [m.group(0)] if m else []
+    if not said:
+        return None
+    return Item(key=f"class:{said[0]}", name=said[0], source="message")
 
 
 def _subject(ci: CheckInput, unit: str | None) -> Item | None:
@@ -99,15 +119,13 @@ def overdose(ci: CheckInput) -> list[Alert]:
     units = [u for _, u in per_dose + totals + taken_counts]
     item = _subject(ci, units[0] if units else None)
     whole_pack = _whole_pack(text)
-    if item is not None and whole_pack is not None:
-        return [
-            _alert(
-                item,
-                "major",
-                f"顾客说整{whole_pack}都服下了，远超说明书用量",
-                "overdose-taken",
-            )
-        ]
+    if whole_pack is not None:
+        if item is None:
+            item = _unnamed_medicine(ci)
+        if item is not None:
+            return [
+                _alert(item, "major", f"顾客说服下了{whole_pack}，远超说明书用量", "overdose-taken")
+            ]
     if item is not None:
         banded = _over_band(ci, item, per_dose + taken_counts, taken=bool(_TAKEN.search(text)))
         if banded is not None:

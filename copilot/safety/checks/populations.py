@@ -164,8 +164,13 @@ def _label_says(doc, words: list[str]):
 
 
 # After a condition's name: the end of the phrase, not a longer disease (糖尿病患者 names
-# diabetes; 糖尿病酮症酸中毒 is another condition).
-_PHRASE_END = re.compile(r"$|[，。、；;,:：）)或及和与等]|患者|病人|者|人群|史|的|病人")
+# diabetes; 糖尿病酮症酸中毒 is another condition). A stage of the same disease still names it
+# (溃疡病活动期患者, 哮喘急性发作期): the record rarely says the stage, so it is the pharmacist's
+# question, not a reason to stay silent.
+_PHRASE_END = re.compile(
+    r"$|[，。、；;,:：）)或及和与等]|患者|病人|者|人群|史|的"
+    r"|(?:急性发作|急性|活动|发作)期(?=患者|病人|者|人群|[，。、；;,]|$|禁用|慎用)"
+)
 
 
 def _names(sentence: str, word: str) -> bool:
