@@ -298,6 +298,16 @@ class DrugMention(_Strict):
     category: str
     never_online: bool = False
     taking: bool = Field(default=False, description="The customer says they already take it.")
+    past: bool = Field(
+        default=False,
+        description="Named only as something of the past (去年吃阿莫西林起过疹子, 以前吃过华法林"
+        " 后来停了): not what is asked for, bought or taken now.",
+    )
+    others: bool = Field(
+        default=False,
+        description="Someone else takes it and the message is for the customer themself (我爸在吃"
+        "华法林 … 买盒芬必得给我自己).",
+    )
     ingredients: list[str] = Field(default_factory=list, description="Ingredient keys.")
     classes: list[str] = Field(default_factory=list)
 
@@ -306,6 +316,11 @@ class ClassMention(_Strict):
     word: str
     classes: list[str]
     source: Literal["message", "history", "profile", "cart"] = "message"
+    aside: bool = Field(
+        default=False,
+        description="Named as an allergy or a past event (对青霉素过敏, 去年吃头孢起过疹子), not"
+        " asked for: still checked against, never a request.",
+    )
 
 
 class Quantity(_Strict):
@@ -365,6 +380,11 @@ class Triage(_Strict):
         default_factory=list, description="Drug or class words the customer says they react to."
     )
     about_other_person: bool = False
+    compared: bool = Field(
+        default=False,
+        description="The message compares the products it names (区别, 哪个好): alternatives,"
+        " not taken together.",
+    )
 
     def has_population(self, population: str) -> bool:
         return any(p.population == population and not p.negated for p in self.populations)

@@ -547,3 +547,125 @@ def test_a_fever_medicine_is_not_a_return_and_keeps_the_infant_of_earlier_turns(
     ]
     v = sample_gate.assess(message="体温38.1了 可以喂退热的药吗", history=history)
     assert v.escalation is not None and v.escalation.tier == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("message", "tier"),
+    [
+        # stroke signs in any words
+        ("我爸吃饭时突然嘴角歪了 右边胳膊抬不起来", "emergency"),
+        ("奶奶说话突然大舌头 半边脸发麻", "emergency"),
+        ("右手腕写字多了有点麻 贴什么膏药", None),
+        # a lethal amount asked, an ending announced with the means at hand
+        ("安眠药吞多少粒就醒不过来了", "emergency"),
+        ("攒了两盒药在抽屉里 今晚就了结吧", "emergency"),
+        # the throat closing said as a picture, after a drug
+        ("吃了阿莫西林二十分钟 喉咙像被勒住一样 身上起风团", "emergency"),
+        # chest pain going on after known angina
+        ("前天心绞痛发作过 现在胸口还有点闷痛", "emergency"),
+        # taken twice by an elderly person, now dizzy
+        ("我爸八十了 降压药吃了又吃 现在站都站不稳", "emergency"),
+        # two products with one ingredient both taken, said as 都是…吃的
+        ("泰诺林和小儿氨酚黄那敏都是今早给孩子喝的 现在有点蔫", "emergency"),
+    ],
+)
+def test_families_from_blind_set_11_on_other_phrasings(sample_gate, message, tier):
+    v = sample_gate.assess(message=message)
+    got = v.escalation.tier if v.escalation else None
+    assert got == tier, (message, got, [r.id for r in v.escalation.reasons] if v.escalation else [])
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # a drug of the past, or someone else's, beside what is bought now
+        "前几年用过头孢呋辛 那次起了点疹子 这回想买瓶维生素C",
+        "我老公在吃华法林 我自己啥药都没吃 买盒布洛芬给我自己",
+        # products compared, not combined
+        "芬必得跟必理通有什么不一样 哪个更适合牙疼",
+        # a loading dose the label allows
+        "刚开始拉肚子 思密达第一次是不是可以喝两袋",
+    ],
+)
+def test_what_is_not_in_play_now_is_not_escalated(sample_gate, message):
+    v = sample_gate.assess(message=message)
+    assert v.escalation is None or v.escalation.tier == "routine", (
+        message,
+        [r.id for r in v.escalation.reasons] if v.escalation else [],
+    )
+
+
+def test_someone_elses_earlier_pregnancy_does_not_follow_the_customer(sample_gate):
+    history = [Turn(role="customer", text="我媳妇怀孕五个月 最近老咳嗽")]
+    mine = sample_gate.assess(message="那我本人 35岁 咳嗽 能吃右美沙芬吗", history=history)
+    assert not any(p.population == "pregnant" for p in mine.triage.populations)
+    her = sample_gate.assess(message="那她能吃右美沙芬吗", history=history)
+    assert any(p.population == "pregnant" for p in her.triage.populations)
+
+
+def test_an_age_not_reached_is_under_it():
+    assert read_ages("娃两个月还不到 发烧了")[0] < 2 / 12
+    assert read_ages("孩子三岁都不到")[0] < 3
+
+
+def test_a_sign_said_to_be_absent_is_left_out_of_the_semantic_match():
+    from copilot.safety.semantic_net import said_to_happen
+
+    assert said_to_happen("没胸痛也不喘 就是嗓子疼") == "就是嗓子疼"
+    assert said_to_happen("宝宝没精神 不吃奶") == "宝宝没精神 不吃奶"  # signs present
+
+
+def test_a_case_asked_about_in_advance_is_not_an_emergency(sample_gate):
+    v = sample_gate.assess(message="万一以后孩子误吃了大人的药 应该先做什么 想提前了解一下")
+    assert v.triage.asked_only
+    assert v.escalation is None or v.escalation.tier != "emergency"
+    now = sample_gate.assess(message="孩子刚才误吃了大人的药 应该先做什么")
+    assert now.escalation is not None and now.escalation.tier == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("message", "tier"),
+    [
+        # a condition named and asked whether it is that, or which of two kinds
+        ("胳膊上一圈红 中间发白 是癣吗", "routine"),
+        ("拉肚子是病毒性的还是细菌性的啊", "routine"),
+        ("老是掉头发 是不是缺什么微量元素", "routine"),
+        # a problem that keeps coming back
+        ("嘴角疱疹总犯 有啥药膏", "routine"),
+        # an antibiotic asked for by its class (Rx), not when it is an allergy or the past
+        ("扁桃体发炎 来点抗生素吧", "priority"),
+        ("我对头孢过敏 开瑞坦一天几片", None),
+        # a late period is a possible pregnancy
+        ("例假迟了十来天 感冒了能吃感冒灵吗", "priority"),
+    ],
+)
+def test_families_from_blind_set_11_second_pass(sample_gate, message, tier):
+    v = sample_gate.assess(message=message)
+    got = v.escalation.tier if v.escalation else None
+    assert got == tier, (message, got, [r.id for r in v.escalation.reasons] if v.escalation else [])
+
+
+def test_time_gone_since_an_earlier_turn_adds_to_it(sample_gate):
+    history = [
+        Turn(role="customer", text="咳嗽有痰 吃什么好"),
+        Turn(role="agent", text="请问咳了多久了？"),
+        Turn(role="customer", text="十几天"),
+    ]
+    v = sample_gate.assess(message="现在又拖了快两个礼拜 还是咳", history=history)
+    assert v.triage.symptom_days is not None and v.triage.symptom_days > 21
+    assert v.escalation is not None and v.escalation.tier == "routine"
+
+
+def test_an_answer_to_how_long_is_a_duration():
+    from copilot.safety.triage import answered_days
+
+    history = [Turn(role="customer", text="嗓子哑"), Turn(role="agent", text="有几天了？")]
+    assert answered_days(history, "五六天") == 6
+    assert answered_days([], "五六天") is None
+
+
+def test_more_than_a_whole_unit_reads_over_it():
+    from copilot.safety.quantities import days
+
+    (q,) = extract_quantities("一个多礼拜")
+    assert days(q) > 7

@@ -101,7 +101,25 @@ def _tier(verdict) -> str:
     return verdict.escalation.tier if verdict.escalation else "none"
 
 
-def _alert_matches(expected: ExpectedAlert, alerts) -> bool:
+def _names(alert, classes_by_key: dict[str, set[str]]) -> set[str]:
+    """What an alert is about, as a case may name it: its ingredient and product keys and the
+    classes of its ingredients (penicillin for amoxicillin, alcohol for ethanol)."""
+    names = {n.lower() for n in alert.involves}
+    for key in alert.involves:
+        names |= classes_by_key.get(key, set())
+    return names
+
+
+def _involved(word: str, names: set[str]) -> bool:
+    """A case's word ("isosorbide mononitrate", "calcium") names one of `names`: the same key
+    written with spaces, or the first part of a longer key (calcium_carbonate)."""
+    word = word.strip().lower().replace(" ", "_")
+    return word in names or any(n.startswith(word + "_") for n in names)
+
+
+def _alert_matches(
+    expected: ExpectedAlert, alerts, classes_by_key: dict[str, set[str]] | None = None
+) -> bool:
     kinds = {expected.kind}
     if expected.kind in ("allergy", "cross_allergy"):
         kinds = {"allergy", "cross_allergy"}
@@ -112,7 +130,8 @@ def _alert_matches(expected: ExpectedAlert, alerts) -> bool:
             continue
         if SEVERITY_ORDER[alert.severity] < SEVERITY_ORDER[expected.severity_at_least]:
             continue
-        if set(expected.involves) <= set(alert.involves):
+        names = _names(alert, classes_by_key or {})
+        if all(_involved(w, names) for w in expected.involves):
             return True
     return False
 
@@ -243,7 +262,7 @@ def evaluate_safety(
             continue
         for exp in case.expect_alerts:
             expected_total += 1
-            if _alert_matches(exp, v.alerts):
+            if _alert_matches(exp, v.alerts, gate.sk.classes_by_key):
                 found += 1
             else:
                 failures.append(

@@ -53,6 +53,9 @@ _AGE_WORDS: tuple[tuple[re.Pattern, float], ...] = (
     (re.compile(r"(?<![双没未到])满月(?![酒照宴])"), 1.1 / 12),
     (re.compile(r"(?<!过了)(百天|一百天)"), 100 / 365),
 )
+# An age not reached yet (三个月都未够, 还不到两个月, 没满月): a little under the number said.
+_SHORT_OF = re.compile(r"\s*(都|还)?(未够|不够|不到|没到|没满|不满|未满|不足)")
+_NOT_YET_REACHED = re.compile(r"(还不到|不到|还没满|没满|不满|未满|不足)")
 # The agent asked how old (多大, 几岁, 几个月): the customer's next turn answers with an age.
 _ASKED_AGE = re.compile(r"(多大|几岁|几个月|年龄|月龄|多少岁|多少个月)")
 _AGE_ANSWER = re.compile(
@@ -83,6 +86,8 @@ def read_ages(text: str) -> tuple[float | None, float | None]:
             years = _years(m.group(num_group), m.group(unit_group))
             if years is None:
                 continue
+            if _SHORT_OF.match(text, m.end()) or _NOT_YET_REACHED.search(m.group(0)):
+                years -= 1 / 52  # 三个月都未够, 还没满三个月: under it (a week short)
             if years >= 18:
                 adult = years
                 continue

@@ -58,6 +58,7 @@ class DoseLimit:
     per_dose: float | None  # largest single dose in units
     per_day: float | None  # daily maximum in units
     shown: str = ""  # the unit as the label prints it (粒 for a capsule), for messages
+    first_dose: float | None = None  # a larger first dose the label allows (首次剂量加倍)
 
 
 def dose_rows(doc: Document) -> list[DoseRow]:
@@ -109,9 +110,17 @@ def read_limits(doc: Document) -> DoseLimit | None:
         ]
         if times and max(times):
             per_day = max(times) * per_dose
+    first_dose = None
+    if per_dose and _FIRST_DOUBLED.search(text):
+        first_dose = per_dose * 2
     return DoseLimit(
         unit=unit,
         per_dose=per_dose or None,
         per_day=per_day or None,
         shown=printed.get(unit, unit),
+        first_dose=first_dose,
     )
+
+
+# A loading dose the label allows (治疗急性腹泻时，首次剂量应加倍; 首剂加倍)
+_FIRST_DOUBLED = re.compile(r"(首次|首剂|第一次)[^。；;]{0,4}(剂量|用量)?[^。；;]{0,2}加倍")

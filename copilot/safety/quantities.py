@@ -203,10 +203,12 @@ def extract_quantities(text: str) -> list[Quantity]:
 
 
 def days(q: Quantity) -> float | None:
-    """A duration in days (周 → 7, 月 → 30, 小时 → 1/24)."""
+    """A duration in days (周 → 7, 月 → 30, 小时 → 1/24). "And more" of a whole unit (一个多礼拜,
+    两个多月) is read as half a unit more: over the number, as the customer means."""
     if q.kind != "duration":
         return None
-    return {"天": 1.0, "周": 7.0, "月": 30.0, "小时": 1 / 24, "分钟": 1 / 1440}[q.unit] * q.value
+    value = q.value + (0.5 if re.search(r"个多|多个|多(星期|礼拜|月)", q.text) else 0.0)
+    return {"天": 1.0, "周": 7.0, "月": 30.0, "小时": 1 / 24, "分钟": 1 / 1440}[q.unit] * value
 
 
 # A symptom's start said as a weekday (周二开始拉肚子, 上周五开始头疼), and today as one too

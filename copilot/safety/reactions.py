@@ -36,9 +36,12 @@ _CAUSE_ASKED = re.compile(
     r"(引起|导致|造成|吃的|用的|喷的|涂的|有关|有关系|的原因|的问题|闹的|的副作用|的反应)"
 )
 # A reaction told as history (去年吃头孢起过一次疹子): the allergy record, not a report now.
-_PAST = re.compile(
-    r"(以前|之前|曾经|过去|小时候|去年|前年|上次|那次|那回|几年前|[一二两三四五六七八九十几]+年前)"
+# Times of the past (shared with triage: a drug named in a past event is history).
+PAST_TIME = re.compile(
+    r"(以前|之前|曾经|过去|早先|小时候|去年|前年|上次|那次|那回|前几年|前些年|早些年|那几年|几年前"
+    r"|[一二两三四五六七八九十几\d]+年前)"
 )
+_PAST = PAST_TIME
 _EXPERIENTIAL = re.compile(r"(起过|出过|长过|过敏过|犯过|有过)")
 _WHICH = re.compile(r"什么|啥|哪|几种|几款")
 _STOP = re.compile(r"[？?]")  # a question ends the window: what follows is a new question

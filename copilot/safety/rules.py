@@ -129,7 +129,9 @@ def _child_under_for_classes(f: Facts, arg) -> bool:
 
 @predicate("rx_drug")
 def _rx_drug(f: Facts, arg) -> bool:
-    return bool(arg) and any(d.category == "Rx" for d in f.triage.drugs)
+    return bool(arg) and any(
+        d.category == "Rx" and not (d.past or d.others) for d in f.triage.drugs
+    )
 
 
 @predicate("never_online")
@@ -192,6 +194,16 @@ def _drug_class_taken(f: Facts, arg) -> bool:
     classes = {c for d in f.triage.drugs if d.source != "cart" for c in d.classes}
     classes |= {c for m in f.triage.drug_classes for c in m.classes}
     return bool((classes | f.profile_classes) & wanted)
+
+
+@predicate("drug_class_named")
+def _drug_class_named(f: Facts, arg) -> bool:
+    """The message asks for a whole class of drugs by a class word (头孢那一类的, 消炎药)."""
+    wanted = {arg} if isinstance(arg, str) else set(arg)
+    return any(
+        m.source == "message" and not m.aside and set(m.classes) & wanted
+        for m in f.triage.drug_classes
+    )
 
 
 @predicate("intent")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,25 @@ class ExemplarFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     thresholds: dict[str, float] = Field(default_factory=dict)
     reasons: list[Reason]
+
+
+# A clause that says a sign is absent (没胸闷也不喘, 没有发烧, 不咳了): an embedding reads the
+# sign's word and not the "no" before it, so such clauses are left out of what the net compares.
+# (不想活了, 没精神, 没尿 are not absences: only 没/无/未/不 before a sign word count.)
+_SIGN = (
+    r"(?:发烧|发热|烧|胸闷|胸痛|喘|咳|吐|拉|疼|痛|痒|晕|头晕|疹|红疹|皮疹|出血|肿|过敏|不舒服|症状)"
+)
+_ABSENT = re.compile(
+    rf"^(?:也|还|并|都|倒是)?(?:没有|没|无|未)(?:什么|啥|有)?{_SIGN}"
+    rf"|^(?:也|还|都)?不{_SIGN}了?$"
+)
+_CLAUSES = re.compile(r"[，,。；;！!？?\s]+")
+
+
+def said_to_happen(message: str) -> str:
+    """The message without its clauses that say a sign is absent."""
+    kept = [c for c in _CLAUSES.split(message) if c and not _ABSENT.match(c)]
+    return " ".join(kept)
 
 
 @dataclass(frozen=True)
@@ -85,7 +105,10 @@ class SemanticNet:
         return self.vectors is not None
 
     def nearest(self, message: str) -> Match | None:
-        if self.vectors is None or not message.strip():
+        if self.vectors is None:
+            return None
+        message = said_to_happen(message)
+        if not message:
             return None
         q = np.asarray(self.embedder.embed_query(message), dtype=np.float32)
         sims = self.vectors @ q

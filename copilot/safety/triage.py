@@ -7,6 +7,7 @@ nothing in it changes how it is read.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 
@@ -16,6 +17,7 @@ from copilot.safety.ages import CHILD_WORD, answered_age, read_ages
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.patient import child_age_from_profile
 from copilot.safety.quantities import cn_to_number, days, extract_quantities, weekday_span_days
+from copilot.safety.reactions import PAST_TIME
 from copilot.schemas import (
     ClassMention,
     DrugMention,
@@ -51,6 +53,11 @@ SECTION_TO_INTENT: dict[str, Intent] = {
 _PRODUCT_CHOICE = re.compile(
     r"(推荐|买(点|些)?(什么|啥)|吃(什么|啥)药|用(什么|啥)药|哪个好|哪种好|有什么药)"
 )
+# Products compared, not combined (有啥区别, 哪个好, 选A还是B): alternatives for one use.
+_COMPARED = re.compile(
+    r"(区别|差别|不同|不一样|哪个好|哪个更|哪种好|哪种更|选哪|对比|比较|一样吗|还是[^，。？?]{0,8}(好|强|快|合适))"
+)
+_TOGETHER = re.compile(r"(一起|同时|合用|交替|搭配|混着|轮着|错开|间隔|隔开|再吃|又吃|加上)")
 _COMPLAINT = re.compile(r"(投诉|差评|举报|态度(太)?差|骗子|太慢了|坑人|退钱|12315|消协|曝光)")
 # Drinking in any wording: a 酒 word that is not another thing (碘酒, 酒店, 酒石酸 in a drug's
 # name, 酒精棉 for the skin, 酒窝), or glasses drunk (喝两杯, 整几杯, 小酌, 干杯) that are not
@@ -101,7 +108,8 @@ _TAKING = re.compile(
     r"(在吃|一直吃|一直在吃|正在吃|正在服用|正服用|长期吃|长期服用|常年吃|吃着|在用|一直用|平时吃|每天吃|每天都吃|天天吃|在服)[^，。,？?！!]{0,3}$"
 )
 _FEVER = re.compile(
-    r"(发烧|发热|烧到|体温|高烧|低烧|烧了|退烧|摸着烫|(?<![\d.])(3[89]|4[0-2])(\.\d)?\s*(度|℃)?(?![\d.]))"
+    r"(发烧|发热|烧到|体温|高烧|低烧|烧了|退烧|摸着烫|(还在|一直|又|反复)烧|烧不退|烧还没退"
+    r"|(?<![\d.])(3[89]|4[0-2])(\.\d)?\s*(度|℃)?(?![\d.]))"
 )
 _TEMPERATURE_NO_UNIT = re.compile(r"(烧|温|量了?|到)\s*((3[5-9]|4[0-2])(\.\d)?)(?![\d.])")
 _PAST_REACTION = re.compile(
@@ -116,12 +124,16 @@ _RESOLVED = re.compile(r"(以前|之前|曾经|过去|小时候|去年)")
 _RESOLVED_AFTER = re.compile(r"(现在|已经|早就)(好了|没事了|不疼了|没有了)|好了")
 
 
+_ASKING = re.compile(r"有没有|是不是|会不会|能不能|可不可以|要不要|用不用|吃不吃|是否")
+
+
 def _negated(text: str, start: int, negations: list[str], window: int = 5) -> bool:
-    """A negation cue shortly before `start`, in the same clause ("没有怀孕", "没怀孕")."""
-    if start > 0 and text[start - 1] in _ADJACENT_NEGATION:
-        return True
+    """A negation cue shortly before `start`, in the same clause ("没有怀孕", "没怀孕"); not a
+    question that only sounds like one (有没有头孢, 是不是怀孕了)."""
     before = text[max(0, start - window) : start]
-    clause = _CLAUSE.split(before)[-1]
+    clause = _ASKING.sub("", _CLAUSE.split(before)[-1])
+    if clause and clause[-1] in _ADJACENT_NEGATION:
+        return True
     return any(neg and neg in clause for neg in negations)
 
 
@@ -134,6 +146,17 @@ def _resolved(text: str, start: int) -> bool:
 def _about_other(text: str, start: int, third_party: list[str], window: int = 12) -> bool:
     before = text[max(0, start - window) : start]
     return any(cue and cue in before for cue in third_party)
+
+
+# A drug named in a past event of its own clause (去年吃阿莫西林起过疹子, 以前用过达克宁): history,
+# not what the message asks for.
+_PAST_EVENT = re.compile(r"过|那次|那回")
+_STOPPED = re.compile(r"(停了|停掉了|停药|不吃了|没再吃|早就不)")
+# Someone else takes it (我爸在吃华法林) while the question is for the customer (给我自己, 我本人)
+_OTHER_TAKER = re.compile(
+    r"(我爸|我妈|爸爸|妈妈|父亲|母亲|老公|老婆|爱人|婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|他|她|家里人|家人)"
+)
+_FOR_SELF = re.compile(r"(我自己|给我自己|我本人|我自个|自己用|自己吃|我啥药都没|我什么药都没)")
 
 
 def _drug_mentions(
@@ -152,6 +175,16 @@ def _drug_mentions(
         doc = sk.documents[lk.doc_id]
         lab = doc.label
         taking = bool(_TAKING.search(text[max(0, lk.start - 10) : lk.start]))
+        clause_start, clause_end = _clause(text, lk.start)
+        clause = text[clause_start:clause_end]
+        past = bool(PAST_TIME.search(text[clause_start : lk.start])) and bool(
+            _PAST_EVENT.search(clause) or _STOPPED.search(text[lk.start :])
+        )
+        others = (
+            taking
+            and bool(_OTHER_TAKER.search(text[clause_start : lk.start]))
+            and bool(_FOR_SELF.search(text))
+        )
         out.append(
             DrugMention(
                 doc_id=doc.doc_id,
@@ -162,8 +195,18 @@ def _drug_mentions(
                 ingredients=[i.key for i in lab.ingredients if "tcm" not in i.classes],
                 classes=sorted({c for i in lab.ingredients for c in i.classes}),
                 taking=taking,
+                past=past,
+                others=others,
             )
         )
+    # A drug of the past is history only when the message is about another product
+    # (去年吃阿莫西林起过疹子 … 买瓶维生素C); named alone (以前吃过阿莫西林 这次还能吃吗) it
+    # is what is asked about.
+    current = {m.doc_id for m in out if not m.past}
+    out = [
+        m.model_copy(update={"past": False}) if m.past and not current - {m.doc_id} else m
+        for m in out
+    ]
     # A name several products share (布洛芬: capsule and suspension) keeps every one of them:
     # the checks and rules see each product it may mean (the cautious reading), and the medication
     # checks treat them as alternatives, not as products taken together.
@@ -182,8 +225,22 @@ def _class_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[ClassMe
     for word, classes in sk.lexicon.drug_classes.items():
         pos = text.find(word)
         if pos >= 0 and not _negated(text, pos, sk.lexicon.negations, 3):
-            out.append(ClassMention(word=word, classes=classes, source=source))
+            start, end = _clause(text, pos)
+            aside = bool(_ALLERGY_WORD.search(text[start:end])) or bool(
+                PAST_TIME.search(text[start:pos]) and _PAST_EVENT.search(text[start:end])
+            )
+            out.append(ClassMention(word=word, classes=classes, source=source, aside=aside))
     return out
+
+
+_ALLERGY_WORD = re.compile(r"过敏|起过|出过疹|起疹|不耐受")
+
+
+def _clause(text: str, at: int) -> tuple[int, int]:
+    """The clause around position `at`: from the last mark before it to the next one."""
+    start = max(text.rfind(c, 0, at) for c in "，。,；;！!？? ") + 1
+    ends = [i for i in (text.find(c, at) for c in "，。,；;！!？? ") if i >= 0]
+    return start, min(ends, default=len(text))
 
 
 def _populations(sk: SafetyKnowledge, text: str) -> list[PopulationFinding]:
@@ -256,6 +313,17 @@ def _hearsay(text: str, at: int) -> bool:
     return bool(_HEARSAY.search(text[start:at])) and not _NOW.search(clause)
 
 
+_FUTURE = re.compile(r"(以后|将来|日后|哪天|以防|提前|预防|防着|备着|先了解|先问问)")
+
+
+def _future_case(text: str, at: int) -> bool:
+    """A sign asked about as a case that might come one day (假如以后…, 万一哪天…): a
+    hypothetical and a future word in its clause."""
+    start = max(text.rfind(c, 0, at) for c in "。！？!?\n") + 1
+    clause = text[start : at + 12]
+    return bool(_HYPOTHETICAL.search(clause)) and bool(_FUTURE.search(text[start:]))
+
+
 def mask_allergic_diseases(text: str) -> str:
     return _ALLERGIC_DISEASE.sub(lambda m: "◇" * len(m.group(0)), text)
 
@@ -270,6 +338,8 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
             return  # "要是过敏了怎么办 我还没吃": a question about a reaction, not a report
         if at is not None and _hearsay(text, at):
             return  # "听邻居说她家小孩误吃了药": something heard about, over, not happening now
+        if at is not None and _future_case(text, at):
+            return  # "假如以后孩子误吃了药该怎么办 想先了解下": preparing, nothing has happened
         if flag_id in tiers and flag_id not in flags:
             flags[flag_id] = RedFlag(
                 id=flag_id, tier=tiers[flag_id], evidence=evidence, advice=advice[flag_id]
@@ -380,8 +450,66 @@ def _alcohol_only_asked(text: str) -> bool:
 _DAY_NUMBER = re.compile(r"第\s*(\d+|[二两三四五六七八九十]+)\s*天")
 
 
-def _symptom_days(text: str) -> float | None:
+_SPAN = (
+    r"((\d+(?:\.\d+)?|好几|[一二两俩三四五六七八九十半]+[多来几]?)\s*"
+    r"(天|日|周|星期|个星期|个多星期|礼拜|个礼拜|个多礼拜|个多月|个月|多月|月))"
+)
+# A start said as a time ago (两周前就开始咳了, 前天开始烧的): that many days so far.
+_AGO = re.compile(_SPAN + r"(以)?前[^，。,？?！!]{0,2}(开始|起|就)")
+_DAYS_BEFORE = re.compile(r"(大前天|前天|昨天)[^，。,？?！!]{0,3}(开始|起)")
+# More time gone since an earlier turn gave a duration (又过了一个多礼拜, 现在又拖了十来天).
+_MORE = re.compile(
+    r"(又|再)(过了|过去了|拖了|熬了|过)[^，。,？?！!\d一二两三四五六七八九十]{0,2}" + _SPAN
+)
+
+
+# The agent asked how long (多久了, 几天了): the customer's next turn answers with a duration.
+_ASKED_HOW_LONG = re.compile(r"(多久|几天|多长时间|多少天|什么时候开始|哪天开始)")
+
+
+def answered_days(history: list[Turn], message: str) -> float | None:
+    """A duration given as the answer to the agent's question (客服：多久了？ 顾客：两个多礼拜)."""
+    turns = [*history, Turn(role="customer", text=message)]
+    best = None
+    for before, turn in itertools.pairwise(turns):
+        asked = before.role != "customer" and _ASKED_HOW_LONG.search(before.text)
+        if not asked or turn.role != "customer":
+            continue
+        m = re.match(r"\s*" + _SPAN, normalize(turn.text))
+        for q in extract_quantities(m.group(1)) if m else []:
+            d = days(q)
+            if d is not None:
+                best = max(best or 0.0, d)
+    return best
+
+
+def _symptom_days(text: str, earlier: str = "", answered: float | None = None) -> float | None:
+    """The longest duration said; with `earlier` (the customer's earlier turns) and `answered`
+    (a duration given as the answer to the agent's question), a message that adds time since
+    then (又过了一个多礼拜) adds it to the duration those turns gave."""
+    best = _said_days(text)
+    if answered is not None:
+        best = max(best or 0.0, answered)
+    more = [
+        d for m in _MORE.finditer(text) for q in extract_quantities(m.group(3)) if (d := days(q))
+    ]
+    if more and earlier:
+        before = max(_said_days(earlier) or 0.0, answered or 0.0) or None
+        if before is not None:
+            best = max(best or 0.0, before + max(more))
+    return best
+
+
+def _said_days(text: str) -> float | None:
     best = weekday_span_days(text, date.today().weekday())
+    for m in _AGO.finditer(text):
+        for q in extract_quantities(m.group(1)):
+            d = days(q)
+            if d is not None and (best is None or d > best):
+                best = d
+    for m in _DAYS_BEFORE.finditer(text):
+        d = {"昨天": 2.0, "前天": 3.0, "大前天": 4.0}[m.group(1)]  # counting today
+        best = max(best or 0.0, d)
     for m in _DAY_NUMBER.finditer(text):
         n = cn_to_number(m.group(1))
         if n is not None and (best is None or n > best):
@@ -443,10 +571,19 @@ def triage(
         # a minor's own record (a parent's account for the child) is the cautious reading,
         # even when the message says 他/她 of the child
         child_age = child_age_from_profile(profile)
-    if _CORRECTION.search(text) or (_SELF_TURN.search(text) and not _CHILD_WORDS.search(text)):
+    self_turn = bool(
+        _CORRECTION.search(text) or (_SELF_TURN.search(text) and not _CHILD_WORDS.search(text))
+    )
+    if self_turn:
         # "说错了 孩子没事 是我自己发烧": the customer corrects who it is for
         child_age = None
-        populations = [p for p in populations if p.population not in ("child", "infant")]
+        # and what earlier turns said of someone else (我老婆怀孕了 … 我现在问我自己) is theirs
+        populations = [
+            p
+            for p in populations
+            if p.population not in ("child", "infant")
+            and (p.evidence in text or not p.about_other_person)
+        ]
     if adult_age is None and _ADULT_KIN.search(context):
         adult_age = 18.0  # 我女儿都上大学了: grown up, age unsaid
     if adult_age is not None and child_age is None:
@@ -459,9 +596,12 @@ def triage(
     child_mentioned = child_age is not None or any(
         p.population in ("child", "infant") and not p.negated for p in populations
     )
+    aside = [d.name for d in drugs if d.past or d.others]
+    if aside:  # 我老公在吃华法林 (… 给我自己): the anticoagulation is his
+        populations = [p for p in populations if not any(n in p.evidence for n in aside)]
     red_flags = _red_flags(sk, mask_allergic_diseases(text), child_mentioned)
     reaction = _reaction(sk, text, links, red_flags)
-    for m in _PREGNANCY_WEEKS.finditer(context):
+    for m in _PREGNANCY_WEEKS.finditer(text if self_turn else context):
         if not any(p.population == "pregnant" for p in populations):
             populations.append(PopulationFinding(population="pregnant", evidence=m.group(0)))
     if (
@@ -534,13 +674,16 @@ def triage(
         patient_age_years=adult_age,
         red_flags=red_flags,
         reaction=reaction,
+        # nothing has happened: not started yet, or a case that might come one day
         asked_only=bool(_NOT_STARTED.search(text))
+        or bool(_HYPOTHETICAL.search(text) and _FUTURE.search(text))
         or (bool(_HEARSAY.search(text)) and not _NOW.search(text)),
-        symptom_days=_symptom_days(context),
+        symptom_days=_symptom_days(context, "\n".join(earlier), answered_days(history, message)),
         fever=fever,
         temperature=temperature,
         alcohol=alcohol,
         alcohol_asked=alcohol_asked,
         allergies=allergies,
         about_other_person=about_other,
+        compared=bool(_COMPARED.search(text)) and not _TOGETHER.search(text),
     )

@@ -43,7 +43,7 @@ def allergies(ci: CheckInput) -> list[Alert]:
                         kind="allergy",
                         severity="contraindicated",
                         drugs=[item.name],
-                        involves=[item.key, *item.ingredients],
+                        involves=[item.key, *item.ingredients, *sorted(class_hit - hit)],
                         effect=f"顾客对{word}过敏，{item.name}含同一成分或同类成分",
                         advice="对本品成分过敏者禁用；请勿使用，并由药师评估替代方案。",
                         source=f"{item.name}说明书【禁忌】；顾客健康档案过敏史",
@@ -58,7 +58,8 @@ def allergies(ci: CheckInput) -> list[Alert]:
                             kind="cross_allergy",
                             severity=cross.severity,
                             drugs=[item.name],
-                            involves=[item.key, *item.ingredients],
+                            # the allergen too: what the customer reacts to
+                            involves=[item.key, *item.ingredients, *sorted(keys)],
                             effect=f"顾客对{word}过敏；{cross.effect}",
                             advice=cross.advice,
                             source=f"allergy_cross.yaml#{cross.id}: {cross.reference}",

@@ -33,7 +33,7 @@ _MEDICINE = re.compile(r"(药|片|粒|颗|胶囊|丸|糖浆|口服液)")
 _GIVEN_BY_CARER = re.compile(r"(喂|给(他|她|孩子|娃|宝宝|宝)?(吃|喝|用)|让(他|她|孩子|娃)(吃|喝))")
 _REPEATED = re.compile(
     r"(吃|服|喝|喂|用)(了)?(两|2|二|俩)(遍|回)"
-    r"|(吃|服|喂)(重了|重复了|双份|两份)|重复(吃|服|喂)"
+    r"|(吃|服|喂)(重了|重复了|双份|两份)|重复(吃|服|喂)|(吃|服|喝|喂)了又(吃|服|喝|喂)"
     r"|(忘了|忘记|不记得|记不清)[^。]{0,8}(吃过|吃没吃|吃了没|已经吃|喂过)[^。]{0,10}(又|再)(吃|喂|服|喝)"
     r"|(多吃|多喂|多服)了[^。]{0,2}(一次|一顿|一遍|一回)"
     # taken again, or several takings counted (又喂了一遍, 前后吃了三回, 不知道又给吃了)
@@ -70,6 +70,8 @@ def ingestion(ci: CheckInput) -> list[Alert]:
 def _child_took(ci: CheckInput, text: str, item: Item | None) -> list[Alert]:
     pops = active_populations(ci.triage, ci.profile, set())
     age = child_age(ci.triage, ci.profile)
+    if ci.triage.asked_only:
+        return []  # 万一以后孩子误吃了药…: a case asked about in advance, nothing taken
     if not (
         child_mentioned(pops, age)
         and _TOOK.search(text)

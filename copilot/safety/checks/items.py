@@ -97,11 +97,17 @@ def collect_items(
         spans.setdefault((mention.source, mention.name), []).append(mention.doc_id)
     in_cart = set(items)
     for mention in triage.drugs:
+        if mention.past or mention.others:
+            continue  # 以前吃过…停了, 我爸在吃…: not in play for this customer now
         source = "profile" if mention.taking else mention.source
         alternatives = spans[(mention.source, mention.name)]
         if len(alternatives) > 1 and any(a in in_cart for a in alternatives):
             continue  # one of the products this name may mean is already in the cart
-        add(mention.doc_id, source, f"{source}:{mention.name}" if len(alternatives) > 1 else None)
+        if triage.compared and source == "message":
+            group = "message:compared"  # 布洛芬和对乙酰氨基酚有啥区别: one or the other
+        else:
+            group = f"{source}:{mention.name}" if len(alternatives) > 1 else None
+        add(mention.doc_id, source, group)
     for med in profile.current_medicines:
         ids = sk.resolve_products(med)
         if not ids:

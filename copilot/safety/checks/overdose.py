@@ -31,7 +31,11 @@ _THREE_TIMES = re.compile(rf"(早中晚|早午晚|一日三餐)各?(吃|服|喝|
 _DAY_TOTAL = re.compile(
     rf"(今天|一天|一日|每天|24小时)[^，。,\d]{{0,8}}?({TAKE}|用)了?\s*({_NUM})\s*{UNIT}"
 )
-_TAKEN = re.compile(rf"(?<![忘没不别])({TAKE}|用|喂)(了|光|完|掉|下去)|(吃|喝|喂)过")
+# Taken: done (吃了, 喝光), or kept up for days (连着三天每天吃八片, 这几天一直吃)
+_TAKEN = re.compile(
+    rf"(?<![忘没不别])({TAKE}|用|喂)(了|光|完|掉|下去)|(吃|喝|喂)过"
+    rf"|(连着|连续|一直|这几天|这些天|这两天|最近)[^，。,？?]{{0,8}}({TAKE})(?![^，。,]{{0,8}}[吗么？?])"
+)
 # Taken in all: 吃了8片, 喝光了100ml, 又喂了5ml, 冲了十几包
 _TAKEN_COUNT = re.compile(
     rf"(?<![忘没不别])({TAKE}|喂)(了|光了|完了|掉了|下去了?)[^，。,\d]{{0,6}}?({_NUM})\s*{UNIT}"
@@ -127,7 +131,12 @@ def overdose(ci: CheckInput) -> list[Alert]:
                 _alert(item, "major", f"顾客说服下了{whole_pack}，远超说明书用量", "overdose-taken")
             ]
     if item is not None:
-        banded = _over_band(ci, item, per_dose + taken_counts, taken=bool(_TAKEN.search(text)))
+        banded = _over_band(
+            ci,
+            item,
+            per_dose + taken_counts,
+            taken=bool(_TAKEN.search(text)) and not ci.triage.asked_only,
+        )
         if banded is not None:
             return [banded]
     totals += taken_counts
@@ -143,7 +152,7 @@ def overdose(ci: CheckInput) -> list[Alert]:
     limit = ci.sk.dose_limits.get(item.key)
     if limit is None:
         return []
-    taken = bool(_TAKEN.search(text))
+    taken = bool(_TAKEN.search(text)) and not ci.triage.asked_only
     dose = max((v for v, u in per_dose if v and u == limit.unit), default=None)
     daily = [v for v, u in totals if v and u == limit.unit]
     if dose and per_day_times and per_day_times[0]:
@@ -180,7 +189,7 @@ def overdose(ci: CheckInput) -> list[Alert]:
                 "overdose-taken" if taken else "overdose-daily-max",
             )
         )
-    elif limit.per_dose and dose and dose > limit.per_dose + 1e-6:
+    elif limit.per_dose and dose and dose > _single_cap(limit, text) + 1e-6:
         alerts.append(
             _alert(
                 item,
@@ -190,6 +199,17 @@ def overdose(ci: CheckInput) -> list[Alert]:
             )
         )
     return alerts
+
+
+_FIRST = re.compile(r"首次|首剂|第一次|头一次|第一顿|头一顿")
+
+
+def _single_cap(limit, text: str) -> float:
+    """The largest single dose for what the message asks: the first dose the label allows to be
+    larger (首次剂量加倍) when the message is about the first one."""
+    if limit.first_dose and _FIRST.search(text):
+        return limit.first_dose
+    return limit.per_dose
 
 
 def _over_band(
