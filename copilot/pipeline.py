@@ -22,6 +22,7 @@ from copilot.drafting.aspects import load_aspects
 from copilot.drafting.chain import DraftError, draft_with_llm, parse_llm_output, stream_llm
 from copilot.drafting.chat_model import make_chat_model, provider_name
 from copilot.drafting.composer import CANNOT_DRAFT, AnswerComposer
+from copilot.drafting.indications import condition_terms
 from copilot.drafting.prompts import load_prompt
 from copilot.retrieval.hybrid import HybridRetriever, Reading, RetrievalTrace
 from copilot.retrieval.naming import Naming, name_products
@@ -108,8 +109,21 @@ class Copilot:
     def __post_init__(self) -> None:
         if self.composer is None:
             policies = {d.doc_id for d in self.retriever.documents() if d.kind == "policy"}
+            indications = (
+                c.text
+                for d in self.retriever.documents()
+                if d.kind == "label"
+                for c in self.retriever.chunks_of(d.doc_id)
+                if c.section in ("适应症", "功能主治")
+            )
             self.composer = AnswerComposer(
-                load_aspects(self.settings.knowledge.dir), policies, self.retriever.chunks_of
+                load_aspects(self.settings.knowledge.dir),
+                policies,
+                self.retriever.chunks_of,
+                words=self.retriever.query_words,
+                clinical=self.retriever.clinical_words,
+                conditions=condition_terms(indications),
+                synonyms=self.retriever.synonyms(),
             )
 
     # --- what front doors may ask besides a suggestion ----------------------------------------

@@ -199,3 +199,63 @@ def test_every_number_in_a_draft_is_in_its_cited_unit(copilot):
         s = copilot.suggest(message=message)
         if s.kind == "draft":
             assert s.verification.outcome != "block", (message, s.text)
+
+
+# --- questions no aspect names, and conditions the label does not list (issue 13) --------------
+def test_a_question_no_aspect_names_is_answered_by_its_own_words(copilot):
+    s = copilot.suggest(message="硫酸亚铁片吃的时候 拿茶水送服行不行")
+    assert s.kind == "draft", s.text
+    line = next((ln for ln in _lines(s.text) if "茶" in ln), None)
+    assert line is not None, s.text
+    assert re.search(r"不应|不建议|不宜|避免", line)
+
+
+def test_a_condition_the_label_does_not_list_is_said_first(copilot):
+    s = copilot.suggest(message="炉甘石洗剂能治脚气吗")
+    assert s.kind == "draft", s.text
+    first = next(ln for ln in _lines(s.text) if re.match(r"\s*(1\.\s*)?说明书", ln))
+    assert "没有写到脚气" in first and "不建议自行用于脚气" in first
+    listed = copilot.suggest(message="脚气能用达克宁吗")  # 脚气 is 足癣, which it lists
+    assert "没有写到" not in listed.text, listed.text
+
+
+def test_condition_terms_are_read_from_indications():
+    from copilot.drafting.indications import condition_terms, unlisted_condition
+
+    terms = condition_terms(["用于缓解轻至中度疼痛，如头痛、牙痛、痛经。", "用于足癣、体癣。"])
+    assert {"头痛", "牙痛", "痛经", "足癣", "体癣"} <= terms
+    synonyms = {"脚气": "足癣", "牙疼": "牙痛"}
+    assert unlisted_condition("牙疼能吃吗", "头痛、牙痛", terms, synonyms, set()) is None
+    assert unlisted_condition("脚气能用吗", "头痛、牙痛", terms, synonyms, set()) == "脚气"
+    assert unlisted_condition("一次几片", "头痛", terms, synonyms, set()) is None
+
+
+def test_the_open_matcher_wants_a_rare_whole_word():
+    from copilot.drafting.open_match import OpenMatcher
+
+    chunk = Chunk(
+        id="x#1",
+        doc_id="x",
+        kind="label",
+        title="x",
+        section="注意事项",
+        text="\n".join(
+            [
+                "1. 本品宜饭后服用。",
+                "2. 本品不应与浓茶同服。",
+                "3. 服用本品后大便可呈黑色。",
+                "4. 本品过量服用可致中毒。",
+                "5. 服用本品期间请定期复查血象。",
+                "6. 本品性状发生改变时禁止服用。",
+                "7. 请将本品放在儿童不能接触的地方。",
+                *(f"{n}. 本品第{n}条一般说明。" for n in range(8, 16)),
+            ]
+        ),
+        source_file="x.md",
+    )
+    units = cut_units(chunk)
+    matcher = OpenMatcher(lambda text: [w for w in ("茶", "服用", "本品") if w in text])
+    hit = matcher.best("能用茶送服用吗", units, skip=lambda u: False, not_words=set())
+    assert hit is not None and "浓茶" in hit.unit.text
+    # words every unit has say nothing
+    assert matcher.best("本品服用", units, skip=lambda u: False, not_words=set()) is None

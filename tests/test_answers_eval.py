@@ -35,3 +35,13 @@ def test_a_bad_pattern_is_refused_with_its_place(tmp_path):
 
 def test_the_answers_set_loads():
     assert len(load_answer_cases()) >= 100
+
+
+def test_quoted_lines_leave_out_cautions_and_unquoted_text():
+    from copilot.evals.answers import quoted_lines
+
+    draft = (
+        "您好，关于X，说明书中写明：\n1. 用量：一次1片[1]\n2. 贮藏：密封保存[2]\n"
+        "您记录中有胃溃疡：本品慎用[1]\n请问还有其他可以帮您的吗？"
+    )
+    assert quoted_lines(draft) == ["1. 用量：一次1片[1]", "2. 贮藏：密封保存[2]"]

@@ -57,7 +57,8 @@ def eval_answers(
     typer.echo(
         f"answers: {m.cases} cases; kind ok {m.kind_ok:.3f}; key-fact recall "
         f"{m.key_fact_recall:.3f}; complete {m.complete:.3f}; must-not errors "
-        f"{m.must_not_errors}; repetition {m.repetition:.3f}; mean {m.mean_chars:.0f} chars"
+        f"{m.must_not_errors}; repetition {m.repetition:.3f}; lines carrying no key fact "
+        f"{m.irrelevant:.3f}; mean {m.mean_chars:.0f} chars"
     )
     for f in m.failures[:show]:
         typer.echo(f"  FAIL {f.id}: {f.message[:50]}  want {f.expected[:100]}  got {f.got[:100]}")

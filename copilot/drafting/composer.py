@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 from copilot.drafting.answer import Answer, Line, Request
 from copilot.drafting.aspects import Aspect
+from copilot.drafting.indications import unlisted_condition
+from copilot.drafting.open_match import OpenMatcher, clauses
 from copilot.drafting.policy_answer import policy_lines
 from copilot.drafting.prompts import load_prompt
 from copilot.drafting.units import Unit, UnitCache
@@ -62,8 +64,46 @@ _CAUTION_SECTIONS = {
     "不良反应",
 }
 _MAY_USE = re.compile(r"(?:能|可以|可不可以|能不能)(?:吃|用|喝|服|涂|喷)")
+# Short customer-facing names of label sections, for a line found by its words (open_match.py)
+_SECTION_LEADS = {
+    "适应症": "适用于",
+    "功能主治": "适用于",
+    "用法用量": "用法",
+    "注意事项": "注意",
+    "禁忌": "不能用的情况",
+    "不良反应": "可能的不良反应",
+    "药物相互作用": "与其他药同用",
+    "孕妇及哺乳期妇女用药": "孕期及哺乳期",
+    "儿童用药": "儿童",
+    "老年用药": "老年人",
+}
+# Asking whether it is for a condition (能治, 管用吗, 湿疹能擦吗, 可以用于)
+_FOR_CONDITION = re.compile(
+    r"能治|可以治|治不治|治得了|管用|管不管|有用吗|有效吗|适用|用于|是治|"
+    r"(?:能|可以|能不能)(?:用|擦|抹|涂|搽|喷|吃)"
+)
 _COMPARE = re.compile(r"区别|哪个好|哪个更|不同|还是.{1,10}好|对比|比较")
 _POPULATION_WORDS = {"pregnant": "孕妇", "breastfeeding": "哺乳期", "elderly": "老年人"}
+
+
+def _verdict(text: str, spots: list[int]) -> str:
+    """A short direct answer from the label's own words next to the asked fact: 不得饮酒 →
+    不可以; 避免 / 不宜 → 不建议; 慎用 → 需谨慎; mixed or none → nothing."""
+    if not spots:
+        return ""
+    near = "".join(text[max(0, i - 10) : i + 8] for i in spots)
+    forbid, against, caution = (
+        bool(_FORBID.search(near)),
+        bool(_ADVISE_AGAINST.search(near)),
+        bool(_CAUTION.search(near)),
+    )
+    if forbid and not caution:
+        return "不可以，"
+    if against and not caution and not forbid:
+        return "不建议，"
+    if caution and not forbid and not against:
+        return "需谨慎，"
+    return ""
 
 
 class AnswerComposer:
@@ -72,11 +112,20 @@ class AnswerComposer:
         aspects: dict[str, Aspect],
         policy_ids: set[str],
         chunks_of: Callable[[str], list[Chunk]] = lambda doc_id: [],
+        words: Callable[[str], list[str]] | None = None,
+        clinical: Callable[[str], list[str]] = lambda text: [],
+        conditions: set[str] | None = None,
+        synonyms: dict[str, str] | None = None,
     ) -> None:
         self.aspects = aspects
         self.policy_ids = policy_ids
         self.chunks_of = chunks_of  # every chunk of a document (a policy's rule sections)
         self.units = UnitCache()
+        # clauses no aspect names, matched by their own words (None: only the aspects answer)
+        self.open = OpenMatcher(words, clinical) if words is not None else None
+        # condition words of every label's indications, and colloquial → clinical words
+        self.conditions = conditions or set()
+        self.synonyms = synonyms or {}
 
     # --- the person ------------------------------------------------------------------------------
     @staticmethod
@@ -189,6 +238,13 @@ class AnswerComposer:
             self._section_lines(req, doc_id, words, answer)
             return
         yes_no = bool(_YES_NO.search(normalize(req.message)))
+        default = [self.aspects[n] for n in DEFAULT_ASPECTS if n in self.aspects]
+        if not asked and aspects == default and self.open is not None:
+            # nothing the aspects name: the clause's own words first (能拿茶水送服吗); the
+            # default what-it-is-for and dose only when they find nothing
+            self._open_lines(req, doc_id, units, used, answer, yes_no)
+            if answer.lines:
+                aspects = []
         dose_asked = any(a.name in ("dose", "frequency") for a in aspects)
         for aspect in aspects:
             if aspect.states and any(aspect.stated_in(ln.unit.text) for ln in answer.lines):
@@ -197,6 +253,9 @@ class AnswerComposer:
             for u in picked:
                 used.add(id(u))
                 answer.lines.append(Line(self._lead(aspect, u, yes_no), u))
+        if self.open is not None:
+            self._open_lines(req, doc_id, units, used, answer, yes_no)
+        self._not_indicated(req, doc_id, units, words, person, used, answer)
         if not answer.lines and aspects:
             for aspect in self._fallback_aspects(req):
                 for u in self._pick(aspect, units, words, person, used):
@@ -231,6 +290,84 @@ class AnswerComposer:
                 answer.asks.append(ASK_WHO)
                 answer.by_age = Line(req.product_names.get(doc_id, ""), banded[0])
         self._cautions(req, units, used, answer)
+
+    def _open_lines(
+        self,
+        req: Request,
+        doc_id: str,
+        units: list[Unit],
+        used: set[int],
+        answer: Answer,
+        yes_no: bool,
+    ) -> None:
+        """Each clause of the message gets the unit that carries its own words, when one does
+        and no line says them yet (open_match.py): a clause no aspect names (能用茶水送吗), or
+        one whose aspect line missed its point (能用开水冲吗 answered with 送服 in general); at
+        most two such lines."""
+        age, weight, child = self._person(req)
+        name = req.product_names.get(doc_id, "")
+        names = {n for n in re.split(r"[（）()]", name) if n} | {doc_id}
+        added = 0
+        for clause in clauses(req.message):
+            hit = self.open.best(
+                clause,
+                units,
+                skip=lambda u: (
+                    id(u) in used or u.fits(age=age, weight=weight, child=child) is False
+                ),
+                not_words=names,
+            )
+            if hit is None or any(all(w in ln.unit.text for w in hit.words) for ln in answer.lines):
+                continue  # nothing matched, or a line already says it
+            used.add(id(hit.unit))
+            answer.lines.append(Line(self._open_lead(hit.unit, hit.words, yes_no), hit.unit))
+            added += 1
+            if added == 2:
+                return
+
+    def _not_indicated(
+        self,
+        req: Request,
+        doc_id: str,
+        units: list[Unit],
+        words: set[str],
+        person: tuple[float | None, float | None, bool],
+        used: set[int],
+        answer: Answer,
+    ) -> None:
+        """ "湿疹能用达克宁吗": when the question is whether the product is for a condition and
+        the label's indications do not list it, the reply says so first, then what the label
+        says the product is for (indications.py)."""
+        aspect = self.aspects.get("indication")
+        text = normalize(req.message)
+        if aspect is None or not self.conditions or not _FOR_CONDITION.search(text):
+            return
+        indication = "\n".join(u.text for u in units if u.section in aspect.sections)
+        name = req.product_names.get(doc_id, "")
+        names = {n for n in re.split(r"[（）()]", name) if n}
+        condition = unlisted_condition(text, indication, self.conditions, self.synonyms, names)
+        if condition is None or not indication:
+            return
+        line = next((ln for ln in answer.lines if ln.unit.section in aspect.sections), None)
+        if line is None:
+            picked = self._pick(aspect, units, words, person, used)
+            if not picked:
+                return
+            used.add(id(picked[0]))
+            line = Line("", picked[0])
+        else:
+            answer.lines.remove(line)
+        line.lead = f"说明书的适应症中没有写到{condition}，不建议自行用于{condition}。本品适用于："
+        answer.lines.insert(0, line)
+
+    def _open_lead(self, unit: Unit, words: tuple[str, ...], yes_no: bool) -> str:
+        """The section's short name, and for a yes/no question the label's own verdict next to
+        the matched words (忌茶 → 不建议)."""
+        lead = _SECTION_LEADS.get(unit.section, unit.section) + "："
+        if not yes_no:
+            return lead
+        spots = [m.start() for w in words for m in re.finditer(re.escape(w), unit.text)]
+        return lead + _verdict(unit.text, spots)
 
     def _section_lines(self, req: Request, doc_id: str, words: set[str], answer: Answer) -> None:
         """Without aspects: from each of the two best retrieved sections of the product, the
@@ -268,23 +405,8 @@ class AnswerComposer:
         lead = aspect.label + "："
         if not yes_no or aspect.name not in _DIRECT_ANSWER:
             return lead
-        text = unit.text
-        spots = [m.start() for p in aspect.states for m in p.finditer(text)]
-        if not spots:
-            return lead
-        near = "".join(text[max(0, i - 10) : i + 8] for i in spots)
-        forbid, against, caution = (
-            bool(_FORBID.search(near)),
-            bool(_ADVISE_AGAINST.search(near)),
-            bool(_CAUTION.search(near)),
-        )
-        if forbid and not caution:
-            return lead + "不可以，"
-        if against and not caution and not forbid:
-            return lead + "不建议，"
-        if caution and not forbid and not against:
-            return lead + "需谨慎，"
-        return lead
+        spots = [m.start() for p in aspect.states for m in p.finditer(unit.text)]
+        return lead + _verdict(unit.text, spots)
 
     def _cautions(self, req: Request, units: list[Unit], used: set[int], answer: Answer) -> None:
         """What the label says about this customer's own situation, when it says anything."""
@@ -333,7 +455,7 @@ class AnswerComposer:
         )
         answer = Answer(subject="", basis="")
         if use_policy:
-            policy_lines(req, answer, self.units, self.chunks_of, self.policy_ids)
+            policy_lines(req, answer, self.units, self.chunks_of, self.policy_ids, self.open)
         if use_label or not answer.lines:
             targets = products[:2] if _COMPARE.search(text) else products[:1]
             for doc_id in targets:

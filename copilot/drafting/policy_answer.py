@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from copilot.drafting.answer import Answer, Line, Request
+from copilot.drafting.open_match import OpenMatcher
 from copilot.drafting.units import Unit, UnitCache
 from copilot.ingest.lexicon import normalize
 from copilot.schemas import Chunk
@@ -34,6 +35,7 @@ def policy_lines(
     units: UnitCache,
     chunks_of: Callable[[str], list[Chunk]],
     policy_ids: set[str],
+    matcher: OpenMatcher | None = None,
 ) -> None:
     """The governing rule first (a prohibiting heading about what is asked), then the units
     of the policy that best answer the question (its words; a time when a time is asked)."""
@@ -59,13 +61,21 @@ def policy_lines(
     time_asked = bool(_TIME_ASK.search(text))
     how_asked = bool(_HOW_ASK.search(text))
     night_asked = bool(_NIGHT_ASK.search(text))
+    # The question's words, weighted by how rare they are in this policy (open_match.py): a word
+    # every section has (药品, 订单) says little, 共济 or 快递柜 points at its unit. Without the
+    # matcher every word counts one.
+    all_units = [u for c in chunks for u in units.of(c)]
+    if matcher is not None:
+        weights, _ = matcher.weights(req.message, all_units)
+    else:
+        weights = dict.fromkeys(words, 1.0)
     scored = []
     for rank, chunk in enumerate(chunks):
         heading = normalize(chunk.section)
-        in_heading = 0.5 * sum(1 for w in words if w in heading)
+        in_heading = 0.5 * sum(1 for w in weights if w in heading)
         for u in units.of(chunk):
             norm = normalize(u.text)
-            s = sum(1.0 for w in words if w in norm) + in_heading
+            s = sum(weights[w] for w in weights if w in norm) + in_heading
             if time_asked and _TIME_UNIT.search(u.text):
                 s += 1.5
             if how_asked and _PROCEDURE.search(u.text):
@@ -75,9 +85,12 @@ def policy_lines(
             prior = (1.0, 0.7, 0.4)[rank] if rank < 3 else 0.0
             scored.append((s + prior - 0.02 * u.position, u))
     scored.sort(key=lambda item: -item[0])
-    room = 4 - len(answer.lines)
+    # No fixed number of points: the best unit, and others only when they answer nearly as well
+    # (at least 40% of the best score); four at most besides the governing rule.
+    room = 4 - len(answer.lines) + (2 if rule is not None else 0)
+    top = scored[0][0] if scored else 0.0
     for s, u in scored[: max(room, 1)]:
-        if s > 1.5 or not answer.lines:
+        if not answer.lines or (s > 3.0 and s >= 0.4 * top):
             answer.lines.append(Line("", u))
 
 

@@ -11,6 +11,10 @@ Metrics
 - `answers.complete`: share of cases whose reply has every key fact.
 - `answers.must_not_errors`: replies that say something a case forbids (count; gated at 0).
 - `answers.repetition`: share of replies that repeat a sentence.
+- `answers.irrelevant`: of the quoted lines of drafts (a line citing a source), the share that
+  carries none of the case's key facts and is not a caution for this customer (您记录中…,
+  您目前在用…): a proxy for "a section the question did not ask about". Cases without key
+  facts are left out.
 - `answers.mean_chars`: mean length of the reply.
 """
 
@@ -30,6 +34,8 @@ from copilot.pipeline import customer_text as send_text
 from copilot.schemas import CartItem, Profile, Suggestion, Turn
 
 _SENTENCE = re.compile(r"[^。！？!?\n]{6,}[。！？!?]?")
+_QUOTED = re.compile(r"\[\d+\]\s*$")
+_CAUTION_LEAD = re.compile(r"^(?:\d+\.\s*)?(?:您记录中|您目前在用|孕妇用药|哺乳期用药|老年人用药)")
 
 
 class AnswerCase(BaseModel):
@@ -69,6 +75,7 @@ class AnswerMetrics(BaseModel):
     complete: float
     must_not_errors: int
     repetition: float
+    irrelevant: float
     mean_chars: float
     failures: list[AnswerFailure]
 
@@ -79,6 +86,7 @@ class AnswerMetrics(BaseModel):
             f"{prefix}.complete": self.complete,
             f"{prefix}.must_not_errors": float(self.must_not_errors),
             f"{prefix}.repetition": self.repetition,
+            f"{prefix}.irrelevant": self.irrelevant,
             f"{prefix}.mean_chars": self.mean_chars,
         }
 
@@ -113,6 +121,15 @@ def repeats(text: str) -> bool:
     return False
 
 
+def quoted_lines(draft: str) -> list[str]:
+    """The lines of a draft that quote a source (they end in a [n] marker), cautions left out."""
+    return [
+        line.strip()
+        for line in draft.splitlines()
+        if _QUOTED.search(line) and not _CAUTION_LEAD.match(line.strip())
+    ]
+
+
 def score_text(case: AnswerCase, text: str) -> tuple[list[str], list[str]]:
     """The case's key facts found in `text`, and its forbidden patterns found there."""
     return (
@@ -123,6 +140,7 @@ def score_text(case: AnswerCase, text: str) -> tuple[list[str], list[str]]:
 
 def evaluate_answers(copilot: Copilot, cases: list[AnswerCase]) -> AnswerMetrics:
     asked = found = complete = kind_ok = wrong = repeated = chars = 0
+    lines = idle = 0
     failures: list[AnswerFailure] = []
     for case in cases:
         s = copilot.suggest(
@@ -137,6 +155,10 @@ def evaluate_answers(copilot: Copilot, cases: list[AnswerCase]) -> AnswerMetrics
         wrong += bool(bad)
         repeated += repeats(text)
         chars += len(text)
+        if s.kind == "draft" and case.must:
+            for line in quoted_lines(s.text):
+                lines += 1
+                idle += not any(re.search(p, send_text(line)) for p in case.must)
         if s.kind != case.expect_kind or len(hits) < len(case.must) or bad:
             missing = [p for p in case.must if p not in hits]
             failures.append(
@@ -156,6 +178,7 @@ def evaluate_answers(copilot: Copilot, cases: list[AnswerCase]) -> AnswerMetrics
         complete=round(complete / n, 4),
         must_not_errors=wrong,
         repetition=round(repeated / n, 4),
+        irrelevant=round(idle / (lines or 1), 4),
         mean_chars=round(chars / n, 1),
         failures=failures,
     )

@@ -100,13 +100,25 @@ class HybridRetriever:
         hits = idx.store.langchain.similarity_search_with_score(query, k=k)
         return [(idx.chunk(doc.id), score) for doc, score in hits if doc.id in idx.position]
 
+    def synonyms(self) -> dict[str, str]:
+        """Colloquial → clinical words of the lexicon (脚气 → 足癣)."""
+        return dict(self.index.lexicon.synonyms)
+
+    def query_words(self, text: str) -> list[str]:
+        """The words of `text` and the clinical words of its colloquial ones (茶水 → 茶水, 茶, 水;
+        脚气 → also 足癣)."""
+        return self.index.tokenizer.tokens(text) + self.clinical_words(text)
+
+    def clinical_words(self, text: str) -> list[str]:
+        """The lexicon's clinical words for the colloquial words of `text` (茶水 → 茶)."""
+        idx = self.index
+        return [w for clinical in idx.lexicon.expand(text) for w in idx.tokenizer.tokens(clinical)]
+
     def read(self, text: str) -> Reading:
         """Link drugs, find section cues and tokenise `text`, once."""
         idx = self.index
         words = idx.tokenizer.tokens(text)
-        tokens = list(words)
-        for clinical in idx.lexicon.expand(text):
-            tokens += idx.tokenizer.tokens(clinical)
+        tokens = self.query_words(text)
         return Reading(
             text=text,
             links=idx.linker.link(text),
