@@ -669,3 +669,42 @@ def test_more_than_a_whole_unit_reads_over_it():
 
     (q,) = extract_quantities("一个多礼拜")
     assert days(q) > 7
+
+
+@pytest.mark.parametrize(
+    ("message", "tier"),
+    [
+        # a pack, then taken (把…吃了), by an elderly person, with symptoms
+        ("我姥姥把半盒降压药当成钙片吃了 现在晕乎乎的", "emergency"),
+        # an age in months is not a course of treatment
+        ("闺女两岁三个月 把一瓶美林全喝完了 看着没事", "emergency"),
+        # a medicine given to a small child by mistake
+        ("给一岁的宝宝拿错了药 喂了半片我的降压药", "emergency"),
+        # severe pain at the heart that will not ease
+        ("心口疼得要命 出了一身汗", "emergency"),
+        # swelling with shortness of breath after a drug
+        ("吃了头孢 脖子和脸都肿起来了 有点上不来气", "emergency"),
+        # an adult's age said after 今年, with no unit
+        ("我闺女今年二十六 来例假肚子疼 布洛芬一次吃几粒", None),
+        # an allergic reaction of the past, long over, is not a report
+        ("前年我吃头孢过敏过 现在早好了 想买个体温计", None),
+    ],
+)
+def test_families_from_blind_set_12_on_other_phrasings(sample_gate, message, tier):
+    v = sample_gate.assess(message=message)
+    got = v.escalation.tier if v.escalation else None
+    assert got == tier, (message, got, [r.id for r in v.escalation.reasons] if v.escalation else [])
+
+
+def test_a_message_for_another_adult_leaves_the_earlier_child_behind(sample_gate):
+    history = [Turn(role="customer", text="我家宝宝两岁 这两天咳嗽")]
+    v = sample_gate.assess(message="另外给我老公买盒氯雷他定 他过敏性鼻炎", history=history)
+    assert v.escalation is None, [r.id for r in v.escalation.reasons]
+
+
+def test_an_order_question_does_not_escalate_for_who_the_customer_is(sample_gate):
+    profile = Profile(age_years=29, pregnant=True)
+    v = sample_gate.assess(message="快递显示已签收 我没拿到", profile=profile, service=True)
+    assert v.escalation is None
+    medical = sample_gate.assess(message="对乙酰氨基酚一次吃几片", profile=profile)
+    assert medical.escalation is not None and medical.escalation.tier == "priority"

@@ -73,6 +73,14 @@ def test_privacy_reassurance_is_not_a_pii_request(sample_gate):
     assert "pii_request" not in codes(verify_draft(sample_gate.sk, draft, policy))
 
 
+def test_a_sentence_about_protecting_such_data_asks_for_nothing(sample_gate):
+    policy = {1: chunk(sample_gate, "privacy", "客服沟通中的规则")}
+    masking = "您好，工单中的银行卡号只保留后4位，发送给外部系统前一律脱敏[1]。"
+    assert "pii_request" not in codes(verify_draft(sample_gate.sk, masking, policy))
+    asking = "您好，请提供您的身份证号，我们会加密保存[1]。"
+    assert "pii_request" in codes(verify_draft(sample_gate.sk, asking, policy))
+
+
 def test_marker_at_paragraph_end_covers_earlier_sentences(sample_gate, usage):
     draft = "您好，芬必得成人一次1粒。一日2次[1]。"
     assert verify_draft(sample_gate.sk, draft, usage).outcome == "pass"

@@ -70,6 +70,13 @@ _AGE_OF_KIN = re.compile(
 )
 
 
+# An age said after 今年 with no unit (我儿子今年三十二, 她今年8): years.
+_AGE_THIS_YEAR = re.compile(
+    r"(儿子|女儿|闺女|孩子|他|她|我爸|我妈|老公|老婆|我)[^，。,？?！!\d]{0,3}今年\s*"
+    r"(\d{1,3}|[一二三四五六七八九十]+)(?![\d.个天周月岁斤公块元多])"
+)
+
+
 def read_ages(text: str) -> tuple[float | None, float | None]:
     """(youngest child age, adult age) in years. A son or daughter aged 18 or more is an
     adult (我儿子28了, 她25了), not a child."""
@@ -104,6 +111,12 @@ def read_ages(text: str) -> tuple[float | None, float | None]:
     for pattern, years in _AGE_WORDS:
         if pattern.search(text):
             found.append(years)
+    for m in _AGE_THIS_YEAR.finditer(text):
+        value = cn_to_number(m.group(2))
+        if value is not None and value >= 18:
+            adult = value
+        elif value is not None and value >= 1:
+            found.append(value)
     for m in _AGE_OF_KIN.finditer(text):
         value = cn_to_number(m.group(2))
         if value is not None and value >= 18:

@@ -135,6 +135,18 @@ class SafetyGate:
         except Exception as exc:
             log.exception("medication checks failed")
             errors.append(f"checks: {type(exc).__name__}: {exc}")
+        if service and not tri.drugs and not tri.drug_classes:
+            # a question about an order, a refund, an invoice … names no medicine: who the
+            # customer is (pregnant, elderly, a condition) does not make it a pharmacist's case
+            profile = profile.model_copy(
+                update={
+                    "pregnant": False,
+                    "trying_to_conceive": False,
+                    "breastfeeding": False,
+                    "conditions": [],
+                    "age_years": None,
+                }
+            )
         facts = Facts(
             message=message,
             triage=tri,

@@ -94,6 +94,12 @@ _SELF_TURN = re.compile(
     r"(我自己|我本人|自己吃|自己用|大人|成人|成年人|那我呢|我也(想|要|能|可以)?(吃|用|问))"
 )
 _CHILD_WORDS = re.compile(CHILD_WORD)
+# The message is for another adult (给他爸买盒氯雷他定, 帮我老公问): the child of earlier turns is
+# not who it is about.
+_FOR_ADULT = re.compile(
+    r"(给|帮|替)(孩子他爸|孩子他妈|他爸|她爸|他妈|她妈|我老公|我老婆|老公|老婆|我爸|我妈|爱人|我先生)"
+    r"(买|拿|问|用|吃|咨询)"
+)
 _PREGNANCY_WEEKS = re.compile(r"(孕|怀孕)\s*(\d+|[一二三四五六七八九十]+)\s*(周|个月|月)")
 _SYMPTOM_DURATION = re.compile(
     r"(烧|发烧|发热|咳|咳嗽|疼|痛|拉|腹泻|哑|嘶哑|吐|过敏|痒|不好|不舒服|持续|已经|都|快|症状)"
@@ -120,8 +126,9 @@ _CLAUSE = re.compile(r"[，。,？?！!；;\n]")
 
 
 _ADJACENT_NEGATION = "没未不非无"
-_RESOLVED = re.compile(r"(以前|之前|曾经|过去|小时候|去年)")
-_RESOLVED_AFTER = re.compile(r"(现在|已经|早就)(好了|没事了|不疼了|没有了)|好了")
+_RESOLVED_AFTER = re.compile(
+    r"(现在|已经|早就|早)(都)?(好了|没事了|没事|不疼了|没有了|好利索)|好了"
+)
 
 
 _ASKING = re.compile(r"有没有|是不是|会不会|能不能|可不可以|要不要|用不用|吃不吃|是否")
@@ -140,7 +147,7 @@ def _negated(text: str, start: int, negations: list[str], window: int = 5) -> bo
 def _resolved(text: str, start: int) -> bool:
     """ "以前胸口疼过，现在好了": a past symptom that is gone."""
     before = _CLAUSE.split(text[max(0, start - 8) : start])[-1]
-    return bool(_RESOLVED.search(before)) and bool(_RESOLVED_AFTER.search(text[start:]))
+    return bool(PAST_TIME.search(before)) and bool(_RESOLVED_AFTER.search(text[start:]))
 
 
 def _about_other(text: str, start: int, third_party: list[str], window: int = 12) -> bool:
@@ -572,7 +579,8 @@ def triage(
         # even when the message says 他/她 of the child
         child_age = child_age_from_profile(profile)
     self_turn = bool(
-        _CORRECTION.search(text) or (_SELF_TURN.search(text) and not _CHILD_WORDS.search(text))
+        _CORRECTION.search(text)
+        or ((_SELF_TURN.search(text) or _FOR_ADULT.search(text)) and not _CHILD_WORDS.search(text))
     )
     if self_turn:
         # "说错了 孩子没事 是我自己发烧": the customer corrects who it is for

@@ -35,6 +35,11 @@ _PII = re.compile(r"(身份证|证件号|银行卡|卡号|信用卡|密码|验�
 _PII_ASK = re.compile(
     r"(提供|发(一下|给|过来|我)|告诉|输入|报(一下|给)|填写|拍照发|发送|告知|说一下)"
 )
+_PII_PROTECT = re.compile(r"脱敏|遮盖|隐藏|只保留|撤回|不会复述|加密")
+_PII_REQUEST = re.compile(
+    r"(请|麻烦|劳驾|需要您|您需要|请您|要求您|把您?的?)[^。]{0,12}(提供|发|告诉|输入|报|填写|拍)"
+    r"|(发|告诉|报)(给)?我"
+)
 _DIAGNOSIS = re.compile(
     r"(您|你|宝宝|孩子|小孩|他|她)(家宝宝|家孩子)?(这|这个|的情况|的症状)?(就|应该|肯定|一定|可能|大概)?"
     r"(是|属于)(得了|患了|患有)?[^，。,]{0,10}(病|炎|症|溃疡|感染|结石|肿瘤|癌|综合征|过敏|流感|癣)"
@@ -198,6 +203,9 @@ def verify_draft(
             and not re.search(
                 r"(不会|不要|请勿|切勿|无需|不需要|不必).{0,8}(提供|发|告诉|输入|索要|询问)", norm
             )
+            # a sentence about protecting such data (脱敏, 只保留后4位, 会自动遮盖) asks for
+            # nothing, unless it also asks (请提供…我们会脱敏 still asks)
+            and not (_PII_PROTECT.search(norm) and not _PII_REQUEST.search(norm))
         ):
             findings.append(
                 VerifierFinding(

@@ -20,15 +20,18 @@ from copilot.safety.patient import active_populations, child_age, child_mentione
 from copilot.safety.quantities import _NUM, cn_to_number
 from copilot.schemas import Alert
 
-_TOOK = re.compile(rf"({TAKE}|咬|舔|含)(了|掉了|下去了?|进去了?)")
+_TOOK = re.compile(rf"({TAKE}|咬|舔|含|喂)(了|掉了|下去了?|进去了?)")
 # The child did it: 把…吃了, their own action, an adult's medicine, a mistake for sweets.
 _CHILD_DID = re.compile(
     r"把[^。]{1,24}(吃|吞|喝|嚼|咬|舔)"
     r"|(自己|偷偷|偷着|趁[^。]{0,6}(不注意|没看|没注意|不在)|一不留神|一转身|没看住|没看好)"
     r"|(捡|翻|拿|够|抓|摸|抠|打开|拆开|咬开|剥开)[^。]{0,6}(吃|吞|喝|嚼|舔|含)"
     r"|(当成?|以为是)[^。]{0,4}(糖|糖豆|零食|饮料|糖果)"
+    # given by mistake (喂错了, 拿错药给孩子吃了): the wrong medicine all the same
+    r"|(喂错|给错|拿错|吃错|弄错|搞错)"
     r"|(外婆|外公|奶奶|爷爷|姥姥|姥爷|爸爸|妈妈|老人|大人|我|他爸|她爸|他妈|她妈)(的|吃的|用的)[^。]{0,6}(药|片|胶囊|丸)"
 )
+_BY_MISTAKE = re.compile(r"(喂错|给错|拿错|吃错|弄错|搞错)")
 _MEDICINE = re.compile(r"(药|片|粒|颗|胶囊|丸|糖浆|口服液)")
 _GIVEN_BY_CARER = re.compile(r"(喂|给(他|她|孩子|娃|宝宝|宝)?(吃|喝|用)|让(他|她|孩子|娃)(吃|喝))")
 _REPEATED = re.compile(
@@ -76,7 +79,7 @@ def _child_took(ci: CheckInput, text: str, item: Item | None) -> list[Alert]:
         child_mentioned(pops, age)
         and _TOOK.search(text)
         and _CHILD_DID.search(text)
-        and not _GIVEN_BY_CARER.search(text)
+        and (not _GIVEN_BY_CARER.search(text) or _BY_MISTAKE.search(text))
     ):
         return []
     if item is None:
