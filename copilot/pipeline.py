@@ -376,7 +376,9 @@ class Copilot:
             "history": state.history[-turns:] if turns else [],
             "profile": state.profile,
             "cart": state.cart,
-            "sources": state.citations,
+            # the units the answer rests on, not whole sections: the model answers from what the
+            # composer chose for this question and this person (a child's row, not the table)
+            "sources": [c.selected() for c in state.citations],
             "alerts": state.verdict.alerts,
         }
         try:
@@ -398,12 +400,19 @@ class Copilot:
             state.lap("verify")
             return
         by_n = {c.n: c.as_chunk() for c in state.citations}
-        result = self.gate.verify(state.draft, by_n)
+        # an LLM's numbers are held to the units it was given (the selected row), not to every
+        # number elsewhere in the section
+        given = (
+            by_n
+            if state.used == "extractive"
+            else {c.n: c.selected().as_chunk() for c in state.citations}
+        )
+        result = self.gate.verify(state.draft, given)
         text = state.draft
         blocks = [f for f in result.findings if f.level == "block"]
         if result.outcome == "block" and all(f.code == "invented_citation" for f in blocks):
             # The LLM cited sources it was not given: drop those markers and check again.
-            cleaned = self.gate.verify(result.cleaned_text, by_n)
+            cleaned = self.gate.verify(result.cleaned_text, given)
             if cleaned.outcome != "block":
                 note = "invented citations removed: " + "; ".join(
                     f.detail for f in result.findings if f.code == "invented_citation"

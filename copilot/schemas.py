@@ -464,6 +464,18 @@ class Citation(_Strict):
     text: str
     source_file: str
     revision: str | None = None
+    quoted: list[str] = Field(
+        default_factory=list,
+        description="The units of this source the draft answers from (the composer's choice; an"
+        " LLM writing the draft sees only these).",
+    )
+
+    def selected(self) -> Citation:
+        """This source cut down to the units the answer rests on (itself when none were
+        chosen): what an LLM is given and held to."""
+        if not self.quoted:
+            return self
+        return self.model_copy(update={"text": "\n".join(self.quoted)})
 
     @classmethod
     def from_chunk(cls, n: int, chunk: Chunk) -> Citation:

@@ -261,3 +261,21 @@ def test_a_policy_question_about_an_unnamed_product_is_still_answered(make_copil
     s = make_copilot().suggest(message="这个药拆封了能退吗")
     assert s.kind == "draft"
     assert all(make_copilot().document(c.doc_id).kind == "policy" for c in s.citations)
+
+
+def test_an_llm_gets_the_selected_row_and_is_held_to_it(make_copilot):
+    """Issue 13 (8): the model is given the units the composer chose for this child (the row
+    for 30 kg and below), not the whole dosing section, and a dose from another row is blocked
+    even though the section states it; the extractive draft is sent instead."""
+    wrong_row = json.dumps(
+        {"reply": "您好，氯雷他定片一次1片，一日1次[1]。", "citations": [1]}, ensure_ascii=False
+    )
+    model = StrictScriptedChatModel(replies=[wrong_row])
+    s = make_copilot("openai", model).suggest(
+        message="孩子10岁，体重26公斤，氯雷他定片一天给他吃多少"
+    )
+    prompt = "\n".join(m.content for m in model.calls[0])
+    assert "半片" in prompt and "体重大于30公斤" not in prompt  # only the selected row
+    assert s.provider == "extractive" and "blocked" in (s.fallback or "")
+    assert "半片" in s.text and "一次1片" not in s.text
+    assert s.citations[0].quoted  # the agent's panel knows which lines the answer rests on

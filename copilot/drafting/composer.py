@@ -471,6 +471,7 @@ class AnswerComposer:
                 numbers[chunk.id] = len(citations) + 1
                 citations.append(Citation.from_chunk(numbers[chunk.id], chunk))
             line.n = numbers[chunk.id]
+            citations[line.n - 1].quoted.append(line.unit.text)
         kinds = {ln.unit.chunk.kind for ln in answer.lines}
         answer.basis = (
             "说明书和平台规定" if len(kinds) > 1 else "说明书" if "label" in kinds else "平台规定"
