@@ -14,6 +14,13 @@ from copilot.safety.quantities import cn_to_number, extract_quantities
 from copilot.schemas import CartItem, Profile, Turn
 
 
+def assert_tier(gate, message: str, tier: str | None, **case) -> None:
+    """The tier a message reaches (None: not escalated), with the rules that fired when wrong."""
+    v = gate.assess(message=message, **case)
+    got = v.escalation.tier if v.escalation else None
+    assert got == tier, (message, got, [r.id for r in v.escalation.reasons] if v.escalation else [])
+
+
 @pytest.mark.parametrize(
     ("words", "value"),
     [("二十多", 21), ("十来", 11), ("三十几", 31), ("七八", 8), ("仨", 3), ("好几", 3), ("一", 1)],
@@ -444,9 +451,7 @@ def test_a_days_doses_said_by_the_time_of_day(sample_gate, message, over):
     ],
 )
 def test_families_from_blind_set_10_on_other_phrasings(sample_gate, message, tier):
-    v = sample_gate.assess(message=message)
-    got = v.escalation.tier if v.escalation else None
-    assert got == tier, (message, got, [r.id for r in v.escalation.reasons] if v.escalation else [])
+    assert_tier(sample_gate, message, tier)
 
 
 @pytest.mark.parametrize(
@@ -503,9 +508,7 @@ def test_takings_counted_with_the_amount_of_each(sample_gate, message, tier):
     ],
 )
 def test_families_from_blind_set_10_second_pass(sample_gate, message, tier):
-    v = sample_gate.assess(message=message)
-    got = v.escalation.tier if v.escalation else None
-    assert got == tier, (message, got, [r.id for r in v.escalation.reasons] if v.escalation else [])
+    assert_tier(sample_gate, message, tier)
 
 
 @pytest.mark.parametrize(
@@ -570,9 +573,7 @@ def test_a_fever_medicine_is_not_a_return_and_keeps_the_infant_of_earlier_turns(
     ],
 )
 def test_families_from_blind_set_11_on_other_phrasings(sample_gate, message, tier):
-    v = sample_gate.assess(message=message)
-    got = v.escalation.tier if v.escalation else None
-    assert got == tier, (message, got, [r.id for r in v.escalation.reasons] if v.escalation else [])
+    assert_tier(sample_gate, message, tier)
 
 
 @pytest.mark.parametrize(
@@ -640,9 +641,7 @@ def test_a_case_asked_about_in_advance_is_not_an_emergency(sample_gate):
     ],
 )
 def test_families_from_blind_set_11_second_pass(sample_gate, message, tier):
-    v = sample_gate.assess(message=message)
-    got = v.escalation.tier if v.escalation else None
-    assert got == tier, (message, got, [r.id for r in v.escalation.reasons] if v.escalation else [])
+    assert_tier(sample_gate, message, tier)
 
 
 def test_time_gone_since_an_earlier_turn_adds_to_it(sample_gate):
@@ -691,9 +690,7 @@ def test_more_than_a_whole_unit_reads_over_it():
     ],
 )
 def test_families_from_blind_set_12_on_other_phrasings(sample_gate, message, tier):
-    v = sample_gate.assess(message=message)
-    got = v.escalation.tier if v.escalation else None
-    assert got == tier, (message, got, [r.id for r in v.escalation.reasons] if v.escalation else [])
+    assert_tier(sample_gate, message, tier)
 
 
 def test_a_message_for_another_adult_leaves_the_earlier_child_behind(sample_gate):
