@@ -259,3 +259,11 @@ def test_the_open_matcher_wants_a_rare_whole_word():
     assert hit is not None and "浓茶" in hit.unit.text
     # words every unit has say nothing
     assert matcher.best("本品服用", units, skip=lambda u: False, not_words=set()) is None
+
+
+def test_of_several_policies_the_one_that_answers_the_words_is_chosen(copilot):
+    """银行卡 points at privacy as well; the refund-time unit of the returns policy carries more
+    of the question's words."""
+    s = copilot.suggest(message="钱退到银行卡里要等几个工作日")
+    assert s.kind == "draft", s.text
+    assert "退换货" in s.text and re.search(r"1\s*[–-]\s*7\s*个工作日", s.text), s.text

@@ -46,6 +46,8 @@ def policy_lines(
     if not hits:
         return
     doc_id = hits[0].chunk.doc_id
+    if matcher is not None and len(cued) > 1:
+        doc_id = _best_policy(req.message, cued, units, chunks_of, matcher) or doc_id
     ranked = [r.chunk for r in hits if r.chunk.doc_id == doc_id]
     chunks = ranked[:3] + [c for c in chunks_of(doc_id) if c not in ranked[:3]]
     text = normalize(req.message)
@@ -92,6 +94,26 @@ def policy_lines(
     for s, u in scored[: max(room, 1)]:
         if not answer.lines or (s > 3.0 and s >= 0.4 * top):
             answer.lines.append(Line("", u))
+
+
+def _best_policy(
+    message: str,
+    cued: list[str],
+    units: UnitCache,
+    chunks_of: Callable[[str], list[Chunk]],
+    matcher: OpenMatcher,
+) -> str | None:
+    """Of several policies the message points at (退款退到银行卡: returns and privacy), the one
+    with the unit that carries most of the question's words, weighted by rarity across them."""
+    pool = {d: [u for c in chunks_of(d) for u in units.of(c)] for d in cued}
+    weights, _ = matcher.weights(message, [u for us in pool.values() for u in us])
+    best, top = None, 0.0
+    for doc_id, doc_units in pool.items():
+        scores = (sum(w for k, w in weights.items() if k in u.text) for u in doc_units)
+        score = max(scores, default=0.0)
+        if score > top:
+            best, top = doc_id, score
+    return best
 
 
 def governing_rule(
