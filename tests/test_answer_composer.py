@@ -267,3 +267,9 @@ def test_of_several_policies_the_one_that_answers_the_words_is_chosen(copilot):
     s = copilot.suggest(message="钱退到银行卡里要等几个工作日")
     assert s.kind == "draft", s.text
     assert "退换货" in s.text and re.search(r"1\s*[–-]\s*7\s*个工作日", s.text), s.text
+
+
+@pytest.mark.parametrize("message", ["凌晨两点能联系到药师吗", "国庆节有人工客服吗"])
+def test_when_someone_can_be_reached_is_a_service_hours_question(copilot, message):
+    s = copilot.suggest(message=message)
+    assert s.kind == "draft" and "服务时间" in s.text, s.text
