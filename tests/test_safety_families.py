@@ -705,3 +705,24 @@ def test_an_order_question_does_not_escalate_for_who_the_customer_is(sample_gate
     assert v.escalation is None
     medical = sample_gate.assess(message="对乙酰氨基酚一次吃几片", profile=profile)
     assert medical.escalation is not None and medical.escalation.tier == "priority"
+
+
+@pytest.mark.parametrize(
+    ("message", "tier"),
+    [
+        # hearsay and a past that is over are not happening now (the semantic net too)
+        ("网上说布洛芬吃多了会胃出血 我就偶尔头疼吃一粒 饭后吃行吗", None),
+        # an Rx product whose prescription the pharmacist has approved: an order question
+        ("药师审过了处方 阿托伐他汀今天能发出吗", None),
+    ],
+)
+def test_what_is_heard_or_already_reviewed_is_not_escalated(sample_gate, message, tier):
+    assert_tier(sample_gate, message, tier)
+
+
+def test_the_semantic_net_compares_only_what_is_said_to_happen_now():
+    from copilot.safety.semantic_net import said_to_happen
+
+    assert said_to_happen("听说布洛芬伤胃 饭后吃好吗") == "饭后吃好吗"
+    assert said_to_happen("以前吃头孢起过疹子 早就好了") == "早就好了"
+    assert "起过疹子" in said_to_happen("以前吃头孢起过疹子 现在又起了")  # not over

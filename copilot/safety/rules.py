@@ -129,9 +129,16 @@ def _child_under_for_classes(f: Facts, arg) -> bool:
 
 @predicate("rx_drug")
 def _rx_drug(f: Facts, arg) -> bool:
+    if _REVIEWED.search(normalize(f.message)):
+        return False  # 处方已经审核通过了 … 啥时候发货: the pharmacist has reviewed it
     return bool(arg) and any(
         d.category == "Rx" and not (d.past or d.others) for d in f.triage.drugs
     )
+
+
+_REVIEWED = re.compile(
+    r"处方[^，。？?]{0,6}(审核)?(已经|已)?(审核)?通过|审核通过了|已经审核过|药师审过了"
+)
 
 
 @predicate("never_online")
