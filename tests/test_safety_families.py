@@ -622,6 +622,10 @@ def test_a_case_asked_about_in_advance_is_not_an_emergency(sample_gate):
     assert v.escalation is None or v.escalation.tier != "emergency"
     now = sample_gate.assess(message="孩子刚才误吃了大人的药 应该先做什么")
     assert now.escalation is not None and now.escalation.tier == "emergency"
+    # a report first, then a question about next time: still the report
+    both = sample_gate.assess(message="娃刚把半瓶止咳糖浆喝了 要是以后再这样咋办")
+    assert not both.triage.asked_only
+    assert both.escalation is not None and both.escalation.tier == "emergency"
 
 
 @pytest.mark.parametrize(

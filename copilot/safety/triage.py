@@ -325,10 +325,24 @@ _FUTURE = re.compile(r"(以后|将来|日后|哪天|以防|提前|预防|防着|
 
 def _future_case(text: str, at: int) -> bool:
     """A sign asked about as a case that might come one day (假如以后…, 万一哪天…): a
-    hypothetical and a future word in its clause."""
+    hypothetical and a future word before it in its sentence, and nothing reported as taken
+    before them (孩子刚把一瓶药吃了 如果以后再这样 … is a report)."""
     start = max(text.rfind(c, 0, at) for c in "。！？!?\n") + 1
-    clause = text[start : at + 12]
-    return bool(_HYPOTHETICAL.search(clause)) and bool(_FUTURE.search(text[start:]))
+    return _asked_in_advance(text[start : at + 1])
+
+
+_TAKEN_EVENT = re.compile(r"(吃|喝|吞|服|喂|用|抹|涂)(了|下去|掉|光|完)")
+
+
+def _asked_in_advance(text: str) -> bool:
+    """A hypothetical with a future word (假如以后, 万一哪天 … 提前问问), with nothing reported as
+    taken before the hypothetical."""
+    hypothetical = _HYPOTHETICAL.search(text)
+    return (
+        hypothetical is not None
+        and bool(_FUTURE.search(text))
+        and not _TAKEN_EVENT.search(text[: hypothetical.start()])
+    )
 
 
 def mask_allergic_diseases(text: str) -> str:
@@ -684,7 +698,7 @@ def triage(
         reaction=reaction,
         # nothing has happened: not started yet, or a case that might come one day
         asked_only=bool(_NOT_STARTED.search(text))
-        or bool(_HYPOTHETICAL.search(text) and _FUTURE.search(text))
+        or _asked_in_advance(text)
         or (bool(_HEARSAY.search(text)) and not _NOW.search(text)),
         symptom_days=_symptom_days(context, "\n".join(earlier), answered_days(history, message)),
         fever=fever,
