@@ -54,3 +54,33 @@ def test_readme_lists_every_rule_id():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     missing = [r.id for r in RULES.rules if f"`{r.id}`" not in readme]
     assert not missing, f"escalation rules not documented in README.md: {missing}"
+
+
+def test_not_negates_a_condition_and_is_checked_like_the_others(tmp_path):
+    from copilot.safety.rules import Facts, evaluate
+    from copilot.schemas import Profile, Triage
+
+    facts = Facts(
+        message="药放哪里比较安全",
+        triage=Triage(message_class="consultation", intents=["other"], drugs=[]),
+        alerts=[],
+        profile=Profile(),
+        cart=[],
+    )
+    assert evaluate({"not": {"text_matches": "发烧"}}, facts)
+    assert not evaluate({"not": {"text_matches": "放哪"}}, facts)
+    path = tmp_path / "escalation.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            tiers:
+              priority: {sla_minutes: 30, template: holding_priority}
+            rules:
+              - {id: x, topic: t, tier: priority, when: {not: {pregnnt: true}}, reason: r,
+                 template: holding_priority}
+            """
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeError, match="unknown predicate `pregnnt`"):
+        load_rules(path)

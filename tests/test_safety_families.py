@@ -730,3 +730,14 @@ def test_the_semantic_net_compares_only_what_is_said_to_happen_now():
     assert said_to_happen("听说布洛芬伤胃 饭后吃好吗") == "饭后吃好吗"
     assert said_to_happen("以前吃头孢起过疹子 早就好了") == "早就好了"
     assert "起过疹子" in said_to_happen("以前吃头孢起过疹子 现在又起了")  # not over
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "娃一岁半了 家里的药怎么收才够不着",
+        "抖音上说小孩误吞药很危险 有带儿童锁的药盒卖吗",
+    ],
+)
+def test_keeping_medicines_from_small_children_is_not_giving_them_one(sample_gate, message):
+    assert_tier(sample_gate, message, None)

@@ -257,6 +257,8 @@ def _check_condition(cond, where: str, path: Path) -> None:
                 raise KnowledgeError(f"{where}: `{key}` needs a list of conditions", path=path)
             for n, sub in enumerate(value):
                 _check_condition(sub, f"{where}.{key}[{n}]", path)
+        elif key == "not":
+            _check_condition(value, f"{where}.not", path)
         elif key not in PREDICATES:
             raise KnowledgeError(
                 f"{where}: unknown predicate `{key}`",
@@ -289,6 +291,8 @@ def evaluate(cond: dict, facts: Facts) -> bool:
             ok = all(evaluate(sub, facts) for sub in value)
         elif key == "any":
             ok = any(evaluate(sub, facts) for sub in value)
+        elif key == "not":
+            ok = not evaluate(value, facts)
         else:
             ok = PREDICATES[key](facts, value)
         if not ok:
