@@ -30,20 +30,26 @@ def test_rule_examples(sample_gate, rule_id, message, positive):
     assert (rule_id in fired) is positive, (message, fired)
 
 
-def test_unknown_predicate_is_refused_with_file_and_fix(tmp_path):
+def _rules_file(tmp_path: Path, when: str) -> Path:
+    """A one-rule escalation file whose condition is `when` (YAML flow mapping)."""
     path = tmp_path / "escalation.yaml"
     path.write_text(
         textwrap.dedent(
-            """
+            f"""
             tiers:
-              priority: {sla_minutes: 30, template: holding_priority}
+              priority: {{sla_minutes: 30, template: holding_priority}}
             rules:
-              - {id: x, topic: t, tier: priority, when: {pregnnt: true}, reason: r,
-                 template: holding_priority}
+              - {{id: x, topic: t, tier: priority, when: {when}, reason: r,
+                 template: holding_priority}}
             """
         ),
         encoding="utf-8",
     )
+    return path
+
+
+def test_unknown_predicate_is_refused_with_file_and_fix(tmp_path):
+    path = _rules_file(tmp_path, "{pregnnt: true}")
     with pytest.raises(KnowledgeError) as info:
         load_rules(path)
     assert "unknown predicate `pregnnt`" in str(info.value)
@@ -69,18 +75,5 @@ def test_not_negates_a_condition_and_is_checked_like_the_others(tmp_path):
     )
     assert evaluate({"not": {"text_matches": "发烧"}}, facts)
     assert not evaluate({"not": {"text_matches": "放哪"}}, facts)
-    path = tmp_path / "escalation.yaml"
-    path.write_text(
-        textwrap.dedent(
-            """
-            tiers:
-              priority: {sla_minutes: 30, template: holding_priority}
-            rules:
-              - {id: x, topic: t, tier: priority, when: {not: {pregnnt: true}}, reason: r,
-                 template: holding_priority}
-            """
-        ),
-        encoding="utf-8",
-    )
     with pytest.raises(KnowledgeError, match="unknown predicate `pregnnt`"):
-        load_rules(path)
+        load_rules(_rules_file(tmp_path, "{not: {pregnnt: true}}"))

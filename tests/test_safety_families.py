@@ -660,7 +660,7 @@ def test_time_gone_since_an_earlier_turn_adds_to_it(sample_gate):
 
 
 def test_an_answer_to_how_long_is_a_duration():
-    from copilot.safety.triage import answered_days
+    from copilot.safety.durations import answered_days
 
     history = [Turn(role="customer", text="嗓子哑"), Turn(role="agent", text="有几天了？")]
     assert answered_days(history, "五六天") == 6

@@ -468,38 +468,17 @@ def test_password_change_and_token_rotation(web):
     token = login(web, "agent")
     other = web.cookies.get("copilot_session")  # another browser signed in as the same user
     assert other
-    bad = web.post(
-        "/account/password",
-        data={
-            "csrf_token": token,
-            "old_password": "wrong-password-1",
-            "new_password": "a-new-password-9",
-            "confirm_password": "a-new-password-9",
-        },
-        follow_redirects=True,
-    )
+
+    def change(old: str, new: str):
+        data = {"csrf_token": token, "old_password": old}
+        data |= {"new_password": new, "confirm_password": new}
+        return web.post("/account/password", data=data, follow_redirects=True)
+
+    bad = change("wrong-password-1", "a-new-password-9")
     assert "原密码不正确" in bad.text
-    weak = web.post(
-        "/account/password",
-        data={
-            "csrf_token": token,
-            "old_password": "agent-password-1",
-            "new_password": "aaaaaaaaaaaa",
-            "confirm_password": "aaaaaaaaaaaa",
-        },
-        follow_redirects=True,
-    )
+    weak = change("agent-password-1", "aaaaaaaaaaaa")
     assert "密码过于简单" in weak.text
-    ok = web.post(
-        "/account/password",
-        data={
-            "csrf_token": token,
-            "old_password": "agent-password-1",
-            "new_password": "a-new-password-9",
-            "confirm_password": "a-new-password-9",
-        },
-        follow_redirects=True,
-    )
+    ok = change("agent-password-1", "a-new-password-9")
     assert "密码已修改" in ok.text
     assert web.get("/", follow_redirects=False).status_code == 200  # this browser stays in
     mine = web.cookies.get("copilot_session")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copilot.ingest.yamlfile import read_yaml
+from copilot.safety.tense import PAST_TIME
 
 _USE = re.compile(
     r"(开始|自从|从|刚)?(吃|喝|服|用|涂|抹|擦|搽|喷|滴|点|贴|塞|放|打|输|挂|上|换|含)"
@@ -36,12 +37,6 @@ _CAUSE_ASKED = re.compile(
     r"(引起|导致|造成|吃的|用的|喷的|涂的|有关|有关系|的原因|的问题|闹的|的副作用|的反应)"
 )
 # A reaction told as history (去年吃头孢起过一次疹子): the allergy record, not a report now.
-# Times of the past (shared with triage: a drug named in a past event is history).
-PAST_TIME = re.compile(
-    r"(以前|之前|曾经|过去|早先|小时候|去年|前年|上次|那次|那回|前几年|前些年|早些年|那几年|几年前"
-    r"|[一二两三四五六七八九十几\d]+年前)"
-)
-_PAST = PAST_TIME
 _EXPERIENTIAL = re.compile(r"(起过|出过|长过|过敏过|犯过|有过)")
 _WHICH = re.compile(r"什么|啥|哪|几种|几款")
 _STOP = re.compile(r"[？?]")  # a question ends the window: what follows is a new question
@@ -121,7 +116,7 @@ class ReactionReader:
         refs += [(m.start(), m.end(), None) for m in _MED_WORD.finditer(text)]
         for use in _USE.finditer(text):
             ref = self._object(use, refs)
-            if ref is None or _PAST.search(text[max(0, use.start() - 10) : use.start()]):
+            if ref is None or PAST_TIME.search(text[max(0, use.start() - 10) : use.start()]):
                 continue
             if _WHICH.search(text[use.end() : max(use.end(), ref[0])]):
                 continue  # 用什么药消肿, 吃哪种药: asking which medicine, nothing used yet

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot.errors import knowledge_error_from_validation
 from copilot.ingest.yamlfile import read_yaml
+from copilot.safety.tense import HEARSAY, OVER, PAST_TIME
 from copilot.schemas import FiredRule, Tier
 
 log = logging.getLogger(__name__)
@@ -62,20 +63,17 @@ _ALLERGIC_DISEASE = re.compile(r"过敏性(?=鼻炎|皮炎|结膜炎|哮喘|紫�
 
 # A clause told as hearsay (听说布洛芬伤胃) or as the past when the message says it is over
 # (去年吃阿莫西林起过疹子 … 早好了) is not happening to the customer now.
-_HEARSAY = re.compile(r"^(听说|听人说|据说|网上说|看新闻说|看网上说|听别人说|新闻上说)")
-_PAST = re.compile(r"^(去年|前年|以前|之前|早先|曾经|小时候|上次|前几年|几年前)")
-_OVER = re.compile(r"(早|已经|现在)(就|都)?(好了|没事了|没事|好利索)")
 
 
 def said_to_happen(message: str) -> str:
     """The message without its clauses that say a sign is absent, that tell hearsay, or that
     tell a past the message says is over; and without the 过敏 of an allergic disease's name."""
     clauses = [c for c in _CLAUSES.split(message) if c]
-    over = bool(_OVER.search(message))
+    over = bool(OVER.search(message))
     kept = [
         c
         for c in clauses
-        if not _ABSENT.match(c) and not _HEARSAY.match(c) and not (over and _PAST.match(c))
+        if not _ABSENT.match(c) and not HEARSAY.match(c) and not (over and PAST_TIME.match(c))
     ]
     return _ALLERGIC_DISEASE.sub("", " ".join(kept))
 

@@ -7,17 +7,16 @@ nothing in it changes how it is read.
 
 from __future__ import annotations
 
-import itertools
 import re
-from datetime import date
 
 from copilot.ingest.lexicon import normalize
 from copilot.retrieval.linking import DrugLink
 from copilot.safety.ages import CHILD_WORD, answered_age, read_ages
+from copilot.safety.durations import answered_days, symptom_days
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.patient import child_age_from_profile
-from copilot.safety.quantities import cn_to_number, days, extract_quantities, weekday_span_days
-from copilot.safety.reactions import PAST_TIME
+from copilot.safety.quantities import extract_quantities
+from copilot.safety.tense import HEARSAY, OVER, PAST_TIME
 from copilot.schemas import (
     ClassMention,
     DrugMention,
@@ -101,15 +100,6 @@ _FOR_ADULT = re.compile(
     r"(买|拿|问|用|吃|咨询)"
 )
 _PREGNANCY_WEEKS = re.compile(r"(孕|怀孕)\s*(\d+|[一二三四五六七八九十]+)\s*(周|个月|月)")
-_SYMPTOM_DURATION = re.compile(
-    r"(烧|发烧|发热|咳|咳嗽|疼|痛|拉|腹泻|哑|嘶哑|吐|过敏|痒|不好|不舒服|持续|已经|都|快|症状)"
-    r"[^，。,？?！!]{0,4}?((\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+[多来]?)\s*"
-    r"(天|日|周|星期|个星期|个多星期|礼拜|个礼拜|个多礼拜|个多月|个月|多月|月))"
-)
-_DURATION_PLAIN = re.compile(
-    r"((\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+[多来]?)\s*(天|日|周|星期|个星期|个多星期|礼拜|个礼拜|个多礼拜|个多月|个月|月))"
-    r"(了|多了|以上|还没好|还不好|都没好)"
-)
 _TAKING = re.compile(
     r"(在吃|一直吃|一直在吃|正在吃|正在服用|正服用|长期吃|长期服用|常年吃|吃着|在用|一直用|平时吃|每天吃|每天都吃|天天吃|在服)[^，。,？?！!]{0,3}$"
 )
@@ -126,9 +116,6 @@ _CLAUSE = re.compile(r"[，。,？?！!；;\n]")
 
 
 _ADJACENT_NEGATION = "没未不非无"
-_RESOLVED_AFTER = re.compile(
-    r"(现在|已经|早就|早)(都)?(好了|没事了|没事|不疼了|没有了|好利索)|好了"
-)
 
 
 _ASKING = re.compile(r"有没有|是不是|会不会|能不能|可不可以|要不要|用不用|吃不吃|是否")
@@ -147,7 +134,8 @@ def _negated(text: str, start: int, negations: list[str], window: int = 5) -> bo
 def _resolved(text: str, start: int) -> bool:
     """ "以前胸口疼过，现在好了": a past symptom that is gone."""
     before = _CLAUSE.split(text[max(0, start - 8) : start])[-1]
-    return bool(PAST_TIME.search(before)) and bool(_RESOLVED_AFTER.search(text[start:]))
+    after = text[start:]
+    return bool(PAST_TIME.search(before)) and (bool(OVER.search(after)) or "好了" in after)
 
 
 def _about_other(text: str, start: int, third_party: list[str], window: int = 12) -> bool:
@@ -306,11 +294,6 @@ def _hypothetical(text: str, at: int) -> bool:
     return bool(_HYPOTHETICAL.search(text[start : at + 8])) or bool(_NOT_YET.search(text))
 
 
-_HEARSAY = re.compile(
-    r"(听(说|人说|[\u4e00-\u9fa5]{1,3}说)|看(新闻|报道|网上|视频)[^，。]{0,2}说|新闻(上|里)|网上说|据说"
-    r"|(电视|视频|报道|短视频|抖音|朋友圈)(上|里)?[^，。]{0,2}说"
-    r"|(老|总|常常?)说|年轻时|小时候)"
-)
 _NOW = re.compile(r"(现在|刚才|刚刚|正在|这会儿|今天|马上|快)")
 
 
@@ -318,7 +301,7 @@ def _hearsay(text: str, at: int) -> bool:
     """A red flag told as something heard (听说, 看新闻说) and not happening now."""
     start = max(text.rfind(c, 0, at) for c in "。！？!?\n") + 1
     clause = text[start : at + 12]
-    return bool(_HEARSAY.search(text[start:at])) and not _NOW.search(clause)
+    return bool(HEARSAY.search(text[start:at])) and not _NOW.search(clause)
 
 
 _FUTURE = re.compile(r"(以后|将来|日后|哪天|以防|提前|预防|防着|备着|先了解|先问问)")
@@ -466,83 +449,6 @@ def _alcohol_only_asked(text: str) -> bool:
         if not _QUESTION.search(sentence):
             return False
     return True
-
-
-# The day of an illness counted (都第五天了, 今天第4天): that many days.
-_DAY_NUMBER = re.compile(r"第\s*(\d+|[二两三四五六七八九十]+)\s*天")
-
-
-_SPAN = (
-    r"((\d+(?:\.\d+)?|好几|[一二两俩三四五六七八九十半]+[多来几]?)\s*"
-    r"(天|日|周|星期|个星期|个多星期|礼拜|个礼拜|个多礼拜|个多月|个月|多月|月))"
-)
-# A start said as a time ago (两周前就开始咳了, 前天开始烧的): that many days so far.
-_AGO = re.compile(_SPAN + r"(以)?前[^，。,？?！!]{0,2}(开始|起|就)")
-_DAYS_BEFORE = re.compile(r"(大前天|前天|昨天)[^，。,？?！!]{0,3}(开始|起)")
-# More time gone since an earlier turn gave a duration (又过了一个多礼拜, 现在又拖了十来天).
-_MORE = re.compile(
-    r"(又|再)(过了|过去了|拖了|熬了|过)[^，。,？?！!\d一二两三四五六七八九十]{0,2}" + _SPAN
-)
-
-
-# The agent asked how long (多久了, 几天了): the customer's next turn answers with a duration.
-_ASKED_HOW_LONG = re.compile(r"(多久|几天|多长时间|多少天|什么时候开始|哪天开始)")
-
-
-def answered_days(history: list[Turn], message: str) -> float | None:
-    """A duration given as the answer to the agent's question (客服：多久了？ 顾客：两个多礼拜)."""
-    turns = [*history, Turn(role="customer", text=message)]
-    best = None
-    for before, turn in itertools.pairwise(turns):
-        asked = before.role != "customer" and _ASKED_HOW_LONG.search(before.text)
-        if not asked or turn.role != "customer":
-            continue
-        m = re.match(r"\s*" + _SPAN, normalize(turn.text))
-        for q in extract_quantities(m.group(1)) if m else []:
-            d = days(q)
-            if d is not None:
-                best = max(best or 0.0, d)
-    return best
-
-
-def _symptom_days(text: str, earlier: str = "", answered: float | None = None) -> float | None:
-    """The longest duration said; with `earlier` (the customer's earlier turns) and `answered`
-    (a duration given as the answer to the agent's question), a message that adds time since
-    then (又过了一个多礼拜) adds it to the duration those turns gave."""
-    best = _said_days(text)
-    if answered is not None:
-        best = max(best or 0.0, answered)
-    more = [
-        d for m in _MORE.finditer(text) for q in extract_quantities(m.group(3)) if (d := days(q))
-    ]
-    if more and earlier:
-        before = max(_said_days(earlier) or 0.0, answered or 0.0) or None
-        if before is not None:
-            best = max(best or 0.0, before + max(more))
-    return best
-
-
-def _said_days(text: str) -> float | None:
-    best = weekday_span_days(text, date.today().weekday())
-    for m in _AGO.finditer(text):
-        for q in extract_quantities(m.group(1)):
-            d = days(q)
-            if d is not None and (best is None or d > best):
-                best = d
-    for m in _DAYS_BEFORE.finditer(text):
-        d = {"昨天": 2.0, "前天": 3.0, "大前天": 4.0}[m.group(1)]  # counting today
-        best = max(best or 0.0, d)
-    for m in _DAY_NUMBER.finditer(text):
-        n = cn_to_number(m.group(1))
-        if n is not None and (best is None or n > best):
-            best = float(n)
-    for pattern, group in ((_SYMPTOM_DURATION, 2), (_DURATION_PLAIN, 1)):
-        for m in pattern.finditer(text):
-            for q in extract_quantities(m.group(group)):
-                d = days(q)
-                if d is not None and (best is None or d > best):
-                    best = d
-    return best
 
 
 def triage(
@@ -700,8 +606,8 @@ def triage(
         # nothing has happened: not started yet, or a case that might come one day
         asked_only=bool(_NOT_STARTED.search(text))
         or _asked_in_advance(text)
-        or (bool(_HEARSAY.search(text)) and not _NOW.search(text)),
-        symptom_days=_symptom_days(context, "\n".join(earlier), answered_days(history, message)),
+        or (bool(HEARSAY.search(text)) and not _NOW.search(text)),
+        symptom_days=symptom_days(context, "\n".join(earlier), answered_days(history, message)),
         fever=fever,
         temperature=temperature,
         alcohol=alcohol,

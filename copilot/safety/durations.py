@@ -1,0 +1,102 @@
+"""How long a symptom has lasted, from every way customers say it: a duration next to the
+symptom (咳了两个多礼拜), the Nth day (都第五天了), a start said as a time ago or a weekday
+(两周前开始, 前天开始烧的, 上周五开始), a duration given as the answer to the agent's
+多久了, and time added since an earlier turn (又过了一个多礼拜). Read by triage for the
+OTC-limit rules."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import date
+
+from copilot.ingest.lexicon import normalize
+from copilot.safety.quantities import cn_to_number, days, extract_quantities, weekday_span_days
+from copilot.schemas import Turn
+
+_SYMPTOM_DURATION = re.compile(
+    r"(烧|发烧|发热|咳|咳嗽|疼|痛|拉|腹泻|哑|嘶哑|吐|过敏|痒|不好|不舒服|持续|已经|都|快|症状)"
+    r"[^，。,？?！!]{0,4}?((\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+[多来]?)\s*"
+    r"(天|日|周|星期|个星期|个多星期|礼拜|个礼拜|个多礼拜|个多月|个月|多月|月))"
+)
+_DURATION_PLAIN = re.compile(
+    r"((\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+[多来]?)\s*(天|日|周|星期|个星期|个多星期|礼拜|个礼拜|个多礼拜|个多月|个月|月))"
+    r"(了|多了|以上|还没好|还不好|都没好)"
+)
+
+
+# The day of an illness counted (都第五天了, 今天第4天): that many days.
+_DAY_NUMBER = re.compile(r"第\s*(\d+|[二两三四五六七八九十]+)\s*天")
+
+
+_SPAN = (
+    r"((\d+(?:\.\d+)?|好几|[一二两俩三四五六七八九十半]+[多来几]?)\s*"
+    r"(天|日|周|星期|个星期|个多星期|礼拜|个礼拜|个多礼拜|个多月|个月|多月|月))"
+)
+# A start said as a time ago (两周前就开始咳了, 前天开始烧的): that many days so far.
+_AGO = re.compile(_SPAN + r"(以)?前[^，。,？?！!]{0,2}(开始|起|就)")
+_DAYS_BEFORE = re.compile(r"(大前天|前天|昨天)[^，。,？?！!]{0,3}(开始|起)")
+# More time gone since an earlier turn gave a duration (又过了一个多礼拜, 现在又拖了十来天).
+_MORE = re.compile(
+    r"(又|再)(过了|过去了|拖了|熬了|过)[^，。,？?！!\d一二两三四五六七八九十]{0,2}" + _SPAN
+)
+
+
+# The agent asked how long (多久了, 几天了): the customer's next turn answers with a duration.
+_ASKED_HOW_LONG = re.compile(r"(多久|几天|多长时间|多少天|什么时候开始|哪天开始)")
+
+
+def answered_days(history: list[Turn], message: str) -> float | None:
+    """A duration given as the answer to the agent's question (客服：多久了？ 顾客：两个多礼拜)."""
+    turns = [*history, Turn(role="customer", text=message)]
+    best = None
+    for before, turn in itertools.pairwise(turns):
+        asked = before.role != "customer" and _ASKED_HOW_LONG.search(before.text)
+        if not asked or turn.role != "customer":
+            continue
+        m = re.match(r"\s*" + _SPAN, normalize(turn.text))
+        for q in extract_quantities(m.group(1)) if m else []:
+            d = days(q)
+            if d is not None:
+                best = max(best or 0.0, d)
+    return best
+
+
+def symptom_days(text: str, earlier: str = "", answered: float | None = None) -> float | None:
+    """The longest duration said; with `earlier` (the customer's earlier turns) and `answered`
+    (a duration given as the answer to the agent's question), a message that adds time since
+    then (又过了一个多礼拜) adds it to the duration those turns gave."""
+    best = _said_days(text)
+    if answered is not None:
+        best = max(best or 0.0, answered)
+    more = [
+        d for m in _MORE.finditer(text) for q in extract_quantities(m.group(3)) if (d := days(q))
+    ]
+    if more and earlier:
+        before = max(_said_days(earlier) or 0.0, answered or 0.0) or None
+        if before is not None:
+            best = max(best or 0.0, before + max(more))
+    return best
+
+
+def _said_days(text: str) -> float | None:
+    best = weekday_span_days(text, date.today().weekday())
+    for m in _AGO.finditer(text):
+        for q in extract_quantities(m.group(1)):
+            d = days(q)
+            if d is not None and (best is None or d > best):
+                best = d
+    for m in _DAYS_BEFORE.finditer(text):
+        d = {"昨天": 2.0, "前天": 3.0, "大前天": 4.0}[m.group(1)]  # counting today
+        best = max(best or 0.0, d)
+    for m in _DAY_NUMBER.finditer(text):
+        n = cn_to_number(m.group(1))
+        if n is not None and (best is None or n > best):
+            best = float(n)
+    for pattern, group in ((_SYMPTOM_DURATION, 2), (_DURATION_PLAIN, 1)):
+        for m in pattern.finditer(text):
+            for q in extract_quantities(m.group(group)):
+                d = days(q)
+                if d is not None and (best is None or d > best):
+                    best = d
+    return best
