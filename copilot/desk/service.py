@@ -21,6 +21,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from copilot.desk import records
 from copilot.desk.db import Database
 from copilot.desk.tables import (
     AgentAction,
@@ -112,6 +113,8 @@ class Desk:
         with self.db.session() as s:
             conv = s.get(Conversation, conversation_id)
             stored_profile = Profile.model_validate(conv.profile) if conv else Profile()
+            # the customer's record, from any earlier conversation, is checked on every message
+            record = records.profile_for(s, (conv.customer_ref if conv else "") or customer_ref)
             stored_cart = [CartItem.model_validate(c) for c in conv.cart] if conv else []
             history = [
                 Turn(
@@ -126,7 +129,9 @@ class Desk:
             ]
         profile = profile if profile is not None else stored_profile
         cart = list(cart) if cart is not None else stored_cart
-        suggestion = self.copilot.suggest(message=text, history=history, profile=profile, cart=cart)
+        suggestion = self.copilot.suggest(
+            message=text, history=history, profile=records.merged(profile, record), cart=cart
+        )
         with self.db.session() as s:
             case = _open_case(s, conversation_id)
             if case is not None and not suggestion.verdict.escalation and not _service(suggestion):
@@ -401,6 +406,39 @@ class Desk:
             audit(s, user, "escalation.closed", "escalation", esc.id)
             return esc
 
+    # --- the customer's record -------------------------------------------------------------------
+    def record(self, customer_ref: str, user: User) -> records.RecordView | None:
+        require(user, "agent", "pharmacist")
+        with self.db.session() as s:
+            return records.read(s, customer_ref)
+
+    def save_record(
+        self, customer_ref: str, user: User, record: records.HealthRecord, *, version: int
+    ) -> records.RecordView:
+        """Save an edit made from `version` (0 for a new record); a later save by someone else
+        in between gets 409 naming them. Audited with the names of the fields changed."""
+        require(user, "agent", "pharmacist")
+        if not customer_ref.strip():
+            raise DeskError("没有顾客编号：请先由聊天系统传入顾客编号（customer_ref）", status=422)
+        with self.db.session() as s:
+            try:
+                view, changed = records.save(s, user, customer_ref, record, version=version)
+            except records.RecordConflict as exc:
+                when = f"（{exc.at:%H:%M} UTC）" if exc.at else ""
+                raise DeskError(
+                    f"档案已被{exc.who}修改{when}，请刷新后在最新档案上修改", status=409
+                ) from None
+            audit(
+                s,
+                user,
+                "record.updated" if version else "record.created",
+                "customer",
+                customer_ref,
+                fields=changed,
+                version=view.version,
+            )
+            return view
+
     # --- reading -------------------------------------------------------------------------------
     def queue(self, session: Session, *, include_closed: bool = False) -> list[Escalation]:
         stmt = select(Escalation)
@@ -430,6 +468,8 @@ def _conversation(session: Session, conversation_id: str, customer_ref: str, use
     runs in a savepoint, and whoever loses the race reads the winner's row (an upsert)."""
     conv = session.get(Conversation, conversation_id)
     if conv is not None:
+        if customer_ref and not conv.customer_ref:
+            conv.customer_ref = customer_ref  # the chat system names the customer later
         return conv
     try:
         with session.begin_nested():

@@ -35,7 +35,7 @@ class User(Base):
 class Conversation(Base):
     __tablename__ = "conversations"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    customer_ref: Mapped[str] = mapped_column(String(64), default="")
+    customer_ref: Mapped[str] = mapped_column(String(64), default="", index=True)
     profile: Mapped[dict] = mapped_column(JSON, default=dict)
     cart: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | archived
@@ -102,6 +102,42 @@ class Escalation(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # A case the customer reopened after the pharmacist had answered: the earlier case.
+    follows_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), nullable=True)
+
+
+class CaseStep(Base):
+    """One step of a case as the business names them (receive → register → analyse → resolve
+    → follow up → archive), with who and when. Append-only, like the audit log."""
+
+    __tablename__ = "case_steps"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
+    step: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CustomerRecord(Base):
+    """A customer's health record, keyed by the chat system's customer id; it outlives any one
+    conversation and is read for every suggestion of that customer. `version` makes edits
+    conditional (two people editing at once: the second gets 409)."""
+
+    __tablename__ = "customer_records"
+    customer_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    birth_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    pregnant_noted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    breastfeeding_noted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    allergies: Mapped[list] = mapped_column(JSON, default=list)
+    conditions: Mapped[list] = mapped_column(JSON, default=list)
+    current_medicines: Mapped[list] = mapped_column(JSON, default=list)
+    do_not_use: Mapped[list] = mapped_column(JSON, default=list)
+    medication_history: Mapped[list] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
 
 class AuditEntry(Base):

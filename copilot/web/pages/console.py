@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from copilot.desk import records
 from copilot.desk.service import DeskError, audit
 from copilot.desk.tables import Conversation, Escalation, Message, SuggestionRow, User
 from copilot.schemas import CartItem, Profile, Suggestion
@@ -104,6 +105,7 @@ def conversation(conversation_id: str, request: Request, user: User = Depends(pa
         )
         profile = Profile.model_validate(conv.profile) if conv else Profile()
         cart = [CartItem.model_validate(c) for c in conv.cart] if conv else []
+        record = records.read(s, conv.customer_ref) if conv and conv.customer_ref else None
         return render(
             request,
             "console.html",
@@ -119,6 +121,8 @@ def conversation(conversation_id: str, request: Request, user: User = Depends(pa
             pharmacist_answer=pharmacist_answer,
             profile=profile,
             cart=cart,
+            record=record,
+            record_summary=records.summary(record),
         )
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from copilot.desk import records
 from copilot.desk.service import DeskError, aware
 from copilot.desk.tables import (
     AdrReport,
@@ -98,6 +99,7 @@ def escalation_detail(
         report = s.scalar(select(AdrReport).where(AdrReport.escalation_id == esc.id))
         suggestion = Suggestion.model_validate(row.payload)
         profile = Profile.model_validate(conv.profile)
+        record = records.read(s, conv.customer_ref) if conv.customer_ref else None
         return render(
             request,
             "escalation.html",
@@ -110,6 +112,9 @@ def escalation_detail(
             suggestion=suggestion,
             messages=messages,
             profile=profile,
+            record=record,
+            record_summary=records.summary(record),
+            customer_ref=conv.customer_ref,
             users=users,
             aware=aware,
         )
