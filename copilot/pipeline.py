@@ -24,8 +24,10 @@ from copilot.drafting.chat_model import make_chat_model, provider_name
 from copilot.drafting.composer import CANNOT_DRAFT, AnswerComposer
 from copilot.drafting.indications import condition_terms
 from copilot.drafting.prompts import load_prompt
+from copilot.ingest.lexicon import normalize
 from copilot.retrieval.hybrid import HybridRetriever, Reading, RetrievalTrace
 from copilot.retrieval.naming import Naming, name_products
+from copilot.safety.closing import is_closing
 from copilot.safety.gate import SafetyGate
 from copilot.schemas import (
     CartItem,
@@ -77,6 +79,7 @@ class RunState:
     verdict: Verdict | None = None
     naming: Naming | None = None
     service: bool = False  # a question for a policy, not a label (see service_question)
+    closing: bool = False  # only thanks / acknowledges / says goodbye (see safety/closing.py)
     retrieved: list[RetrievedChunk] = field(default_factory=list)
     strong: list[RetrievedChunk] = field(default_factory=list)
     draft: str | None = None
@@ -235,6 +238,7 @@ class Copilot:
     # --- stages ---------------------------------------------------------------------------------
     def _assess(self, state: RunState) -> None:
         state.service = self.service_question(state)
+        state.closing = is_closing(normalize(state.message))
         state.verdict = self.gate.assess(
             message=state.message,
             history=state.history,
@@ -242,7 +246,8 @@ class Copilot:
             cart=state.cart,
             links=state.reading.links,
             cues=state.reading.cues,
-            service=state.service,
+            # a closing asks nothing: earlier turns' people and products are out of its scope
+            service=state.service or state.closing,
         )
         state.lap("safety")
 
@@ -258,7 +263,7 @@ class Copilot:
 
     def _name(self, state: RunState) -> None:
         """Which products the question is about (see retrieval/naming.py)."""
-        if state.service:
+        if state.service or state.closing:
             state.naming = Naming()
             state.lap("name")
             return
@@ -287,6 +292,9 @@ class Copilot:
         """Retrieval for the message; products resolved from the context or carried from
         earlier turns ("那这个能吃吗") are added to the query. A label may support the draft
         only when it is the label of a product the question is about."""
+        if state.closing:
+            state.lap("retrieve")  # nothing asked: no passage to look up
+            return
         naming = state.naming
         in_message = {lk.doc_id for lk in state.reading.links}
         carried = [d for d in naming.products if d not in in_message]
@@ -357,6 +365,9 @@ class Copilot:
         return (text or None), citations
 
     def _compose(self, state: RunState) -> None:
+        if state.closing and not state.escalated:
+            state.draft = load_prompt("closing").render().strip()
+            return
         if state.strong:
             state.draft, state.citations = self._extractive(state)
 
@@ -367,7 +378,7 @@ class Copilot:
         return self._model
 
     def _draft_with_llm(self, state: RunState, stream_tokens: bool) -> Iterator[tuple[str, str]]:
-        if state.draft is None or state.provider != "openai" or state.escalated:
+        if state.draft is None or state.provider != "openai" or state.escalated or state.closing:
             state.lap("draft")
             return
         turns = self.settings.llm.history_turns
@@ -407,7 +418,7 @@ class Copilot:
             if state.used == "extractive"
             else {c.n: c.selected().as_chunk() for c in state.citations}
         )
-        result = self.gate.verify(state.draft, given)
+        result = self.gate.verify(state.draft, given, require_citations=not state.closing)
         text = state.draft
         blocks = [f for f in result.findings if f.level == "block"]
         if result.outcome == "block" and all(f.code == "invented_citation" for f in blocks):

@@ -26,6 +26,7 @@ from copilot.desk.db import Database
 from copilot.desk.tables import (
     AgentAction,
     AuditEntry,
+    CaseStep,
     Conversation,
     Escalation,
     Message,
@@ -36,6 +37,7 @@ from copilot.errors import CopilotError
 from copilot.pipeline import Copilot, customer_text
 from copilot.schemas import (
     ROLE_NAMES,
+    TIER_NAMES,
     TIER_ORDER,
     CartItem,
     Profile,
@@ -162,6 +164,10 @@ class Desk:
                 if suggestion.verdict.escalation:
                     _join_case(s, user, esc, suggestion)
                 return row, esc
+            earlier = _resolved_case(s, conversation_id)
+            if earlier is not None:
+                # the customer writes again after the pharmacist's answer: the case's follow-up
+                step(s, earlier, "follow_up", None, note=f"顾客再次来信（消息 {msg.id}）")
             if suggestion.verdict.escalation:
                 e = suggestion.verdict.escalation
                 esc = Escalation(
@@ -171,9 +177,12 @@ class Desk:
                     tier_rank=queue_rank(e.tier),
                     reasons=[r.model_dump() for r in e.reasons],
                     sla_deadline=datetime.now(UTC) + timedelta(minutes=e.sla_minutes),
+                    follows_id=earlier.id if earlier else None,
                 )
                 s.add(esc)
                 s.flush()
+                step(s, esc, "receive", None, at=msg.created_at, note=f"消息 {msg.id}")
+                step(s, esc, "register", user, note=TIER_NAMES[e.tier])
                 audit(
                     s,
                     user,
@@ -331,6 +340,7 @@ class Desk:
                 s.rollback()
                 raise DeskError(f"工单已被{_holder(s, escalation_id)}认领", status=409)
             audit(s, user, "escalation.claimed", "escalation", esc.id)
+            step(s, esc, "analyse", user)
             s.flush()
             s.refresh(esc)
             return esc
@@ -382,6 +392,7 @@ class Desk:
                 )
             )
             audit(s, user, "escalation.answered", "escalation", esc.id, length=len(text))
+            step(s, esc, "resolve", user)
             if overridden:
                 audit(
                     s,
@@ -404,7 +415,31 @@ class Desk:
                 raise DeskError("只有已答复的工单可以关闭", status=409)
             esc.status, esc.closed_at = "closed", datetime.now(UTC)
             audit(s, user, "escalation.closed", "escalation", esc.id)
+            step(s, esc, "archive", user)
             return esc
+
+    def follow_up(self, escalation_id: int, user: User, note: str) -> Escalation:
+        """The pharmacist's follow-up of an answered case (随访: how the customer is doing),
+        recorded as a step with its note."""
+        require(user, "pharmacist")
+        if not note.strip():
+            raise DeskError("请填写随访记录", status=422)
+        with self.db.session() as s:
+            esc = _get(s, Escalation, escalation_id, "转药师工单")
+            if esc.status not in ("answered", "closed"):
+                raise DeskError("工单答复后才能记录随访", status=409)
+            step(s, esc, "follow_up", user, note=note.strip())
+            audit(s, user, "escalation.follow_up", "escalation", esc.id)
+            return esc
+
+    def steps(self, session: Session, escalation_id: int) -> list[CaseStep]:
+        return list(
+            session.scalars(
+                select(CaseStep)
+                .where(CaseStep.escalation_id == escalation_id)
+                .order_by(CaseStep.at, CaseStep.id)
+            )
+        )
 
     # --- the customer's record -------------------------------------------------------------------
     def record(self, customer_ref: str, user: User) -> records.RecordView | None:
@@ -479,6 +514,56 @@ def _conversation(session: Session, conversation_id: str, customer_ref: str, use
     except IntegrityError:
         pass  # another request opened it first
     return session.get(Conversation, conversation_id, populate_existing=True)
+
+
+CASE_STEPS = {
+    "receive": "接收",
+    "register": "登记",
+    "analyse": "分析",
+    "resolve": "解决",
+    "follow_up": "随访",
+    "archive": "归档",
+}
+FOLLOW_UP_WINDOW = timedelta(days=7)
+
+
+def step(
+    session: Session,
+    esc: Escalation,
+    name: str,
+    user: User | None,
+    *,
+    at: datetime | None = None,
+    note: str | None = None,
+) -> None:
+    """Record a step of the case (one of CASE_STEPS) with who and when."""
+    assert name in CASE_STEPS, name
+    session.add(
+        CaseStep(
+            escalation_id=esc.id,
+            step=name,
+            user_id=user.id if user else None,
+            at=at or datetime.now(UTC),
+            note=note,
+        )
+    )
+
+
+def _resolved_case(session: Session, conversation_id: str) -> Escalation | None:
+    """The conversation's latest case a pharmacist answered in the last week, if any."""
+    esc = session.scalars(
+        select(Escalation)
+        .where(
+            Escalation.conversation_id == conversation_id,
+            Escalation.status.in_(("answered", "closed")),
+        )
+        .order_by(Escalation.id.desc())
+        .limit(1)
+    ).first()
+    answered = aware(esc.answered_at) if esc is not None else None
+    if answered is None or datetime.now(UTC) - answered > FOLLOW_UP_WINDOW:
+        return None
+    return esc
 
 
 def _open_case(session: Session, conversation_id: str) -> Escalation | None:

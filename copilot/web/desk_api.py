@@ -29,6 +29,9 @@ class EscalationOut(BaseModel):
     tier: str
     status: str
     sla_deadline: datetime
+    follows_id: int | None = Field(
+        default=None, description="The earlier case this one continues (customer wrote again)."
+    )
 
 
 class IncomingResult(BaseModel):
@@ -70,7 +73,13 @@ def _desk(request: Request):
 
 
 def _esc_out(esc) -> EscalationOut:
-    return EscalationOut(id=esc.id, tier=esc.tier, status=esc.status, sla_deadline=esc.sla_deadline)
+    return EscalationOut(
+        id=esc.id,
+        tier=esc.tier,
+        status=esc.status,
+        sla_deadline=esc.sla_deadline,
+        follows_id=esc.follows_id,
+    )
 
 
 @router.post("/conversations/{conversation_id}/messages", response_model=IncomingResult)

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from copilot.desk import records
-from copilot.desk.service import DeskError, aware
+from copilot.desk.service import CASE_STEPS, DeskError, aware
 from copilot.desk.tables import (
     AdrReport,
     Conversation,
@@ -100,6 +100,8 @@ def escalation_detail(
         suggestion = Suggestion.model_validate(row.payload)
         profile = Profile.model_validate(conv.profile)
         record = records.read(s, conv.customer_ref) if conv.customer_ref else None
+        steps = request.app.state.desk.steps(s, esc.id)
+        later = list(s.scalars(select(Escalation.id).where(Escalation.follows_id == esc.id)))
         return render(
             request,
             "escalation.html",
@@ -113,6 +115,9 @@ def escalation_detail(
             messages=messages,
             profile=profile,
             record=record,
+            steps=steps,
+            step_names=CASE_STEPS,
+            later_cases=later,
             record_summary=records.summary(record),
             customer_ref=conv.customer_ref,
             users=users,
@@ -139,11 +144,18 @@ def escalation_step(
             desk.answer(escalation_id, user, text, override_reason=override_reason or None)
         elif step == "close":
             desk.close(escalation_id, user)
+        elif step == "follow_up":
+            desk.follow_up(escalation_id, user, text)
         else:
             raise DeskError(f"未知操作 {step}", status=404)
     except DeskError as exc:
         if exc.status in (403, 404):
             raise
         return back(f"/escalations/{escalation_id}", request, str(exc))
-    done = {"claim": "已认领", "answer": "答复已发送到对话", "close": "已关闭"}[step]
+    done = {
+        "claim": "已认领",
+        "answer": "答复已发送到对话",
+        "close": "已关闭",
+        "follow_up": "随访已记录",
+    }[step]
     return back(f"/escalations/{escalation_id}", request, done)

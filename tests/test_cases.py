@@ -1,0 +1,82 @@
+"""The steps of a case through the desk API (receive → register → analyse → resolve → follow
+up → archive, each with who and when) and a case the customer reopens after the answer."""
+
+from __future__ import annotations
+
+from test_web import bearer, login, web  # noqa: F401  (the fixture)
+
+from copilot.desk.service import CASE_STEPS
+
+
+def _say(client, conv, text):
+    r = client.post(
+        f"/v1/conversations/{conv}/messages", headers=bearer(client, "agent"), json={"text": text}
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _steps(client, esc_id):
+    with client.app.state.db.session() as s:
+        return [(st.step, st.user_id is not None) for st in client.app.state.desk.steps(s, esc_id)]
+
+
+def test_a_case_walks_its_steps_and_a_later_medical_message_opens_a_linked_case(web):  # noqa: F811
+    first = _say(web, "k1", "我怀孕五个月了 能吃感冒灵吗")["escalation"]
+    assert first is not None
+    ph = bearer(web, "ph")
+    assert web.post(f"/v1/escalations/{first['id']}/claim", headers=ph).status_code == 200
+    answered = web.post(
+        f"/v1/escalations/{first['id']}/answer",
+        headers=ph,
+        json={"text": "孕期请勿自行服用感冒灵颗粒，建议咨询产科医生。"},
+    )
+    assert answered.status_code == 200, answered.text
+    # a thank-you after the answer is the case's follow-up, not a new ticket
+    assert _say(web, "k1", "好的谢谢药师")["escalation"] is None
+    # a new medical question after the answer opens a case linked to the first
+    second = _say(web, "k1", "那我现在发烧38度5 能吃布洛芬吗")["escalation"]
+    assert second is not None and second["id"] != first["id"]
+    assert second["follows_id"] == first["id"]
+    assert web.post(f"/v1/escalations/{first['id']}/close", headers=ph).status_code == 200
+    steps = _steps(web, first["id"])
+    assert [name for name, _ in steps] == [
+        "receive",
+        "register",
+        "analyse",
+        "resolve",
+        "follow_up",
+        "follow_up",
+        "archive",
+    ]
+    assert dict(steps)["analyse"] is True  # claimed by a person
+    assert set(n for n, _ in steps) == set(CASE_STEPS)
+
+
+def test_pharmacist_records_a_follow_up_and_the_page_shows_the_steps(web):  # noqa: F811
+    esc = _say(web, "k2", "我怀孕了能吃感冒灵吗")["escalation"]
+    token = login(web, "ph")
+    early = web.post(
+        f"/escalations/{esc['id']}/follow_up",
+        data={"csrf_token": token, "text": "电话回访"},
+        follow_redirects=True,
+    )
+    assert "答复后才能记录随访" in early.text
+    ph = bearer(web, "ph")
+    web.post(f"/v1/escalations/{esc['id']}/claim", headers=ph)
+    web.post(f"/v1/escalations/{esc['id']}/answer", headers=ph, json={"text": "请先咨询产科医生。"})
+    done = web.post(
+        f"/escalations/{esc['id']}/follow_up",
+        data={"csrf_token": token, "text": "电话回访，已就诊"},
+        follow_redirects=True,
+    )
+    assert "随访已记录" in done.text
+    page = web.get(f"/escalations/{esc['id']}").text
+    for name in ("接收", "登记", "分析", "解决", "随访", "电话回访，已就诊"):
+        assert name in page
+    login(web, "agent")
+    refused = web.post(
+        f"/escalations/{esc['id']}/follow_up",
+        data={"csrf_token": login(web, "agent"), "text": "x"},
+    )
+    assert refused.status_code == 403
