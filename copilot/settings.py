@@ -119,6 +119,20 @@ class ServerSettings(_Section):
         "COPILOT_HOME (fine for one host; set it when running several).",
     )
     max_upload_mb: float = Field(default=10, gt=0, description="Largest label upload accepted.")
+    events_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often each open page's event stream (/v1/desk/events) looks for changes "
+        "in the database (works across workers and hosts).",
+    )
+    shutdown_grace_seconds: int = Field(
+        default=15,
+        ge=1,
+        le=600,
+        description="On stop, how long requests in flight may finish before they are ended (open "
+        "pages' event streams never finish by themselves; the browsers reconnect).",
+    )
     api_token: str | None = Field(
         default=None,
         description="Bearer token for the stateless API (search, suggest) when the service runs "

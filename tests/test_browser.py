@@ -270,22 +270,49 @@ def test_pharmacist_files_an_adverse_reaction_report_from_the_case(browser, serv
 
 
 def test_new_escalations_and_customer_messages_show_up_live(browser, server):
-    """Pages poll the desk: a new escalation and a new customer message appear in a banner
-    without a reload (and nothing reloads by itself)."""
+    """The server pushes changes (server-sent events): the queue gains the new case, an
+    untouched conversation shows the new message and its suggestion, a draft being edited is
+    kept (a banner offers the refresh), and a new emergency notifies the pharmacist."""
     customer_says(server, "b-live", "布洛芬一天最多吃几次")
     ph = new_page(browser, server, "ph")
+    ph.context.grant_permissions(["notifications"])
+    # record desktop notifications (the browser's own API, wrapped to count them)
+    ph.add_init_script(
+        "window.__notes = []; const N = window.Notification;"
+        "window.Notification = function (t, o) { window.__notes.push(o.body); return new N(t, o); };"
+        "window.Notification.permission = 'granted';"
+        "window.Notification.requestPermission = () => Promise.resolve('granted');"
+    )
     ph.goto(server.url + "/escalations")
-    agent = new_page(browser, server, "agent")
-    agent.goto(server.url + "/c/b-live")
-    agent.fill("textarea[name=final_text]", "正在编辑的草稿")
+    ph.wait_for_function("document.body.dataset.live === 'events'")
+    ph.click("#alerts-on")
+    editing = new_page(browser, server, "agent")
+    editing.goto(server.url + "/c/b-live")
+    editing.fill("textarea[name=final_text]", "正在编辑的草稿")
+    watching = new_page(browser, server, "agent")
+    watching.goto(server.url + "/c/b-live")
+    before = watching.locator("#messages .msg").count()
+    ph.wait_for_timeout(1500)  # the streams have sent their first state
     body = customer_says(server, "b-live2", "我爸刚才吃了一整板降压药 现在叫不醒")
+    esc_id = body["escalation"]["id"]
     assert body["escalation"]["tier"] == "emergency"
-    ph.wait_for_selector("#live:not([hidden])", timeout=15000)
+    ph.wait_for_selector(f"#queue a[href='/escalations/{esc_id}']", timeout=15000)
     text = ph.locator("#live").inner_text()
-    assert f"新的转药师工单 #{body['escalation']['id']}（紧急）" in text
+    assert f"新的转药师工单 #{esc_id}（紧急）" in text
     assert "【" in ph.title()
+    ph.wait_for_function("window.__notes.length > 0", timeout=5000)
+    assert f"#{esc_id}" in ph.evaluate("window.__notes[0]")
     ph.screenshot(path=str(ARTIFACTS / "15-live-new-escalation.png"))
+    # the conversation list of an agent page gains the new conversation without a reload
+    watching.wait_for_selector("#conv-list a[href^='/c/b-live2']", timeout=15000)
     customer_says(server, "b-live", "那饭前吃还是饭后吃")
-    agent.wait_for_selector("#live:not([hidden])", timeout=15000)
-    assert "顾客有新消息" in agent.locator("#live").inner_text()
-    assert agent.locator("textarea[name=final_text]").input_value() == "正在编辑的草稿"
+    watching.wait_for_function(
+        f"document.querySelectorAll('#messages .msg').length > {before}", timeout=15000
+    )
+    assert "那饭前吃还是饭后吃" in watching.locator("#messages").inner_text()
+    watching.wait_for_selector("#act-form textarea", timeout=15000)
+    watching.screenshot(path=str(ARTIFACTS / "16-live-conversation.png"))
+    editing.wait_for_selector("#live:not([hidden])", timeout=15000)
+    assert "顾客有新消息" in editing.locator("#live").inner_text()
+    assert "那饭前吃还是饭后吃" in editing.locator("#messages").inner_text()
+    assert editing.locator("textarea[name=final_text]").input_value() == "正在编辑的草稿"

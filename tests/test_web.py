@@ -494,3 +494,47 @@ def test_password_change_and_token_rotation(web):
     new = re.search(r'id="new-token">([^<]+)<', page.text).group(1)
     assert web.get("/v1/desk/pulse", headers=old_header).status_code == 401
     assert web.get("/v1/desk/pulse", headers={"Authorization": f"Bearer {new}"}).status_code == 200
+
+
+def _events(client, query: str, headers=None) -> list[dict]:
+    import json
+
+    with client.stream("GET", f"/v1/desk/events?{query}", headers=headers or {}) as r:
+        assert r.status_code == 200, r.read()
+        assert r.headers["content-type"].startswith("text/event-stream")
+        body = "".join(r.iter_text())
+    return [
+        json.loads(line[5:].strip())
+        for block in body.split("\n\n")
+        for line in block.splitlines()
+        if line.startswith("data:")
+    ]
+
+
+def test_desk_event_stream_pushes_changes(web):
+    import threading
+    import time
+
+    assert web.get("/v1/desk/events").status_code == 401
+    first = _events(web, "max_seconds=0.5", bearer(web, "ph"))
+    assert len(first) == 1 and first[0]["escalations_open"] == 0  # the state at once, no repeats
+
+    def later():
+        time.sleep(0.8)
+        web.post(
+            "/v1/conversations/ev1/messages",
+            headers=bearer(web, "agent"),
+            json={"text": "我怀孕了能吃感冒灵吗"},
+        )
+
+    t = threading.Thread(target=later)
+    t.start()
+    seen = _events(web, "max_seconds=4&conversation=ev1", bearer(web, "ph"))
+    t.join()
+    assert len(seen) >= 2
+    assert seen[0]["conversation_last_message_id"] is None
+    assert seen[-1]["escalations_open"] == 1 and seen[-1]["conversation_last_message_id"]
+    assert seen[-1]["version"] != seen[0]["version"]
+    # the page session needs no CSRF header for this read-only stream
+    login(web, "agent")
+    assert len(_events(web, "max_seconds=0.2")) == 1

@@ -31,6 +31,7 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            timeout_graceful_shutdown=settings.server.shutdown_grace_seconds,
         )
         return
     application = create_app(settings)
@@ -38,7 +39,14 @@ def serve(
         f"serving on http://{host}:{port}/  — log in at http://{host}:{port}/login "
         f"(API docs: /docs)"
     )
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="info",
+        # open pages hold event streams: a stop waits this long for requests, then ends them
+        timeout_graceful_shutdown=settings.server.shutdown_grace_seconds,
+    )
 
 
 @users.command("add")

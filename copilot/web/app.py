@@ -149,7 +149,7 @@ def _open_desk(app: FastAPI, cfg: Settings) -> None:
 
 
 def _mount_desk(app: FastAPI, cfg: Settings) -> None:
-    from copilot.web import adr_api, desk_api, pages, records_api
+    from copilot.web import adr_api, desk_api, live, pages, records_api
     from copilot.web.session import LoginRequired, session_secret
 
     app.add_middleware(
@@ -162,6 +162,7 @@ def _mount_desk(app: FastAPI, cfg: Settings) -> None:
     app.mount("/static", StaticFiles(packages=[("copilot.web", "static")]), name="static")
     app.include_router(desk_api.router)
     app.include_router(records_api.router)
+    app.include_router(live.router)
     app.include_router(adr_api.router)
     app.include_router(pages.router)
 

@@ -3,10 +3,10 @@ messages, agent actions, pre-send verification, the escalation workflow."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.desk.tables import User
@@ -180,56 +180,3 @@ def close(
 def queue(request: Request, user: User = Depends(api_user)) -> list[EscalationOut]:
     with request.app.state.db.session() as s:
         return [_esc_out(e) for e in _desk(request).queue(s)]
-
-
-class Pulse(BaseModel):
-    """What changed on the desk, for the pages' live banner (polled every few seconds)."""
-
-    escalations_open: int
-    emergency_open: int
-    overdue_open: int
-    latest_escalation_id: int | None
-    latest_escalation_tier: str | None
-    conversation_last_message_id: int | None = None
-    adr_overdue: int = 0
-    adr_clusters: int = 0
-
-
-@router.get("/desk/pulse", response_model=Pulse)
-def pulse(
-    request: Request,
-    user: User = Depends(api_user),
-    conversation: str | None = Query(None, max_length=64),
-) -> Pulse:
-    from sqlalchemy import func, select
-
-    from copilot.desk.service import aware
-    from copilot.desk.tables import AdrReport, Escalation, Message
-
-    now = datetime.now(UTC)
-    with request.app.state.db.session() as s:
-        open_ = s.scalars(select(Escalation).where(Escalation.status.in_(("open", "claimed"))))
-        rows = list(open_)
-        latest = s.scalar(select(Escalation).order_by(Escalation.id.desc()).limit(1))
-        last_message = (
-            s.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation))
-            if conversation
-            else None
-        )
-        due = s.scalars(select(AdrReport.due_at).where(AdrReport.status == "draft"))
-        adr_overdue = sum(aware(d) < now for d in due)
-        clusters = (
-            len(request.app.state.adr.clusters(s, now))
-            if user.role in ("pharmacist", "admin")
-            else 0
-        )
-    return Pulse(
-        escalations_open=len(rows),
-        emergency_open=sum(e.tier == "emergency" for e in rows),
-        overdue_open=sum(aware(e.sla_deadline) < now for e in rows),
-        latest_escalation_id=latest.id if latest else None,
-        latest_escalation_tier=latest.tier if latest else None,
-        conversation_last_message_id=last_message,
-        adr_overdue=adr_overdue or 0,
-        adr_clusters=clusters,
-    )

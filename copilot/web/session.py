@@ -63,17 +63,21 @@ def page_user(request: Request) -> User:
     return user
 
 
+def user_for_bearer(request: Request, token: str) -> User:
+    with request.app.state.db.session() as s:
+        user = user_for_token(s, token)
+    if user is None:
+        raise HTTPException(
+            status_code=401, detail="令牌无效", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return user
+
+
 def api_user(request: Request) -> User:
     """Bearer token, or the page session plus its CSRF header (for the pages' own scripts)."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        with request.app.state.db.session() as s:
-            user = user_for_token(s, header[7:].strip())
-        if user is None:
-            raise HTTPException(
-                status_code=401, detail="令牌无效", headers={"WWW-Authenticate": "Bearer"}
-            )
-        return user
+        return user_for_bearer(request, header[7:].strip())
     user = session_user(request)
     if user is None:
         raise HTTPException(

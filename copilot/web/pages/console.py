@@ -4,12 +4,15 @@ reject, the customer profile and cart."""
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from copilot.desk import records
+from copilot.desk.inbox import FILTERS, MAX_QUERY, inbox
 from copilot.desk.service import DeskError, audit
 from copilot.desk.tables import Conversation, Escalation, Message, SuggestionRow, User
 from copilot.schemas import CartItem, Profile, Suggestion
@@ -19,30 +22,28 @@ from copilot.web.session import check_csrf, page_user
 router = APIRouter(include_in_schema=False)
 
 
-def _open_escalation_tiers(s) -> dict[str, str]:
-    """Conversation id → tier of its open escalation (for the list badges)."""
+def _list(s, user: User, f: str, q: str) -> dict:
+    """The conversation list's context: items, the filter and the search as given."""
+    if f not in FILTERS:
+        raise DeskError(f"未知筛选“{f}”：可选 {'、'.join(FILTERS.values())}", status=422)
+    query = f"?f={f}&q={quote(q)}" if (q or f != "all") else ""
     return {
-        e.conversation_id: e.tier
-        for e in s.scalars(select(Escalation).where(Escalation.status != "closed"))
+        "conversations": inbox(s, user, filter=f, q=q),
+        "filters": FILTERS,
+        "current_filter": f,
+        "search": q[:MAX_QUERY],
+        "list_query": query,
     }
 
 
-def _conversations(s):
-    return list(s.scalars(select(Conversation).order_by(Conversation.updated_at.desc()).limit(50)))
+Filter = Annotated[str, Query(max_length=16)]
+Search = Annotated[str, Query(max_length=MAX_QUERY)]
 
 
 @router.get("/", response_class=HTMLResponse)
-def console(request: Request, user: User = Depends(page_user)):
+def console(request: Request, user: User = Depends(page_user), f: Filter = "all", q: Search = ""):
     with request.app.state.db.session() as s:
-        open_escalations = _open_escalation_tiers(s)
-        return render(
-            request,
-            "console.html",
-            user,
-            conversations=_conversations(s),
-            escalated=open_escalations,
-            conv=None,
-        )
+        return render(request, "console.html", user, conv=None, **_list(s, user, f, q))
 
 
 @router.post("/conversations/new")
@@ -52,7 +53,13 @@ def new_conversation(request: Request, csrf_token: str = Form(""), user: User = 
 
 
 @router.get("/c/{conversation_id}", response_class=HTMLResponse)
-def conversation(conversation_id: str, request: Request, user: User = Depends(page_user)):
+def conversation(
+    conversation_id: str,
+    request: Request,
+    user: User = Depends(page_user),
+    f: Filter = "all",
+    q: Search = "",
+):
     with request.app.state.db.session() as s:
         conv = s.get(Conversation, conversation_id)
         messages = (
@@ -86,7 +93,6 @@ def conversation(conversation_id: str, request: Request, user: User = Depends(pa
             if conv
             else None
         )
-        open_escalations = _open_escalation_tiers(s)
         if conv is None and not conversation_id.startswith("demo-"):
             raise DeskError(f"找不到对话 {conversation_id}", status=404)
         suggestion = Suggestion.model_validate(latest.payload) if latest else None
@@ -110,8 +116,7 @@ def conversation(conversation_id: str, request: Request, user: User = Depends(pa
             request,
             "console.html",
             user,
-            conversations=_conversations(s),
-            escalated=open_escalations,
+            **_list(s, user, f, q),
             conv=conv,
             conversation_id=conversation_id,
             messages=messages,

@@ -18,53 +18,149 @@
   tick();
   setInterval(tick, 1000);
 
-  // Live desk: poll what changed (new escalations, overdue cases, a new customer message in the
-  // open conversation) and say so in a banner; nothing reloads by itself (a draft being edited
-  // is never lost). The first answer is the baseline.
+  // Live desk: the server pushes the desk's state (server-sent events from /v1/desk/events)
+  // whenever it changes. The page updates itself where nothing is being typed: the
+  // conversation list, the queue, the open conversation's messages and its suggestion (only if
+  // the draft is untouched; otherwise a banner offers to refresh, and a draft being edited is
+  // never lost). A new emergency, or an unclaimed one past half its SLA, rings and shows a
+  // desktop notification on pharmacists' pages once they switch alerts on (browsers need a click).
   var body = document.body, live = document.getElementById("live");
-  if (body.dataset.pulseUrl && live) {
+  var tierName = {emergency: "紧急", priority: "优先", routine: "常规"};
+  var audio = null;
+
+  function untouched(root) {
+    if (!root) return true;
+    if (root.contains(document.activeElement) && document.activeElement !== document.body) return false;
+    var fields = root.querySelectorAll("textarea, input[type=text]");
+    for (var i = 0; i < fields.length; i++) {
+      if (fields[i].value !== fields[i].defaultValue) return false;
+    }
+    return true;
+  }
+
+  function swap(ids) {
+    return fetch(window.location.href, {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return [];
+        var fresh = new DOMParser().parseFromString(html, "text/html"), done = [];
+        ids.forEach(function (id) {
+          var old = document.getElementById(id), now = fresh.getElementById(id);
+          if (old && now) { old.replaceWith(document.importNode(now, true)); done.push(id); }
+        });
+        if (done.indexOf("suggestion-col") >= 0) bindActForm();
+        tick();  // new SLA timers show their time at once
+        return done;
+      });
+  }
+
+  function ring() {
+    if (!audio) return;
+    try {
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = 880; gain.gain.value = 0.2;
+      osc.connect(gain); gain.connect(audio.destination);
+      osc.start(); osc.stop(audio.currentTime + 0.6);
+    } catch (e) {}
+  }
+
+  function notify(text, url) {
+    ring();
+    if (window.Notification && Notification.permission === "granted") {
+      var n = new Notification("药房客服助手", {body: text, tag: url});
+      n.onclick = function () { window.focus(); window.location = url; };
+    }
+  }
+
+  if (body.dataset.eventsUrl && live) {
+    var pharmacist = body.dataset.role !== "agent";
     var box = document.getElementById("messages");
     var conversation = box ? box.dataset.conversation : "";
     var lastMessage = box ? Number(box.dataset.lastMessage || 0) : 0;
-    var seenEscalation = null, baseTitle = document.title;
-    var tierName = {emergency: "紧急", priority: "优先", routine: "常规"};
-    var pulse = function () {
-      var url = body.dataset.pulseUrl + (conversation ? "?conversation=" + encodeURIComponent(conversation) : "");
-      fetch(url, {credentials: "same-origin", headers: {"X-CSRF-Token": body.dataset.csrf}})
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (p) {
-          if (!p) return;
-          var parts = [], urgent = false;
-          if (seenEscalation === null) seenEscalation = p.latest_escalation_id || 0;
-          if (p.latest_escalation_id && p.latest_escalation_id > seenEscalation) {
-            parts.push('<a href="/escalations/' + p.latest_escalation_id + '">新的转药师工单 #' +
-              p.latest_escalation_id + "（" + (tierName[p.latest_escalation_tier] || "") + "）</a>");
-            urgent = urgent || p.latest_escalation_tier === "emergency";
-          }
-          if (p.overdue_open > 0 && body.dataset.role !== "agent") {
-            parts.push('<a href="/escalations">' + p.overdue_open + " 个工单已超时未处理</a>");
-            urgent = true;
-          }
-          if (p.adr_overdue > 0 && body.dataset.role !== "agent") {
-            parts.push('<a href="/adr">' + p.adr_overdue + " 份不良反应报告已超过报告时限</a>");
-            urgent = true;
-          }
-          if (p.adr_clusters > 0) {
-            parts.push('<a href="/adr">聚集性预警：' + p.adr_clusters + " 项可能的药品群体不良事件</a>");
-            urgent = true;
-          }
-          if (conversation && p.conversation_last_message_id > lastMessage) {
-            parts.push('<a href="">顾客有新消息，点击刷新查看</a>');
-          }
-          live.hidden = parts.length === 0;
-          live.innerHTML = parts.join(" · ");
-          live.classList.toggle("urgent", urgent);
-          document.title = (parts.length ? "【" + parts.length + "条新动态】" : "") + baseTitle;
-        })
-        .catch(function () {});
+    var first = null, prev = null, staleDraft = false, baseTitle = document.title;
+    var alertsButton = document.getElementById("alerts-on");
+    if (alertsButton && pharmacist) {
+      alertsButton.hidden = false;
+      alertsButton.addEventListener("click", function () {
+        audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+        audio.resume();
+        if (window.Notification && Notification.permission === "default") Notification.requestPermission();
+        alertsButton.textContent = "提醒已开启";
+        alertsButton.disabled = true;
+      });
+    }
+
+    var onPulse = function (p) {
+      if (!first) first = p;
+      var parts = [], urgent = false;
+      if (p.latest_escalation_id && p.latest_escalation_id > (first.latest_escalation_id || 0)) {
+        parts.push('<a href="/escalations/' + p.latest_escalation_id + '">新的转药师工单 #' +
+          p.latest_escalation_id + "（" + (tierName[p.latest_escalation_tier] || "") + "）</a>");
+        urgent = urgent || p.latest_escalation_tier === "emergency";
+      }
+      if (pharmacist && p.emergency_unclaimed_half_sla > 0) {
+        parts.push('<a href="/escalations">' + p.emergency_unclaimed_half_sla + " 个紧急工单无人认领已过半个SLA</a>");
+        urgent = true;
+      }
+      if (p.overdue_open > 0 && pharmacist) {
+        parts.push('<a href="/escalations">' + p.overdue_open + " 个工单已超时未处理</a>");
+        urgent = true;
+      }
+      if (p.adr_overdue > 0 && pharmacist) {
+        parts.push('<a href="/adr">' + p.adr_overdue + " 份不良反应报告已超过报告时限</a>");
+        urgent = true;
+      }
+      if (p.adr_clusters > 0) {
+        parts.push('<a href="/adr">聚集性预警：' + p.adr_clusters + " 项可能的药品群体不良事件</a>");
+        urgent = true;
+      }
+      if (prev && pharmacist) {
+        if (p.latest_escalation_id > (prev.latest_escalation_id || 0) && p.latest_escalation_tier === "emergency") {
+          notify("新的紧急工单 #" + p.latest_escalation_id, "/escalations/" + p.latest_escalation_id);
+        } else if (p.emergency_unclaimed_half_sla > prev.emergency_unclaimed_half_sla) {
+          notify("紧急工单无人认领，已过半个SLA", "/escalations");
+        }
+      }
+      if (prev && p.version !== prev.version) {
+        var ids = [];
+        var list = document.getElementById("conv-list");
+        if (list && untouched(list)) ids.push("conv-list");
+        if (document.getElementById("queue")) ids.push("queue");
+        if (conversation && p.conversation_last_message_id > lastMessage) {
+          ids.push("messages");
+          var col = document.getElementById("suggestion-col");
+          if (col && untouched(col)) { ids.push("suggestion-col"); staleDraft = false; }
+          else if (col && document.getElementById("act-form")) staleDraft = true;
+          lastMessage = p.conversation_last_message_id;
+        }
+        if (ids.length) swap(ids);
+      }
+      if (staleDraft) {
+        parts.push('<a href="">顾客有新消息，建议已更新：点击刷新（正在编辑的草稿会被替换）</a>');
+      }
+      prev = p;
+      live.hidden = parts.length === 0;
+      live.innerHTML = parts.join(" · ");
+      live.classList.toggle("urgent", urgent);
+      document.title = (parts.length ? "【" + parts.length + "条新动态】" : "") + baseTitle;
     };
-    pulse();
-    setInterval(pulse, Number(body.dataset.pulseMs || 5000));
+
+    var query = conversation ? "?conversation=" + encodeURIComponent(conversation) : "";
+    if (window.EventSource) {
+      var source = new EventSource(body.dataset.eventsUrl + query);
+      source.addEventListener("desk", function (ev) { onPulse(JSON.parse(ev.data)); });
+      body.dataset.live = "events";
+    } else {  // no EventSource: ask every few seconds instead
+      var poll = function () {
+        fetch(body.dataset.pulseUrl + query, {credentials: "same-origin", headers: {"X-CSRF-Token": body.dataset.csrf}})
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (p) { if (p) onPulse(p); })
+          .catch(function () {});
+      };
+      poll();
+      setInterval(poll, 5000);
+      body.dataset.live = "polling";
+    }
   }
 
   // Knowledge page: while an upload's index rebuild runs, poll its progress; reload when done.
@@ -82,9 +178,11 @@
     }, 1000);
   }
 
-  // Check the final text with the verifier before it is sent.
-  var form = document.getElementById("act-form");
-  if (form) {
+  // Check the final text with the verifier before it is sent (bound again when the live
+  // update replaces the suggestion panel).
+  function bindActForm() {
+    var form = document.getElementById("act-form");
+    if (!form) return;
     var box = form.querySelector("textarea[name=final_text]");
     var warning = document.getElementById("verify-warning");
     var original = box ? box.value : "";
@@ -115,8 +213,8 @@
     }
     // Ctrl+Enter (or ⌘+Enter) in the draft box sends the draft as shown; nowhere else (not
     // from the reject-reason box, not from the page).
-    document.addEventListener("keydown", function (ev) {
-      if ((ev.ctrlKey || ev.metaKey) && ev.key === "Enter" && box && ev.target === box) {
+    if (box) box.addEventListener("keydown", function (ev) {
+      if ((ev.ctrlKey || ev.metaKey) && ev.key === "Enter") {
         ev.preventDefault();
         var accept = form.querySelector("button[value=accept]");
         if (accept) accept.click();
@@ -126,4 +224,5 @@
       b.addEventListener("click", function () { form.querySelector("input[name=action]").value = b.value; });
     });
   }
+  bindActForm();
 })();

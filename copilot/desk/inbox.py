@@ -1,0 +1,116 @@
+"""The conversation list agents work from: each conversation with its customer, last message,
+time and state, filtered (mine, waiting, escalated, done) and searched (conversation id,
+customer id or message text)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from copilot.desk.tables import Conversation, Escalation, Message, User
+
+FILTERS = {
+    "all": "全部",
+    "mine": "我处理的",
+    "waiting": "待回复",
+    "escalated": "转药师中",
+    "done": "已结束",
+}
+_OPEN = ("open", "claimed")
+MAX_QUERY = 50
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    id: str
+    customer: str
+    last_text: str
+    last_role: str
+    last_at: datetime | None
+    tier: str | None  # the open case's tier, if any
+
+    @property
+    def waiting(self) -> bool:
+        return self.last_role == "customer"
+
+    @property
+    def state(self) -> str:
+        if self.tier:
+            return "escalated"
+        return "waiting" if self.waiting else "done"
+
+
+def _like(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def inbox(
+    session: Session, user: User, *, filter: str = "all", q: str = "", limit: int = 50
+) -> list[InboxItem]:
+    if filter not in FILTERS:
+        raise ValueError(f"未知筛选“{filter}”：可选 {'、'.join(FILTERS)}")
+    q = q.strip()[:MAX_QUERY]
+    last = (
+        select(Message.conversation_id, func.max(Message.id).label("last_id"))
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    open_cases = select(Escalation.conversation_id).where(Escalation.status.in_(_OPEN))
+    stmt = (
+        select(Conversation, Message)
+        .join(last, last.c.conversation_id == Conversation.id, isouter=True)
+        .join(Message, Message.id == last.c.last_id, isouter=True)
+    )
+    if filter == "mine":
+        stmt = stmt.where(
+            or_(
+                Conversation.id.in_(
+                    select(Message.conversation_id).where(Message.author_id == user.id)
+                ),
+                Conversation.id.in_(
+                    select(Escalation.conversation_id).where(Escalation.assignee_id == user.id)
+                ),
+            )
+        )
+    elif filter == "waiting":
+        stmt = stmt.where(Message.role == "customer")
+    elif filter == "escalated":
+        stmt = stmt.where(Conversation.id.in_(open_cases))
+    elif filter == "done":
+        stmt = stmt.where(Message.role != "customer", Conversation.id.not_in(open_cases))
+    if q:
+        pattern = _like(q)
+        stmt = stmt.where(
+            or_(
+                Conversation.id.like(pattern, escape="\\"),
+                Conversation.customer_ref.like(pattern, escape="\\"),
+                Conversation.id.in_(
+                    select(Message.conversation_id).where(Message.text.like(pattern, escape="\\"))
+                ),
+            )
+        )
+    rows = list(session.execute(stmt.order_by(Conversation.updated_at.desc()).limit(limit)))
+    tiers = {
+        e.conversation_id: e.tier
+        for e in session.scalars(
+            select(Escalation).where(
+                Escalation.status.in_(_OPEN),
+                Escalation.conversation_id.in_([c.id for c, _ in rows]),
+            )
+        )
+    }
+    return [
+        InboxItem(
+            id=conv.id,
+            customer=conv.customer_ref or conv.id,
+            last_text=msg.text if msg else "",
+            last_role=msg.role if msg else "",
+            last_at=msg.created_at if msg else conv.updated_at,
+            tier=tiers.get(conv.id),
+        )
+        for conv, msg in rows
+    ]

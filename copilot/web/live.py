@@ -1,0 +1,134 @@
+"""What changed on the desk, for the open pages: a JSON pulse (`GET /v1/desk/pulse`) and a
+server-sent event stream (`GET /v1/desk/events`) that pushes the pulse whenever it changes.
+
+The stream reads the database every `server.events_poll_seconds` (one cheap query set per open
+page), so it sees what any worker or host wrote: no broker is needed to run several workers. A
+stream ends after `max_seconds` and the browser's EventSource reconnects by itself, which also
+keeps proxies from holding connections forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from copilot.desk.service import aware
+from copilot.desk.tables import AdrReport, Escalation, Message, User
+from copilot.web.session import api_user, session_user, user_for_bearer
+
+router = APIRouter(prefix="/v1", tags=["desk"])
+
+
+class Pulse(BaseModel):
+    """The desk's state as the pages need it; `version` changes whenever any of it does."""
+
+    escalations_open: int
+    emergency_open: int
+    overdue_open: int
+    emergency_unclaimed_half_sla: int = Field(
+        0, description="Unclaimed emergencies past half their SLA: flagged to every pharmacist."
+    )
+    latest_escalation_id: int | None
+    latest_escalation_tier: str | None
+    latest_message_id: int = 0
+    conversation_last_message_id: int | None = None
+    adr_overdue: int = 0
+    adr_clusters: int = 0
+    version: str = ""
+
+
+def read_pulse(app, user: User, conversation: str | None) -> Pulse:
+    now = datetime.now(UTC)
+    with app.state.db.session() as s:
+        rows = list(s.scalars(select(Escalation).where(Escalation.status.in_(("open", "claimed")))))
+        latest = s.scalar(select(Escalation).order_by(Escalation.id.desc()).limit(1))
+        latest_message = s.scalar(select(func.max(Message.id))) or 0
+        last_message = (
+            s.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation))
+            if conversation
+            else None
+        )
+        due = s.scalars(select(AdrReport.due_at).where(AdrReport.status == "draft"))
+        adr_overdue = sum(aware(d) < now for d in due)
+        clusters = (
+            len(app.state.adr.clusters(s, now)) if user.role in ("pharmacist", "admin") else 0
+        )
+    half_late = sum(
+        e.tier == "emergency"
+        and e.status == "open"
+        and now - aware(e.created_at) > (aware(e.sla_deadline) - aware(e.created_at)) / 2
+        for e in rows
+    )
+    # every open case's state, so a claim, an answer or a raised tier is a change too
+    states = sorted((e.id, e.status, e.tier, e.assignee_id or 0) for e in rows)
+    pulse = Pulse(
+        escalations_open=len(rows),
+        emergency_open=sum(e.tier == "emergency" for e in rows),
+        overdue_open=sum(aware(e.sla_deadline) < now for e in rows),
+        emergency_unclaimed_half_sla=half_late,
+        latest_escalation_id=latest.id if latest else None,
+        latest_escalation_tier=latest.tier if latest else None,
+        latest_message_id=latest_message,
+        conversation_last_message_id=last_message,
+        adr_overdue=adr_overdue or 0,
+        adr_clusters=clusters,
+    )
+    seen = f"{pulse.model_dump(exclude={'version'})}{states}"
+    pulse.version = hashlib.sha1(seen.encode()).hexdigest()[:16]
+    return pulse
+
+
+@router.get("/desk/pulse", response_model=Pulse)
+def pulse(
+    request: Request,
+    user: User = Depends(api_user),
+    conversation: str | None = Query(None, max_length=64),
+) -> Pulse:
+    return read_pulse(request.app, user, conversation)
+
+
+def stream_user(request: Request) -> User:
+    """A bearer token, or the page session. A browser's EventSource cannot send headers, so the
+    session needs no CSRF header here: this GET only reads, and the cookie is SameSite=Lax."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return user_for_bearer(request, header[7:].strip())
+    user = session_user(request)
+    if user is None:
+        raise HTTPException(
+            status_code=401, detail="需要登录或 Bearer 令牌", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return user
+
+
+@router.get("/desk/events", response_class=EventSourceResponse)
+async def events(
+    request: Request,
+    user: User = Depends(stream_user),
+    conversation: str | None = Query(None, max_length=64),
+    max_seconds: float = Query(
+        300, gt=0, le=3600, description="End the stream after this long (the browser reconnects)."
+    ),
+) -> AsyncIterator[ServerSentEvent]:
+    """`desk` events carrying the Pulse: one at once, then one whenever it changes."""
+    app = request.app
+    every = app.state.settings.server.events_poll_seconds
+    loop = asyncio.get_running_loop()
+    until = loop.time() + max_seconds
+    last = None
+    while True:
+        current = await run_in_threadpool(read_pulse, app, user, conversation)
+        if current.version != last:
+            last = current.version
+            yield ServerSentEvent(event="desk", raw_data=current.model_dump_json(), retry=3000)
+        if loop.time() >= until or await request.is_disconnected():
+            return
+        await asyncio.sleep(min(every, max(0.0, until - loop.time())))

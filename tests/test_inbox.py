@@ -1,0 +1,61 @@
+"""The conversation list: customer, last message, time and state; filters (mine, waiting,
+escalated, done) and search by conversation id, customer id or message text."""
+
+from __future__ import annotations
+
+from test_web import bearer, login, web  # noqa: F401  (the fixture)
+
+from copilot.desk.inbox import inbox
+from copilot.desk.tables import User
+
+
+def _say(client, conv, text, ref=""):
+    r = client.post(
+        f"/v1/conversations/{conv}/messages",
+        headers=bearer(client, "agent"),
+        json={"text": text, "customer_ref": ref},
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _ids(client, user, **kw):
+    with client.app.state.db.session() as s:
+        me = s.query(User).filter_by(username=user).one()
+        return {i.id for i in inbox(s, me, **kw)}
+
+
+def test_filters_and_search(web):  # noqa: F811
+    plain = _say(web, "i-dose", "布洛芬一天最多吃几次", ref="会员A")
+    _say(web, "i-preg", "我怀孕了能吃感冒灵吗", ref="会员B")
+    _say(web, "i-100%", "发货了吗")
+    agent_action = web.post(
+        f"/v1/suggestions/{plain['suggestion']['id']}/actions",
+        headers=bearer(web, "agent"),
+        json={"action": "accept"},
+    )
+    assert agent_action.status_code == 200, agent_action.text
+    assert _ids(web, "agent") == {"i-dose", "i-preg", "i-100%"}
+    assert _ids(web, "agent", filter="mine") == {"i-dose"}
+    assert _ids(web, "ph", filter="mine") == set()
+    assert _ids(web, "agent", filter="waiting") == {"i-preg", "i-100%"}
+    assert _ids(web, "agent", filter="escalated") == {"i-preg"}
+    assert _ids(web, "agent", filter="done") == {"i-dose"}
+    assert _ids(web, "agent", q="感冒灵") == {"i-preg"}
+    assert _ids(web, "agent", q="会员A") == {"i-dose"}
+    assert _ids(web, "agent", q="100%") == {"i-100%"}  # LIKE wildcards are literal
+    assert _ids(web, "agent", q="%") == {"i-100%"}
+    assert _ids(web, "agent", q="_") == set()
+
+
+def test_console_list_shows_customer_last_message_and_state(web):  # noqa: F811
+    _say(web, "i-1", "我怀孕了能吃感冒灵吗", ref="会员B")
+    login(web, "agent")
+    page = web.get("/?f=escalated").text
+    assert "会员B" in page and "我怀孕了能吃感冒灵吗" in page and "转药师·优先" in page
+    assert 'class="on"' in page
+    none = web.get("/?q=没有这样的对话").text
+    assert "没有符合条件的对话" in none
+    bad = web.get("/?f=everything")
+    assert bad.status_code == 422 and "未知筛选" in bad.text
+    assert web.get("/?q=" + "x" * 51).status_code == 422
