@@ -18,7 +18,15 @@ _SYMPTOM_DURATION = re.compile(
     r"(烧|发烧|发热|咳|咳嗽|疼|痛|拉|腹泻|哑|嘶哑|吐|过敏|痒|不好|不舒服|持续|已经|都|快|症状)"
     r"[^，。,？?！!]{0,4}?((\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+[多来]?)\s*"
     r"(天|日|周|星期|个星期|个多星期|礼拜|个礼拜|个多礼拜|个多月|个月|多月|月))"
+    # a period followed by a count is a rate (一周好几回, 一个月三四次), not a duration
+    r"(?![^，。,？?！!]{0,2}(好几|几|[\d一二两三四五六七八九十]+)\s*(回|次|遍|趟))"
 )
+# Years (好些年了, 半年多了, 三年多了, 这几年一直): a long course, counted as days.
+_YEARS = re.compile(
+    r"(好些|好几|这几|这些|近几|几|半|\d+|[一二两三四五六七八九十]+)\s*个?(多)?年(?![级纪龄代底初])(头)?(多)?"
+    r"(?=[^，。,？?！!]{0,1}(了|来|以上|都|一直|老|总|反复|没好|不好|还))"
+)
+_YEAR_WORDS = {"好些": 3, "好几": 3, "这几": 3, "这些": 3, "近几": 3, "几": 3, "半": 0.5}
 _DURATION_PLAIN = re.compile(
     r"((\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+[多来]?)\s*(天|日|周|星期|个星期|个多星期|礼拜|个礼拜|个多礼拜|个多月|个月|月))"
     r"(了|多了|以上|还没好|还不好|都没好)"
@@ -81,6 +89,12 @@ def symptom_days(text: str, earlier: str = "", answered: float | None = None) ->
 
 def _said_days(text: str) -> float | None:
     best = weekday_span_days(text, date.today().weekday())
+    for m in _YEARS.finditer(text):
+        n = _YEAR_WORDS.get(m.group(1)) or cn_to_number(m.group(1))
+        if n:
+            more = (0.5 if n >= 1 else 0.1) if (m.group(2) or m.group(4)) else 0.0
+            d = 365.0 * (n + more)
+            best = max(best or 0.0, d)
     for m in _AGO.finditer(text):
         for q in extract_quantities(m.group(1)):
             d = days(q)

@@ -148,6 +148,9 @@ class SafetyGate:
                 }
             )
         facts = Facts(
+            earlier="\n".join(
+                normalize(t.text) for t in (history or []) if t.role == "customer" and not service
+            ),
             message=message,
             triage=tri,
             alerts=alerts,

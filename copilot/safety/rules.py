@@ -42,6 +42,7 @@ class Facts:
     cart: list[CartItem]
     profile_populations: set[str] = field(default_factory=set)
     profile_classes: set[str] = field(default_factory=set)  # classes of the record's medicines
+    earlier: str = ""  # the customer's earlier turns in scope, normalised
 
 
 Predicate = Callable[[Facts, object], bool]
@@ -181,10 +182,15 @@ def _elderly_polypharmacy(f: Facts, arg) -> bool:
 
 @predicate("symptom_over")
 def _symptom_over(f: Facts, arg) -> bool:
+    """The complaint has lasted longer than `days`. The complaint is named in the message or in
+    the customer's earlier turns (周一开始发烧 … 今天都周五了 还是38度5), or, with `fever: true`,
+    is a fever the message measures."""
     days = f.triage.symptom_days
     if days is None or days <= float(arg["days"]):
         return False
-    text = normalize(f.message)
+    if arg.get("fever") and f.triage.fever:
+        return True
+    text = normalize(f.message) + "\n" + f.earlier
     return any(normalize(w) in text for w in arg["words"])
 
 

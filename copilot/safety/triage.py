@@ -12,6 +12,7 @@ import re
 from copilot.ingest.lexicon import normalize
 from copilot.retrieval.linking import DrugLink
 from copilot.safety.ages import CHILD_WORD, answered_age, read_ages
+from copilot.safety.course import COMPLAINT_RE, long_course, recurring
 from copilot.safety.durations import answered_days, symptom_days
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.patient import child_age_from_profile
@@ -333,6 +334,33 @@ def mask_allergic_diseases(text: str) -> str:
     return _ALLERGIC_DISEASE.sub(lambda m: "◇" * len(m.group(0)), text)
 
 
+def _add_course(
+    sk: SafetyKnowledge, flags: list[RedFlag], text: str, earlier: str, days: float | None
+) -> None:
+    """A complaint that keeps coming back or has gone on past a week (safety/course.py): the
+    routine `prolonged_symptoms` flag, unless a word or pattern already raised it."""
+    if any(f.id == "prolonged_symptoms" for f in flags):
+        return
+    evidence = recurring(text)
+    if evidence is None and long_course(text if COMPLAINT_RE.search(text) else earlier, days):
+        evidence = f"持续约{days:g}天"
+    if evidence is None:
+        return
+    at = text.find(evidence)
+    if at >= 0 and (_hearsay(text, at) or _future_case(text, at)):
+        return
+    entry = next((e for e in sk.lexicon.red_flags if e["id"] == "prolonged_symptoms"), None)
+    if entry is not None:
+        flags.append(
+            RedFlag(
+                id="prolonged_symptoms",
+                tier=entry["tier"],
+                evidence=evidence,
+                advice=str(entry.get("advice") or ""),
+            )
+        )
+
+
 def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[RedFlag]:
     flags: dict[str, RedFlag] = {}
     advice = {str(e["id"]): str(e.get("advice") or "") for e in sk.lexicon.red_flags}
@@ -529,6 +557,8 @@ def triage(
     if aside:  # 我老公在吃华法林 (… 给我自己): the anticoagulation is his
         populations = [p for p in populations if not any(n in p.evidence for n in aside)]
     red_flags = _red_flags(sk, mask_allergic_diseases(text), child_mentioned)
+    days = symptom_days(context, "\n".join(earlier), answered_days(history, message))
+    _add_course(sk, red_flags, mask_allergic_diseases(text), "\n".join(earlier), days)
     reaction = _reaction(sk, text, links, red_flags)
     for m in _PREGNANCY_WEEKS.finditer(text if self_turn else context):
         if not any(p.population == "pregnant" for p in populations):
@@ -607,7 +637,7 @@ def triage(
         asked_only=bool(_NOT_STARTED.search(text))
         or _asked_in_advance(text)
         or (bool(HEARSAY.search(text)) and not _NOW.search(text)),
-        symptom_days=symptom_days(context, "\n".join(earlier), answered_days(history, message)),
+        symptom_days=days,
         fever=fever,
         temperature=temperature,
         alcohol=alcohol,

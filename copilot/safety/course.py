@@ -1,0 +1,79 @@
+"""The course of a complaint, read from its structure rather than from listed sentences: a
+complaint that keeps coming back (a count per period, a frequency adverb, or one that returns as
+soon as the medicine stops) and a complaint that has gone on past any OTC self-care period
+(longer than a week; the labels' own limits are shorter still). FACTS.md: recurring symptoms and
+symptoms past the label limits go to a pharmacist (routine).
+
+Both need a complaint in the same clause: a rate of doses (一天吃三次) or a medicine taken for a
+long time without a complaint (高血压药吃了五年) is not a course of illness.
+"""
+
+from __future__ import annotations
+
+import re
+
+from copilot.safety.tense import OVER
+
+# Complaints customers describe, by stem: pain, fever, cough, bowels, stomach, skin, nose,
+# throat, sleep, and words that stand for "the problem" (犯, 发作, 这样, 毛病).
+COMPLAINT = (
+    r"(疼|痛|酸|胀|咳|喘|烧|热|拉|泻|便秘|拉不出|吐|恶心|反酸|烧心|胃|溃疡|痒|疹|痘|癣|脚气|湿疹"
+    r"|痔|鼻塞|鼻子[^，。,]{0,2}(不通|堵)|流鼻涕|喷嚏|嗓子|咽|哑|失眠|睡不着|晕|心慌|没劲|乏力"
+    r"|不舒服|难受|犯|发作|复发|这样|毛病|起|长|出血|不好)"
+)
+COMPLAINT_RE = re.compile(COMPLAINT)
+_COMPLAINT = COMPLAINT_RE
+_TAKE_NEAR = re.compile(r"(吃|服|喝|用|喷|涂|抹|擦|贴|冲|滴|吸|喂)")
+_COUNT = r"(好几|几|[两二三四五六七八九十\d]+|一两|两三|三四|四五)"
+_PERIOD = r"(天|日|周|星期|礼拜|个?月|年)"
+_CLAUSE = r"[^，。,？?！!\n]"
+
+# A count per period (一周好几回, 一个月犯三四次, 这周又疼了两回, 今年第三次) …
+_RATE = re.compile(
+    rf"((一|每|一个|每个)(个)?{_PERIOD}|(这|本|上)(个)?{_PERIOD}|最近|近来|今年|这半年)"
+    rf"{_CLAUSE}{{0,6}}?{_COUNT}(回|次|遍|趟)"
+)
+# … a frequency said in words (隔三差五就犯, 三天两头, 时不时, 最近老这样, 老是反酸) …
+_OFTEN = re.compile(
+    r"(隔三差五|三天两头|时不时|动不动|反反复复|反复|老是|总是|经常|常常|一阵一阵又|每回|每次"
+    r"|(?<![古])老(?=[犯疼痛咳拉这长起烧反]))"
+)
+_RETURNS = r"(冒|回来|反弹|又来|出来)"
+# … or a complaint that returns when the medicine stops (一停又起, 不吃就反酸, 停了就犯).
+_STOP_RETURNS = re.compile(
+    rf"(一停|停了|停药|一不(吃|用|抹|涂|喷)|不(吃|用|抹|涂|喷)(了)?|断了){_CLAUSE}{{0,2}}"
+    rf"(就|又|就又|马上|立马){_CLAUSE}{{0,4}}({COMPLAINT}|{_RETURNS})"
+)
+# What is over is not a course (以前老犯 现在好了, 早好了).
+_PAST = re.compile(r"(以前|之前|过去|小时候|那会儿?)" + _CLAUSE + r"{0,4}$")
+
+
+def _clause_at(text: str, start: int, end: int) -> str:
+    left = max((m.end() for m in re.finditer(r"[。！!？?\n]", text[:start])), default=0)
+    right = re.search(r"[。！!？?\n]", text[end:])
+    return text[left : end + right.start() if right else len(text)]
+
+
+def recurring(text: str) -> str | None:
+    """The evidence that a complaint keeps coming back, or None."""
+    for pattern in (_STOP_RETURNS, _RATE, _OFTEN):
+        for m in pattern.finditer(text):
+            clause = _clause_at(text, m.start(), m.end())
+            if OVER.search(clause) or _PAST.search(text[: m.start()]):
+                continue
+            if pattern is _RATE and _TAKE_NEAR.search(m.group(0)):
+                continue  # 一天吃三次: how often a dose is taken
+            if pattern is _STOP_RETURNS or _COMPLAINT.search(clause):
+                return m.group(0)
+    return None
+
+
+LONG_COURSE_DAYS = 7.0
+
+
+def long_course(text: str, days: float | None) -> bool:
+    """A complaint said to go on for longer than a week (鼻子一直不通 有三个礼拜了, 脚气膏抹了一个月
+    还没好利索)."""
+    if days is None or days <= LONG_COURSE_DAYS:
+        return False
+    return bool(_COMPLAINT.search(text)) and not OVER.search(text)
