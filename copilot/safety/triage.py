@@ -17,6 +17,7 @@ from copilot.safety.durations import answered_days, symptom_days
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.patient import child_age_from_profile
 from copilot.safety.quantities import extract_quantities
+from copilot.safety.self_harm import suicidal
 from copilot.safety.tense import HEARSAY, OVER, PAST_TIME
 from copilot.schemas import (
     ClassMention,
@@ -344,16 +345,24 @@ def _add_course(
     evidence = recurring(text)
     if evidence is None and long_course(text if COMPLAINT_RE.search(text) else earlier, days):
         evidence = f"持续约{days:g}天"
-    if evidence is None:
+    _add_read_flag(sk, flags, "prolonged_symptoms", text, evidence)
+
+
+def _add_read_flag(
+    sk: SafetyKnowledge, flags: list[RedFlag], flag_id: str, text: str, evidence: str | None
+) -> None:
+    """A red flag one of the structural readers found (course, self-harm), with the tier and
+    advice of the lexicon's entry, unless already raised, heard about or only a future case."""
+    if evidence is None or any(f.id == flag_id for f in flags):
         return
     at = text.find(evidence)
     if at >= 0 and (_hearsay(text, at) or _future_case(text, at)):
         return
-    entry = next((e for e in sk.lexicon.red_flags if e["id"] == "prolonged_symptoms"), None)
+    entry = next((e for e in sk.lexicon.red_flags if e["id"] == flag_id), None)
     if entry is not None:
         flags.append(
             RedFlag(
-                id="prolonged_symptoms",
+                id=flag_id,
                 tier=entry["tier"],
                 evidence=evidence,
                 advice=str(entry.get("advice") or ""),
@@ -559,6 +568,7 @@ def triage(
     red_flags = _red_flags(sk, mask_allergic_diseases(text), child_mentioned)
     days = symptom_days(context, "\n".join(earlier), answered_days(history, message))
     _add_course(sk, red_flags, mask_allergic_diseases(text), "\n".join(earlier), days)
+    _add_read_flag(sk, red_flags, "suicidal", text, suicidal(text))
     reaction = _reaction(sk, text, links, red_flags)
     for m in _PREGNANCY_WEEKS.finditer(text if self_turn else context):
         if not any(p.population == "pregnant" for p in populations):

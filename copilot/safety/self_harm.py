@@ -1,0 +1,53 @@
+"""Suicidal intent read from what it is made of, not from listed sentences: a statement that
+life is not worth going on with, that the customer wants to be gone or to stop being a burden,
+or wants it over; and, with such a statement, the means (many packs, a stock, all at once).
+FACTS.md: suicidal intent, including stockpiling and "taking it all tonight", is an emergency.
+
+A statement alone is enough (the pharmacist calls, the reply gives the crisis line); the means
+only make the evidence clearer. Heard-about and future cases are left to the caller's guards.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CLAUSE = r"[^，。,？?！!\n]"
+# life said to be not worth it or without hope (活着也没啥意思, 人生没意义, 日子没法过了), or
+# living said to be too hard (活得太累)
+_LIFE = r"(活着|活下去|人生|这辈子|日子)"
+_WORTHLESS = (
+    r"(没(啥|什么|有)?(意思|意义|盼头|指望|奔头|希望)|熬不下去|过不下去|撑不下去|没法过|受够了)"
+)
+_HOPELESS = re.compile(
+    rf"{_LIFE}{_CLAUSE}{{0,4}}{_WORTHLESS}|(活着|活得){_CLAUSE}{{0,2}}(太累|好累|真累|太苦|太难)"
+)
+# wanting to be gone or the end (不想活了, 想死, 死了算了, 一了百了, 解脱)
+_GONE = re.compile(
+    r"(不想(再)?活|想死|去死|死了算了|死了就好|不如死了|活够了|一了百了|解脱|轻生|自杀|寻死|了结自己"
+    r"|结束(自己|生命|这一切)|不想(再)?醒|永远睡过去|离开这个世界"
+    # all of it at once, "and be done with it" (一次全吞了算了)
+    r"|(全|都|一口气)[^，。,]{0,2}(吞|吃|喝)(了|掉|下去|光)?(就)?算了)"
+)
+# not wanting to be a burden any more (不想再拖累家里人, 以后就不用再麻烦你们了)
+_BURDEN = re.compile(
+    r"(不想|不愿|不用|不必|不会)(再)?(拖累|连累|牵连)|(拖累|累赘)"
+    + _CLAUSE
+    + r"{0,4}(家里|家人|孩子|大家|别人|你们)"
+)
+# the means: many packs or a stock of medicine, all of it at once
+_MEANS = re.compile(
+    r"((多|几|[两三四五六七八九十\d]+)(盒|瓶|板)|攒|囤|存(点|些|着|够)|多卖|多买|一次全|全(吞|吃)"
+    r"|一口气|一把)"
+)
+
+
+def suicidal(text: str) -> str | None:
+    """The evidence of suicidal intent in the (normalised) message, or None."""
+    for pattern in (_GONE, _HOPELESS):
+        m = pattern.search(text)
+        if m:
+            return m.group(0)
+    m = _BURDEN.search(text)
+    if m and _MEANS.search(text):
+        return m.group(0)  # a burden no more, with the means at hand
+    return None
