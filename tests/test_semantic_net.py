@@ -73,3 +73,16 @@ def test_a_reason_defined_by_who_needs_that_person_for_its_tier():
     assert infant_net.fire("宝宝发烧了", {"infant", "child"}).tier == "emergency"
     capped = infant_net.fire("宝宝发烧了", {"child"})  # an older child, or age unknown
     assert capped.tier == "priority" and capped.template == "holding_priority"
+
+
+def test_questions_about_how_long_a_product_may_be_used_are_not_reports():
+    from copilot.safety.semantic_net import said_to_happen
+
+    for asked in (
+        "牙疼吃芬必得最多吃几天",
+        "鼻喷剂能一直用吗 最长能用多久",
+        "这个药膏可以长期抹吗",
+    ):
+        assert said_to_happen(asked).strip() == "", asked
+    kept = said_to_happen("咳了一个月了 止咳糖浆能一直喝吗")
+    assert "咳了一个月了" in kept

@@ -55,6 +55,12 @@ _ABSENT = re.compile(
     rf"|^(?:也|还|都)?不{_SIGN}了?$"
 )
 _CLAUSES = re.compile(r"[，,。；;！!？?\s]+")
+# A question about how long the label lets one use a product (最多吃几天, 最长能用多久, 能一直用吗,
+# 可以长期喷吗): asked about the label, nothing reported (a clause that reports says 了).
+_USE_LIMIT_ASKED = re.compile(
+    r"^[^了]*((最多|最长|最久)[^了]{0,6}(几天|多久|多长时间|几个月|几周)"
+    r"|(能|可以|可不可以|能不能)[^了]{0,4}(一直|长期|连续|连着|天天)[^了]{0,6}(吗|么|嘛|多久|几天))[^了]*$"
+)
 
 
 # A disease whose name says 过敏 (过敏性鼻炎) is not a reaction to a drug: compared without it.
@@ -66,14 +72,18 @@ _ALLERGIC_DISEASE = re.compile(r"过敏性(?=鼻炎|皮炎|结膜炎|哮喘|紫�
 
 
 def said_to_happen(message: str) -> str:
-    """The message without its clauses that say a sign is absent, that tell hearsay, or that
-    tell a past the message says is over; and without the 过敏 of an allergic disease's name."""
+    """The message without its clauses that say a sign is absent, that tell hearsay, that
+    tell a past the message says is over, or that ask how long the label allows a product; and
+    without the 过敏 of an allergic disease's name."""
     clauses = [c for c in _CLAUSES.split(message) if c]
     over = bool(OVER.search(message))
     kept = [
         c
         for c in clauses
-        if not _ABSENT.match(c) and not HEARSAY.match(c) and not (over and PAST_TIME.match(c))
+        if not _ABSENT.match(c)
+        and not HEARSAY.match(c)
+        and not (over and PAST_TIME.match(c))
+        and not _USE_LIMIT_ASKED.match(c)
     ]
     return _ALLERGIC_DISEASE.sub("", " ".join(kept))
 
