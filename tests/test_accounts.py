@@ -13,6 +13,7 @@ import bcrypt
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from test_browser import ARTIFACTS, CHROMIUM, browser  # noqa: F401  (the fixture)
 from test_web import bearer, csrf, login, web  # noqa: F401  (the fixture `site` wraps)
 from typer.testing import CliRunner
 
@@ -335,3 +336,54 @@ def test_rate_limiter_window_resets():
     assert limiter.hit("1.2.3.4", "token:a") == pytest.approx(15)
     now[0] = 60.0
     assert limiter.hit("1.2.3.4", "token:a") is None
+
+
+@pytest.fixture(scope="module")
+def admin_server(tmp_path_factory, sample_settings):
+    from copilot.bench.serverproc import ServerProcess
+    from copilot.desk.auth import add_user
+    from copilot.desk.db import Database, database_url
+
+    home = tmp_path_factory.mktemp("accounts-browser-home")
+    shutil.copytree(sample_settings.index_dir, home / "index")
+    with Database(database_url(sample_settings.model_copy(update={"home": home}))).session() as s:
+        for name, role in (("boss", "admin"), ("agent", "agent")):
+            add_user(s, username=name, role=role, password=f"{name}-password-1")
+    live = ServerProcess(home).start()
+    yield live
+    live.stop()
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+def test_user_page_in_the_browser(browser, admin_server, tmp_path):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    blocked = []  # what the CSP refused: any entry means a page lost a script or a style
+    page.on("console", lambda m: "Content Security Policy" in m.text and blocked.append(m.text))
+    page.goto(admin_server.url + "/login")
+    page.fill("input[name=username]", "boss")
+    page.fill("input[name=password]", "boss-password-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(admin_server.url + "/")
+    page.click("header a[href='/users']")
+    page.fill("#add-user input[name=username]", "xiaozhang")
+    page.fill("#add-user input[name=display_name]", "药师小张")
+    page.select_option("#add-user select[name=role]", "pharmacist")
+    page.click("#add-user button[type=submit]")
+    assert len(page.locator("#issued-password").inner_text()) == 16
+    assert page.locator("#issued-token").inner_text().startswith("cpt_")
+    page.screenshot(path=str(tmp_path / "users-added.png"), full_page=True)
+    row = page.locator("tr[data-username=xiaozhang]")
+    assert "执业药师" in row.inner_text() and "待改初始密码" in row.inner_text()
+    page.locator("tr[data-username=agent] button.danger").click()
+    assert "已停用" in page.locator(".flash").inner_text()
+    assert "已停用" in page.locator("tr[data-username=agent]").inner_text()
+    assert page.locator("tr[data-username=boss] button.danger").count() == 0  # not oneself
+    page.screenshot(path=str(tmp_path / "users.png"), full_page=True)
+    shutil.copy(tmp_path / "users-added.png", ARTIFACTS / "20-users-added.png")
+    shutil.copy(tmp_path / "users.png", ARTIFACTS / "21-users-deactivated.png")
+    for path in ("/", "/escalations", "/kb", "/dashboard", "/account", "/adr"):
+        page.goto(admin_server.url + path)
+        assert page.locator("header").is_visible()
+    assert blocked == []
+    context.close()
