@@ -18,6 +18,15 @@ class ConfigError(CopilotError):
     status = 503
 
 
+class AuthError(CopilotError):
+    """Wrong credentials, a password the policy refuses, or an account action not allowed.
+    `status` is the HTTP status to answer with (400 unless the caller says otherwise)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class KnowledgeError(CopilotError):
     """A knowledge file cannot be used. Carries the file, the line or field, and the fix."""
 

@@ -138,6 +138,29 @@ class ServerSettings(_Section):
         description="Bearer token for the stateless API (search, suggest) when the service runs "
         "without the desk. With the desk, /v1 callers use a user's token or the page session.",
     )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark the session cookie `Secure` (sent over HTTPS only). Turn it on "
+        "whenever the service is reached through HTTPS; off suits local http://127.0.0.1.",
+    )
+    rate_limit_per_ip: int = Field(
+        default=3000,
+        ge=0,
+        description="Requests to /v1 routes one client address may make per rate-limit window "
+        "(a whole office behind one address counts as one); 0 turns the limit off.",
+    )
+    rate_limit_per_token: int = Field(
+        default=600,
+        ge=0,
+        description="Requests to /v1 routes one bearer token (or one signed-in user) may make "
+        "per rate-limit window; 0 turns the limit off.",
+    )
+    rate_limit_window_s: float = Field(
+        default=60,
+        gt=0,
+        le=3600,
+        description="Length of the rate-limit window in seconds (in-process: counted per worker).",
+    )
 
 
 class Settings(BaseSettings):

@@ -73,6 +73,16 @@ def new_page(browser, server, name):
     return page
 
 
+def wait_until(check, timeout: float) -> None:
+    """Poll `check` (a page.evaluate, say) until true; page.wait_for_function would eval()."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
 def customer_says(server, conversation, text):
     r = httpx.post(
         f"{server.url}/v1/conversations/{conversation}/messages",
@@ -284,7 +294,9 @@ def test_new_escalations_and_customer_messages_show_up_live(browser, server):
         "window.Notification.requestPermission = () => Promise.resolve('granted');"
     )
     ph.goto(server.url + "/escalations")
-    ph.wait_for_function("document.body.dataset.live === 'events'")
+    # locators and plain evaluate only: wait_for_function evaluates its string with eval(),
+    # which the pages' CSP refuses (script-src 'self')
+    ph.locator("body[data-live=events]").wait_for()
     ph.click("#alerts-on")
     editing = new_page(browser, server, "agent")
     editing.goto(server.url + "/c/b-live")
@@ -300,15 +312,13 @@ def test_new_escalations_and_customer_messages_show_up_live(browser, server):
     text = ph.locator("#live").inner_text()
     assert f"新的转药师工单 #{esc_id}（紧急）" in text
     assert "【" in ph.title()
-    ph.wait_for_function("window.__notes.length > 0", timeout=5000)
+    wait_until(lambda: ph.evaluate("window.__notes.length") > 0, timeout=5)
     assert f"#{esc_id}" in ph.evaluate("window.__notes[0]")
     ph.screenshot(path=str(ARTIFACTS / "15-live-new-escalation.png"))
     # the conversation list of an agent page gains the new conversation without a reload
     watching.wait_for_selector("#conv-list a[href^='/c/b-live2']", timeout=15000)
     customer_says(server, "b-live", "那饭前吃还是饭后吃")
-    watching.wait_for_function(
-        f"document.querySelectorAll('#messages .msg').length > {before}", timeout=15000
-    )
+    watching.locator("#messages .msg").nth(before).wait_for(timeout=15000)
     assert "那饭前吃还是饭后吃" in watching.locator("#messages").inner_text()
     watching.wait_for_selector("#act-form textarea", timeout=15000)
     watching.screenshot(path=str(ARTIFACTS / "16-live-conversation.png"))

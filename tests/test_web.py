@@ -306,11 +306,12 @@ def test_login_refuses_open_redirects_and_throttles_guessing(web):
 def test_password_policy():
     from copilot.desk.auth import AuthError, check_password, hash_password
 
-    with pytest.raises(AuthError, match="72"):
-        hash_password("密" * 30)  # 90 bytes: refused, not truncated, no crash
+    with pytest.raises(AuthError, match="128"):
+        hash_password("密码" * 65)  # refused, not truncated, no crash
+    assert check_password("密码安全" * 10, hash_password("密码安全" * 10))  # 120 bytes: argon2
     with pytest.raises(AuthError, match="different"):
         hash_password("aaaaaaaaaaaa")
-    assert check_password("x" * 100, hash_password("a-good-password")) is False
+    assert check_password("x" * 1000, hash_password("a-good-password")) is False
 
 
 def test_logout_ends_every_session_of_the_user(web):

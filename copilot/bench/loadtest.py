@@ -84,9 +84,13 @@ def run_load(
         )
         with Database(database_url(bench)).session() as s:
             _, _, token = add_user(s, username="bench", role="agent", password="bench-password-1")
-        server = ServerProcess(
-            home, workers=workers, env={"COPILOT_KNOWLEDGE__DIR": str(settings.knowledge.dir)}
-        ).start()
+        env = {"COPILOT_KNOWLEDGE__DIR": str(settings.knowledge.dir)}
+        # every simulated agent shares one address and one token: measure, do not throttle
+        env |= {
+            "COPILOT_SERVER__RATE_LIMIT_PER_IP": "0",
+            "COPILOT_SERVER__RATE_LIMIT_PER_TOKEN": "0",
+        }
+        server = ServerProcess(home, workers=workers, env=env).start()
         base = server.url
         try:
             questions = [c.question for c in load_cases()]

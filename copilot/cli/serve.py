@@ -1,4 +1,5 @@
-"""`copilot serve` and `copilot users add`: the web service and its users."""
+"""`copilot serve` and `copilot users add`: the web service and its users (the other
+`copilot users` commands are in cli/users.py)."""
 
 from __future__ import annotations
 
@@ -55,20 +56,22 @@ def users_add(
     role: str = typer.Option(..., help="agent, pharmacist or admin."),
     name: str = typer.Option(None, help="Display name (default: the login name)."),
     password: str = typer.Option(
-        None, help="Password (at least 10 characters); generated and printed when omitted."
+        None,
+        help="Password (10–128 characters); when omitted a one-time password is generated and "
+        "printed, to be changed at the first login (its API token works only after that).",
     ),
 ) -> None:
     """Create a user; prints the password (if generated) and an API bearer token, once."""
-    from copilot.desk.auth import add_user
+    from copilot.desk.accounts import create_account
     from copilot.desk.db import Database, database_url
 
     settings = get_settings()
     db = Database(database_url(settings))
     with db.session() as s:
-        user, pw, token = add_user(
-            s, username=username, role=role, password=password, display_name=name
+        user, pw, token = create_account(
+            s, actor=None, username=username, role=role, password=password, display_name=name
         )
     typer.echo(f"created {role} `{user.username}`")
     if password is None:
-        typer.echo(f"password: {pw}")
+        typer.echo(f"one-time password (change it at the first login): {pw}")
     typer.echo(f"API token (shown once): {token}")

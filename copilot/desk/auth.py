@@ -1,53 +1,27 @@
-"""Users, password hashing (bcrypt), API tokens, roles."""
+"""Users, API tokens, roles, logins. Passwords (policy, argon2, bcrypt migration) are in
+`copilot.desk.passwords`; what admins do to other accounts is in `copilot.desk.accounts`."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
-import bcrypt
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from copilot.desk.passwords import (
+    burn_time,
+    check_password,
+    hash_password,
+    one_time_password,
+    verify_password,
+)
 from copilot.desk.tables import User
-from copilot.errors import CopilotError
+from copilot.errors import AuthError
 
 ROLES = ("agent", "pharmacist", "admin")
-
-
-class AuthError(CopilotError):
-    """Wrong credentials or not allowed."""
-
-
-# bcrypt reads at most 72 bytes; a longer password is refused with a clear error rather than
-# truncated silently or crashing.
-MAX_PASSWORD_BYTES = 72
-# Compared against when the username is unknown, so a wrong name takes as long as a wrong
-# password (no user enumeration by timing).
-_DUMMY_HASH = bcrypt.hashpw(b"no-such-user-password", bcrypt.gensalt()).decode()
-
-
-def hash_password(password: str) -> str:
-    if len(password) < 10:
-        raise AuthError("密码至少需要10个字符（passwords need at least 10 characters）")
-    if len(password.encode()) > MAX_PASSWORD_BYTES:
-        raise AuthError(
-            f"密码过长：最多{MAX_PASSWORD_BYTES}字节（passwords may be at most "
-            f"{MAX_PASSWORD_BYTES} bytes）"
-        )
-    if len(set(password)) < 4:
-        raise AuthError("密码过于简单：至少需要4个不同的字符（at least 4 different characters）")
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
-
-
-def check_password(password: str, hashed: str) -> bool:
-    if len(password.encode()) > MAX_PASSWORD_BYTES:
-        return False
-    try:
-        return bcrypt.checkpw(password.encode(), hashed.encode())
-    except ValueError:
-        return False
+__all__ = ["ROLES", "AuthError", "add_user", "authenticate", "check_password", "hash_password"]
 
 
 def token_digest(token: str) -> str:
@@ -61,21 +35,31 @@ def add_user(
     role: str,
     password: str | None = None,
     display_name: str | None = None,
+    must_change: bool | None = None,
 ) -> tuple[User, str, str]:
     """Create a user. Returns (user, password, api token); a password is generated when none is
-    given. Both are shown once and stored only as hashes."""
+    given. Both are shown once and stored only as hashes. A generated password is one-time: its
+    owner must set their own at the first login (`must_change` defaults to that)."""
     if role not in ROLES:
-        raise AuthError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+        choices = ", ".join(ROLES)
+        raise AuthError(f"角色无效：{role}（unknown role {role!r}: choose one of {choices}）")
+    username = username.strip()
+    if not username or len(username) > 64 or any(c.isspace() or c in "/\\" for c in username):
+        raise AuthError(
+            "用户名需为1–64个字符，不含空格和斜杠（username: 1–64 characters, no spaces）"
+        )
     if session.scalar(select(User).where(User.username == username)):
-        raise AuthError(f"user {username!r} already exists")
-    password = password or secrets.token_urlsafe(12)
+        raise AuthError(f"用户 {username} 已存在（user {username!r} already exists）", status=409)
+    generated = password is None
+    password = one_time_password() if generated else password
     token = "cpt_" + secrets.token_urlsafe(24)
     user = User(
         username=username,
-        display_name=display_name or username,
+        display_name=(display_name or "").strip() or username,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, username=username),
         token_hash=token_digest(token),
+        must_change_password=generated if must_change is None else must_change,
     )
     session.add(user)
     session.flush()
@@ -83,10 +67,18 @@ def add_user(
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
+    """The active user with this password. An unknown or deactivated name costs the same hash
+    check as a wrong password. A bcrypt hash (earlier versions) is replaced by argon2 here."""
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-    ok = check_password(password, user.password_hash if user else _DUMMY_HASH)
-    if user is None or not ok:
-        raise AuthError("用户名或密码错误")
+    if user is None:
+        burn_time(password)
+        raise AuthError("用户名或密码错误", status=401)
+    ok, rehashed = verify_password(password, user.password_hash)
+    if not ok:
+        raise AuthError("用户名或密码错误", status=401)
+    if rehashed:
+        user.password_hash = rehashed
+        session.flush()
     return user
 
 
@@ -97,7 +89,8 @@ def change_password(session: Session, user: User, old: str, new: str) -> int:
         raise AuthError("原密码不正确")
     if new == old:
         raise AuthError("新密码不能与原密码相同")
-    user.password_hash = hash_password(new)
+    user.password_hash = hash_password(new, username=user.username)
+    user.must_change_password = False
     user.session_epoch = (user.session_epoch or 0) + 1
     session.flush()
     return user.session_epoch
@@ -156,7 +149,8 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 def ensure_first_admin(session: Session) -> tuple[str, str] | None:
     """On an empty database, create `admin` with a one-time random password (no default
-    password is baked in). Returns (username, password) when one was created."""
+    password is baked in), to be changed at the first login. Returns (username, password) when
+    one was created; the caller shows it once on the console, never through logging."""
     if session.scalar(select(User.id).limit(1)) is not None:
         return None
     try:

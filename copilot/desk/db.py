@@ -44,7 +44,8 @@ def make_engine(url: str) -> Engine:
 
 
 def upgrade(url: str) -> None:
-    """Bring the schema to the newest Alembic revision."""
+    """Bring the schema to the newest Alembic revision (every head: branches that add
+    independent tables or columns may be merged in any order)."""
     from alembic import command
     from alembic.config import Config
 
@@ -52,7 +53,7 @@ def upgrade(url: str) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     try:
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
     except Exception as exc:
         raise ConfigError(f"cannot migrate the database at {url.split('@')[-1]}: {exc}") from exc
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -29,6 +29,9 @@ class User(Base):
     # Raised on logout and password change: every session cookie carrying an older value is
     # refused (a copied cookie stops working once its user logs out).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A one-time password (the first admin's, a new user's generated one, an admin's reset):
+    # nothing but the password change works until its owner sets their own.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 

@@ -17,6 +17,8 @@ from copilot.errors import CopilotError
 from copilot.pipeline import Copilot
 from copilot.settings import Settings, get_settings
 from copilot.web import api
+from copilot.web.ratelimit import RateLimit
+from copilot.web.security import SecurityHeaders
 from copilot.wiring import open_copilot
 
 log = logging.getLogger("copilot")
@@ -44,8 +46,12 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
     )
+    # order: the rate limit inside the session middleware (it counts a page session by its
+    # user), the security headers outermost (they go on every response, a 429 included)
+    app.add_middleware(RateLimit, settings=cfg.server)
     if with_desk:
         _mount_desk(app, cfg)
+    app.add_middleware(SecurityHeaders)
     app.include_router(api.router)
 
     @app.exception_handler(CopilotError)
@@ -140,22 +146,24 @@ def _open_desk(app: FastAPI, cfg: Settings) -> None:
     with app.state.db.session() as s:
         created = ensure_first_admin(s)
     if created:
-        message = (
-            f"first run: created user `{created[0]}` with the one-time password "
-            f"{created[1]} (log in, then add users with `copilot users add`)"
+        # On the console only, once: never through logging (log files and collectors keep it).
+        print(
+            f"first run: created user `{created[0]}` with the one-time password {created[1]} "
+            "— log in and set your own password (required at the first login); then add users "
+            "on the 用户管理 page or with `copilot users add`",
+            flush=True,
         )
-        log.info(message)
-        print(message, flush=True)
 
 
 def _mount_desk(app: FastAPI, cfg: Settings) -> None:
     from copilot.web import adr_api, desk_api, live, pages, records_api
-    from copilot.web.session import LoginRequired, session_secret
+    from copilot.web.session import LoginRequired, PasswordChangeRequired, session_secret
 
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(cfg),
-        same_site="lax",
+        same_site="lax",  # and HttpOnly, always (Starlette)
+        https_only=cfg.server.secure_cookies,
         session_cookie="copilot_session",
         max_age=12 * 3600,
     )
@@ -169,3 +177,7 @@ def _mount_desk(app: FastAPI, cfg: Settings) -> None:
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def to_password(request: Request, exc: PasswordChangeRequired):
+        return RedirectResponse("/account/password", status_code=303)

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from copilot.desk.service import aware
 from copilot.desk.tables import AdrReport, Escalation, Message, User
-from copilot.web.session import api_user, session_user, user_for_bearer
+from copilot.web.session import PASSWORD_CHANGE_FIRST, api_user, session_user, user_for_bearer
 
 router = APIRouter(prefix="/v1", tags=["desk"])
 
@@ -100,12 +100,15 @@ def stream_user(request: Request) -> User:
     session needs no CSRF header here: this GET only reads, and the cookie is SameSite=Lax."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        return user_for_bearer(request, header[7:].strip())
-    user = session_user(request)
+        user = user_for_bearer(request, header[7:].strip())
+    else:
+        user = session_user(request)
     if user is None:
         raise HTTPException(
             status_code=401, detail="需要登录或 Bearer 令牌", headers={"WWW-Authenticate": "Bearer"}
         )
+    if user.must_change_password:  # a one-time password: nothing until it is replaced
+        raise HTTPException(status_code=403, detail=PASSWORD_CHANGE_FIRST)
     return user
 
 

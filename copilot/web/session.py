@@ -56,10 +56,30 @@ class LoginRequired(Exception):
     """Raised by page dependencies; the app turns it into a redirect to /login."""
 
 
-def page_user(request: Request) -> User:
+class PasswordChangeRequired(Exception):
+    """Raised by page dependencies while the user's password is a one-time password; the app
+    turns it into a redirect to the password page (/account/password)."""
+
+
+PASSWORD_CHANGE_FIRST = (
+    "请先修改初始密码：用该账户登录网页，按提示设置新密码后再使用接口"
+    "（password change required before any other call）"
+)
+
+
+def page_user_pending(request: Request) -> User:
+    """The signed-in user, also one who still has to replace a one-time password (only the
+    password page and logout use this)."""
     user = session_user(request)
     if user is None:
         raise LoginRequired()
+    return user
+
+
+def page_user(request: Request) -> User:
+    user = page_user_pending(request)
+    if user.must_change_password:
+        raise PasswordChangeRequired()
     return user
 
 
@@ -74,7 +94,15 @@ def user_for_bearer(request: Request, token: str) -> User:
 
 
 def api_user(request: Request) -> User:
-    """Bearer token, or the page session plus its CSRF header (for the pages' own scripts)."""
+    """Bearer token, or the page session plus its CSRF header (for the pages' own scripts).
+    403 while the user's password is a one-time password."""
+    user = _api_identity(request)
+    if user.must_change_password:
+        raise HTTPException(status_code=403, detail=PASSWORD_CHANGE_FIRST)
+    return user
+
+
+def _api_identity(request: Request) -> User:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return user_for_bearer(request, header[7:].strip())

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from copilot.web.pages import account, adr, console, customers, dashboard, escalations, kb, login
+from copilot.web.pages import (
+    account,
+    adr,
+    console,
+    customers,
+    dashboard,
+    escalations,
+    kb,
+    login,
+    users,
+)
 from copilot.web.pages.render import render
 
 router = APIRouter(include_in_schema=False)
 # adr before escalations: its POST /escalations/{id}/adr precedes the queue's /{step}
-for _module in (login, account, console, customers, adr, escalations, kb, dashboard):
+for _module in (login, account, users, console, customers, adr, escalations, kb, dashboard):
     router.include_router(_module.router)
 
 __all__ = ["render", "router"]

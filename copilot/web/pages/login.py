@@ -62,6 +62,7 @@ def login(
             user = authenticate(s, username.strip(), password)
             audit(s, user, "user.login", "user", user.id)
             user_id, epoch, role = user.id, user.session_epoch, user.role
+            must_change = user.must_change_password
     except AuthError as exc:
         throttle.failed(*keys)
         return render(
@@ -72,7 +73,9 @@ def login(
     request.session["user_id"] = user_id
     request.session["epoch"] = epoch
     target = safe_next(next)
-    if target == "/" and role == "pharmacist":
+    if must_change:
+        target = "/account/password"  # a one-time password: nothing else until it is replaced
+    elif target == "/" and role == "pharmacist":
         target = "/escalations"  # a pharmacist's work starts at their queue
     return back(target, request)
 
