@@ -18,6 +18,7 @@ def serve(
     import uvicorn
 
     from copilot.web.app import create_app
+    from copilot.web.logs import LOG_CONFIG  # every log line masked (access-log URLs too)
 
     settings = get_settings()
     host = host or settings.server.host
@@ -31,6 +32,7 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            log_config=LOG_CONFIG,
         )
         return
     application = create_app(settings)
@@ -38,7 +40,7 @@ def serve(
         f"serving on http://{host}:{port}/  — log in at http://{host}:{port}/login "
         f"(API docs: /docs)"
     )
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    uvicorn.run(application, host=host, port=port, log_level="info", log_config=LOG_CONFIG)
 
 
 @users.command("add")
