@@ -65,7 +65,7 @@ def _mask_cards(text: str) -> str:
 # Full-width digits, letters and the signs numbers and addresses are written with (１３８…, ＡＢ,
 # ＠, －, the ideographic space) read as ASCII, so they cannot slip past the rules.
 _FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF5B) if chr(cp).isalnum()}
-_FULL_WIDTH |= {ord(c): ord(a) for c, a in zip("＠．－＋（）　", "@.-+() ", strict=True)}
+_FULL_WIDTH |= {ord(c): ord(a) for c, a in zip("＠．－＋　", "@.-+ ", strict=True)}
 # A mobile number with a space or dash between any digits (138 1234 5678, 1-3-8…), or dotted
 # in its usual groups (138.1234.5678); a run of decimals (13.5 12.0 11.2) is not one.
 _SPACED_MOBILE = re.compile(
@@ -78,15 +78,17 @@ _SPACED_ID = re.compile(
 
 
 def mask_pii(text: str) -> str:
-    """The text with personal data replaced by placeholders."""
-    text = text.translate(_FULL_WIDTH)
+    """The text with personal data replaced by placeholders (unchanged when there is none)."""
+    original, text = text, text.translate(_FULL_WIDTH)
+    plain = text
     text = _RULES[0][0].sub(_RULES[0][1], text)  # ID numbers before card numbers
     text = _RULES[1][0].sub(_RULES[1][1], text)
     text = _SPACED_ID.sub("[身份证号]", text)
     text = _mask_cards(text)
     for pattern, replacement in _RULES[2:]:
         text = pattern.sub(replacement, text)
-    return _SPACED_MOBILE.sub("[手机号]", text)
+    text = _SPACED_MOBILE.sub("[手机号]", text)
+    return original if text == plain else text
 
 
 def mask_value(value):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.desk.tables import User
@@ -36,6 +36,7 @@ class EscalationOut(BaseModel):
 
 class IncomingResult(BaseModel):
     conversation_id: str
+    message_id: int = Field(description="The stored customer message (the same on a repeat).")
     suggestion: Suggestion
     escalation: EscalationOut | None = None
 
@@ -82,12 +83,25 @@ def _esc_out(esc) -> EscalationOut:
     )
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        description="The chat system's id of this message (printable ASCII, at most 128): "
+        "sent again with the same key, the message is stored once and the first result is "
+        "returned (same message id, same suggestion).",
+    ),
+]
+
+
 @router.post("/conversations/{conversation_id}/messages", response_model=IncomingResult)
 def incoming_message(
     conversation_id: ConversationId,
     body: IncomingMessage,
     request: Request,
     user: User = Depends(api_user),
+    idempotency_key: IdempotencyKey = None,
 ) -> IncomingResult:
     """A customer message from the pharmacy's chat system: stores it, runs the copilot and
     returns the suggestion (and the escalation, when one was opened)."""
@@ -98,9 +112,11 @@ def incoming_message(
         profile=body.profile,
         cart=body.cart,
         customer_ref=body.customer_ref,
+        idempotency_key=idempotency_key,
     )
     return IncomingResult(
         conversation_id=conversation_id,
+        message_id=row.message_id,
         suggestion=Suggestion.model_validate(row.payload),
         escalation=_esc_out(esc) if esc else None,
     )
