@@ -52,9 +52,11 @@ MAX_MESSAGE = 2000
 class DeskError(CopilotError):
     """A desk action that cannot be done; `status` is the HTTP status to answer with."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, *, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.field = field  # the request field at fault, named in the JSON error
+        self.problem = message
 
 
 def queue_rank(tier: str) -> int:
@@ -146,9 +148,11 @@ class Desk:
         idempotency_key: str | None,
     ) -> tuple[SuggestionRow, Escalation | None]:
         if not text.strip():
-            raise DeskError("消息为空：请发送顾客的文字", status=422)
+            raise DeskError("消息为空：请发送顾客的文字", status=422, field="text")
         if len(text) > MAX_MESSAGE:
-            raise DeskError(f"消息过长（{len(text)}字，最多{MAX_MESSAGE}字）", status=422)
+            raise DeskError(
+                f"消息过长（{len(text)}字，最多{MAX_MESSAGE}字）", status=422, field="text"
+            )
         # Read what the pipeline needs in a short read-only transaction, run the pipeline (an LLM
         # call may take seconds) with no transaction open, then write everything in one short
         # transaction: a slow draft never holds a write lock other agents wait on.
@@ -291,7 +295,7 @@ class Desk:
                 action, final_text = "accept", None  # "修改后发送" with the text as drafted
         if action == "edit":
             if not final_text or not final_text.strip():
-                raise DeskError("修改后的文字为空", status=422)
+                raise DeskError("修改后的文字为空", status=422, field="final_text")
             verification = self.verify_text(suggestion_id, final_text)
             if verification.outcome == "block":
                 details = "；".join(f.detail for f in verification.findings if f.level == "block")
@@ -300,7 +304,7 @@ class Desk:
                 details = "；".join(f.detail for f in verification.findings)
                 raise DeskError(f"发送前核查有提示，请确认后再发送：{details}", status=409)
         if action == "reject" and not (reason and reason.strip()):
-            raise DeskError("拒绝时请填写原因", status=422)
+            raise DeskError("拒绝时请填写原因", status=422, field="reason")
         with self.db.session() as s:
             row = _get(s, SuggestionRow, suggestion_id, "建议")
             if row.status != "pending":
@@ -397,7 +401,7 @@ class Desk:
         with an explicit override and its reason, recorded in the audit log."""
         require(user, "pharmacist")
         if not text.strip():
-            raise DeskError("答复为空", status=422)
+            raise DeskError("答复为空", status=422, field="text")
         checked = self.copilot.verify_pharmacist_answer(text)
         overridden = None
         if checked.outcome == "block":

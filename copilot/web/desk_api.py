@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.desk.tables import User
 from copilot.schemas import CartItem, Profile, Suggestion, Text, VerifierResult
+from copilot.web.params import ConversationId, ConversationQuery, EscalationId, SuggestionId
 from copilot.web.session import api_user
 
 router = APIRouter(prefix="/v1", tags=["desk"])
@@ -60,13 +61,6 @@ class AnswerIn(TextIn):
         max_length=500,
         description="Send an answer the check blocked, with the reason (audited).",
     )
-
-
-# Path parameters are bounded too: an id past the database's integer range or a conversation id
-# longer than the column is a 422 naming the field, never a 500.
-EscalationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Escalation id.")]
-ConversationId = Annotated[str, Path(min_length=1, max_length=64, description="Conversation id.")]
-SuggestionId = Annotated[str, Path(min_length=1, max_length=64, description="Suggestion id.")]
 
 
 def _desk(request: Request):
@@ -215,7 +209,7 @@ class Pulse(BaseModel):
 def pulse(
     request: Request,
     user: User = Depends(api_user),
-    conversation: str | None = Query(None, max_length=64),
+    conversation: ConversationQuery = None,
 ) -> Pulse:
     from sqlalchemy import func, select
 
