@@ -24,7 +24,6 @@ from copilot.drafting.chat_model import make_chat_model, provider_name
 from copilot.drafting.composer import CANNOT_DRAFT, AnswerComposer
 from copilot.drafting.indications import condition_terms
 from copilot.drafting.prompts import load_prompt
-from copilot.ingest.lexicon import normalize
 from copilot.retrieval.hybrid import HybridRetriever, Reading, RetrievalTrace
 from copilot.retrieval.naming import Naming, name_products
 from copilot.safety.closing import is_closing
@@ -238,7 +237,7 @@ class Copilot:
     # --- stages ---------------------------------------------------------------------------------
     def _assess(self, state: RunState) -> None:
         state.service = self.service_question(state)
-        state.closing = is_closing(normalize(state.message))
+        state.closing = is_closing(state.message)
         state.verdict = self.gate.assess(
             message=state.message,
             history=state.history,

@@ -163,6 +163,18 @@ class ServerSettings(_Section):
     )
 
 
+class PrivacySettings(_Section):
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36500,
+        description="Days the personal data of a conversation is kept after its last message "
+        "once it has no open case (messages, profile, cart, suggestion texts; the audit log "
+        "and ADR reports stay). Applied at server start and by `copilot privacy purge`. "
+        "Unset: kept.",
+    )
+
+
 class Settings(BaseSettings):
     """All settings. `COPILOT_HOME` is the one state folder (index, database, results)."""
 
@@ -188,6 +200,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     @model_validator(mode="after")
     def _project_paths(self) -> Settings:
@@ -197,6 +210,13 @@ class Settings(BaseSettings):
         if self.knowledge.dir is None:
             self.knowledge.dir = self.project_dir / "knowledge"
         return self
+
+    def ensure_home(self) -> Path:
+        """The state folder, created owner-only (0700) and tightened if it already exists: it
+        holds the database, the session key and the index."""
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private(self.home, 0o700)
+        return self.home
 
     @property
     def evals_dir(self) -> Path:
@@ -218,6 +238,16 @@ class Settings(BaseSettings):
         if self.uploads_dir.is_dir():
             extra.append(self.uploads_dir)
         return extra
+
+
+def private(path: Path, mode: int = 0o600) -> None:
+    """Owner-only permissions on a file or folder of the state (a folder owned by someone
+    else is left as it is: the owner decides)."""
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(mode)
+    except PermissionError:
+        pass
 
 
 @lru_cache(maxsize=1)

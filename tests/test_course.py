@@ -66,3 +66,10 @@ def test_not_long_courses(text):
 def test_rates_and_grades_are_not_durations():
     assert symptom_days(normalize("反酸一周好几回")) is None
     assert symptom_days(normalize("孩子上三年级了")) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["蒙脱石散一天几包 分几次喝", "一周用几回", "一个月能打几次", "每天贴几片"]
+)
+def test_a_schedule_asked_about_is_not_a_recurrence(text):
+    assert recurring(normalize(text)) is None

@@ -3,7 +3,7 @@ evals. One module per command family; `app.py` holds the groups and the one erro
 
 from __future__ import annotations
 
-from copilot.cli import bench, chat, evals, kb, serve, users  # noqa: F401  (registers them)
+from copilot.cli import bench, chat, evals, kb, privacy, serve, users  # noqa: F401  (registers them)
 from copilot.cli.app import app
 
 __all__ = ["app"]

@@ -19,6 +19,7 @@ def serve(
     import uvicorn
 
     from copilot.web.app import create_app
+    from copilot.web.logs import LOG_CONFIG  # every log line masked (access-log URLs too)
 
     settings = get_settings()
     host = host or settings.server.host
@@ -33,6 +34,7 @@ def serve(
             workers=workers,
             log_level="warning",
             timeout_graceful_shutdown=settings.server.shutdown_grace_seconds,
+            log_config=LOG_CONFIG,
         )
         return
     application = create_app(settings)
@@ -45,6 +47,7 @@ def serve(
         host=host,
         port=port,
         log_level="info",
+        log_config=LOG_CONFIG,
         # open pages hold event streams: a stop waits this long for requests, then ends them
         timeout_graceful_shutdown=settings.server.shutdown_grace_seconds,
     )

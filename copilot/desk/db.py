@@ -3,6 +3,7 @@ PostgreSQL by URL. Schema changes go through Alembic (copilot/migrations)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from copilot.errors import ConfigError
-from copilot.settings import Settings
+from copilot.settings import Settings, private
 
 MIGRATIONS = Path(str(resources.files("copilot.desk") / "migrations"))
 
@@ -23,8 +24,22 @@ def database_url(settings: Settings) -> str:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         return url
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.ensure_home()
     return f"sqlite:///{settings.home / 'copilot.db'}"
+
+
+def private_sqlite(url: str) -> None:
+    """A SQLite database file created owner-only (0600) before SQLite opens it; its -wal and
+    -shm files take the same mode from it. An existing file is tightened."""
+    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
+        return
+    path = Path(url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            private(file)
 
 
 def make_engine(url: str) -> Engine:
@@ -53,7 +68,7 @@ def upgrade(url: str) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     try:
-        command.upgrade(cfg, "heads")
+        command.upgrade(cfg, "head")
     except Exception as exc:
         raise ConfigError(f"cannot migrate the database at {url.split('@')[-1]}: {exc}") from exc
 
@@ -61,6 +76,7 @@ def upgrade(url: str) -> None:
 class Database:
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
+        private_sqlite(url)
         if migrate:
             upgrade(url)
         self.engine = make_engine(url)

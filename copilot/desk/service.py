@@ -52,9 +52,11 @@ MAX_MESSAGE = 2000
 class DeskError(CopilotError):
     """A desk action that cannot be done; `status` is the HTTP status to answer with."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, *, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.field = field  # the request field at fault, named in the JSON error
+        self.problem = message
 
 
 def queue_rank(tier: str) -> int:
@@ -104,11 +106,53 @@ class Desk:
         profile: Profile | None = None,
         cart: list[CartItem] | None = None,
         customer_ref: str = "",
+        idempotency_key: str | None = None,
+    ) -> tuple[SuggestionRow, Escalation | None]:
+        """Store a customer message and its suggestion (and open or join the case). With an
+        `idempotency_key` (the chat system's Idempotency-Key), a repeat returns the first
+        result and creates nothing; of two concurrent repeats, the unique key lets one insert
+        and the other returns the winner's result."""
+        if idempotency_key:
+            with self.db.session() as s:
+                first = _repeat(s, conversation_id, idempotency_key)
+            if first is not None:
+                return first
+        try:
+            return self._receive(
+                conversation_id,
+                text,
+                user=user,
+                profile=profile,
+                cart=cart,
+                customer_ref=customer_ref,
+                idempotency_key=idempotency_key,
+            )
+        except IntegrityError:
+            if not idempotency_key:
+                raise
+            with self.db.session() as s:
+                first = _repeat(s, conversation_id, idempotency_key)
+            if first is None:
+                raise
+            return first
+
+    def _receive(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        user: User | None,
+        profile: Profile | None,
+        cart: list[CartItem] | None,
+        customer_ref: str,
+        idempotency_key: str | None,
     ) -> tuple[SuggestionRow, Escalation | None]:
         if not text.strip():
-            raise DeskError("消息为空：请发送顾客的文字", status=422)
+            raise DeskError("消息为空：请发送顾客的文字", status=422, field="text")
         if len(text) > MAX_MESSAGE:
-            raise DeskError(f"消息过长（{len(text)}字，最多{MAX_MESSAGE}字）", status=422)
+            raise DeskError(
+                f"消息过长（{len(text)}字，最多{MAX_MESSAGE}字）", status=422, field="text"
+            )
         # Read what the pipeline needs in a short read-only transaction, run the pipeline (an LLM
         # call may take seconds) with no transaction open, then write everything in one short
         # transaction: a slow draft never holds a write lock other agents wait on.
@@ -142,9 +186,14 @@ class Desk:
             conv = _conversation(s, conversation_id, customer_ref, user)
             conv.profile = profile.model_dump()
             conv.cart = [c.model_dump() for c in cart]
-            msg = Message(conversation_id=conversation_id, role="customer", text=text)
+            msg = Message(
+                conversation_id=conversation_id,
+                role="customer",
+                text=text,
+                idempotency_key=idempotency_key,
+            )
             s.add(msg)
-            s.flush()
+            s.flush()  # a concurrent repeat of the same key fails here: IntegrityError
             row = _suggestion_row(suggestion, conversation_id, msg.id)
             s.add(row)
             s.flush()  # the escalation refers to it
@@ -246,7 +295,7 @@ class Desk:
                 action, final_text = "accept", None  # "修改后发送" with the text as drafted
         if action == "edit":
             if not final_text or not final_text.strip():
-                raise DeskError("修改后的文字为空", status=422)
+                raise DeskError("修改后的文字为空", status=422, field="final_text")
             verification = self.verify_text(suggestion_id, final_text)
             if verification.outcome == "block":
                 details = "；".join(f.detail for f in verification.findings if f.level == "block")
@@ -255,11 +304,11 @@ class Desk:
                 details = "；".join(f.detail for f in verification.findings)
                 raise DeskError(f"发送前核查有提示，请确认后再发送：{details}", status=409)
         if action == "reject" and not (reason and reason.strip()):
-            raise DeskError("拒绝时请填写原因", status=422)
+            raise DeskError("拒绝时请填写原因", status=422, field="reason")
         with self.db.session() as s:
             row = _get(s, SuggestionRow, suggestion_id, "建议")
             if row.status != "pending":
-                raise DeskError(f"该建议已处理（{_status_cn(row.status)}）", status=409)
+                raise DeskError(_acted(s, row.id), status=409)
             if action != "reject" and _answered_after(s, row):
                 raise DeskError(
                     "药师已在此后答复该顾客，这条建议已过期，请勿再发送；请先阅读药师的答复",
@@ -275,7 +324,7 @@ class Desk:
             ).rowcount
             if won != 1:
                 s.rollback()
-                raise DeskError("该建议刚刚已被其他客服处理", status=409)
+                raise DeskError(_acted(s, row.id), status=409)
             sent = None
             if action == "accept":
                 sent = row.text
@@ -352,7 +401,7 @@ class Desk:
         with an explicit override and its reason, recorded in the audit log."""
         require(user, "pharmacist")
         if not text.strip():
-            raise DeskError("答复为空", status=422)
+            raise DeskError("答复为空", status=422, field="text")
         checked = self.copilot.verify_pharmacist_answer(text)
         overridden = None
         if checked.outcome == "block":
@@ -365,7 +414,10 @@ class Desk:
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
             if esc.status not in ("open", "claimed"):
-                raise DeskError(f"工单{_status_cn(esc.status)}，不能再答复", status=409)
+                raise DeskError(
+                    f"工单已由{_holder(s, esc.id)}答复（{_status_cn(esc.status)}），不能再答复",
+                    status=409,
+                )
             if esc.status == "open":
                 raise DeskError("请先认领工单再答复", status=409)
             now = datetime.now(UTC)
@@ -411,9 +463,21 @@ class Desk:
         require(user, "pharmacist")
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
+            if esc.status == "closed":
+                raise DeskError(f"工单已由{_closer(s, esc.id)}关闭", status=409)
             if esc.status != "answered":
                 raise DeskError("只有已答复的工单可以关闭", status=409)
-            esc.status, esc.closed_at = "closed", datetime.now(UTC)
+            # close once: of two concurrent closes, the second gets 409 naming the first
+            won = s.execute(
+                update(Escalation)
+                .where(Escalation.id == esc.id, Escalation.status == "answered")
+                .values(status="closed", closed_at=datetime.now(UTC))
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if won != 1:
+                s.rollback()
+                raise DeskError(f"工单已由{_closer(s, esc.id)}关闭", status=409)
+            s.refresh(esc)
             audit(s, user, "escalation.closed", "escalation", esc.id)
             step(s, esc, "archive", user)
             return esc
@@ -639,6 +703,64 @@ def _holder(session: Session, escalation_id: int) -> str:
     session.refresh(esc)
     user = session.get(User, esc.assignee_id) if esc.assignee_id else None
     return f"药师{user.display_name}" if user else "其他药师"
+
+
+def _acted(session: Session, suggestion_id: str) -> str:
+    """Who acted on the suggestion first, and how (for 409 messages)."""
+    session.expire_all()
+    row = session.get(SuggestionRow, suggestion_id)
+    first = session.scalars(
+        select(AgentAction).where(AgentAction.suggestion_id == suggestion_id).limit(1)
+    ).first()
+    user = session.get(User, first.user_id) if first else None
+    who = f"客服{user.display_name}" if user else "其他客服"
+    return f"该建议已处理（{who}：{_status_cn(row.status)}），请勿重复发送"
+
+
+def _closer(session: Session, escalation_id: int) -> str:
+    """Who closed the case (from the audit log)."""
+    entry = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.action == "escalation.closed",
+            AuditEntry.entity_id == str(escalation_id),
+        )
+        .order_by(AuditEntry.id)
+        .limit(1)
+    ).first()
+    user = session.get(User, entry.user_id) if entry and entry.user_id else None
+    return f"药师{user.display_name}" if user else "其他药师"
+
+
+def _repeat(
+    session: Session, conversation_id: str, key: str
+) -> tuple[SuggestionRow, Escalation | None] | None:
+    """The first result of a customer message sent again with the same Idempotency-Key: its
+    suggestion, and the case it opened or joined (as the first answer returned it)."""
+    msg = session.scalars(
+        select(Message).where(
+            Message.conversation_id == conversation_id, Message.idempotency_key == key
+        )
+    ).first()
+    if msg is None:
+        return None
+    row = session.scalars(select(SuggestionRow).where(SuggestionRow.message_id == msg.id)).first()
+    if row is None:
+        return None
+    at = aware(msg.created_at)
+    for esc in session.scalars(
+        select(Escalation)
+        .where(Escalation.conversation_id == conversation_id)
+        .order_by(Escalation.id.desc())
+    ):
+        opened_by = session.get(SuggestionRow, esc.suggestion_id)
+        if opened_by.message_id > msg.id:
+            continue  # a later message's case
+        answered = aware(esc.answered_at)
+        if answered is None or answered > at:
+            return row, esc  # opened by this message, or open when it came
+        break
+    return row, None
 
 
 def _get(session: Session, model, key, what: str):

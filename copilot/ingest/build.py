@@ -79,6 +79,7 @@ def build_index(
     """Build a new index beside the current one and swap it in. On failure nothing changes."""
     started = time.perf_counter()
     index_dir = settings.index_dir
+    settings.ensure_home()
     index_dir.mkdir(parents=True, exist_ok=True)
     knowledge_dir = settings.knowledge.dir
     files = discover(

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from copilot.ingest.lexicon import normalize
+
 _FILLER = r"[\s，,。.！!~～…、]*"
 _PARTICLE = r"[啊呀哈啦吧呢哦噢嗯了的哟喔]*"
 _PHRASE = (
@@ -28,6 +30,6 @@ _MAX_CHARS = 40
 
 def is_closing(text: str) -> bool:
     """The whole message is acknowledgements, thanks, goodbyes and a step that stops or seeks
-    care (normalized text)."""
-    text = text.strip()
+    care."""
+    text = normalize(text).strip()
     return bool(text) and len(text) <= _MAX_CHARS and bool(_CLOSING.match(text))

@@ -24,7 +24,8 @@ COMPLAINT = (
 COMPLAINT_RE = re.compile(COMPLAINT)
 _COMPLAINT = COMPLAINT_RE
 _TAKE_NEAR = re.compile(r"(吃|服|喝|用|喷|涂|抹|擦|贴|冲|滴|吸|喂)")
-_COUNT = r"(好几|几|[两二三四五六七八九十\d]+|一两|两三|三四|四五)"
+_DOSING = re.compile(r"(片|粒|包|袋|支|毫升|ml|揿|喷|滴|克|g)(?![a-z])")
+_COUNT = r"(?P<count>好几|几|[两二三四五六七八九十\d]+|一两|两三|三四|四五)"
 _PERIOD = r"(天|日|周|星期|礼拜|个?月|年)"
 _CLAUSE = r"[^，。,？?！!\n]"
 
@@ -61,8 +62,11 @@ def recurring(text: str) -> str | None:
             clause = _clause_at(text, m.start(), m.end())
             if OVER.search(clause) or _PAST.search(text[: m.start()]):
                 continue
-            if pattern is _RATE and _TAKE_NEAR.search(m.group(0)):
-                continue  # 一天吃三次: how often a dose is taken
+            said = m.group(0)
+            if pattern is _RATE and (
+                _TAKE_NEAR.search(said) or _DOSING.search(said) or m.group("count") == "几"
+            ):
+                continue  # 一天吃三次, 一天几包 分几次: how often a dose is taken, or asked
             if pattern is _STOP_RETURNS or _COMPLAINT.search(clause):
                 return m.group(0)
     return None

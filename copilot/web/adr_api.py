@@ -5,9 +5,8 @@ see only the status of the report on their case."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,24 +16,25 @@ from copilot.desk.adr_view import AdrView
 from copilot.desk.service import DeskError
 from copilot.desk.tables import User
 from copilot.schemas import Text
-from copilot.web.desk_api import EscalationId
+from copilot.web.params import EscalationId, ReportId
 from copilot.web.session import api_user
 
 router = APIRouter(prefix="/v1", tags=["adverse reactions"])
-ReportId = Annotated[int, Path(ge=1, le=2**63 - 1, description="ADR report id.")]
 
 
 class AdrSaveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     form: AdrForm
-    version: int = Field(ge=1, description="The version you read; a newer one → 409.")
+    version: int = Field(
+        ge=1, le=2**31, strict=True, description="The version you read; a newer one → 409."
+    )
     reason: Text | None = Field(default=None, max_length=500, description="Required to amend.")
     follow_up_on: date | None = Field(default=None, description="回访 date for the case.")
 
 
 class VersionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31, strict=True)
 
 
 class AdrStatus(BaseModel):

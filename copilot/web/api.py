@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
@@ -33,12 +34,19 @@ def _copilot(request: Request) -> Copilot:
 @router.get("/search", response_model=SearchResponse)
 def search(
     request: Request,
-    q: str = Query(min_length=1, max_length=500, description="Customer question."),
+    q: str = Query(
+        min_length=1,
+        max_length=500,
+        pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\uFFFD]*$",
+        description="Customer question.",
+    ),
     k: int = Query(default=5, ge=1, le=50),
     kind: DocKind | None = Query(default=None, description="label, policy or document."),
 ) -> SearchResponse:
     if not q.strip():
-        raise HTTPException(status_code=422, detail="q is blank: send the customer's question")
+        raise RequestValidationError(
+            [{"loc": ("query", "q"), "msg": "问题为空：请发送顾客的问题", "type": "value_error"}]
+        )
     started = time.perf_counter()
     results, trace = _copilot(request).search(q, k, SearchFilters(kind=kind) if kind else None)
     return SearchResponse(

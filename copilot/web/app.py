@@ -10,13 +10,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from copilot import __version__
 from copilot.errors import CopilotError
 from copilot.pipeline import Copilot
+from copilot.safety.masking import mask_pii
 from copilot.settings import Settings, get_settings
 from copilot.web import api
+from copilot.web.logs import install_log_masking
 from copilot.web.ratelimit import RateLimit
 from copilot.web.security import SecurityHeaders
 from copilot.wiring import open_copilot
@@ -32,6 +35,7 @@ def create_app(
 ) -> FastAPI:
     """The web service. `with_desk=False` serves only the stateless API (search, suggest)."""
     cfg = settings or get_settings()
+    install_log_masking()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -54,6 +58,40 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.include_router(api.router)
 
+    _error_handlers(app)
+
+    @app.get("/healthz")
+    def healthz(request: Request) -> dict:
+        cp: Copilot = request.app.state.copilot
+        manifest = cp.manifest()
+        return {
+            "status": "ok",
+            "version": __version__,
+            "index_build": manifest.build_id,
+            "documents": manifest.documents,
+            "chunks": manifest.chunks,
+            "embedder": manifest.embedder,
+            "llm_provider": cp.settings.llm.provider,
+        }
+
+    return app
+
+
+def error_body(error: str, detail: str, fields: list[dict] | None = None) -> dict:
+    """The one JSON error shape of every 4xx and 5xx: the error's name, what to do (Chinese),
+    and the fields at fault. Personal data in the message is masked (an id may be a phone
+    number); the values sent are never echoed."""
+    return {"error": error, "detail": mask_pii(detail), "fields": fields or []}
+
+
+# Starlette's own English phrases for routing errors, said in Chinese with what to do.
+_HTTP_DETAIL = {
+    404: "找不到该地址：请检查 URL（接口见 /docs）",
+    405: "该地址不支持此请求方法：请按接口说明使用 GET/POST/PUT",
+}
+
+
+def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CopilotError)
     async def copilot_error(request: Request, exc: CopilotError):
         """Every deliberate error → its class's HTTP status; pages get the Chinese error page."""
@@ -71,11 +109,25 @@ def create_app(
                 "error.html",
                 session_user(request),
                 status_code=status,
-                message=str(exc),
+                message=mask_pii(str(exc)),
                 status=status,
             )
+        field = getattr(exc, "field", None)
+        fields = [{"field": field, "problem": getattr(exc, "problem", "")}] if field else []
         return JSONResponse(
-            status_code=status, content={"error": type(exc).__name__, "detail": str(exc)}
+            status_code=status, content=error_body(type(exc).__name__, str(exc), fields)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """401/403 from the login and CSRF checks, 404/405 from routing: the same shape."""
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code in _HTTP_DETAIL and detail in ("Not Found", "Method Not Allowed"):
+            detail = _HTTP_DETAIL[exc.status_code]
+        return JSONResponse(
+            status_code=exc.status_code,
+            content=error_body("HTTPException", detail),
+            headers=getattr(exc, "headers", None),
         )
 
     @app.exception_handler(RequestValidationError)
@@ -85,35 +137,31 @@ def create_app(
         fields = [
             {
                 "field": ".".join(str(part) for part in err.get("loc", ())),
-                "problem": str(err.get("msg", "")),
+                "problem": mask_pii(str(err.get("msg", ""))),
             }
             for err in exc.errors()
         ]
         summary = "；".join(f"{f['field']}：{f['problem']}" for f in fields[:5])
         return JSONResponse(
             status_code=422,
-            content={
-                "error": "RequestValidationError",
-                "detail": f"请求内容有误（{summary}），请按接口说明修改后重试",
-                "fields": fields,
-            },
+            content=error_body(
+                "RequestValidationError",
+                f"请求内容有误（{summary}），请按接口说明修改后重试",
+                fields,
+            ),
         )
 
-    @app.get("/healthz")
-    def healthz(request: Request) -> dict:
-        cp: Copilot = request.app.state.copilot
-        manifest = cp.manifest()
-        return {
-            "status": "ok",
-            "version": __version__,
-            "index_build": manifest.build_id,
-            "documents": manifest.documents,
-            "chunks": manifest.chunks,
-            "embedder": manifest.embedder,
-            "llm_provider": cp.settings.llm.provider,
-        }
-
-    return app
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        """A bug: the same shape, nothing of the exception in the body (the server logs the
+        traceback, masked)."""
+        log.error("unexpected %s on %s", type(exc).__name__, request.url.path)
+        return JSONResponse(
+            status_code=500,
+            content=error_body(
+                "InternalError", "服务器内部错误：请稍后重试；如一再出现，请联系管理员查看日志"
+            ),
+        )
 
 
 def _open_desk(app: FastAPI, cfg: Settings) -> None:
@@ -143,6 +191,12 @@ def _open_desk(app: FastAPI, cfg: Settings) -> None:
         ),
         on_swap=swap,
     )
+    if cfg.privacy.retention_days:
+        from copilot.desk.privacy import purge_expired
+
+        purged = purge_expired(app.state.db, days=cfg.privacy.retention_days)
+        if purged.conversations:
+            log.info("retention: %s", purged.summary())
     with app.state.db.session() as s:
         created = ensure_first_admin(s)
     if created:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.desk.tables import User
 from copilot.schemas import CartItem, Profile, Suggestion, Text, VerifierResult
+from copilot.web.params import ConversationId, EscalationId, SuggestionId
 from copilot.web.session import api_user
 
 router = APIRouter(prefix="/v1", tags=["desk"])
@@ -36,6 +37,7 @@ class EscalationOut(BaseModel):
 
 class IncomingResult(BaseModel):
     conversation_id: str
+    message_id: int = Field(description="The stored customer message (the same on a repeat).")
     suggestion: Suggestion
     escalation: EscalationOut | None = None
 
@@ -61,13 +63,6 @@ class AnswerIn(TextIn):
     )
 
 
-# Path parameters are bounded too: an id past the database's integer range or a conversation id
-# longer than the column is a 422 naming the field, never a 500.
-EscalationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Escalation id.")]
-ConversationId = Annotated[str, Path(min_length=1, max_length=64, description="Conversation id.")]
-SuggestionId = Annotated[str, Path(min_length=1, max_length=64, description="Suggestion id.")]
-
-
 def _desk(request: Request):
     return request.app.state.desk
 
@@ -82,12 +77,25 @@ def _esc_out(esc) -> EscalationOut:
     )
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        description="The chat system's id of this message (printable ASCII, at most 128): "
+        "sent again with the same key, the message is stored once and the first result is "
+        "returned (same message id, same suggestion).",
+    ),
+]
+
+
 @router.post("/conversations/{conversation_id}/messages", response_model=IncomingResult)
 def incoming_message(
     conversation_id: ConversationId,
     body: IncomingMessage,
     request: Request,
     user: User = Depends(api_user),
+    idempotency_key: IdempotencyKey = None,
 ) -> IncomingResult:
     """A customer message from the pharmacy's chat system: stores it, runs the copilot and
     returns the suggestion (and the escalation, when one was opened)."""
@@ -98,9 +106,11 @@ def incoming_message(
         profile=body.profile,
         cart=body.cart,
         customer_ref=body.customer_ref,
+        idempotency_key=idempotency_key,
     )
     return IncomingResult(
         conversation_id=conversation_id,
+        message_id=row.message_id,
         suggestion=Suggestion.model_validate(row.payload),
         escalation=_esc_out(esc) if esc else None,
     )

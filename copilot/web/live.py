@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from copilot.desk.service import aware
 from copilot.desk.tables import AdrReport, Escalation, Message, User
+from copilot.web.params import ConversationQuery
 from copilot.web.session import PASSWORD_CHANGE_FIRST, api_user, session_user, user_for_bearer
 
 router = APIRouter(prefix="/v1", tags=["desk"])
@@ -90,7 +91,7 @@ def read_pulse(app, user: User, conversation: str | None) -> Pulse:
 def pulse(
     request: Request,
     user: User = Depends(api_user),
-    conversation: str | None = Query(None, max_length=64),
+    conversation: ConversationQuery = None,
 ) -> Pulse:
     return read_pulse(request.app, user, conversation)
 
@@ -116,7 +117,7 @@ def stream_user(request: Request) -> User:
 async def events(
     request: Request,
     user: User = Depends(stream_user),
-    conversation: str | None = Query(None, max_length=64),
+    conversation: ConversationQuery = None,
     max_seconds: float = Query(
         300, gt=0, le=3600, description="End the stream after this long (the browser reconnects)."
     ),

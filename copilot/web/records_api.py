@@ -3,26 +3,23 @@ read (409 when someone saved in between)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.desk.records import HealthRecord, RecordView
 from copilot.desk.service import DeskError
 from copilot.desk.tables import User
+from copilot.web.params import CustomerRef
 from copilot.web.session import api_user
 
 router = APIRouter(prefix="/v1", tags=["customer records"])
 
-CustomerRef = Annotated[
-    str, Path(min_length=1, max_length=64, description="The chat system's customer id.")
-]
-
 
 class RecordEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=0, le=2**31, description="The version the edit starts from (0: new).")
+    version: int = Field(
+        ge=0, le=2**31, strict=True, description="The version the edit starts from (0: new)."
+    )
     record: HealthRecord
 
 

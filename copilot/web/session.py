@@ -4,6 +4,7 @@ for the API. Role checks happen in the desk service, on the server."""
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from fastapi import HTTPException, Request
 
 from copilot.desk.auth import user_for_token
 from copilot.desk.tables import User
-from copilot.settings import Settings
+from copilot.settings import Settings, private
 
 
 def session_secret(settings: Settings) -> str:
@@ -19,9 +20,16 @@ def session_secret(settings: Settings) -> str:
         return settings.server.session_secret
     path: Path = settings.home / "session.key"
     if not path.exists():
-        settings.home.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        settings.ensure_home()
+        # created owner-only: never readable by others, not even for a moment
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another worker wrote it first
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    private(path)
     return path.read_text(encoding="utf-8").strip()
 
 

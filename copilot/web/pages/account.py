@@ -4,13 +4,14 @@ replaced on /account/password before any other page or API call works."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from copilot.desk.auth import AuthError, change_password, rotate_token
 from copilot.desk.service import audit
 from copilot.desk.tables import User
 from copilot.web.pages.render import back, render
+from copilot.web.params import FormField
 from copilot.web.session import check_csrf, page_user, page_user_pending
 
 router = APIRouter(include_in_schema=False)
@@ -33,10 +34,10 @@ def password_page(request: Request, user: User = Depends(page_user_pending)):
 @router.post("/account/password")
 def account_password(
     request: Request,
-    csrf_token: str = Form(""),
-    old_password: str = Form(""),
-    new_password: str = Form(""),
-    confirm_password: str = Form(""),
+    csrf_token: FormField = "",
+    old_password: FormField = "",
+    new_password: FormField = "",
+    confirm_password: FormField = "",
     user: User = Depends(page_user_pending),
 ):
     check_csrf(request, csrf_token)
@@ -58,7 +59,7 @@ def account_password(
 
 
 @router.post("/account/token", response_class=HTMLResponse)
-def account_token(request: Request, csrf_token: str = Form(""), user: User = Depends(page_user)):
+def account_token(request: Request, csrf_token: FormField = "", user: User = Depends(page_user)):
     check_csrf(request, csrf_token)
     with request.app.state.db.session() as s:
         me = s.get(User, user.id)

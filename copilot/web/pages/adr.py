@@ -13,9 +13,8 @@ from copilot.desk.adr_export import EXPORT_COLUMNS, export_csv, export_json
 from copilot.desk.adr_form import ASK_BATCH_REPLY, CAUSALITY, OUTCOMES, AdrDrug, AdrForm
 from copilot.desk.service import DeskError, require
 from copilot.desk.tables import User
-from copilot.web.adr_api import ReportId
-from copilot.web.desk_api import EscalationId
 from copilot.web.pages.render import back, render
+from copilot.web.params import EscalationId, Flag, ReportId, Step
 from copilot.web.session import check_csrf, page_user
 
 router = APIRouter(include_in_schema=False)
@@ -43,6 +42,19 @@ FIELD_NAMES = {
 }
 
 
+MAX_DRUGS = 50
+
+
+def _number(data, name: str, default: int) -> int:
+    """A whole number from the form (versions, counts), bounded; anything else is a 422."""
+    raw = str(data.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise DeskError(f"表单项 {name} 应为不超过9位的整数，请刷新页面后重试", status=422)
+    return int(raw)
+
+
 def _form_from_post(data) -> tuple[AdrForm, int, str, date | None]:
     """The report form from the page's POST; a bad value is a Chinese message naming it."""
 
@@ -51,7 +63,7 @@ def _form_from_post(data) -> tuple[AdrForm, int, str, date | None]:
         return v or None
 
     drugs = []
-    for n in range(int(data.get("drug_count") or 0) + 1):
+    for n in range(min(_number(data, "drug_count", 0), MAX_DRUGS) + 1):
         row = {k: val(f"drug-{n}-{k}") for k, _ in DRUG_FIELDS}
         if not any(row.values()):
             continue
@@ -99,7 +111,7 @@ def _form_from_post(data) -> tuple[AdrForm, int, str, date | None]:
     follow = val("follow_up_on")
     return (
         form,
-        int(data.get("version") or 0),
+        _number(data, "version", 0),
         (data.get("reason") or "").strip(),
         date.fromisoformat(follow) if follow else None,
     )
@@ -136,7 +148,7 @@ async def _csrf(request: Request):
 
 
 @router.get("/adr/export.csv")
-def adr_export_csv(request: Request, user: User = Depends(page_user), all: int = 0):
+def adr_export_csv(request: Request, user: User = Depends(page_user), all: Flag = 0):
     """Submitted reports (or all with ?all=1) as CSV with the national form's columns."""
     require(user, "pharmacist")
     views = request.app.state.adr.listing(user, reveal=True)  # for the national system: audited
@@ -165,7 +177,7 @@ async def adr_open(escalation_id: EscalationId, request: Request, user: User = D
 
 @router.get("/adr/{report_id}", response_class=HTMLResponse)
 def adr_page(
-    report_id: ReportId, request: Request, user: User = Depends(page_user), reveal: int = 0
+    report_id: ReportId, request: Request, user: User = Depends(page_user), reveal: Flag = 0
 ):
     require(user, "pharmacist")
     view = request.app.state.adr.get(report_id, user, reveal=bool(reveal))
@@ -184,7 +196,7 @@ def adr_page(
 
 @router.post("/adr/{report_id}/{step}")
 async def adr_step(
-    report_id: ReportId, step: str, request: Request, user: User = Depends(page_user)
+    report_id: ReportId, step: Step, request: Request, user: User = Depends(page_user)
 ):
     data = await _csrf(request)
     adr = request.app.state.adr
@@ -199,7 +211,7 @@ async def adr_step(
             adr.save(report_id, user, form, version, reason=reason or None, follow_up_on=follow)
             done = "已保存"
         elif step == "submit":
-            adr.submit(report_id, user, int(data.get("version") or 0))
+            adr.submit(report_id, user, _number(data, "version", 0))
             done = "已提交；如需更改请修订并填写原因"
         else:
             raise DeskError(f"未知操作 {step}", status=404)

@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
@@ -17,6 +17,7 @@ from copilot.desk.service import DeskError, audit
 from copilot.desk.tables import Conversation, Escalation, Message, SuggestionRow, User
 from copilot.schemas import CartItem, Profile, Suggestion
 from copilot.web.pages.render import back, render
+from copilot.web.params import ConversationId, FormField, SuggestionId
 from copilot.web.session import check_csrf, page_user
 
 router = APIRouter(include_in_schema=False)
@@ -47,14 +48,14 @@ def console(request: Request, user: User = Depends(page_user), f: Filter = "all"
 
 
 @router.post("/conversations/new")
-def new_conversation(request: Request, csrf_token: str = Form(""), user: User = Depends(page_user)):
+def new_conversation(request: Request, csrf_token: FormField = "", user: User = Depends(page_user)):
     check_csrf(request, csrf_token)
     return back(f"/c/demo-{uuid.uuid4().hex[:8]}", request)
 
 
 @router.get("/c/{conversation_id}", response_class=HTMLResponse)
 def conversation(
-    conversation_id: str,
+    conversation_id: ConversationId,
     request: Request,
     user: User = Depends(page_user),
     f: Filter = "all",
@@ -133,10 +134,10 @@ def conversation(
 
 @router.post("/c/{conversation_id}/customer")
 def demo_customer_message(
-    conversation_id: str,
+    conversation_id: ConversationId,
     request: Request,
-    text: str = Form(""),
-    csrf_token: str = Form(""),
+    text: FormField = "",
+    csrf_token: FormField = "",
     user: User = Depends(page_user),
 ):
     check_csrf(request, csrf_token)
@@ -153,17 +154,17 @@ def _split(value: str) -> list[str]:
 
 @router.post("/c/{conversation_id}/profile")
 def update_profile(
-    conversation_id: str,
+    conversation_id: ConversationId,
     request: Request,
-    csrf_token: str = Form(""),
-    age: str = Form(""),
-    pregnant: str = Form(""),
-    breastfeeding: str = Form(""),
-    allergies: str = Form(""),
-    conditions: str = Form(""),
-    medicines: str = Form(""),
-    do_not_use: str = Form(""),
-    cart: str = Form(""),
+    csrf_token: FormField = "",
+    age: FormField = "",
+    pregnant: FormField = "",
+    breastfeeding: FormField = "",
+    allergies: FormField = "",
+    conditions: FormField = "",
+    medicines: FormField = "",
+    do_not_use: FormField = "",
+    cart: FormField = "",
     user: User = Depends(page_user),
 ):
     check_csrf(request, csrf_token)
@@ -192,14 +193,14 @@ def update_profile(
 
 @router.post("/s/{suggestion_id}/act")
 def act_form(
-    suggestion_id: str,
+    suggestion_id: SuggestionId,
     request: Request,
-    csrf_token: str = Form(""),
-    action: str = Form("accept"),
-    action_button: str = Form(""),
-    final_text: str = Form(""),
-    reason: str = Form(""),
-    confirm_warnings: str = Form(""),
+    csrf_token: FormField = "",
+    action: FormField = "accept",
+    action_button: FormField = "",
+    final_text: FormField = "",
+    reason: FormField = "",
+    confirm_warnings: FormField = "",
     user: User = Depends(page_user),
 ):
     check_csrf(request, csrf_token)

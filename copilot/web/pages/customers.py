@@ -5,6 +5,7 @@ names, never values), their conversations, and the edit form for agents and phar
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
@@ -15,6 +16,7 @@ from copilot.desk.records import FIELD_NAMES, HealthRecord, MedicationEntry, con
 from copilot.desk.service import DeskError
 from copilot.desk.tables import AuditEntry, User
 from copilot.web.pages.render import back, render
+from copilot.web.params import CustomerRef, FormField, FormVersion
 from copilot.web.session import check_csrf, page_user
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +48,7 @@ def _history(text: str) -> list[MedicationEntry]:
 
 
 @router.get("/customers/{customer_ref}", response_class=HTMLResponse)
-def record_page(customer_ref: str, request: Request, user: User = Depends(page_user)):
+def record_page(customer_ref: CustomerRef, request: Request, user: User = Depends(page_user)):
     desk = request.app.state.desk
     view = desk.record(customer_ref, user)
     with request.app.state.db.session() as s:
@@ -75,20 +77,20 @@ def record_page(customer_ref: str, request: Request, user: User = Depends(page_u
 
 @router.post("/customers/{customer_ref}")
 def record_save(
-    customer_ref: str,
+    customer_ref: CustomerRef,
     request: Request,
-    csrf_token: str = Form(""),
-    version: int = Form(0),
-    birth_year: str = Form(""),
-    sex: str = Form(""),
-    pregnant_noted_on: str = Form(""),
-    breastfeeding_noted_on: str = Form(""),
-    allergies: str = Form(""),
-    conditions: str = Form(""),
-    current_medicines: str = Form(""),
-    do_not_use: str = Form(""),
-    medication_history: str = Form(""),
-    next_url: str = Form("", alias="next"),
+    csrf_token: FormField = "",
+    version: FormVersion = 0,
+    birth_year: FormField = "",
+    sex: FormField = "",
+    pregnant_noted_on: FormField = "",
+    breastfeeding_noted_on: FormField = "",
+    allergies: FormField = "",
+    conditions: FormField = "",
+    current_medicines: FormField = "",
+    do_not_use: FormField = "",
+    medication_history: FormField = "",
+    next_url: Annotated[str, Form(alias="next", max_length=2000)] = "",
     user: User = Depends(page_user),
 ):
     check_csrf(request, csrf_token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
@@ -21,6 +21,7 @@ from copilot.desk.tables import (
 from copilot.schemas import Profile, Suggestion
 from copilot.web.desk_api import EscalationId
 from copilot.web.pages.render import back, render
+from copilot.web.params import Flag, FormField, Step
 from copilot.web.session import check_csrf, page_user
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +35,7 @@ def _by_id(s, model, ids: set) -> dict:
 
 
 @router.get("/escalations", response_class=HTMLResponse)
-def escalations(request: Request, user: User = Depends(page_user), all: int = 0):
+def escalations(request: Request, user: User = Depends(page_user), all: Flag = 0):
     desk = request.app.state.desk
     with request.app.state.db.session() as s:
         rows = desk.queue(s, include_closed=bool(all))
@@ -128,11 +129,11 @@ def escalation_detail(
 @router.post("/escalations/{escalation_id}/{step}")
 def escalation_step(
     escalation_id: EscalationId,
-    step: str,
+    step: Step,
     request: Request,
-    csrf_token: str = Form(""),
-    text: str = Form(""),
-    override_reason: str = Form(""),
+    csrf_token: FormField = "",
+    text: FormField = "",
+    override_reason: FormField = "",
     user: User = Depends(page_user),
 ):
     check_csrf(request, csrf_token)

@@ -11,6 +11,7 @@ from copilot.desk.knowledge_updates import SUPPORTED_SUFFIXES
 from copilot.desk.service import DeskError, require
 from copilot.desk.tables import User
 from copilot.web.pages.render import render
+from copilot.web.params import DocId, SearchText
 from copilot.web.session import check_csrf, page_user
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +35,7 @@ def _kb_page(request: Request, user: User, *, q: str = "", status_code: int = 20
 
 
 @router.get("/kb", response_class=HTMLResponse)
-def kb(request: Request, q: str = "", user: User = Depends(page_user)):
+def kb(request: Request, q: SearchText = "", user: User = Depends(page_user)):
     return _kb_page(request, user, q=q)
 
 
@@ -45,7 +46,7 @@ def kb_rebuild_status(request: Request, user: User = Depends(page_user)) -> dict
 
 
 @router.get("/kb/{doc_id}", response_class=HTMLResponse)
-def kb_doc(doc_id: str, request: Request, user: User = Depends(page_user)):
+def kb_doc(doc_id: DocId, request: Request, user: User = Depends(page_user)):
     doc = request.app.state.copilot.document(doc_id)
     if doc is None:
         raise DeskError(f"找不到文档 {doc_id}", status=404)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 
 from copilot.desk import accounts
@@ -14,6 +14,7 @@ from copilot.desk.auth import ROLES
 from copilot.desk.tables import User
 from copilot.errors import AuthError
 from copilot.web.pages.render import back, render
+from copilot.web.params import FormField
 from copilot.web.session import check_csrf, page_user
 
 router = APIRouter(include_in_schema=False)
@@ -36,10 +37,10 @@ def users_page(request: Request, user: User = Depends(page_user)):
 @router.post("/users", response_class=HTMLResponse)
 def add(
     request: Request,
-    csrf_token: str = Form(""),
-    username: str = Form(""),
-    display_name: str = Form(""),
-    role: str = Form("agent"),
+    csrf_token: FormField = "",
+    username: FormField = "",
+    display_name: FormField = "",
+    role: FormField = "agent",
     user: User = Depends(page_user),
 ):
     check_csrf(request, csrf_token)
@@ -51,20 +52,22 @@ def add(
             issued = {"what": "新用户", "username": new.username, "password": password}
             issued["token"] = token
     except AuthError as exc:
+        if exc.status == 403:
+            raise  # not an admin: the error page, not a flash on a page they cannot open
         return back("/users", request, f"未添加用户：{exc}")
     return _page(request, user, issued)
 
 
 @router.post("/users/{user_id}/deactivate")
 def deactivate(
-    user_id: UserId, request: Request, csrf_token: str = Form(""), user: User = Depends(page_user)
+    user_id: UserId, request: Request, csrf_token: FormField = "", user: User = Depends(page_user)
 ):
     return _set_active(request, user, user_id, csrf_token, active=False)
 
 
 @router.post("/users/{user_id}/activate")
 def activate(
-    user_id: UserId, request: Request, csrf_token: str = Form(""), user: User = Depends(page_user)
+    user_id: UserId, request: Request, csrf_token: FormField = "", user: User = Depends(page_user)
 ):
     return _set_active(request, user, user_id, csrf_token, active=True)
 
@@ -88,7 +91,7 @@ def _set_active(request: Request, user: User, user_id: int, csrf_token: str, *, 
 
 @router.post("/users/{user_id}/reset-password", response_class=HTMLResponse)
 def reset_password(
-    user_id: UserId, request: Request, csrf_token: str = Form(""), user: User = Depends(page_user)
+    user_id: UserId, request: Request, csrf_token: FormField = "", user: User = Depends(page_user)
 ):
     check_csrf(request, csrf_token)
     with request.app.state.db.session() as s:
@@ -99,7 +102,7 @@ def reset_password(
 
 @router.post("/users/{user_id}/token", response_class=HTMLResponse)
 def rotate_token(
-    user_id: UserId, request: Request, csrf_token: str = Form(""), user: User = Depends(page_user)
+    user_id: UserId, request: Request, csrf_token: FormField = "", user: User = Depends(page_user)
 ):
     check_csrf(request, csrf_token)
     try:

@@ -1,7 +1,7 @@
 """users.must_change_password: one-time passwords are changed at the first login
 
 Revision ID: 0004a
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01 09:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004a"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
