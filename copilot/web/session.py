@@ -3,7 +3,9 @@ for the API. Role checks happen in the desk service, on the server."""
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import os
 import secrets
 from pathlib import Path
 
@@ -19,9 +21,16 @@ def session_secret(settings: Settings) -> str:
         return settings.server.session_secret
     path: Path = settings.home / "session.key"
     if not path.exists():
+        # Several workers start at once on a fresh home: the key is written aside and linked
+        # into place, so exactly one key wins and every worker reads that one (a worker with
+        # its own key would refuse the others' cookies).
         settings.home.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        tmp = path.with_name(f"session.key.{os.getpid()}.tmp")
+        tmp.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        tmp.chmod(0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+        tmp.unlink()
     return path.read_text(encoding="utf-8").strip()
 
 
