@@ -16,6 +16,10 @@ import httpx
 
 EDIT_TAIL = "\n祝您早日康复！"
 ANSWER = "您好，我是药师。请先不要自行用药，带上正在用的药盒尽快到医院就诊，医生会根据情况处理。"
+# Idle connections are dropped by the client well before uvicorn's 5 s keep-alive timeout (which
+# runs late on a saturated server) closes them, so a request never goes out on a connection the
+# server is closing (a ReadError that is the load generator's, not the server's).
+_LIMITS = httpx.Limits(keepalive_expiry=1.0)
 _CSRF_FORM = re.compile(r'name="csrf_token" value="([^"]+)"')
 _CSRF_PAGE = re.compile(r'data-csrf="([^"]+)"')
 
@@ -78,7 +82,8 @@ async def _login(
     if r is None:
         return None
     console = await rec.call(client, "GET /", "GET", "/")
-    return _CSRF_PAGE.search(console.text).group(1) if console is not None else ""
+    found = _CSRF_PAGE.search(console.text) if console is not None else None
+    return found.group(1) if found else None  # no page, no CSRF token: counted, stop
 
 
 async def _pause(rng: random.Random, think: float) -> None:
@@ -95,9 +100,12 @@ async def desk_agent(
     rng = random.Random(n)
     await asyncio.sleep(start)
     async with (
-        httpx.AsyncClient(base_url=sc.base, timeout=30) as desk,
+        httpx.AsyncClient(base_url=sc.base, timeout=30, limits=_LIMITS) as desk,
         httpx.AsyncClient(
-            base_url=sc.base, timeout=30, headers={"Authorization": f"Bearer {token}"}
+            base_url=sc.base,
+            timeout=30,
+            limits=_LIMITS,
+            headers={"Authorization": f"Bearer {token}"},
         ) as chat,
     ):
         csrf = await _login(rec, desk, username, password)
@@ -159,7 +167,7 @@ async def pharmacist(
     it: 409), reads it, answers and closes it."""
     rng = random.Random(1000 + n)
     await asyncio.sleep(start)
-    async with httpx.AsyncClient(base_url=sc.base, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=sc.base, timeout=30, limits=_LIMITS) as client:
         csrf = await _login(rec, client, username, password)
         if csrf is None:
             return
@@ -208,7 +216,7 @@ async def read_agent(
     """The read-only mode: POST /v1/suggest with an eval question, a page every fifth turn."""
     rng = random.Random(n)
     await asyncio.sleep(start)
-    async with httpx.AsyncClient(base_url=sc.base, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=sc.base, timeout=30, limits=_LIMITS) as client:
         if await _login(rec, client, username, password) is None:
             return
         bearer = {"Authorization": f"Bearer {token}"}
