@@ -119,5 +119,7 @@ def test_two_workers_on_postgres_serve_the_desk_concurrently(
         assert len(pids) == 2, f"only worker(s) {pids} answered"
         counts = check_database(pg_database, ledger)
         assert counts["messages"] == len(ledger.messages)
+        log = server.log.read_text(errors="replace")
+        assert "Traceback" not in log, log[-3000:]  # no worker failed (uvicorn restarts them)
     finally:
         server.stop()
