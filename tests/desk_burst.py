@@ -28,6 +28,10 @@ QUESTIONS = [
 ]
 ANSWER = "您好，我是药师。请先不要自行服用这些药，带上药盒尽快到医院就诊，医生会根据情况处理。"
 PAGES = ("/", "/escalations", "/kb")
+# A new connection per request: a saturated uvicorn can close a kept-alive connection as the
+# next request arrives (its 5 s keep-alive timer runs late and wins), which browsers retry
+# silently but httpx reports as a reset; that is not what these tests are about.
+NO_KEEPALIVE = httpx.Limits(max_keepalive_connections=0)
 
 
 @dataclass
@@ -64,7 +68,9 @@ def post_messages(
 ) -> None:
     """The chat system: each (conversation, text) posted once; acknowledged suggestions go to
     the agents twice (two agents will try to send each)."""
-    with httpx.Client(base_url=base, timeout=60, headers=_bearer(token)) as client:
+    with httpx.Client(
+        base_url=base, timeout=60, limits=NO_KEEPALIVE, headers=_bearer(token)
+    ) as client:
         for conv, text in jobs:
             r = _call(
                 client,
@@ -88,7 +94,9 @@ def post_messages(
 
 def accept_suggestions(base: str, token: str, ledger: Ledger, accepts: queue.Queue) -> None:
     """An agent sending suggestions as drafted until the queue says stop (None)."""
-    with httpx.Client(base_url=base, timeout=60, headers=_bearer(token)) as client:
+    with httpx.Client(
+        base_url=base, timeout=60, limits=NO_KEEPALIVE, headers=_bearer(token)
+    ) as client:
         while (sid := accepts.get()) is not None:
             r = _call(
                 client,
@@ -106,7 +114,7 @@ def accept_suggestions(base: str, token: str, ledger: Ledger, accepts: queue.Que
 def pharmacist(base: str, username: str, password: str, ledger: Ledger, stop: threading.Event):
     """Logs in on the pages (session cookie), then claims and answers cases through the API
     with the session and its CSRF header, and opens the queue page now and then."""
-    with httpx.Client(base_url=base, timeout=60) as client:
+    with httpx.Client(base_url=base, timeout=60, limits=NO_KEEPALIVE) as client:
         login = client.get("/login").text
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
         r = client.post(

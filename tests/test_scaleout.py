@@ -22,10 +22,12 @@ from desk_burst import (
     pharmacist,
     post_messages,
 )
+from sqlalchemy import func, select
 
 from copilot.bench.serverproc import ServerProcess
 from copilot.desk.auth import add_user
 from copilot.desk.db import Database, database_url
+from copilot.desk.tables import User
 from copilot.settings import ServerSettings, Settings
 
 POSTGRES_URL = os.environ.get("COPILOT_TEST_POSTGRES_URL") or None
@@ -123,3 +125,30 @@ def test_two_workers_on_postgres_serve_the_desk_concurrently(
         assert "Traceback" not in log, log[-3000:]  # no worker failed (uvicorn restarts them)
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_workers_migrating_a_new_database_at_once_all_succeed(backend, tmp_path, request):
+    """Four processes' worth of `upgrade` at the same moment on an empty database: one migrates,
+    the others wait and find it done (unlocked, one died on Alembic's own table and uvicorn
+    stopped the server)."""
+    from copilot.desk.db import upgrade
+
+    url = (
+        f"sqlite:///{tmp_path / 'fresh.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_database")
+    )
+    start = threading.Barrier(4)
+
+    def migrate() -> None:
+        start.wait()
+        upgrade(url)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for f in [pool.submit(migrate) for _ in range(4)]:
+            f.result()
+    db = Database(url, migrate=False)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 0  # the schema is there
+    db.engine.dispose()

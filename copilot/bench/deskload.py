@@ -16,10 +16,11 @@ import httpx
 
 EDIT_TAIL = "\n祝您早日康复！"
 ANSWER = "您好，我是药师。请先不要自行用药，带上正在用的药盒尽快到医院就诊，医生会根据情况处理。"
-# Idle connections are dropped by the client well before uvicorn's 5 s keep-alive timeout (which
-# runs late on a saturated server) closes them, so a request never goes out on a connection the
-# server is closing (a ReadError that is the load generator's, not the server's).
-_LIMITS = httpx.Limits(keepalive_expiry=1.0)
+# A new connection per request: a saturated uvicorn can close a kept-alive connection just as the
+# next request arrives (its 5 s keep-alive timer runs late and wins), which browsers retry
+# silently but httpx reports as a ReadError; that would be the load generator's error, not the
+# server's.
+_LIMITS = httpx.Limits(max_keepalive_connections=0)
 _CSRF_FORM = re.compile(r'name="csrf_token" value="([^"]+)"')
 _CSRF_PAGE = re.compile(r'data-csrf="([^"]+)"')
 
