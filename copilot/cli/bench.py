@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from copilot.cli.app import bench
@@ -39,22 +41,50 @@ def bench_retrieval(
 
 @bench.command("load")
 def bench_load(
-    agents: int = typer.Option(20, help="Concurrent agents."),
-    seconds: float = typer.Option(30, help="How long to run."),
-    think: float = typer.Option(1.0, help="Mean pause between an agent's requests (0: flood)."),
+    agents: int = typer.Option(50, help="Concurrent agents."),
+    seconds: float = typer.Option(60, help="How long to run (logins included)."),
+    think: float = typer.Option(1.0, help="Mean pause between an agent's steps (0: flood)."),
     workers: int = typer.Option(1, help="uvicorn worker processes."),
+    mode: str = typer.Option(
+        "write",
+        help="write: messages in, suggestions acted on, pharmacists answering; "
+        "read: /v1/suggest and pages only.",
+    ),
+    pharmacists: int = typer.Option(None, help="Pharmacists (write mode; default agents / 10)."),
+    ramp: float = typer.Option(None, help="Seconds over which people log in (default ≤ 10)."),
+    database_url: str = typer.Option(
+        None, "--database-url", help="Bench on this database (default: a fresh SQLite file)."
+    ),
+    json_out: Path = typer.Option(
+        None, "--json", help="Report file (default COPILOT_HOME/bench/load-<time>.json)."
+    ),
 ) -> None:
-    """Concurrent agents against a real server on 127.0.0.1 (offline defaults)."""
-    from copilot.bench.loadtest import run_load
+    """Concurrent agents and pharmacists against a real server on 127.0.0.1: p50/p95 per
+    route, errors, and pass/fail against the figures (suggest p95 ≤ 300 ms, pages p95 ≤ 500 ms,
+    logins p95 ≤ 1 s, 0 errors); exits 1 when a figure misses."""
+    import time
 
-    run_load(
-        get_settings(),
+    from copilot.bench.loadtest import run_load, write_report
+
+    if mode not in ("write", "read"):
+        raise typer.BadParameter("choose write or read", param_hint="--mode")
+    settings = get_settings()
+    report = run_load(
+        settings,
         agents=agents,
         seconds=seconds,
         think=think,
         workers=workers,
+        mode=mode,
+        pharmacists=pharmacists,
+        ramp=ramp,
+        database=database_url,
         echo=typer.echo,
     )
+    path = json_out or settings.home / "bench" / f"load-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    typer.echo(f"report: {write_report(report, path)}")
+    if not report["passed"]:
+        raise typer.Exit(1)
 
 
 @bench.command("suggest")

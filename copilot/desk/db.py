@@ -3,14 +3,16 @@ PostgreSQL by URL. Schema changes go through Alembic (copilot/migrations)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from copilot.errors import ConfigError
 from copilot.settings import Settings, private
@@ -58,6 +60,32 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """One migrating process at a time. Several workers start together on a new database: without
+    the lock both create Alembic's table, one fails and uvicorn stops the whole server."""
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if not path or path.startswith(":memory:"):
+            yield
+            return
+        with open(f"{path}.migrate-lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+            yield
+        return
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            yield  # the lock ends with the connection
+    finally:
+        engine.dispose()
+
+
+_MIGRATION_LOCK_KEY = 0x636F70696C6F74  # "copilot"
+
+
 def upgrade(url: str) -> None:
     """Bring the schema to the newest Alembic revision (every head: branches that add
     independent tables or columns may be merged in any order)."""
@@ -68,7 +96,8 @@ def upgrade(url: str) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     try:
-        command.upgrade(cfg, "head")
+        with _migration_lock(url):
+            command.upgrade(cfg, "head")
     except Exception as exc:
         raise ConfigError(f"cannot migrate the database at {url.split('@')[-1]}: {exc}") from exc
 

@@ -13,7 +13,12 @@ from langchain_core.embeddings import Embeddings
 
 from copilot.errors import ProviderError
 
-_CHROMA_SETTINGS = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+def _chroma_settings() -> ChromaSettings:
+    """A fresh settings object per client: chromadb's HttpClient writes the server's address and
+    its HTTP implementation into the object it is given, so a shared one turned every later
+    "embedded" client of the process into a client of that server."""
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
 
 def make_client(*, path: Path | None, url: str | None) -> chromadb.ClientAPI:
@@ -24,11 +29,11 @@ def make_client(*, path: Path | None, url: str | None) -> chromadb.ClientAPI:
                 host=parsed.hostname or "127.0.0.1",
                 port=parsed.port or 8000,
                 ssl=parsed.scheme == "https",
-                settings=_CHROMA_SETTINGS,
+                settings=_chroma_settings(),
             )
         assert path is not None
         path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=_CHROMA_SETTINGS)
+        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
     except Exception as exc:
         where = url or str(path)
         raise ProviderError(f"cannot open Chroma at {where}: {exc}") from None

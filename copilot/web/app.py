@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -72,6 +73,7 @@ def create_app(
             "chunks": manifest.chunks,
             "embedder": manifest.embedder,
             "llm_provider": cp.settings.llm.provider,
+            "worker_pid": os.getpid(),  # which uvicorn worker answered (several may serve)
         }
 
     return app

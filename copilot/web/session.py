@@ -3,6 +3,7 @@ for the API. Role checks happen in the desk service, on the server."""
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 import secrets
@@ -20,15 +21,17 @@ def session_secret(settings: Settings) -> str:
         return settings.server.session_secret
     path: Path = settings.home / "session.key"
     if not path.exists():
+        # Several workers start at once on a fresh home: the key is written aside (owner-only
+        # from the first byte) and linked into place, so exactly one key wins and every worker
+        # reads that one (a worker with its own key would refuse the others' cookies).
         settings.ensure_home()
-        # created owner-only: never readable by others, not even for a moment
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another worker wrote it first
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(secrets.token_urlsafe(48))
+        tmp = path.with_name(f"session.key.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+        tmp.unlink()
     private(path)
     return path.read_text(encoding="utf-8").strip()
 
