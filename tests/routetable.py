@@ -47,8 +47,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/healthz"): Route("public", NOBODY_NEEDED),
     ("GET", "/openapi.json"): Route("public", NOBODY_NEEDED),
     ("GET", "/docs"): Route("public", NOBODY_NEEDED),
-    ("GET", "/docs/oauth2-redirect"): Route("public", NOBODY_NEEDED),
-    ("GET", "/redoc"): Route("public", NOBODY_NEEDED),
+    ("GET", "/docs/assets"): Route("public", NOBODY_NEEDED),
     ("GET", "/static"): Route("public", NOBODY_NEEDED),
     ("GET", "/login"): Route("public", NOBODY_NEEDED),
     ("POST", "/login"): Route("public-form", NOBODY_NEEDED, form={}, last=True),
@@ -154,6 +153,8 @@ class World:
         values = self.values | route.path_values
         if path == "/static":
             return "/static/app.css"
+        if path == "/docs/assets":
+            return "/docs/assets/swagger-ui.css"
         return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path) + route.query
 
     def session_client(self, role: str | None) -> tuple[TestClient, str]:

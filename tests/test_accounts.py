@@ -385,5 +385,11 @@ def test_user_page_in_the_browser(browser, admin_server, tmp_path):  # noqa: F81
     for path in ("/", "/escalations", "/kb", "/dashboard", "/account", "/adr"):
         page.goto(admin_server.url + path)
         assert page.locator("header").is_visible()
+    # the API docs from local assets: Swagger UI renders the schema under the same CSP
+    page.goto(admin_server.url + "/docs")
+    page.locator(".swagger-ui .info .title").wait_for(timeout=15000)
+    assert "药房客服助手" in page.locator(".swagger-ui .info .title").inner_text()
+    assert page.locator(".opblock").count() > 20
+    page.screenshot(path=str(ARTIFACTS / "22-api-docs.png"))
     assert blocked == []
     context.close()

@@ -20,6 +20,7 @@ from copilot.pipeline import Copilot
 from copilot.safety.masking import mask_pii
 from copilot.settings import Settings, get_settings
 from copilot.web import api
+from copilot.web.docs import mount_docs
 from copilot.web.logs import install_log_masking
 from copilot.web.ratelimit import RateLimit
 from copilot.web.security import SecurityHeaders
@@ -50,7 +51,10 @@ def create_app(
         title="药房客服助手 Pharmacy agent copilot",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # served from local assets (web/docs.py), not a CDN
+        redoc_url=None,
     )
+    mount_docs(app)
     # order: the rate limit inside the session middleware (it counts a page session by its
     # user), the security headers outermost (they go on every response, a 429 included)
     app.add_middleware(RateLimit, settings=cfg.server)

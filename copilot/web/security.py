@@ -12,7 +12,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self'",
+        "img-src 'self' data:",  # Swagger UI's icons are data: SVG images (no script runs)
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",
