@@ -494,6 +494,7 @@ class Copilot:
             kind=kind,
             clarification=clarification,
             text=text,
+            grounded=not (state.closing and kind == "draft"),
             draft=draft if kind == "holding" else None,
             citations=state.citations if draft is not None else [],
             alerts=verdict.alerts,

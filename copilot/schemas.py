@@ -553,6 +553,11 @@ class Suggestion(_Strict):
         description="kind=clarify: the product named is unknown here, or several of ours fit.",
     )
     text: str = Field(description="The reply the agent edits and sends.")
+    grounded: bool = Field(
+        default=True,
+        description="The text states facts from its numbered sources. False: a courteous close "
+        "to a message that only thanks or acknowledges (states no fact, cites nothing).",
+    )
     draft: str | None = Field(
         default=None,
         description="On escalation: the cited draft prepared for the pharmacist (never sent "

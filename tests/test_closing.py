@@ -66,3 +66,10 @@ def test_a_thank_you_after_the_answer_gets_a_close_not_a_new_case(sample_copilot
     # and the message's own red flags are read as always
     flagged = sample_copilot.suggest(message="好的谢谢 不过我现在胸口疼得厉害", history=HISTORY)
     assert flagged.verdict.escalation is not None
+
+
+def test_a_close_is_marked_as_stating_no_fact(sample_copilot):
+    close = sample_copilot.suggest(message="明白了 谢谢您")
+    assert close.kind == "draft" and close.grounded is False
+    answer = sample_copilot.suggest(message="布洛芬缓释胶囊一次吃几粒")
+    assert answer.grounded is True

@@ -196,7 +196,8 @@ def run_eval(
         )
         asked = [c.question for c in retrieval_cases] + [c.message for c in routine]
         shown = [suggest(message=q) for q in asked]
-        drafts = [s for s in shown if s.kind == "draft"]
+        # a courteous close (好的 谢谢 → 不客气…) states no fact and cites nothing
+        drafts = [s for s in shown if s.kind == "draft" and s.grounded]
         rubric = [rubric_score(s) for s in shown]
         metrics["quality.drafts"] = float(len(drafts))
         metrics["quality.citation_validity"] = round(
@@ -208,7 +209,11 @@ def run_eval(
         for part in ("attitude", "knowledge", "communication", "compliance", "total"):
             metrics[f"quality.rubric_{part}"] = round(statistics.fmean(r[part] for r in rubric), 3)
         for s, q in zip(shown, asked, strict=True):
-            if s.kind == "draft" and not (_citation_valid(s, chunk_ids) and _dose_grounded(s)):
+            if (
+                s.kind == "draft"
+                and s.grounded
+                and not (_citation_valid(s, chunk_ids) and _dose_grounded(s))
+            ):
                 failures.append(
                     Failure(
                         set="quality",
