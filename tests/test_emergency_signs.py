@@ -48,3 +48,20 @@ def test_pregnancy_from_the_record_or_history_with_bleeding_now(sample_gate):
     assert sample_gate.assess(message="刚发现出血了 怎么办", history=history).escalation.tier == (
         "emergency"
     )
+
+
+def test_doses_taken_today_are_counted_across_turns(sample_gate):
+    """Taken again now after doses earlier turns said were taken today: all of it together
+    (phrasings written for the test)."""
+    history = [
+        Turn(role="customer", text="早上发烧吃了两片必理通"),
+        Turn(role="agent", text="好的，请多喝水。"),
+        Turn(role="customer", text="中午还烧 又吃了一片"),
+    ]
+    verdict = sample_gate.assess(message="刚才又吃了两片 还是不退", history=history)
+    assert any(a.kind == "overdose" for a in verdict.alerts)
+    assert verdict.escalation is not None and verdict.escalation.tier == "emergency"
+    # doses of another day are not today's, and today's stay within the label
+    yesterday = [Turn(role="customer", text="昨天吃了三片必理通")]
+    calm = sample_gate.assess(message="今天早上又吃了一片 还能吃吗", history=yesterday)
+    assert not any(a.kind == "overdose" for a in calm.alerts)

@@ -130,7 +130,8 @@ class SafetyGate:
         tri = self._without_expected_effects(tri, message, profile, cart)
         alerts: list[Alert] = []
         try:
-            alerts, check_errors = run_checks(self.sk, tri, profile, cart, message)
+            earlier = [t.text for t in (history or []) if t.role == "customer" and not service]
+            alerts, check_errors = run_checks(self.sk, tri, profile, cart, message, earlier)
             errors += check_errors
         except Exception as exc:
             log.exception("medication checks failed")

@@ -53,10 +53,19 @@ def run_checks(
     profile: Profile,
     cart: list[CartItem],
     message: str = "",
+    earlier: list[str] | None = None,
 ) -> tuple[list[Alert], list[str]]:
-    """All alerts, most severe first, and the errors of checks that raised."""
+    """All alerts, most severe first, and the errors of checks that raised. `earlier`: the
+    customer's earlier turns in scope (doses taken today are counted across them)."""
     items, unresolved = collect_items(sk, triage, profile, cart)
-    ci = CheckInput(sk=sk, triage=triage, profile=profile, items=items, message=normalize(message))
+    ci = CheckInput(
+        sk=sk,
+        triage=triage,
+        profile=profile,
+        items=items,
+        message=normalize(message),
+        earlier=[normalize(t) for t in earlier or []],
+    )
     alerts: list[Alert] = []
     errors: list[str] = []
     for fn in CHECKS:

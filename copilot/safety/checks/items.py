@@ -54,6 +54,7 @@ class CheckInput:
     profile: Profile
     items: list[Item]
     message: str = ""
+    earlier: list[str] = field(default_factory=list)  # the customer's earlier turns in scope
 
 
 def _product_item(sk: SafetyKnowledge, doc_id: str, source: str) -> Item:

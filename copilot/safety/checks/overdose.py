@@ -184,6 +184,13 @@ def overdose(ci: CheckInput) -> list[Alert]:
         if hours and value and unit_of(m.group(5)) == limit.unit:
             daily.append(value * (24 // hours))
             dose = max(dose or 0, value)
+    today = _taken_earlier_today(ci, limit.unit)
+    mine = sum(v for v, u in taken_counts if v and u == limit.unit)
+    if today and mine:
+        # taken again now, after doses earlier turns said were taken today (上午吃了两片 …
+        # 下午又吃了两片 … 刚才又吃了两片): what was taken today, all together
+        daily.append(today + mine)
+        taken = taken or not ci.triage.asked_only
     alerts = []
     if limit.per_day and daily and max(daily) > limit.per_day + 1e-6:
         alerts.append(
@@ -204,6 +211,23 @@ def overdose(ci: CheckInput) -> list[Alert]:
             )
         )
     return alerts
+
+
+# An earlier turn about another day (昨天吃了两片) is not today's.
+_OTHER_DAY = re.compile(r"昨天|昨晚|前天|上周|上个?星期|上个?礼拜|前几天|那天|上次")
+
+
+def _taken_earlier_today(ci: CheckInput, unit: str) -> float:
+    """Doses the customer's earlier turns say were taken, in this unit, not on another day."""
+    total = 0.0
+    for turn in ci.earlier:
+        if _OTHER_DAY.search(turn):
+            continue
+        for m in _TAKEN_COUNT.finditer(turn):
+            value = cn_to_number(m.group(3))
+            if value and unit_of(m.group(4)) == unit:
+                total += value
+    return total
 
 
 _FIRST = re.compile(r"首次|首剂|第一次|头一次|第一顿|头一顿")
