@@ -65,3 +65,21 @@ def test_doses_taken_today_are_counted_across_turns(sample_gate):
     yesterday = [Turn(role="customer", text="昨天吃了三片必理通")]
     calm = sample_gate.assess(message="今天早上又吃了一片 还能吃吗", history=yesterday)
     assert not any(a.kind == "overdose" for a in calm.alerts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "用了那个药膏以后身上起了一身大包 腿发软站不稳",  # hives said as lumps, with faintness
+        "老爸把半个月的药一下子吞了",  # days of medicine at once
+        "奶奶把三天的安眠药当一顿的吃了",
+    ],
+)
+def test_hives_as_lumps_and_days_of_medicine_at_once(sample_gate, text):
+    assert sample_gate.assess(message=text).escalation.tier == "emergency", text
+
+
+@pytest.mark.parametrize("text", ["被蚊子咬了起了好多包 痒得很", "一个礼拜的药量 分几天吃完"])
+def test_ordinary_lumps_and_supplies(sample_gate, text):
+    verdict = sample_gate.assess(message=text)
+    assert verdict.escalation is None or verdict.escalation.tier != "emergency", text
