@@ -741,3 +741,113 @@ def test_the_semantic_net_compares_only_what_is_said_to_happen_now():
 )
 def test_keeping_medicines_from_small_children_is_not_giving_them_one(sample_gate, message):
     assert_tier(sample_gate, message, None)
+
+
+# --- families from blind set 13 (development), each shown on phrasings written for the tests ---
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "孩子一岁半 我照着美林的毫升数给他喂了泰诺林滴剂4毫升",
+        "宝宝20个月 把泰诺林滴剂当成美林喂了6ml",
+    ],
+)
+def test_a_product_named_only_as_the_measure_is_not_the_one_given(sample_gate, message):
+    """泰诺林滴剂 given at 美林's volume: the drops' row (1.0～1.5 ml at 1～3 岁) decides."""
+    v = _verdict(sample_gate, message)
+    assert _tier(v) == "emergency" and "overdose-taken" in _rule_ids(v)
+
+
+@pytest.mark.parametrize(
+    "message,tier",
+    [
+        ("我婆婆把甲氨蝶呤当降压药那样每天吃 连吃了三天", "emergency"),
+        ("甲氨蝶呤我想改成天天吃一片 行不行", "priority"),
+        ("甲氨蝶呤每周固定周六吃 这周吃几片", "priority"),  # Rx review only, not an overdose
+    ],
+)
+def test_a_weekly_medicine_taken_daily(sample_gate, message, tier):
+    v = _verdict(sample_gate, message)
+    assert _tier(v) == tier, _rule_ids(v)
+    overdose = {"overdose-taken", "overdose-daily-max"} & _rule_ids(v)
+    assert bool(overdose) == ("天天" in message or "每天" in message)
+
+
+@pytest.mark.parametrize(
+    "message,tier",
+    [
+        ("我妈今天的华法林好像吃了三四回 问她也说不清", "emergency"),
+        ("早上的格列美脲吃重了 人还好", "emergency"),
+        ("早上降压药吃了两回 现在没啥感觉", "priority"),
+    ],
+)
+def test_a_repeated_dose_of_a_high_alert_medicine_is_an_emergency(sample_gate, message, tier):
+    assert _tier(_verdict(sample_gate, message)) == tier
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "3岁的娃趁我洗澡 撕开两袋小儿氨酚黄那敏颗粒直接倒进嘴里了",
+        "两岁半的孩子把五片钙尔奇一下塞嘴里了",
+    ],
+)
+def test_medicine_put_in_the_mouth_by_a_child(sample_gate, message):
+    assert _tier(_verdict(sample_gate, message)) == "emergency"
+
+
+def test_sachets_bought_or_split_are_not_taken_at_once(sample_gate):
+    for message in ("孩子7岁 买了三袋小儿氨酚黄那敏颗粒 还剩一袋", "孩子8岁 两袋分四次喝了"):
+        assert "overdose-taken" not in _rule_ids(_verdict(sample_gate, message)), message
+
+
+@pytest.mark.parametrize(
+    "message,tier",
+    [
+        ("听朋友讲她闺女以前误吃过退烧药 你们的瓶盖孩子打得开吗", None),
+        ("邻居跟我说她家老人去年吃华法林便血住过院 华法林要放冰箱吗", "priority"),  # Rx
+        ("我闺蜜说她把安眠药都攒着 打算今晚吃掉 怎么办", "emergency"),
+    ],
+)
+def test_a_story_someone_else_told_of_the_past_is_not_a_case(sample_gate, message, tier):
+    assert_tier(sample_gate, message, tier)
+
+
+@pytest.mark.parametrize(
+    "message,tier",
+    [
+        ("本人男的 怀孕这条不用管 藿香正气水饭前还是饭后喝", None),
+        ("我是个男生 问下哺乳期的事 开瑞坦一天几片", None),
+        ("我是男的 我媳妇怀孕了 开瑞坦她能吃吗", "priority"),
+    ],
+)
+def test_a_man_speaking_of_himself_is_not_pregnant(sample_gate, message, tier):
+    assert_tier(sample_gate, message, tier)
+
+
+@pytest.mark.parametrize(
+    "message,tier",
+    [
+        ("孩子前阵子咳嗽买的小儿止咳糖浆 已经好了 没喝完的放冰箱行吗", None),
+        ("孩子4岁 美林放了三个月 还能给他喝吗", "priority"),
+        ("生完宝宝以后我自己长了脚气 达克宁怎么用", None),
+    ],
+)
+def test_keeping_a_childs_medicine_or_giving_birth_is_not_giving_a_child_medicine(
+    sample_gate, message, tier
+):
+    assert_tier(sample_gate, message, tier)
+
+
+@pytest.mark.parametrize(
+    "message,tier",
+    [
+        ("双黄连口服液喝了三天 嗓子还是疼", "routine"),
+        ("对乙酰氨基酚吃了3天了 还在发烧", "routine"),
+        ("维C银翘片吃了两天 嗓子还有点疼", None),
+        ("对乙酰氨基酚吃了3天 已经不烧了 剩下的能收着吗", None),
+    ],
+)
+def test_self_treatment_for_the_labels_period_without_relief(sample_gate, message, tier):
+    assert_tier(sample_gate, message, tier)

@@ -59,6 +59,9 @@ class DoseLimit:
     per_day: float | None  # daily maximum in units
     shown: str = ""  # the unit as the label prints it (粒 for a capsule), for messages
     first_dose: float | None = None  # a larger first dose the label allows (首次剂量加倍)
+    # days a week the medicine may be taken when the label doses it weekly only (甲氨蝶呤：每周只在
+    # 1～2天用药): taking it every day is an overdose whatever the count of tablets
+    days_per_week: float | None = None
 
 
 def dose_rows(doc: Document) -> list[DoseRow]:
@@ -119,8 +122,43 @@ def read_limits(doc: Document) -> DoseLimit | None:
         per_day=per_day or None,
         shown=printed.get(unit, unit),
         first_dose=first_dose,
+        days_per_week=_weekly_days(text),
     )
+
+
+_WEEKLY = re.compile(
+    rf"每周(?:只在|仅在|仅|只)?\s*({_NUM})(?:\s*[～~\-至到]\s*({_NUM}))?\s*(?:天|日|次)(?:用药|服药|服用)?"
+)
+_DAILY = re.compile(r"(一日|每日|一天|每天)\s*[\d一二两三四五六]")
+
+
+def _weekly_days(text: str) -> float | None:
+    """The most days a week of a label that doses weekly only (每周只在1～2天用药, 每周1次) and
+    never daily (利尿药 每日1～2次 … 或每周连服3～5日 is daily dosing)."""
+    if _DAILY.search(text):
+        return None
+    days = [
+        max(cn_to_number(m.group(1)) or 0, cn_to_number(m.group(2) or "") or 0)
+        for m in _WEEKLY.finditer(text)
+    ]
+    return max(days) if days and max(days) else None
 
 
 # A loading dose the label allows (治疗急性腹泻时，首次剂量应加倍; 首剂加倍)
 _FIRST_DOUBLED = re.compile(r"(首次|首剂|第一次)[^。；;]{0,4}(剂量|用量)?[^。；;]{0,2}加倍")
+
+
+# The label's own limit on self-treatment (服药3天症状无缓解，应去医院就诊; 用药3～7天症状未缓解,
+# 请咨询医师或药师; 使用14天后症状仍未改善): the fewest days it names.
+_COURSE_LIMIT = re.compile(
+    rf"(服药|用药|使用|连续使用)[^。；]{{0,3}}?({_NUM})(?:\s*[～~\-至到]\s*{_NUM})?\s*(天|日)"
+    r"[^。；]{0,4}(症状)?[^。；]{0,4}(无|未|没有|不见)(缓解|改善|好转|消失|减轻)"
+)
+
+
+def read_course_limit(doc: Document) -> float | None:
+    """Days of self-treatment after which the label says to see a doctor if not better."""
+    text = "\n".join(s.text for s in doc.sections)
+    days = [cn_to_number(m.group(2)) for m in _COURSE_LIMIT.finditer(text)]
+    days = [d for d in days if d]
+    return min(days) if days else None

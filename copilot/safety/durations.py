@@ -33,6 +33,19 @@ _DURATION_PLAIN = re.compile(
 )
 
 
+# Not better (还是疼, 还38度5, 烧还没退, 不管用): the symptom goes on.
+PERSISTS = re.compile(
+    r"还(是|在|有|没|不|疼|痛|烧|咳|痒|拉|吐|\d)|仍|依然|照样|没退|不退|没好|不见好|没见好|没用|不管用"
+    r"|没效果|没缓解|不见轻|没减轻"
+)
+# A course of medicine said as its length (吃了三天退烧药, 达克宁用了五天): when the message says
+# the symptom goes on, the symptom has lasted at least that long.
+_COURSE = re.compile(
+    r"(吃|用|喝|服|抹|涂|喷|擦)了?[^，。,？?！!\d一二两俩三四五六七八九十]{0,6}?"
+    r"((\d+|[一二两俩三四五六七八九十]+[多来]?)\s*(天|日|周|星期|个星期|礼拜|个礼拜))"
+)
+
+
 # The day of an illness counted (都第五天了, 今天第4天): that many days.
 _DAY_NUMBER = re.compile(r"第\s*(\d+|[二两三四五六七八九十]+)\s*天")
 
@@ -107,7 +120,8 @@ def _said_days(text: str) -> float | None:
         n = cn_to_number(m.group(1))
         if n is not None and (best is None or n > best):
             best = float(n)
-    for pattern, group in ((_SYMPTOM_DURATION, 2), (_DURATION_PLAIN, 1)):
+    courses = [(_COURSE, 2)] if PERSISTS.search(text) else []
+    for pattern, group in ((_SYMPTOM_DURATION, 2), (_DURATION_PLAIN, 1), *courses):
         for m in pattern.finditer(text):
             for q in extract_quantities(m.group(group)):
                 d = days(q)

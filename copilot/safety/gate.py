@@ -158,6 +158,16 @@ class SafetyGate:
             profile=profile,
             cart=cart,
             profile_populations=self.sk.populations_for_conditions(profile.conditions),
+            course_limit_days=min(
+                (
+                    self.sk.course_limits[d.doc_id]
+                    for d in tri.drugs
+                    if d.source in ("message", "history")
+                    and not d.past
+                    and d.doc_id in self.sk.course_limits
+                ),
+                default=None,
+            ),
             profile_classes={
                 c
                 for text in profile.current_medicines

@@ -12,7 +12,7 @@ from copilot.errors import KnowledgeError, knowledge_error_from_validation
 from copilot.ingest.lexicon import Lexicon, normalize
 from copilot.ingest.yamlfile import read_yaml
 from copilot.retrieval.linking import DrugLinker
-from copilot.safety.dose_limits import DoseLimit, dose_rows, read_limits
+from copilot.safety.dose_limits import DoseLimit, dose_rows, read_course_limit, read_limits
 from copilot.safety.dose_tables import DoseRow
 from copilot.safety.reactions import ReactionReader
 from copilot.schemas import Document, Severity
@@ -142,6 +142,8 @@ class SafetyKnowledge:
     dose_limits: dict[str, DoseLimit | None] = field(default_factory=dict)  # read once at load
     dose_tables: dict[str, list[DoseRow]] = field(default_factory=dict)  # age/weight bands
     reactions: ReactionReader | None = None  # reported suspected reactions (safety/reactions)
+    # days of self-treatment after which the label says to see a doctor if not better
+    course_limits: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -172,6 +174,11 @@ class SafetyKnowledge:
             d: rows for d, doc in documents.items() if doc.label and (rows := dose_rows(doc))
         }
         sk.reactions = ReactionReader.load(knowledge_dir, documents)
+        sk.course_limits = {
+            d: days
+            for d, doc in documents.items()
+            if doc.label and (days := read_course_limit(doc))
+        }
         return sk
 
     def route(self, doc_id: str) -> str | None:

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from copilot.errors import KnowledgeError, knowledge_error_from_validation
 from copilot.ingest.lexicon import normalize
 from copilot.ingest.yamlfile import read_yaml
+from copilot.safety.durations import PERSISTS
 from copilot.safety.patient import active_populations, child_age, child_mentioned
+from copilot.safety.semantic_net import said_to_happen
 from copilot.schemas import (
     SEVERITY_ORDER,
     TIER_ORDER,
@@ -43,6 +45,9 @@ class Facts:
     profile_populations: set[str] = field(default_factory=set)
     profile_classes: set[str] = field(default_factory=set)  # classes of the record's medicines
     earlier: str = ""  # the customer's earlier turns in scope, normalised
+    # the fewest days of self-treatment the labels of the products in the case allow before
+    # seeing a doctor when not better (服药3天症状无缓解)
+    course_limit_days: float | None = None
 
 
 Predicate = Callable[[Facts, object], bool]
@@ -186,17 +191,45 @@ def _symptom_over(f: Facts, arg) -> bool:
     the customer's earlier turns (周一开始发烧 … 今天都周五了 还是38度5), or, with `fever: true`,
     is a fever the message measures."""
     days = f.triage.symptom_days
-    if days is None or days <= float(arg["days"]):
+    if days is None or days < float(arg["days"]):
         return False
+    if days == float(arg["days"]) and not _NOT_RELIEVED.search(normalize(f.message)):
+        return False  # at the limit: only when the medicine taken so far has not helped
     if arg.get("fever") and f.triage.fever:
         return True
     text = normalize(f.message) + "\n" + f.earlier
     return any(normalize(w) in text for w in arg["words"])
 
 
+@predicate("course_over_label")
+def _course_over_label(f: Facts, arg) -> bool:
+    """The symptom has gone on, not better, for as long as the label of the product taken allows
+    self-treatment (板蓝根喝了三天了嗓子还疼: 服药3天症状无缓解，应去医院就诊)."""
+    days, limit = f.triage.symptom_days, f.course_limit_days
+    return bool(
+        days is not None
+        and limit is not None
+        and days >= limit
+        and _NOT_RELIEVED.search(normalize(f.message))
+    )
+
+
+# Self-treatment for the whole OTC period without relief (吃了三天退烧药 今天还38度5, 布洛芬吃了三天
+# 烧还没退): the label says to see a doctor or pharmacist when it has not helped by then.
+_NOT_RELIEVED = PERSISTS
+
+
 @predicate("text_matches")
 def _text_matches(f: Facts, arg) -> bool:
     return re.search(str(arg), normalize(f.message)) is not None
+
+
+@predicate("said_matches")
+def _said_matches(f: Facts, arg) -> bool:
+    """Like text_matches, on what the message says happens to the patient: without clauses that
+    say a sign is absent, a story someone else told of the past (邻居说她家老人去年吃华法林便血
+    住过院), or a past the message says is over. For signs, not for exclusions."""
+    return re.search(str(arg), said_to_happen(normalize(f.message))) is not None
 
 
 @predicate("drug_class_taken")

@@ -41,6 +41,23 @@ _MEANS = re.compile(
 )
 
 
+# a stock of medicine kept back (攒了好多安眠药, 囤着, 存够了) with a plan to take it at a set
+# time or all at once (今晚吃掉, 等会儿一起吞了, 一次全吃): the stockpiling FACTS.md names
+_STOCK = re.compile(r"(攒|囤|屯|偷偷存|存)(了|着|够|下)")
+_PLANNED = re.compile(
+    r"(今晚|今天晚上|今夜|晚上|一会儿?|待会儿?|等会儿?|明天|过两天)"
+    + _CLAUSE
+    + r"{0,6}(吃|吞|喝)(掉|光|下去)"
+    + r"|(一次|一口气|一起|全|都)"
+    + _CLAUSE
+    + r"{0,2}(吃|吞|喝)(掉|光|下去|了)"
+    # not a course (都吃了快一个月了)
+    + r"(?!"
+    + _CLAUSE
+    + r"{0,4}(天|周|星期|礼拜|个?月))"
+)
+
+
 def suicidal(text: str) -> str | None:
     """The evidence of suicidal intent in the (normalised) message, or None."""
     for pattern in (_GONE, _HOPELESS):
@@ -50,4 +67,7 @@ def suicidal(text: str) -> str | None:
     m = _BURDEN.search(text)
     if m and _MEANS.search(text):
         return m.group(0)  # a burden no more, with the means at hand
+    stock, plan = _STOCK.search(text), _PLANNED.search(text)
+    if stock and plan:
+        return f"{stock.group(0)}…{plan.group(0)}"
     return None

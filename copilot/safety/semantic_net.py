@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot.errors import knowledge_error_from_validation
 from copilot.ingest.yamlfile import read_yaml
-from copilot.safety.tense import HEARSAY, OVER, PAST_TIME
+from copilot.safety.tense import HEARSAY, OVER, PAST_TIME, heard_of_past
 from copilot.schemas import FiredRule, Tier
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ def said_to_happen(message: str) -> str:
         for c in clauses
         if not _ABSENT.match(c)
         and not HEARSAY.match(c)
+        and not heard_of_past(c)
         and not (over and PAST_TIME.match(c))
         and not _USE_LIMIT_ASKED.match(c)
     ]

@@ -17,5 +17,25 @@ HEARSAY = re.compile(
     r"|(电视|视频|报道|短视频|抖音|朋友圈)(上|里)?[^，。]{0,2}说"
     r"|(老|总|常常?)说|年轻时|小时候)"
 )
+# Told by someone outside the family (同事说她孩子误吃过药, 听邻居讲她家娃去年误服过): their story.
+# It is hearsay only when what they tell is over (过, 去年, 那次); a friend telling of a plan
+# tonight (同事说她攒了安眠药今晚就全吃了) or of now is a case in front of us.
+TOLD_BY_OTHERS = re.compile(
+    r"(听[\u4e00-\u9fa5]{1,3}(讲|提过|提起)"
+    r"|(同事|朋友|邻居|同学|闺蜜|网友|群里|别人|人家|有人)[^，。？?]{0,3}(说|讲|提过|提起|告诉我))"
+)
+_OVER_EVENT = re.compile(r"过(?!敏)|以前|之前|去年|前年|那次|那回|上次|小时候|几年前|后来")
+_COMING = re.compile(
+    r"今晚|今天|今夜|现在|刚才|刚刚|正在|马上|一会|待会|等会|准备|打算|要(吃|喝|吞)|就(要|全)"
+)
+
+
+def heard_of_past(text: str) -> bool:
+    """A story someone else told the customer of something over (同事说她孩子误吃过药)."""
+    return bool(
+        TOLD_BY_OTHERS.search(text) and _OVER_EVENT.search(text) and not _COMING.search(text)
+    )
+
+
 # Over now (早就好了, 现在没事了).
 OVER = re.compile(r"(现在|已经|早就|早)(就|都)?(好了|没事了|没事|不疼了|没有了|好利索)")

@@ -18,7 +18,7 @@ from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.patient import child_age_from_profile
 from copilot.safety.quantities import extract_quantities
 from copilot.safety.self_harm import suicidal
-from copilot.safety.tense import HEARSAY, OVER, PAST_TIME
+from copilot.safety.tense import HEARSAY, OVER, PAST_TIME, TOLD_BY_OTHERS, heard_of_past
 from copilot.schemas import (
     ClassMention,
     DrugMention,
@@ -240,19 +240,45 @@ def _clause(text: str, at: int) -> tuple[int, int]:
     return start, min(ends, default=len(text))
 
 
+# The customer says they are a man (我是男的, 本人男性, 我一个大男人): pregnancy, trying to
+# conceive and breastfeeding said of themselves do not apply (我是男的 不存在怀孕哈).
+_SELF_MALE = re.compile(
+    r"(我|本人|自己)(是|是个|一个|一)?(男的|男性|男生|男人|大男人|大老爷们|爷们)"
+)
+_FEMALE_ONLY = {"pregnant", "trying_to_conceive", "breastfeeding"}
+
+
+# Giving birth or carrying a child (生孩子那会儿, 生完宝宝, 怀孩子的时候) is about the mother, not a
+# child who takes medicine.
+_BIRTH_BEFORE = re.compile(r"(生|怀|生完|怀上|生了|怀了)$")
+
+
+def _find_patient_word(text: str, word: str, population: str) -> int:
+    """Where `word` first names this population; for a child, not as the child being born."""
+    pos = text.find(word)
+    if population not in ("child", "infant"):
+        return pos
+    while pos >= 0 and _BIRTH_BEFORE.search(text[max(0, pos - 2) : pos]):
+        pos = text.find(word, pos + len(word))
+    return pos
+
+
 def _populations(sk: SafetyKnowledge, text: str) -> list[PopulationFinding]:
     findings: dict[str, PopulationFinding] = {}
     lex = sk.lexicon
+    male = bool(_SELF_MALE.search(text))
     for population, words in lex.populations.items():
         for word in sorted(words, key=len, reverse=True):
-            pos = text.find(word)
+            pos = _find_patient_word(text, word, population)
             if pos < 0:
                 continue
+            other = _about_other(text, pos, lex.third_party)
             finding = PopulationFinding(
                 population=population,
                 evidence=word,
-                negated=_negated(text, pos, lex.negations),
-                about_other_person=_about_other(text, pos, lex.third_party),
+                negated=_negated(text, pos, lex.negations)
+                or (male and population in _FEMALE_ONLY and not other),
+                about_other_person=other,
             )
             old = findings.get(population)
             # a positive mention wins over a negated one ("不是备孕，是已经怀孕了")
@@ -302,8 +328,15 @@ _NOW = re.compile(r"(现在|刚才|刚刚|正在|这会儿|今天|马上|快)")
 def _hearsay(text: str, at: int) -> bool:
     """A red flag told as something heard (听说, 看新闻说) and not happening now."""
     start = max(text.rfind(c, 0, at) for c in "。！？!?\n") + 1
-    clause = text[start : at + 12]
-    return bool(HEARSAY.search(text[start:at])) and not _NOW.search(clause)
+    # the sign's own clause: to the next comma or space (朋友说她吐过血 我现在胃疼: the "now" is
+    # the customer's, not the story's)
+    end = re.search(r"[，,。！？!?\s]|$", text[at:]).start()
+    clause = text[start : at + min(end, 12)]
+    if _NOW.search(clause):
+        return False
+    return bool(HEARSAY.search(text[start:at])) or (
+        bool(TOLD_BY_OTHERS.search(text[start:at])) and heard_of_past(clause)
+    )
 
 
 _FUTURE = re.compile(r"(以后|将来|日后|哪天|以防|提前|预防|防着|备着|先了解|先问问)")

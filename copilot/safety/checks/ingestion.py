@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import re
 
-from copilot.safety.checks.items import TAKE, CheckInput, Item, check, dosed_in
+from copilot.safety.checks.items import INTO_MOUTH, TAKE, CheckInput, Item, check, dosed_in
 from copilot.safety.dose_limits import UNIT, unit_of
 from copilot.safety.patient import active_populations, child_age, child_mentioned
 from copilot.safety.quantities import _NUM, cn_to_number
 from copilot.schemas import Alert
 
-_TOOK = re.compile(rf"({TAKE}|咬|舔|含|喂)(了|掉了|下去了?|进去了?)")
+_TOOK = re.compile(rf"({TAKE}|咬|舔|含|喂)(了|掉了|下去了?|进去了?)|{INTO_MOUTH}")
 # The child did it: 把…吃了, their own action, an adult's medicine, a mistake for sweets.
 _CHILD_DID = re.compile(
     r"把[^。]{1,24}(吃|吞|喝|嚼|咬|舔)"
+    rf"|把[^。]{{1,24}}{INTO_MOUTH}"
     r"|(自己|偷偷|偷着|趁[^。]{0,6}(不注意|没看|没注意|不在)|一不留神|一转身|没看住|没看好)"
     r"|(捡|翻|拿|够|抓|摸|抠|打开|拆开|咬开|剥开)[^。]{0,6}(吃|吞|喝|嚼|舔|含)"
     r"|(当成?|以为是)[^。]{0,4}(糖|糖豆|零食|饮料|糖果)"
@@ -41,7 +42,8 @@ _REPEATED = re.compile(
     r"|(多吃|多喂|多服)了[^。]{0,2}(一次|一顿|一遍|一回)"
     # taken again, or several takings counted (又喂了一遍, 前后吃了三回, 不知道又给吃了)
     r"|(又|再)(给)?(吃|服|喝|喂)了[^。，,]{0,2}一?(遍|回|次)"
-    r"|(吃|服|喝|喂)了([两2二俩三3四4五5]|好几)(遍|回)"
+    # counted, also as a range or a guess (吃了两三回, 喂了三四遍, 吃了好几回)
+    r"|(吃|服|喝|喂)了(两三|三四|四五|[两2二俩三3四4五5]|好几|几)(遍|回)"
     r"|(不知道|不晓得|不清楚)[^。，,]{0,4}(又|也)(给)?(吃|喂|服)了"
 )
 

@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 # Taking a medicine, in any verb customers use for it (吃, 服, 喝, 吞, 冲 granules, 嚼, 咽, 灌): one
 # alternation shared by the dose and ingestion checks (wrap it in a group).
 TAKE = "吃|服|喝|吞|冲|嚼|咽|灌"
+# Put in the mouth, as a child does it (撕了三四袋倒嘴里, 一把塞进嘴里, 含在嘴里): taken all
+# the same.
+INTO_MOUTH = "(?:倒|塞|放|含|扔|丢|抓)(?:进|到|在)?嘴(?:巴)?里"
 
 _POPULATION_SEVERITY: dict[str, Severity | None] = {
     "contraindicated": "contraindicated",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from copilot.safety.checks.items import TAKE, CheckInput, Item, check, dosed_in
+from copilot.safety.checks.items import INTO_MOUTH, TAKE, CheckInput, Item, check, dosed_in
 from copilot.safety.dose_limits import UNIT, unit_of
 from copilot.safety.patient import child_age
 from copilot.safety.quantities import _NUM, cn_to_number
@@ -33,12 +33,17 @@ _DAY_TOTAL = re.compile(
 )
 # Taken: done (吃了, 喝光), or kept up for days (连着三天每天吃八片, 这几天一直吃)
 _TAKEN = re.compile(
-    rf"(?<![忘没不别])({TAKE}|用|喂)(了|光|完|掉|下去)|(吃|喝|喂)过"
+    rf"(?<![忘没不别])({TAKE}|用|喂)(了|光|完|掉|下去)|(吃|喝|喂)过|{INTO_MOUTH}"
     rf"|(连着|连续|一直|这几天|这些天|这两天|最近)[^，。,？?]{{0,8}}({TAKE})(?![^，。,]{{0,8}}[吗么？?])"
 )
 # Taken in all: 吃了8片, 喝光了100ml, 又喂了5ml, 冲了十几包
 _TAKEN_COUNT = re.compile(
     rf"(?<![忘没不别])({TAKE}|喂)(了|光了|完了|掉了|下去了?)[^，。,\d]{{0,6}}?({_NUM})\s*{UNIT}"
+)
+# The amount first, then taken (三四袋倒嘴里了, 两袋干吃了, 5片一起吞了, 半瓶都喝了)
+_COUNT_THEN_TAKEN = re.compile(
+    rf"({_NUM})\s*{UNIT}[^，。,？?！!\d\s分]{{0,14}}?"
+    rf"(?:(?:{TAKE}|喂)(?:了|光|完|掉|下去)|{INTO_MOUTH})"
 )
 # Packs, counted in any wording: 一整盒, 大半瓶, 两板, 快两盒, 差不多三排
 _PACKS = (
@@ -105,9 +110,28 @@ def _unnamed_medicine(ci: CheckInput) -> Item | None:
     return Item(key=f"class:{said[0]}", name=said[0], source="message")
 
 
+# A product named only as the measure or the thing mistaken for (按美林的量喂了泰诺林滴剂, 照大人
+# 芬必得的剂量, 以为是钙片): not the product taken.
+_REFERENCE_BEFORE = re.compile(r"(按|照|按照|参照|当成?|当作|以为是|看成)\s*$")
+_REFERENCE_AFTER = re.compile(r"^\s*(的|那个|那样的)?\s*(量|剂量|用量|毫升数|片数|标准|吃法)")
+
+
+def _reference_only(ci: CheckInput, item: Item) -> bool:
+    names = {d.name for d in ci.triage.drugs if d.doc_id == item.key and d.source == "message"}
+    spans = [m for n in names for m in re.finditer(re.escape(n), ci.message)]
+    return bool(spans) and all(
+        _REFERENCE_BEFORE.search(ci.message[max(0, m.start() - 4) : m.start()])
+        or _REFERENCE_AFTER.search(ci.message[m.end() : m.end() + 6])
+        for m in spans
+    )
+
+
 def _subject(ci: CheckInput, unit: str | None) -> Item | None:
     for source in ("message", "history", "cart", "profile"):
-        pool = dosed_in(ci, [i for i in ci.items if i.is_product and i.source == source], unit)
+        pool = [i for i in ci.items if i.is_product and i.source == source]
+        if source == "message" and len(pool) > 1:
+            pool = [i for i in pool if not _reference_only(ci, i)] or pool
+        pool = dosed_in(ci, pool, unit)
         groups = {i.group or i.key for i in pool}
         if len(groups) == 1:
             return pool[0]
@@ -124,6 +148,10 @@ def overdose(ci: CheckInput) -> list[Alert]:
     per_day_times = [cn_to_number(m.group(2)) for m in _PER_DAY.finditer(text)]
     taken_counts = [
         (cn_to_number(m.group(3)), unit_of(m.group(4))) for m in _TAKEN_COUNT.finditer(text)
+    ] + [
+        (cn_to_number(m.group(1)), unit_of(m.group(2)))
+        for m in _COUNT_THEN_TAKEN.finditer(text)
+        if not _BOUGHT.search(text[max(0, m.start() - 4) : m.start()])  # 买了两袋…吃了
     ]
     units = [u for _, u in per_dose + totals + taken_counts]
     item = _subject(ci, units[0] if units else None)
@@ -144,6 +172,10 @@ def overdose(ci: CheckInput) -> list[Alert]:
         )
         if banded is not None:
             return [banded]
+    if item is not None:
+        weekly = _weekly_taken_daily(ci, item, text)
+        if weekly is not None:
+            return [weekly]
     totals += taken_counts
     if item is None or not (
         per_dose
@@ -211,6 +243,32 @@ def overdose(ci: CheckInput) -> list[Alert]:
             )
         )
     return alerts
+
+
+# Taken every day, said any way: 天天吃, 每天一片, 当成每日的药, 连着吃了5天, 已经吃4天了
+_EVERY_DAY = re.compile(r"天天|每天|每日|日日|一天一(次|回|顿|片)")
+_DAYS_RUNNING = re.compile(rf"(({TAKE})了?\s*({_NUM})\s*天)|(({_NUM})\s*天了)")
+
+
+def _weekly_taken_daily(ci: CheckInput, item: Item, text: str) -> Alert | None:
+    """A medicine the label doses on one or two days a week only (甲氨蝶呤) taken, or asked to
+    be taken, every day or on more days running than the label allows a week."""
+    limit = ci.sk.dose_limits.get(item.key)
+    if limit is None or not limit.days_per_week:
+        return None
+    days = [cn_to_number(m.group(3) or m.group(5) or "") or 0 for m in _DAYS_RUNNING.finditer(text)]
+    daily = bool(_EVERY_DAY.search(text))
+    running = max(days, default=0)
+    if not daily and running <= limit.days_per_week:
+        return None
+    taken = (bool(_TAKEN.search(text)) or running > 0) and not ci.triage.asked_only
+    said = f"连续{running:g}天服用" if running > limit.days_per_week else "每天服用"
+    return _alert(
+        item,
+        "major" if taken else "moderate",
+        f"{said}，而说明书规定每周只在{limit.days_per_week:g}天用药",
+        "overdose-taken" if taken else "overdose-daily-max",
+    )
 
 
 # An earlier turn about another day (昨天吃了两片) is not today's.
