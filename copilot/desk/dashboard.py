@@ -12,7 +12,7 @@ from html import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copilot.desk.service import aware
+from copilot.desk.common import aware
 from copilot.desk.tables import (
     AdrReport,
     AgentAction,

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from copilot.desk.common import DeskError
 from copilot.desk.db import Database
 from copilot.desk.tables import (
     AdrReport,
@@ -61,8 +62,6 @@ def purge_customer(db: Database, customer_ref: str, *, user: User | None = None)
     and the health record), and audit the deletion."""
     ref = customer_ref.strip()
     if not ref:
-        from copilot.desk.service import DeskError
-
         raise DeskError("没有顾客编号：请给出聊天系统的顾客编号（--customer）", status=422)
     with db.session() as s:
         ids = list(s.scalars(select(Conversation.id).where(Conversation.customer_ref == ref)))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from copilot.desk.common import DeskError
 from copilot.desk.records import HealthRecord, RecordView
-from copilot.desk.service import DeskError
 from copilot.desk.tables import User
 from copilot.web.params import CustomerRef
 from copilot.web.session import api_user

@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from copilot.desk.common import DeskError
 from copilot.desk.records import FIELD_NAMES, HealthRecord, MedicationEntry, conversations_of
-from copilot.desk.service import DeskError
 from copilot.desk.tables import AuditEntry, User
 from copilot.web.pages.render import back, render
 from copilot.web.params import CustomerRef, FormField, FormVersion
