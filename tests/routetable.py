@@ -69,6 +69,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("PUT", "/v1/customers/{customer_ref}/record"): Route(
         "api", json={"version": 0, "record": {"allergies": ["青霉素"]}}
     ),
+    ("POST", "/v1/customers/{customer_ref}/purge"): Route(
+        "api", ADMIN, json={"confirm": "会员1", "reason": "顾客要求删除（工单 T1）"}
+    ),
     ("POST", "/v1/escalations/{escalation_id}/adr"): Route("api", PH),
     ("GET", "/v1/adr"): Route("api"),
     ("GET", "/v1/adr/clusters"): Route("api", PH),
@@ -105,6 +108,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/customers/{customer_ref}"): Route("page"),
     ("POST", "/customers/{customer_ref}"): Route(
         "page", form={"version": "0", "allergies": "青霉素"}
+    ),
+    ("GET", "/customers/{customer_ref}/delete"): Route("page", ADMIN),
+    ("POST", "/customers/{customer_ref}/delete"): Route(
+        "page", ADMIN, form={"confirm": "会员1", "reason": "顾客要求删除（工单 T2）"}
     ),
     ("GET", "/adr"): Route("page"),
     ("GET", "/adr/export.csv"): Route("page", PH),

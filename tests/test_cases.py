@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from test_web import bearer, login, web  # noqa: F401  (the fixture)
 
-from copilot.desk.service import CASE_STEPS
+from copilot.desk.cases import CASE_STEPS
 
 
 def _say(client, conv, text):

@@ -31,7 +31,8 @@ from copilot.desk.adr_form import (
     missing_fields,
 )
 from copilot.desk.adr_view import AdrView
-from copilot.desk.service import Desk, DeskError, audit, require
+from copilot.desk.common import DeskError, audit, require
+from copilot.desk.service import Desk
 from copilot.desk.tables import AdrReport, Conversation, Escalation, Message, SuggestionRow, User
 from copilot.ingest.products import load_products
 from copilot.safety.adr_rules import AdrRules, ClusterRule, load_adr_rules

@@ -1,6 +1,16 @@
 """Figures for the QA lead: acceptance and edits, reject reasons, escalations by rule and tier,
 SLA compliance, first-response time, top questions, knowledge gaps, per-agent figures, KPIs.
-Charts are server-side SVG (no external network)."""
+Charts are server-side SVG (no external network).
+
+Two rates count what has not happened yet as well as what has:
+- SLA compliance: cases answered by their deadline / cases due so far, which are the answered
+  ones and the open ones already past their deadline (超时未处理 counts as a miss at once).
+- On-time first response: customer messages that got a first reply (an agent's or a
+  pharmacist's message in the conversation) within FIRST_RESPONSE_TARGET_S / customer messages
+  due so far, which are the replied ones and those still without a reply past the target (顾客
+  等待未回复: a rejected draft with nothing sent leaves the customer waiting).
+A rate short of every case is never shown as 100%, nor one above none as 0%.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +22,7 @@ from html import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copilot.desk.service import aware
+from copilot.desk.common import aware
 from copilot.desk.tables import (
     AdrReport,
     AgentAction,
@@ -21,6 +31,9 @@ from copilot.desk.tables import (
     SuggestionRow,
     User,
 )
+
+FIRST_RESPONSE_TARGET_S = 30  # the business's first-response target (DESIGN: within 30 s)
+REPLY_ROLES = ("agent", "pharmacist")
 
 INTENT_NAMES = {
     "dose_usage": "用法用量",
@@ -44,10 +57,56 @@ TIER_NAMES = {"emergency": "紧急", "priority": "优先", "routine": "常规"}
 
 
 def _ratio(a: int, b: int) -> float | None:
-    return round(a / b, 3) if b else None
+    """a / b to three decimals (one decimal as a percentage); a part short of the whole never
+    rounds up to 1, and a part above none never rounds down to 0."""
+    if not b:
+        return None
+    r = round(a / b, 3)
+    if a < b and r >= 1:
+        return 0.999
+    if a > 0 and r <= 0:
+        return 0.001
+    return r
 
 
-def figures(session: Session, labels: dict[str, str]) -> dict:
+def first_responses(session: Session, now: datetime) -> dict:
+    """Each customer message against the first reply after it in time in its conversation (an
+    agent's or a pharmacist's message): on time within the target, late, or still waiting past
+    it. Messages still inside the target with no reply are not due yet."""
+    rows = session.execute(
+        select(Message.conversation_id, Message.role, Message.created_at)
+        .where(Message.created_at <= now)
+        .order_by(Message.conversation_id, Message.created_at, Message.id)
+    ).all()
+    target = timedelta(seconds=FIRST_RESPONSE_TARGET_S)
+    waits: list[float] = []  # seconds to the first reply, per replied message
+    waiting = 0  # past the target with no reply
+    pending: list[datetime] = []  # customer messages of this conversation awaiting a reply
+    current = None
+    for conversation_id, role, created in rows:
+        if conversation_id != current:
+            waiting += sum(now - at > target for at in pending)
+            current, pending = conversation_id, []
+        at = aware(created)
+        if role == "customer":
+            pending.append(at)
+        elif role in REPLY_ROLES and pending:
+            waits += [(at - asked).total_seconds() for asked in pending]
+            pending = []
+    waiting += sum(now - at > target for at in pending)
+    on_time = sum(w <= FIRST_RESPONSE_TARGET_S for w in waits)
+    return {
+        "on_time": on_time,
+        "late": len(waits) - on_time,
+        "waiting": waiting,
+        "due": len(waits) + waiting,
+        "median_s": round(statistics.median(waits), 1) if waits else None,
+    }
+
+
+def figures(session: Session, labels: dict[str, str], *, now: datetime | None = None) -> dict:
+    """Every figure of the dashboard at `now` (default: the current time)."""
+    now = now or datetime.now(UTC)
     actions = list(session.scalars(select(AgentAction)))
     suggestions = list(session.scalars(select(SuggestionRow)))
     escalations = list(session.scalars(select(Escalation)))
@@ -59,13 +118,15 @@ def figures(session: Session, labels: dict[str, str]) -> dict:
     )
     rules = Counter(r["id"] for e in escalations for r in e.reasons)
     tiers = Counter(e.tier for e in escalations)
-    answered = [e for e in escalations if e.answered_at]
+    # cases due so far: answered ones, and unanswered ones already past their deadline (an
+    # overdue open case counts against compliance at once, not when someone answers it)
+    opened = [e for e in escalations if aware(e.created_at) <= now]
+    answered = [e for e in opened if e.answered_at and aware(e.answered_at) <= now]
     on_time = [e for e in answered if aware(e.answered_at) <= aware(e.sla_deadline)]
-    now = datetime.now(UTC)
-    overdue_open = [
-        e for e in escalations if e.status in ("open", "claimed") and aware(e.sla_deadline) < now
-    ]
+    done = {e.id for e in answered}
+    overdue_open = [e for e in opened if e.id not in done and aware(e.sla_deadline) < now]
     response = [a.seconds_to_action for a in actions if a.seconds_to_action is not None]
+    first = first_responses(session, now)
     intents = Counter(i for s in suggestions for i in s.intents)
     drugs = Counter(d for s in suggestions for d in s.drugs)
     gaps = [s for s in suggestions if s.kind == "cannot_draft"]
@@ -102,12 +163,18 @@ def figures(session: Session, labels: dict[str, str]) -> dict:
         "escalations_by_tier": [
             (TIER_NAMES[t], tiers[t]) for t in ("emergency", "priority", "routine")
         ],
-        # cases due so far: answered ones and open ones already past their deadline (an overdue
-        # open case counts against compliance; it is not left out until someone answers it)
         "sla_compliance": _ratio(len(on_time), len(answered) + len(overdue_open)),
+        "sla_due": len(answered) + len(overdue_open),
+        "sla_missed": len(answered) - len(on_time) + len(overdue_open),
         "overdue_open": len(overdue_open),
-        "first_response_median_s": round(statistics.median(response), 1) if response else None,
-        "on_time_response": _ratio(sum(r <= 30 for r in response), len(response)),
+        # from every customer message to the first reply it got (or is still waiting for)
+        "on_time_response": _ratio(first["on_time"], first["due"]),
+        "first_response_due": first["due"],
+        "first_response_late": first["late"],
+        "left_waiting": first["waiting"],
+        "first_response_median_s": first["median_s"],
+        # how long agents took to act on a suggestion (accept, edit or reject)
+        "action_median_s": round(statistics.median(response), 1) if response else None,
         "resolution_rate": _ratio(
             sum(e.status in ("answered", "closed") for e in escalations)
             + sum(a.action in ("accept", "edit") for a in actions),
@@ -131,25 +198,94 @@ def figures(session: Session, labels: dict[str, str]) -> dict:
     }
 
 
+FONT_PX = 12  # svg.chart text in app.css
+LINE_PX = 15
+MAX_LINES = 3
+
+
+def text_width(text: str) -> float:
+    """A generous estimate of the rendered width at FONT_PX: anything not ASCII (CJK, full-width
+    punctuation, “”, …) takes a full em, wide Latin letters 0.9 em, other ASCII 0.62 em."""
+    return sum(_char_em(c) for c in text) * FONT_PX
+
+
+def _char_em(c: str) -> float:
+    if ord(c) > 0x7F:
+        return 1.04  # a CJK glyph's box is a little wider than the em in some fonts
+    return 0.9 if c.isupper() or c in "mw@%" else 0.62
+
+
+_BREAK_AFTER = "_-/ .,;:"  # an identifier or a phrase breaks after these, not mid-word
+_NO_LINE_START = "，。、；：！？）》」』”’,.;:!?)]…"
+
+
+def wrap(text: str, width: float, max_lines: int = MAX_LINES) -> list[str]:
+    """`text` in lines no wider than `width`: Latin words and identifiers break after _ - /
+    or a space when they can, a line never starts with a closing punctuation mark, and past
+    `max_lines` the last line ends in …"""
+    lines, line = [], ""
+    for c in text:
+        if line and text_width(line + c) > width:
+            cut = _break_at(line, c)
+            lines.append(line[:cut])
+            line = line[cut:]
+        line += c
+    lines.append(line)
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and text_width(last + "…") > width:
+            last = last[:-1]
+        lines = [*lines[: max_lines - 1], last + "…"]
+    return lines
+
+
+def _break_at(line: str, nxt: str) -> int:
+    """Where to end a full line before `nxt`: after the last break character of a Latin run,
+    or one character early so a closing punctuation mark does not start the next line."""
+    if nxt.isascii() and not nxt.isspace():
+        for i in range(len(line), 1, -1):
+            if not line[i - 1].isascii():
+                break  # the Latin run began after this
+            if line[i - 1] in _BREAK_AFTER:
+                return i
+    if nxt in _NO_LINE_START and len(line) > 1:
+        return len(line) - 1
+    return len(line)
+
+
 def bar_chart(rows: list[tuple[str, int]], *, width: int = 420, bar: int = 18) -> str:
-    """A horizontal bar chart as inline SVG."""
+    """A horizontal bar chart as inline SVG. Labels are never clipped: the label column is as
+    wide as the longest label (up to half the chart), a longer label wraps onto up to three
+    lines, and one longer still ends in … with the whole text in its tooltip (<title>)."""
     if not rows:
         return '<p class="muted">暂无数据</p>'
     top = max(v for _, v in rows) or 1
-    label_w, gap = 130, 6
-    height = len(rows) * (bar + gap) + gap
+    gap, pad, margin = 6, 6, 4
+    value_w = text_width(str(top)) + 8
+    longest = max(text_width(str(label)) for label, _ in rows)
+    label_w = margin + int(min(longest, width / 2)) + 1 + pad
+    labels = [wrap(str(label), label_w - pad - margin) for label, _ in rows]
+    heights = [max(bar, len(lines) * LINE_PX + 3) for lines in labels]
+    height = sum(h + gap for h in heights) + gap
     parts = [
         f'<svg class="chart" width="{width}" height="{height}" role="img" '
         f'viewBox="0 0 {width} {height}">'
     ]
-    for i, (label, value) in enumerate(rows):
-        y = gap + i * (bar + gap)
-        w = max(2, int((width - label_w - 40) * value / top))
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + bar - 5}" text-anchor="end">'
-            f"{escape(str(label))}</text>"
-            f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar}" rx="3"></rect>'
-            f'<text x="{label_w + w + 4}" y="{y + bar - 5}">{value}</text>'
+    y = gap
+    for (label, value), lines, h in zip(rows, labels, heights, strict=True):
+        w = max(2, int((width - label_w - value_w) * value / top))
+        bar_y = y + (h - bar) // 2
+        first = y + (h - len(lines) * LINE_PX) // 2 + LINE_PX - 3
+        spans = "".join(
+            f'<tspan x="{label_w - pad}" y="{first + i * LINE_PX}">{escape(line)}</tspan>'
+            for i, line in enumerate(lines)
         )
+        parts.append(
+            f'<g class="bar"><title>{escape(str(label))}：{value}</title>'
+            f'<text class="label" text-anchor="end">{spans}</text>'
+            f'<rect x="{label_w}" y="{bar_y}" width="{w}" height="{bar}" rx="3"></rect>'
+            f'<text class="value" x="{label_w + w + 4}" y="{bar_y + bar - 5}">{value}</text></g>'
+        )
+        y += h + gap
     parts.append("</svg>")
     return "".join(parts)

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from copilot.desk.common import DeskError, audit
 from copilot.desk.db import Database
-from copilot.desk.service import DeskError, audit
 from copilot.desk.tables import User
 from copilot.errors import CopilotError
 from copilot.ingest.documents import SUPPORTED_SUFFIXES

@@ -21,11 +21,20 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from copilot.desk import records
+from copilot.desk import cases, records
+from copilot.desk.cases import (
+    closer,
+    holder,
+    join_case,
+    open_case,
+    resolved_case,
+    service_question,
+    step,
+)
+from copilot.desk.common import DeskError, audit, aware, queue_rank, require
 from copilot.desk.db import Database
 from copilot.desk.tables import (
     AgentAction,
-    AuditEntry,
     CaseStep,
     Conversation,
     Escalation,
@@ -33,12 +42,9 @@ from copilot.desk.tables import (
     SuggestionRow,
     User,
 )
-from copilot.errors import CopilotError
 from copilot.pipeline import Copilot, customer_text
 from copilot.schemas import (
-    ROLE_NAMES,
     TIER_NAMES,
-    TIER_ORDER,
     CartItem,
     Profile,
     Suggestion,
@@ -47,48 +53,6 @@ from copilot.schemas import (
 )
 
 MAX_MESSAGE = 2000
-
-
-class DeskError(CopilotError):
-    """A desk action that cannot be done; `status` is the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = 400, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.field = field  # the request field at fault, named in the JSON error
-        self.problem = message
-
-
-def queue_rank(tier: str) -> int:
-    """Stored with each escalation so the queue sorts ascending: emergency first."""
-    return max(TIER_ORDER.values()) - TIER_ORDER[tier]
-
-
-def aware(dt: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes: they are UTC."""
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def audit(session: Session, user: User | None, action: str, entity: str, entity_id, **detail):
-    session.add(
-        AuditEntry(
-            user_id=user.id if user else None,
-            action=action,
-            entity=entity,
-            entity_id=str(entity_id),
-            detail=detail,
-        )
-    )
-
-
-def require(user: User, *roles: str) -> None:
-    if user.role not in roles and user.role != "admin":
-        need = "或".join(ROLE_NAMES.get(r, r) for r in roles)
-        raise DeskError(
-            f"需要{need}权限（当前：{ROLE_NAMES.get(user.role, user.role)}）", status=403
-        )
 
 
 @dataclass
@@ -179,8 +143,9 @@ class Desk:
             message=text, history=history, profile=records.merged(profile, record), cart=cart
         )
         with self.db.session() as s:
-            case = _open_case(s, conversation_id)
-            if case is not None and not suggestion.verdict.escalation and not _service(suggestion):
+            case = open_case(s, conversation_id)
+            medical = not service_question(suggestion)
+            if case is not None and not suggestion.verdict.escalation and medical:
                 suggestion = self._case_holding(suggestion, case)
         with self.db.session() as s:
             conv = _conversation(s, conversation_id, customer_ref, user)
@@ -208,12 +173,12 @@ class Desk:
                 decision=row.decision,
                 provider=row.provider,
             )
-            esc = _open_case(s, conversation_id)
+            esc = open_case(s, conversation_id)
             if esc is not None:
                 if suggestion.verdict.escalation:
-                    _join_case(s, user, esc, suggestion)
+                    join_case(s, user, esc, suggestion)
                 return row, esc
-            earlier = _resolved_case(s, conversation_id)
+            earlier = resolved_case(s, conversation_id)
             if earlier is not None:
                 # the customer writes again after the pharmacist's answer: the case's follow-up
                 step(s, earlier, "follow_up", None, note=f"顾客再次来信（消息 {msg.id}）")
@@ -387,7 +352,7 @@ class Desk:
             ).rowcount
             if won != 1:
                 s.rollback()
-                raise DeskError(f"工单已被{_holder(s, escalation_id)}认领", status=409)
+                raise DeskError(f"工单已被{holder(s, escalation_id)}认领", status=409)
             audit(s, user, "escalation.claimed", "escalation", esc.id)
             step(s, esc, "analyse", user)
             s.flush()
@@ -415,7 +380,7 @@ class Desk:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
             if esc.status not in ("open", "claimed"):
                 raise DeskError(
-                    f"工单已由{_holder(s, esc.id)}答复（{_status_cn(esc.status)}），不能再答复",
+                    f"工单已由{holder(s, esc.id)}答复（{_status_cn(esc.status)}），不能再答复",
                     status=409,
                 )
             if esc.status == "open":
@@ -434,7 +399,7 @@ class Desk:
             ).rowcount
             if won != 1:
                 s.rollback()
-                raise DeskError(f"工单已由{_holder(s, escalation_id)}处理", status=409)
+                raise DeskError(f"工单已由{holder(s, escalation_id)}处理", status=409)
             s.add(
                 Message(
                     conversation_id=esc.conversation_id,
@@ -464,7 +429,7 @@ class Desk:
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
             if esc.status == "closed":
-                raise DeskError(f"工单已由{_closer(s, esc.id)}关闭", status=409)
+                raise DeskError(f"工单已由{closer(s, esc.id)}关闭", status=409)
             if esc.status != "answered":
                 raise DeskError("只有已答复的工单可以关闭", status=409)
             # close once: of two concurrent closes, the second gets 409 naming the first
@@ -476,7 +441,7 @@ class Desk:
             ).rowcount
             if won != 1:
                 s.rollback()
-                raise DeskError(f"工单已由{_closer(s, esc.id)}关闭", status=409)
+                raise DeskError(f"工单已由{closer(s, esc.id)}关闭", status=409)
             s.refresh(esc)
             audit(s, user, "escalation.closed", "escalation", esc.id)
             step(s, esc, "archive", user)
@@ -497,13 +462,7 @@ class Desk:
             return esc
 
     def steps(self, session: Session, escalation_id: int) -> list[CaseStep]:
-        return list(
-            session.scalars(
-                select(CaseStep)
-                .where(CaseStep.escalation_id == escalation_id)
-                .order_by(CaseStep.at, CaseStep.id)
-            )
-        )
+        return cases.steps(session, escalation_id)
 
     # --- the customer's record -------------------------------------------------------------------
     def record(self, customer_ref: str, user: User) -> records.RecordView | None:
@@ -580,107 +539,6 @@ def _conversation(session: Session, conversation_id: str, customer_ref: str, use
     return session.get(Conversation, conversation_id, populate_existing=True)
 
 
-CASE_STEPS = {
-    "receive": "接收",
-    "register": "登记",
-    "analyse": "分析",
-    "resolve": "解决",
-    "follow_up": "随访",
-    "archive": "归档",
-}
-FOLLOW_UP_WINDOW = timedelta(days=7)
-
-
-def step(
-    session: Session,
-    esc: Escalation,
-    name: str,
-    user: User | None,
-    *,
-    at: datetime | None = None,
-    note: str | None = None,
-) -> None:
-    """Record a step of the case (one of CASE_STEPS) with who and when."""
-    assert name in CASE_STEPS, name
-    session.add(
-        CaseStep(
-            escalation_id=esc.id,
-            step=name,
-            user_id=user.id if user else None,
-            at=at or datetime.now(UTC),
-            note=note,
-        )
-    )
-
-
-def _resolved_case(session: Session, conversation_id: str) -> Escalation | None:
-    """The conversation's latest case a pharmacist answered in the last week, if any."""
-    esc = session.scalars(
-        select(Escalation)
-        .where(
-            Escalation.conversation_id == conversation_id,
-            Escalation.status.in_(("answered", "closed")),
-        )
-        .order_by(Escalation.id.desc())
-        .limit(1)
-    ).first()
-    answered = aware(esc.answered_at) if esc is not None else None
-    if answered is None or datetime.now(UTC) - answered > FOLLOW_UP_WINDOW:
-        return None
-    return esc
-
-
-def _open_case(session: Session, conversation_id: str) -> Escalation | None:
-    """The conversation's escalation a pharmacist has not answered yet, if any."""
-    return session.scalars(
-        select(Escalation)
-        .where(
-            Escalation.conversation_id == conversation_id,
-            Escalation.status.in_(("open", "claimed")),
-        )
-        .order_by(Escalation.id)
-        .limit(1)
-    ).first()
-
-
-def _service(suggestion: Suggestion) -> bool:
-    """A service question (delivery, returns, coupons, invoices) about no medicine: the agent
-    may answer it while the pharmacist has the case."""
-    tri = suggestion.verdict.triage
-    return (
-        suggestion.kind == "draft"
-        and not any(d.source == "message" for d in tri.drugs)
-        and bool(tri.intents)
-        and set(tri.intents) <= _SERVICE_INTENTS
-    )
-
-
-_SERVICE_INTENTS = {"order_delivery", "return_refund", "coupon_price", "invoice"}
-
-
-def _join_case(session: Session, user, esc: Escalation, suggestion: Suggestion) -> None:
-    """A follow-up that escalates joins the open case: its reasons are added, and a more
-    urgent tier raises the case (with the shorter deadline)."""
-    e = suggestion.verdict.escalation
-    known = {r.get("id") for r in esc.reasons}
-    esc.reasons = [*esc.reasons, *(r.model_dump() for r in e.reasons if r.id not in known)]
-    raised = TIER_ORDER[e.tier] > TIER_ORDER[esc.tier]
-    if raised:
-        deadline = datetime.now(UTC) + timedelta(minutes=e.sla_minutes)
-        esc.tier, esc.tier_rank = e.tier, queue_rank(e.tier)
-        esc.sla_deadline = min(aware(esc.sla_deadline), deadline)
-    audit(
-        session,
-        user,
-        "escalation.followup",
-        "escalation",
-        esc.id,
-        tier=esc.tier,
-        raised=raised,
-        rules=[r.id for r in e.reasons],
-    )
-
-
 def _answered_after(session: Session, row: SuggestionRow) -> bool:
     """A pharmacist has written to the customer after the message this suggestion answers."""
     return (
@@ -697,14 +555,6 @@ def _answered_after(session: Session, row: SuggestionRow) -> bool:
     ) > 0
 
 
-def _holder(session: Session, escalation_id: int) -> str:
-    """Who holds the escalation now (for 409 messages)."""
-    esc = session.get(Escalation, escalation_id)
-    session.refresh(esc)
-    user = session.get(User, esc.assignee_id) if esc.assignee_id else None
-    return f"药师{user.display_name}" if user else "其他药师"
-
-
 def _acted(session: Session, suggestion_id: str) -> str:
     """Who acted on the suggestion first, and how (for 409 messages)."""
     session.expire_all()
@@ -715,21 +565,6 @@ def _acted(session: Session, suggestion_id: str) -> str:
     user = session.get(User, first.user_id) if first else None
     who = f"客服{user.display_name}" if user else "其他客服"
     return f"该建议已处理（{who}：{_status_cn(row.status)}），请勿重复发送"
-
-
-def _closer(session: Session, escalation_id: int) -> str:
-    """Who closed the case (from the audit log)."""
-    entry = session.scalars(
-        select(AuditEntry)
-        .where(
-            AuditEntry.action == "escalation.closed",
-            AuditEntry.entity_id == str(escalation_id),
-        )
-        .order_by(AuditEntry.id)
-        .limit(1)
-    ).first()
-    user = session.get(User, entry.user_id) if entry and entry.user_id else None
-    return f"药师{user.display_name}" if user else "其他药师"
 
 
 def _repeat(
@@ -784,7 +619,3 @@ def _suggestion_row(s: Suggestion, conversation_id: str, message_id: int) -> Sug
         payload=s.model_dump(mode="json"),
         total_ms=s.timings_ms.get("total", 0.0),
     )
-
-
-def count(session: Session, stmt) -> int:
-    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)

@@ -160,7 +160,7 @@ class CustomerRecord(Base):
 
 
 class AuditEntry(Base):
-    """Append-only: rows are inserted, never updated or deleted (see service.audit)."""
+    """Append-only: rows are inserted, never updated or deleted (see common.audit)."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from copilot.desk.adr_export import export_csv, export_json
 from copilot.desk.adr_form import AdrForm
 from copilot.desk.adr_view import AdrView
-from copilot.desk.service import DeskError
+from copilot.desk.common import DeskError
 from copilot.desk.tables import User
 from copilot.schemas import Text
 from copilot.web.params import EscalationId, ReportId

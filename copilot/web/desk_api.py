@@ -128,7 +128,7 @@ def conversation_messages(
 ) -> list[MessageOut]:
     from sqlalchemy import select
 
-    from copilot.desk.service import DeskError
+    from copilot.desk.common import DeskError
     from copilot.desk.tables import Conversation, Message
 
     with request.app.state.db.session() as s:

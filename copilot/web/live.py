@@ -20,7 +20,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from copilot.desk.service import aware
+from copilot.desk.common import aware
 from copilot.desk.tables import AdrReport, Escalation, Message, User
 from copilot.web.params import ConversationQuery
 from copilot.web.session import PASSWORD_CHANGE_FIRST, api_user, session_user, user_for_bearer

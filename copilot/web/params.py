@@ -53,3 +53,6 @@ def _form_text(value: str) -> str:
 # Every text field of the pages' forms: bounded, refused with a 422 naming the field.
 FormField = Annotated[str, Form(max_length=8000), AfterValidator(_form_text)]
 FormVersion = Annotated[int, Form(ge=0, le=2**31)]
+# A short text field (a confirmation, a reason): bounded tighter than FormField.
+FormShort = Annotated[str, Form(max_length=200), AfterValidator(_form_text)]
+DoneQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Result of an action.")]

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from copilot.desk.adr_export import EXPORT_COLUMNS, export_csv, export_json
 from copilot.desk.adr_form import ASK_BATCH_REPLY, CAUSALITY, OUTCOMES, AdrDrug, AdrForm
-from copilot.desk.service import DeskError, require
+from copilot.desk.common import DeskError, require
 from copilot.desk.tables import User
 from copilot.web.pages.render import back, render
 from copilot.web.params import EscalationId, Flag, ReportId, Step

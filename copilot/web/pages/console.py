@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from copilot.desk import records
+from copilot.desk.common import DeskError, audit
 from copilot.desk.inbox import FILTERS, MAX_QUERY, inbox
-from copilot.desk.service import DeskError, audit
 from copilot.desk.tables import Conversation, Escalation, Message, SuggestionRow, User
 from copilot.schemas import CartItem, Profile, Suggestion
 from copilot.web.pages.render import back, render

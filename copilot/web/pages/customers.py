@@ -1,6 +1,8 @@
 """The customer's health record page: what the pharmacy knows about the customer's health (read
 for every suggestion of any of their conversations), its last change, the change history (field
-names, never values), their conversations, and the edit form for agents and pharmacists."""
+names, never values), their conversations, and the edit form for agents and pharmacists; for
+admins, deleting the customer's personal data on request (a confirmation page with the counts of
+what goes and what stays by law, the customer id typed again and a reason, then the result)."""
 
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from copilot.desk.common import DeskError, require
+from copilot.desk.privacy import entity_of, erase_on_request, erasure, preview_customer
 from copilot.desk.records import FIELD_NAMES, HealthRecord, MedicationEntry, conversations_of
-from copilot.desk.service import DeskError
 from copilot.desk.tables import AuditEntry, User
 from copilot.web.pages.render import back, render
-from copilot.web.params import CustomerRef, FormField, FormVersion
+from copilot.web.params import CustomerRef, DoneQuery, FormField, FormShort, FormVersion
 from copilot.web.session import check_csrf, page_user
 
 router = APIRouter(include_in_schema=False)
@@ -56,7 +59,10 @@ def record_page(customer_ref: CustomerRef, request: Request, user: User = Depend
         changes = list(
             s.scalars(
                 select(AuditEntry)
-                .where(AuditEntry.entity == "customer", AuditEntry.entity_id == customer_ref)
+                .where(
+                    AuditEntry.entity == "customer",
+                    AuditEntry.entity_id.in_(sorted({customer_ref, entity_of(customer_ref)})),
+                )
                 .order_by(AuditEntry.id.desc())
                 .limit(20)
             )
@@ -72,6 +78,7 @@ def record_page(customer_ref: CustomerRef, request: Request, user: User = Depend
         changes=changes,
         users=users,
         field_names=FIELD_NAMES,
+        can_erase=user.role == "admin" and (view is not None or bool(conversations)),
     )
 
 
@@ -120,3 +127,69 @@ def record_save(
             raise
         return back(here, request, f"档案未保存：{exc}")
     return back(here, request, "用药档案已保存，此后该顾客所有对话的建议都会核对此档案")
+
+
+@router.get("/customers/{customer_ref}/delete", response_class=HTMLResponse)
+def erase_page(
+    customer_ref: CustomerRef,
+    request: Request,
+    done: DoneQuery = None,
+    user: User = Depends(page_user),
+):
+    """Admins: what deleting the customer's personal data removes and what stays, and the
+    form; with `done`, the result as the audit log recorded it."""
+    require(user, "admin")
+    with request.app.state.db.session() as s:
+        if done is not None:
+            entry = erasure(s, customer_ref, done)
+            if entry is None:
+                raise DeskError(f"找不到对顾客 {customer_ref} 的删除记录 {done}", status=404)
+            by = s.get(User, entry.user_id) if entry.user_id else None
+            return render(
+                request,
+                "customer_erase.html",
+                user,
+                customer_ref=customer_ref,
+                done=entry,
+                by=by.display_name if by else "命令行",
+            )
+        preview = preview_customer(s, customer_ref)
+    if preview is None:
+        raise DeskError(
+            f"找不到顾客 {customer_ref} 的个人信息：没有对话或用药档案（可能已删除）", status=404
+        )
+    return render(
+        request,
+        "customer_erase.html",
+        user,
+        customer_ref=customer_ref,
+        preview=preview,
+        counts=preview.would_remove,
+    )
+
+
+@router.post("/customers/{customer_ref}/delete")
+def erase(
+    customer_ref: CustomerRef,
+    request: Request,
+    csrf_token: FormField = "",
+    confirm: FormShort = "",
+    reason: FormShort = "",
+    user: User = Depends(page_user),
+):
+    check_csrf(request, csrf_token)
+    here = f"/customers/{customer_ref}/delete"
+    try:
+        report = erase_on_request(
+            request.app.state.db,
+            customer_ref,
+            user=user,
+            confirm=confirm,
+            reason=reason,
+            via="page",
+        )
+    except DeskError as exc:
+        if exc.status in (403, 404):
+            raise  # the error page: not an admin, or nothing to delete
+        return back(here, request, f"未删除：{exc}")
+    return back(f"{here}?done={report.audit_id}", request, "已删除该顾客的个人信息")

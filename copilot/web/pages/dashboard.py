@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from copilot.desk.common import require
 from copilot.desk.dashboard import bar_chart, figures
-from copilot.desk.service import require
 from copilot.desk.tables import AgentAction, User
 from copilot.web.pages.render import render
 from copilot.web.session import page_user

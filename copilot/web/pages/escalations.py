@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from copilot.desk import records
-from copilot.desk.service import CASE_STEPS, DeskError, aware
+from copilot.desk.cases import CASE_STEPS
+from copilot.desk.common import DeskError, aware
 from copilot.desk.tables import (
     AdrReport,
     Conversation,

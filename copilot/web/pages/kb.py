@@ -7,8 +7,8 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
+from copilot.desk.common import DeskError, require
 from copilot.desk.knowledge_updates import SUPPORTED_SUFFIXES
-from copilot.desk.service import DeskError, require
 from copilot.desk.tables import User
 from copilot.web.pages.render import render
 from copilot.web.params import DocId, SearchText

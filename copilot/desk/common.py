@@ -1,0 +1,58 @@
+"""What the desk modules share: the desk's error, the role check, the audit entry, UTC times
+read back from the database and the queue's rank. Imports nothing else of the desk but its
+tables, so every desk module (service, cases, records, privacy, adr …) can use it without a
+cycle."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from copilot.desk.tables import AuditEntry, User
+from copilot.errors import CopilotError
+from copilot.schemas import ROLE_NAMES, TIER_ORDER
+
+
+class DeskError(CopilotError):
+    """A desk action that cannot be done; `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field  # the request field at fault, named in the JSON error
+        self.problem = message
+
+
+def require(user: User, *roles: str) -> None:
+    """Refuse (403) a user whose role is none of `roles`; an admin may do everything."""
+    if user.role not in roles and user.role != "admin":
+        need = "或".join(ROLE_NAMES.get(r, r) for r in roles)
+        raise DeskError(
+            f"需要{need}权限（当前：{ROLE_NAMES.get(user.role, user.role)}）", status=403
+        )
+
+
+def queue_rank(tier: str) -> int:
+    """Stored with each escalation so the queue sorts ascending: emergency first."""
+    return max(TIER_ORDER.values()) - TIER_ORDER[tier]
+
+
+def aware(dt: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes: they are UTC."""
+    if dt is None:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def audit(session: Session, user: User | None, action: str, entity: str, entity_id, **detail):
+    """Append one entry to the append-only audit log: who, what, on which entity, when."""
+    session.add(
+        AuditEntry(
+            user_id=user.id if user else None,
+            action=action,
+            entity=entity,
+            entity_id=str(entity_id),
+            detail=detail,
+        )
+    )
