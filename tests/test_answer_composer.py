@@ -110,6 +110,8 @@ def copilot(sample_settings, sample_retriever, sample_gate) -> Copilot:
         ("开封以后能放多久", {"storage"}),
         ("事后多长时间内吃有效", {"window"}),
         ("过敏性鼻炎一次吃几片", {"dose"}),  # a disease, not an allergy question
+        ("吃完这个 其他药得错开多长时间", {"spacing"}),
+        ("和别的药要隔开吃吗", {"spacing"}),
     ],
 )
 def test_what_a_question_asks(copilot, message, asked):
@@ -273,3 +275,29 @@ def test_of_several_policies_the_one_that_answers_the_words_is_chosen(copilot):
 def test_when_someone_can_be_reached_is_a_service_hours_question(copilot, message):
     s = copilot.suggest(message=message)
     assert s.kind == "draft" and "服务时间" in s.text, s.text
+
+
+def test_spacing_from_other_medicines_is_answered_with_the_labels_interval(copilot):
+    s = copilot.suggest(message="达喜吃完以后 其他的药要错开多久")
+    assert s.kind == "draft", s.text
+    assert re.search(r"1～2小时", s.text), s.text
+
+
+def test_a_longest_use_question_gets_the_labels_limit_first(copilot):
+    s = copilot.suggest(message="雷诺考特可以一直喷下去吗 最多能喷多长时间")
+    assert s.kind == "draft", s.text
+    assert re.search(r"不得超过3个月", "".join(_lines(s.text)[1:3])), s.text
+    assert "每日最多" not in s.text  # 最多 + a duration asks how long, not how much a day
+
+
+def test_which_medicines_not_to_combine_names_them(copilot):
+    s = copilot.suggest(message="多潘立酮和哪些药不能一起吃")
+    assert s.kind == "draft", s.text
+    assert "酮康唑" in s.text and "儿童不能接触" not in s.text
+
+
+def test_a_fine_isnt_it_question_gets_the_labels_verdict(copilot):
+    s = copilot.suggest(message="在吃西替利嗪 晚上喝两杯啤酒不要紧吧")
+    assert s.kind == "draft", s.text
+    line = next(ln for ln in _lines(s.text) if "酒" in ln)
+    assert re.search(r"不建议|不可以|避免", line), s.text

@@ -24,6 +24,10 @@ class Aspect:
     sections: tuple[str, ...]
     max_units: int = 1
     instead_of: tuple[str, ...] = ()
+    prefer: tuple[re.Pattern, ...] = ()  # a unit matching one states the fact most directly
+
+    def preferred(self, text: str) -> bool:
+        return any(p.search(text) for p in self.prefer)
 
     def asked_in(self, text: str) -> bool:
         return any(p.search(text) for p in self.ask)
@@ -77,5 +81,6 @@ def load_aspects(knowledge_dir: Path) -> dict[str, Aspect]:
             sections=tuple(str(s) for s in row.get("sections") or ()),
             max_units=int(row.get("max_units", 1)),
             instead_of=tuple(str(a) for a in row.get("instead_of") or ()),
+            prefer=_compile(path, name, "prefer", row.get("prefer")),
         )
     return aspects

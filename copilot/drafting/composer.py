@@ -41,6 +41,8 @@ DEFAULT_ASPECTS = ("indication", "dose")
 _YES_NO = re.compile(
     r"(?:能|可以|可不可以|能不能|行不行|会不会|是不是|要不要|需不需要|用不用|得不得)"
     r"|(?:吗|么|不)[？?]?$|行吗|好吗"
+    # asked as "it's fine, isn't it" (喝点酒没事吧, 一起吃不要紧吧, 有影响不)
+    r"|(?:没事|没关系|不要紧|要紧|碍事|有影响|有问题|影响大|行|可以|能)(?:吧|吗|么|不|没)"
 )
 _FORBID = re.compile(r"禁用|禁止|不得|不可|切忌|严禁|忌用")
 _ADVISE_AGAINST = re.compile(r"不宜|避免|不要|勿|不能|不建议|不应")
@@ -194,6 +196,8 @@ class AnswerComposer:
             score += 1.0 - 0.3 * aspect.sections.index(unit.section)
         norm = normalize(unit.text)
         score += 0.4 * sum(1 for w in words if len(w) > 1 and w in norm)
+        if aspect.preferred(unit.text):
+            score += 1.5  # states the fact itself (不得超过3个月), not only its topic
         return score - 0.01 * unit.position
 
     def _pick(

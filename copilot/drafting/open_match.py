@@ -30,7 +30,9 @@ _FILLER_WORDS = (
     "有事 影响 问题 正常 注意 情况 时候 东西 时间 一点 有点 一些 接着 继续 "
     "本品 服用 服药 使用 用药 一次 每次 一天 每天 一日 每日 几次 几粒 几片 "
     "几袋 几包 几支 儿子 女儿 闺女 老婆 老公 爸爸 妈妈 我爸 我妈 岁 公斤 斤 "
-    "克 毫升 次 天 小时"
+    "克 毫升 次 天 小时 "
+    # the frame of a question, not its fact (不能跟哪些药一块吃)
+    "不能 不可以 哪些 哪种 哪个 哪样 一块 一块儿 一同 同时 别的 其他 其它 跟 和 与 平时 周末"
 )
 _FILLER = frozenset(_FILLER_WORDS.split())
 _NUMBER = re.compile(r"^[\d.]+$")
