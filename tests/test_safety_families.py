@@ -851,3 +851,41 @@ def test_keeping_a_childs_medicine_or_giving_birth_is_not_giving_a_child_medicin
 )
 def test_self_treatment_for_the_labels_period_without_relief(sample_gate, message, tier):
     assert_tier(sample_gate, message, tier)
+
+
+# --- families from blind set 14 (development since its first run), new phrasings ---
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "孩子刚才两只手攥得紧紧的 胳膊腿发硬 喊他没反应",  # a fit in plain words
+        "万托林吸了三口了还是憋得慌 一句话都说不完",  # reliever not helping
+        "我妈这两天时清醒时糊涂 饭也吃不下",  # new confusion
+        "拉的大便带鲜红的血 一大摊",  # blood in the stool
+        "最近真想从桥上跳河算了",  # a way of dying wished
+        "必理通中午吃了三片 晚上又吃了三片 还喝了酒",  # doses summed when taken again
+        "布洛芬混悬液一天喂了七次 孩子4岁 烧不退",  # doses a day above the label's count
+        "孩子10个月 美林按大孩子的量喂了6毫升",  # below the table's youngest band
+        "两岁的闺女把一整盒小儿感冒药全塞嘴里了",  # a whole pack into the mouth
+    ],
+)
+def test_emergencies_said_in_everyday_words(sample_gate, message):
+    assert_tier(sample_gate, message, "emergency")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "儿子大二了 牙疼 芬必得一次几粒",  # a university year is an adult
+        "娃他爸头疼 必理通吃一片可以吧",  # a child's parent is an adult
+        "上个礼拜肚子疼去医院看过了 已经好了 想买点维生素C",  # last week, over
+        "前阵子发烧到39度 早好了 现在想囤点退烧药",
+        "我老婆怀二胎那时候不让吃芬必得 我自己腰疼能吃吗",  # her pregnancy, back then
+        "假如家里孩子不小心吃了药 该咋办 先了解一下",  # asked in advance
+        "看电视说孩子误食药品很危险 药该咋收好",  # how to keep medicine away
+        "大年初三 我自己头疼 必理通怎么吃",  # a date, not a school year
+    ],
+)
+def test_near_misses_that_only_look_alarming(sample_gate, message):
+    assert_tier(sample_gate, message, None)

@@ -134,7 +134,8 @@ def eval_safety(
     )
     typer.echo(
         f"medication checks: {m.medcheck_cases} cases, recall {m.medcheck_recall:.3f}; "
-        f"clean {m.clean_cases} cases, false alarms {m.false_alarm_rate:.3f}"
+        f"clean {m.clean_cases} cases, false alarms "
+        + (f"{m.false_alarm_rate:.3f}" if m.clean_cases else "n/a")
     )
     typer.echo(
         f"drafts: unsafe {m.unsafe_drafts}, blocked {m.unsafe_blocked:.3f}; "

@@ -320,7 +320,8 @@ def evaluate_safety(
         medcheck_cases=len(meds) - clean,
         medcheck_recall=ratio(found, expected_total),
         clean_cases=clean,
-        false_alarm_rate=ratio(false_alarms, clean),
+        # a rate of errors over no cases is no error (ratio() reads an empty success as 1.0)
+        false_alarm_rate=round(false_alarms / clean, 4) if clean else 0.0,
         unsafe_drafts=unsafe,
         unsafe_blocked=ratio(blocked, unsafe),
         safe_drafts=safe,

@@ -52,6 +52,13 @@ _AGE_WORDS: tuple[tuple[re.Pattern, float], ...] = (
     (re.compile(r"双满月"), 2 / 12),
     (re.compile(r"(?<![双没未到])满月(?![酒照宴])"), 1.1 / 12),
     (re.compile(r"(?<!过了)(百天|一百天)"), 100 / 365),
+    # a school year said of a child: the youngest age in it (初二 → 13, 高一 → 15)
+    (re.compile(r"(?<![年a-z\d])初一(?![日号])"), 12.0),
+    (re.compile(r"(?<![年a-z\d])初二(?![日号])"), 13.0),
+    (re.compile(r"(?<![年a-z\d])初三(?![日号])"), 14.0),
+    (re.compile(r"高一"), 15.0),
+    (re.compile(r"高二"), 16.0),
+    (re.compile(r"高三"), 17.0),
 )
 # An age not reached yet (三个月都未够, 还不到两个月, 没满月): a little under the number said.
 _SHORT_OF = re.compile(r"\s*(都|还)?(未够|不够|不到|没到|没满|不满|未满|不足)")
@@ -66,8 +73,8 @@ _AGE_ADULT = re.compile(
 )
 # An age said of a son, a daughter or "him/her" (她25了, 儿子28岁): whether they are children.
 _AGE_OF_KIN = re.compile(
-    r"(儿子|女儿|闺女|孩子|他|她)[^，。,？?！!\d]{0,4}?(\d+|[一二三四五六七八九十]+)\s*(岁|周岁|了)"
-)
+    r"(儿子|女儿|闺女|孩子|他|她)[^，。,？?！!\d]{0,4}?(?<![大初高研博])(\d+|[一二三四五六七八九十]+)\s*(岁|周岁|了)"
+)  # not a school year (闺女大三了, 儿子高二了, 初一了)
 
 
 # An age said after 今年 with no unit (我儿子今年三十二, 她今年8): years.

@@ -62,6 +62,7 @@ class DoseLimit:
     # days a week the medicine may be taken when the label doses it weekly only (甲氨蝶呤：每周只在
     # 1～2天用药): taking it every day is an overdose whatever the count of tablets
     days_per_week: float | None = None
+    times_per_day: float | None = None  # the most doses a day (24小时内不得超过4次, 一日3次)
 
 
 def dose_rows(doc: Document) -> list[DoseRow]:
@@ -94,7 +95,14 @@ def read_limits(doc: Document) -> DoseLimit | None:
                 doses["片"] = max(doses.get("片", 0), units)
                 printed.setdefault("片", form)
     if not doses:
-        return None
+        # a label that doses by a table only (混悬液 by age and weight): the rows hold the
+        # amounts (dose_rows); how many doses a day is still the label's limit
+        times = _times_per_day(text)
+        return (
+            DoseLimit(unit="次", per_dose=None, per_day=None, times_per_day=times)
+            if times
+            else None
+        )
     unit = next(iter(doses))  # the label's own unit: the first one its dosing names
     per_dose = doses[unit]
     per_day = None
@@ -123,7 +131,21 @@ def read_limits(doc: Document) -> DoseLimit | None:
         shown=printed.get(unit, unit),
         first_dose=first_dose,
         days_per_week=_weekly_days(text),
+        times_per_day=_times_per_day(text),
     )
+
+
+def _times_per_day(text: str) -> float | None:
+    """The most doses a day the label allows: its stated maximum (24小时内不得超过4次), else the
+    largest 一日N次."""
+    stated = [cn_to_number(m.group(3)) or 0 for m in _TIMES_MAX.finditer(text) if m.group(2)]
+    if stated and max(stated):
+        return max(stated)
+    times = [
+        max(cn_to_number(m.group(2)) or 0, cn_to_number(m.group(3) or "") or 0)
+        for m in _TIMES.finditer(text)
+    ]
+    return max(times) if times and max(times) else None
 
 
 _WEEKLY = re.compile(

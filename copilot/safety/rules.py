@@ -201,6 +201,17 @@ def _symptom_over(f: Facts, arg) -> bool:
     return any(normalize(w) in text for w in arg["words"])
 
 
+@predicate("asked_in_advance")
+def _asked_in_advance(f: Facts, arg) -> bool:
+    """A case asked about before it happens (万一孩子误吃了药 该咋办 想提前了解) that names no
+    product or medicine class to be given: what to do, not a medicine for someone."""
+    return bool(
+        f.triage.asked_only
+        and not any(d.source == "message" for d in f.triage.drugs)
+        and not any(m.source == "message" and not m.aside for m in f.triage.drug_classes)
+    )
+
+
 @predicate("course_over_label")
 def _course_over_label(f: Facts, arg) -> bool:
     """The symptom has gone on, not better, for as long as the label of the product taken allows

@@ -9,7 +9,9 @@ import re
 # Times of the past (去年吃头孢起过疹子, 前几年用过): a drug or a sign there is history.
 PAST_TIME = re.compile(
     r"(以前|之前|曾经|过去|早先|小时候|去年|前年|上次|那次|那回|前几年|前些年|早些年|那几年|几年前"
-    r"|[一二两三四五六七八九十几\d]+年前)"
+    r"|[一二两三四五六七八九十几\d]+年前"
+    # last week or month, a while ago (上周胸口疼去医院查过了 … 已经好了)
+    r"|上周|上个?星期|上个?礼拜|上个?月|前阵子|前段时间|前些天|前些日子|前几天|前两天)"
 )
 # Heard or seen, not happening to the customer (听邻居说, 看新闻说, 电视上说, 我妈老说).
 HEARSAY = re.compile(

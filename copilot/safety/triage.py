@@ -80,7 +80,11 @@ _QUESTION = re.compile(
 _SENTENCE_END = re.compile(r"[。！!？?\n]")
 _KIN_WORDS = ("儿子", "女儿", "闺女", "孩子", "娃", "小孩")
 _ADULT_KIN = re.compile(
-    r"(儿子|女儿|闺女|孩子)[^，。,]{0,4}(上大学|读大学|大学生|研究生|工作了|上班了|结婚了|成年了)"
+    r"(儿子|女儿|闺女|孩子)[^，。,]{0,4}(上大学|读大学|大学生|研究生|工作了|上班了|结婚了|成年了"
+    # a year of university or beyond (闺女大三了, 儿子读研)
+    r"|大[一二三四五]|读研|读博|研[一二三]|博[一二三]|大学毕业|参加工作)"
+    # a child's parent is an adult (孩子他爸发烧, 娃他妈头疼)
+    r"|(孩子|娃|宝宝|小孩)(他|她)?(爸|妈|爹|娘)"
 )
 _CORRECTION = re.compile(r"(不是孩子|不是给孩子|孩子没事|不是给娃|是我自己|是我本人|给我自己)")
 # A message that points back at what came before (能一起吃吗, 它, 这个, 刚才那个, 也).
@@ -263,6 +267,23 @@ def _find_patient_word(text: str, word: str, population: str) -> int:
     return pos
 
 
+# A pregnancy or a birth told as back then (怀孕那会儿, 前年怀孕的时候, 生完孩子两年多了): over.
+_BACK_THEN = re.compile(r"^[^，。,？?！!]{0,3}(那会儿?|那时候?|那阵子?|那几个月)")
+_LONG_SINCE = re.compile(
+    r"^[^，。,？?！!]{0,2}([一二两三四五六七八九十几\d]+|好几|半)\s*(年|个多?月)(多)?了"
+)
+
+
+def _over_since(text: str, pos: int, word: str) -> bool:
+    after = text[pos + len(word) :]
+    before = text[max(0, pos - 6) : pos]
+    return bool(
+        _BACK_THEN.search(after)
+        or (re.match(r"^[^，。,？?！!]{0,3}的时候", after) and PAST_TIME.search(before))
+        or (word.startswith(("生完", "生了", "产后")) and _LONG_SINCE.search(after))
+    )
+
+
 def _populations(sk: SafetyKnowledge, text: str) -> list[PopulationFinding]:
     findings: dict[str, PopulationFinding] = {}
     lex = sk.lexicon
@@ -277,7 +298,8 @@ def _populations(sk: SafetyKnowledge, text: str) -> list[PopulationFinding]:
                 population=population,
                 evidence=word,
                 negated=_negated(text, pos, lex.negations)
-                or (male and population in _FEMALE_ONLY and not other),
+                or (male and population in _FEMALE_ONLY and not other)
+                or (population in _FEMALE_ONLY and _over_since(text, pos, word)),
                 about_other_person=other,
             )
             old = findings.get(population)
@@ -347,7 +369,12 @@ def _future_case(text: str, at: int) -> bool:
     hypothetical and a future word before it in its sentence, and nothing reported as taken
     before them (孩子刚把一瓶药吃了 如果以后再这样 … is a report)."""
     start = max(text.rfind(c, 0, at) for c in "。！？!?\n") + 1
-    return _asked_in_advance(text[start : at + 1])
+    end = _SENTENCE_END.search(text, at)
+    # the future word may come after the sign (万一小孩误吃了药 第一步该干啥 想提前了解)
+    return _asked_in_advance(text[start : at + 1]) or (
+        bool(_HYPOTHETICAL.search(text[start : at + 1]))
+        and _asked_in_advance(text[start : end.start() if end else len(text)])
+    )
 
 
 _TAKEN_EVENT = re.compile(r"(吃|喝|吞|服|喂|用|抹|涂)(了|下去|掉|光|完)")

@@ -130,6 +130,16 @@ def _repeated(ci: CheckInput, text: str, item: Item | None) -> list[Alert]:
         times = max((c for c in counts if c), default=2)
         amount = cn_to_number(each.group(2)) if each else None
         said = ""
+        if (
+            limit
+            and not amount
+            and limit.per_dose
+            and limit.per_day
+            and times * limit.per_dose > limit.per_day
+        ):
+            # takings counted, each a dose (感康一个钟头里吃了三回): more than a day allows
+            over = True
+            said = f"，{times:g}次即使每次按说明书单次量也超过每日最大量"
         if limit and amount and unit == limit.unit:
             # the takings told with the amount of each: their total against the daily maximum
             total_over = bool(

@@ -17,7 +17,7 @@ from copilot.safety.quantities import _NUM, cn_to_number
 from copilot.schemas import Alert
 
 _PER_DOSE = re.compile(rf"(一次|每次|一回|一下子|一口气|同时)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}")
-_PER_DAY = re.compile(rf"(一天|一日|每天|每日|天天)[^，。,]{{0,4}}?({_NUM})\s*(次|回|遍|顿)")
+_PER_DAY = re.compile(rf"(一天|一日|每天|每日|天天)[^，。,\d]{{0,8}}?({_NUM})\s*(次|回|遍|顿)")
 _TWICE_EACH = re.compile(rf"早晚各[^，。,\d]{{0,2}}?({_NUM})\s*{UNIT}")
 _EVERY_HOURS = re.compile(
     rf"每(隔)?\s*({_NUM})\s*个?(钟头|小时)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}"
@@ -52,7 +52,7 @@ _PACKS = (
 )
 _PACKAGE = re.compile(rf"{_PACKS}(盒|瓶|板|排)")
 _ALL_OF_IT = re.compile(
-    rf"(都|全|全部)({TAKE}|喂)(了|光|完|掉|下去)|(?<![没未不])(吃|喝|吞)(光|完)了?"
+    rf"(都|全|全部)({TAKE}|喂)(了|光|完|掉|下去)|(都|全|全部)?{INTO_MOUTH}|(?<![没未不])(吃|喝|吞)(光|完)了?"
     rf"|(?<![忘没不别])({TAKE})(了|掉|下)[^，。,]{{0,2}}{_PACKS}(盒|瓶|板|排)"
     # 把一整盒二甲双胍当成维生素吃了: the pack, then taken
     rf"|把{_PACKS}(盒|瓶|板|排)[^。？?]{{0,12}}({TAKE}|喂)(了|掉|下去|光)"
@@ -153,6 +153,15 @@ def overdose(ci: CheckInput) -> list[Alert]:
         for m in _COUNT_THEN_TAKEN.finditer(text)
         if not _BOUGHT.search(text[max(0, m.start() - 4) : m.start()])  # 买了两袋…吃了
     ]
+    if not (per_dose or totals or taken_counts) and _TAKEN.search(text):
+        # taken, and one amount said on its own (喂了一整管 差不多5毫升): that amount
+        alone = [
+            (cn_to_number(m.group(1)), unit_of(m.group(2)))
+            for m in _AMOUNT.finditer(text)
+            if not _BOUGHT.search(text[max(0, m.start() - 4) : m.start()])
+        ]
+        if len(alone) == 1:
+            taken_counts = alone
     units = [u for _, u in per_dose + totals + taken_counts]
     item = _subject(ci, units[0] if units else None)
     whole_pack = _whole_pack(text)
@@ -179,6 +188,7 @@ def overdose(ci: CheckInput) -> list[Alert]:
     totals += taken_counts
     if item is None or not (
         per_dose
+        or per_day_times
         or totals
         or _THREE_TIMES.search(text)
         or _TWICE_EACH.search(text)
@@ -216,6 +226,22 @@ def overdose(ci: CheckInput) -> list[Alert]:
         if hours and value and unit_of(m.group(5)) == limit.unit:
             daily.append(value * (24 // hours))
             dose = max(dose or 0, value)
+    mine_each = [v for v, u in taken_counts if v and u == limit.unit]
+    if len(mine_each) >= 2 and _AGAIN.search(text):
+        # taken, then taken again (睡前吃了四片 … 今早又吃了四片): within a day, all together
+        daily.append(sum(mine_each))
+        dose = max(dose or 0, max(mine_each))
+    if (
+        limit.times_per_day
+        and per_day_times
+        and per_day_times[0]
+        and per_day_times[0] > limit.times_per_day
+    ):
+        # more doses a day than the label allows (一天喂了五六次美林; label: 24小时内不超过4次)
+        daily.append((limit.per_day or 0) + 1)
+        times_said = per_day_times[0]
+    else:
+        times_said = None
     today = _taken_earlier_today(ci, limit.unit)
     mine = sum(v for v, u in taken_counts if v and u == limit.unit)
     if today and mine:
@@ -224,7 +250,16 @@ def overdose(ci: CheckInput) -> list[Alert]:
         daily.append(today + mine)
         taken = taken or not ci.triage.asked_only
     alerts = []
-    if limit.per_day and daily and max(daily) > limit.per_day + 1e-6:
+    if times_said is not None:
+        alerts.append(
+            _alert(
+                item,
+                "major",
+                f"一天用药{times_said:g}次，超过说明书每日最多{limit.times_per_day:g}次",
+                "overdose-taken" if taken else "overdose-daily-max",
+            )
+        )
+    elif limit.per_day and daily and max(daily) > limit.per_day + 1e-6:
         alerts.append(
             _alert(
                 item,
@@ -271,6 +306,10 @@ def _weekly_taken_daily(ci: CheckInput, item: Item, text: str) -> Alert | None:
     )
 
 
+_AGAIN = re.compile(r"又|再|接着|然后")
+_AMOUNT = re.compile(rf"({_NUM})\s*{UNIT}")
+
+
 # An earlier turn about another day (昨天吃了两片) is not today's.
 _OTHER_DAY = re.compile(r"昨天|昨晚|前天|上周|上个?星期|上个?礼拜|前几天|那天|上次")
 
@@ -312,6 +351,8 @@ def _over_band(
         return None
     row = next((r for r in rows if r.per == "dose" and r.fits(age=age, weight=weight)), None)
     if row is None:
+        row = _below_youngest(rows, age, weight)
+    if row is None:
         return None
     said = [v for v, u in amounts if v and u == unit_of(row.unit)]
     if not said or max(said) <= row.dose_max * 1.05:
@@ -324,6 +365,21 @@ def _over_band(
         f"（{row.text}）",
         "overdose-taken" if taken else "overdose-child-band",
     )
+
+
+def _below_youngest(rows, age: float | None, weight: float | None):
+    """A child younger (or lighter) than every row of the table (9个月 for a table from 1岁):
+    no dose is written for them, so the youngest row's is the most they could be given."""
+    dosed = [r for r in rows if r.per == "dose"]
+    if weight is not None:
+        banded = [r for r in dosed if r.weight_min is not None]
+        if banded and weight < min(r.weight_min for r in banded):
+            return min(banded, key=lambda r: r.weight_min)
+        return None
+    banded = [r for r in dosed if r.age_min is not None]
+    if age is not None and banded and age < min(r.age_min for r in banded):
+        return min(banded, key=lambda r: r.age_min)
+    return None
 
 
 def _alert(item: Item, severity: str, effect: str, rule_id: str) -> Alert:
