@@ -301,3 +301,11 @@ def test_a_fine_isnt_it_question_gets_the_labels_verdict(copilot):
     assert s.kind == "draft", s.text
     line = next(ln for ln in _lines(s.text) if "酒" in ln)
     assert re.search(r"不建议|不可以|避免", line), s.text
+
+
+def test_a_how_to_use_question_gets_the_technique_not_only_the_amount(copilot):
+    s = copilot.suggest(message="布地奈德鼻喷雾剂喷的时候有什么讲究")
+    assert s.kind == "draft", s.text
+    assert "摇匀" in s.text and "鼻中隔" in s.text, s.text
+    chew = copilot.suggest(message="铝碳酸镁咀嚼片的吃法是啥")
+    assert "嚼碎" in chew.text, chew.text
