@@ -309,3 +309,11 @@ def test_a_how_to_use_question_gets_the_technique_not_only_the_amount(copilot):
     assert "摇匀" in s.text and "鼻中隔" in s.text, s.text
     chew = copilot.suggest(message="铝碳酸镁咀嚼片的吃法是啥")
     assert "嚼碎" in chew.text, chew.text
+
+
+def test_a_shared_name_with_a_unit_only_one_form_is_dosed_in(copilot):
+    """扑热息痛 names the tablet and the drops; 几片 can only be the tablet, 几粒 a capsule."""
+    s = copilot.suggest(message="扑热息痛大人一回吃几片")
+    assert s.kind == "draft" and "对乙酰氨基酚片" in s.text, s.text
+    asked = copilot.suggest(message="扑热息痛大人一回吃多少")
+    assert asked.kind == "clarify", asked.text

@@ -155,6 +155,10 @@ def name_products(
             if chosen:
                 products.append(chosen)
                 continue
+            by_unit = _by_unit_said(norm, docs, forms or {})
+            if by_unit:
+                products.append(by_unit)  # 对乙酰氨基酚…一次吃几片: the tablet
+                continue
             return Naming(candidates=docs, mention=span, reason="ambiguous")
         return Naming(products=list(dict.fromkeys(products)))
     classes = [lk for lk in links if lk.strength == CLASS_WORD]
@@ -186,6 +190,26 @@ def name_products(
         if len(in_play) > 1:
             return Naming(candidates=in_play, mention=reference, reason="ambiguous")
     return Naming(mention=reference, reason="unknown")
+
+
+# The unit or form a customer says tells the form apart (一次吃几片 → 片剂; 喂几毫升 → 滴剂 or
+# 混悬液, still two; 一次几粒 → 胶囊; 冲几袋 → 颗粒)
+_UNIT_FORMS = (
+    (re.compile(r"[几\d一二两三半]\s*片|片剂|的片(?!刻)|药片"), ("片",)),
+    (re.compile(r"[几\d一二两三半]\s*粒|胶囊"), ("胶囊",)),
+    (re.compile(r"[几\d一二两三半]\s*(?:袋|包)|颗粒|冲剂"), ("颗粒", "散")),
+    (re.compile(r"[几\d一二两三半]\s*(?:毫升|ml)|滴剂|混悬液|糖浆|口服液"), ("液", "滴剂", "糖浆")),
+)
+
+
+def _by_unit_said(text: str, docs: list[str], forms: dict[str, str]) -> str | None:
+    """The one candidate whose dosage form matches the unit or form the message says."""
+    for said, form_words in _UNIT_FORMS:
+        if said.search(text):
+            fit = [d for d in docs if any(w in forms.get(d, "") for w in form_words)]
+            if len(fit) == 1:
+                return fit[0]
+    return None
 
 
 _FORM_AT = re.compile(rf"^(?P<desc>[\u4e00-\u9fa5a-z0-9]{{0,4}}?)(?P<form>{_FORMS}|水)")
