@@ -61,7 +61,11 @@ def eval_answers(
         f"{m.irrelevant:.3f}; mean {m.mean_chars:.0f} chars"
     )
     for f in m.failures[:show]:
-        typer.echo(f"  FAIL {f.id}: {f.message[:50]}  want {f.expected[:100]}  got {f.got[:100]}")
+        want, _, said = f.expected.partition("; said ")
+        typer.echo(
+            f"  FAIL {f.id}: {f.message[:50]}  want {want[:100]}  got {f.got[:100]}"
+            + (f"  SAID (must not) {said[:160]}" if said else "")
+        )
 
 
 @evals.command("products")
