@@ -158,9 +158,12 @@ class Copilot:
         """An agent's edit of a holding reply: no medical content may be added."""
         return self.gate.verify_holding_edit(text, holding)
 
-    def verify_pharmacist_answer(self, text: str) -> VerifierResult:
-        """A pharmacist's answer: nothing anybody may never send (promises, PII asks …)."""
-        return self.gate.verify_pharmacist_answer(text)
+    def verify_pharmacist_answer(
+        self, text: str, *, history: list[Turn] | None = None, profile: Profile | None = None
+    ) -> VerifierResult:
+        """A pharmacist's answer: nothing anybody may never send (promises, PII asks …), and,
+        with the case's turns and record, no dose above the label for this patient."""
+        return self.gate.verify_pharmacist_answer(text, history=history, profile=profile)
 
     # --- the flow -------------------------------------------------------------------------------
     def suggest(

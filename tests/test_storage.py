@@ -229,6 +229,32 @@ def test_a_holding_reply_edit_may_not_add_advice(desk, people):
     desk.act(row.id, agent, "edit", final_text="您好，非常理解您的着急。\n" + row.text)
 
 
+def test_an_agent_may_always_send_the_customer_to_emergency_care(desk, people):
+    """Care-seeking only adds caution: allowed on any escalated case, with no drug or dose."""
+    agent, _, _ = people
+    row, _ = desk.receive("f2b", "哺乳期可以吃氯雷他定吗", user=agent)
+    assert row.kind == "holding"
+    desk.act(
+        row.id,
+        agent,
+        "edit",
+        final_text=row.text + "\n如果出现呼吸困难，请马上拨打120或去最近医院急诊。",
+    )
+    row2, _ = desk.receive("f2c", "哺乳期能吃布洛芬吗", user=agent)
+    with pytest.raises(DeskError, match="核查未通过"):
+        desk.act(row2.id, agent, "edit", final_text=row2.text + "\n去医院前可以先吃一片布洛芬。")
+
+
+def test_a_pharmacist_answer_with_a_dose_above_the_label_for_this_child_is_blocked(desk, people):
+    agent, pharmacist, _ = people
+    _, esc = desk.receive("f6", "孩子3岁 15公斤 发烧39度 美林怎么喂", user=agent)
+    desk.claim(esc.id, pharmacist)
+    for wrong in ("美林每次喂15毫升就行。", "美林每次4毫升，一天最多喂6次。"):
+        with pytest.raises(DeskError, match="超过说明书"):
+            desk.answer(esc.id, pharmacist, wrong)
+    desk.answer(esc.id, pharmacist, "按说明书，3岁15公斤每次4毫升，24小时内不超过4次。")
+
+
 def test_a_suggestion_goes_stale_once_the_pharmacist_has_answered(desk, people):
     agent, pharmacist, _ = people
     row, esc = desk.receive("f3", "我怀孕五个月了能吃感冒灵吗", user=agent)

@@ -359,6 +359,26 @@ class Desk:
             s.refresh(esc)
             return esc
 
+    def _case_context(self, escalation_id: int) -> tuple[list[Turn], Profile]:
+        """The customer's turns of the case's conversation and their record: what a pharmacist's
+        answer is checked against (the child's age and weight, the product in question)."""
+        with self.db.session() as s:
+            esc = _get(s, Escalation, escalation_id, "转药师工单")
+            conv = s.get(Conversation, esc.conversation_id)
+            stored = Profile.model_validate(conv.profile) if conv and conv.profile else Profile()
+            record = records.profile_for(s, (conv.customer_ref if conv else "") or "")
+            turns = [
+                Turn(role="customer", text=m.text)
+                for m in s.scalars(
+                    select(Message)
+                    .where(
+                        Message.conversation_id == esc.conversation_id, Message.role == "customer"
+                    )
+                    .order_by(Message.id)
+                )
+            ]
+        return turns, records.merged(stored, record)
+
     def answer(
         self, escalation_id: int, user: User, text: str, *, override_reason: str | None = None
     ) -> Escalation:
@@ -367,7 +387,8 @@ class Desk:
         require(user, "pharmacist")
         if not text.strip():
             raise DeskError("答复为空", status=422, field="text")
-        checked = self.copilot.verify_pharmacist_answer(text)
+        history, profile = self._case_context(escalation_id)
+        checked = self.copilot.verify_pharmacist_answer(text, history=history, profile=profile)
         overridden = None
         if checked.outcome == "block":
             details = "；".join(f.detail for f in checked.findings if f.level == "block")

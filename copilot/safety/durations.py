@@ -100,7 +100,16 @@ def symptom_days(text: str, earlier: str = "", answered: float | None = None) ->
     return best
 
 
+# How far along a pregnancy is, or how long since a birth (怀孕3个月了, 孕28周, 生完孩子两个月, 产后
+# 半年): a time of life, not how long a symptom has lasted.
+_LIFE_SPAN = re.compile(
+    r"(怀孕|怀了|孕|备孕|生完孩子|生完宝宝|生完|产后|坐月子|哺乳|喂奶|断奶)[^，。,？?！!]{0,3}?"
+    r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+)[多来]?\s*(个多月|个月|多月|月|周|个星期|天|年)(多)?"
+)
+
+
 def _said_days(text: str) -> float | None:
+    text = _LIFE_SPAN.sub(lambda m: "◇" * len(m.group(0)), text)
     best = weekday_span_days(text, date.today().weekday())
     for m in _YEARS.finditer(text):
         n = _YEAR_WORDS.get(m.group(1)) or cn_to_number(m.group(1))

@@ -32,6 +32,7 @@ from copilot.schemas import (
     Triage,
     Turn,
     Verdict,
+    VerifierFinding,
     VerifierResult,
     response_time,
 )
@@ -92,9 +93,50 @@ class SafetyGate:
         """An agent's edit of a holding reply (see verifier.verify_holding_edit)."""
         return verify_holding_edit(self.sk, text, holding)
 
-    def verify_pharmacist_answer(self, text: str) -> VerifierResult:
-        """A pharmacist's answer before it is delivered (see verifier.verify_pharmacist_answer)."""
-        return verify_pharmacist_answer(self.sk, text)
+    def verify_pharmacist_answer(
+        self,
+        text: str,
+        *,
+        history: list[Turn] | None = None,
+        profile: Profile | None = None,
+    ) -> VerifierResult:
+        """A pharmacist's answer before it is delivered (see verifier.verify_pharmacist_answer),
+        and its doses against the label for this patient: the answer is read as the dose checks
+        read a message, with the case's customer turns and record as its context (美林每次15毫升 for
+        a 3-year-old of 15 kg → above the table's 4 ml; 一天6次 → above 24小时内不超过4次). A dose
+        above the label blocks until the pharmacist overrides it with a reason."""
+        result = verify_pharmacist_answer(self.sk, text)
+        if history is None and profile is None:
+            return result
+        try:
+            verdict = self.assess(message=text, history=history or [], profile=profile)
+        except Exception as exc:  # a check that cannot run escalates: here, it blocks
+            log.exception("dose check of a pharmacist answer failed")
+            finding = VerifierFinding(
+                level="block",
+                code="dose_check_failed",
+                sentence="",
+                detail=f"未能核对答复中的用量（{type(exc).__name__}），请人工核对后填写覆盖原因",
+            )
+            return result.model_copy(
+                update={"outcome": "block", "findings": [*result.findings, finding]}
+            )
+        over = [a for a in verdict.alerts if a.kind == "overdose"]
+        if not over:
+            return result
+        findings = [
+            *result.findings,
+            *(
+                VerifierFinding(
+                    level="block",
+                    code="dose_over_label",
+                    sentence="",
+                    detail=f"答复中的用量超过说明书：{a.effect}",
+                )
+                for a in over
+            ),
+        ]
+        return result.model_copy(update={"outcome": "block", "findings": findings})
 
     def assess(
         self,

@@ -242,6 +242,19 @@ def verify_draft(
     return VerifierResult(outcome=outcome, findings=findings, cleaned_text="".join(cleaned))
 
 
+# Sending the customer to emergency care (请立即拨打120, 马上去最近医院急诊, 带上药盒) only adds
+# caution: an agent may always say it, also on a case the holding reply did not send there.
+_SEEK_CARE = re.compile(r"120|急诊|去(最近的?)?医院|就医|就诊|看医生")
+
+
+def _only_seeks_care(sk: SafetyKnowledge, norm: str) -> bool:
+    if not _SEEK_CARE.search(norm) or _DISMISS_CARE.search(norm):
+        return False
+    doses = [q for q in extract_quantities(norm) if q.kind in ("dose", "frequency")]
+    drugs = [lk for lk in sk.linker.link(norm) if lk.strength >= 2]
+    return not doses and not drugs and not _MEDICAL.search(norm.replace("药盒", ""))
+
+
 def verify_holding_edit(sk: SafetyKnowledge, text: str, holding: str) -> VerifierResult:
     """An agent's edit of a holding reply, while the case waits for a pharmacist: the holding
     reply's own sentences may stay, and what the agent adds may greet, apologise or say when the
@@ -252,7 +265,7 @@ def verify_holding_edit(sk: SafetyKnowledge, text: str, holding: str) -> Verifie
     findings = list(result.findings)
     for sentence in split_sentences(text):
         norm = normalize(_CITE.sub("", sentence))
-        if norm in own:
+        if norm in own or _only_seeks_care(sk, norm):
             continue
         medical = (
             bool(extract_quantities(norm))
