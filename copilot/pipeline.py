@@ -150,9 +150,9 @@ class Copilot:
         by_n = {c.n: c.as_chunk() for c in citations}
         return self.gate.verify(text, by_n, require_citations=require_citations)
 
-    def case_holding_reply(self, minutes_left: int) -> str:
+    def case_holding_reply(self, minutes_left: int, *, emergency: bool = False) -> str:
         """The reply to a follow-up while a pharmacist has the case (minutes to the deadline)."""
-        return self.gate.case_holding_reply(minutes_left)
+        return self.gate.case_holding_reply(minutes_left, emergency=emergency)
 
     def verify_holding_edit(self, text: str, holding: str) -> VerifierResult:
         """An agent's edit of a holding reply: no medical content may be added."""

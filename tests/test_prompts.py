@@ -19,7 +19,7 @@ CASES = {
     "holding_priority": {"topics": "孕期、备孕或哺乳期用药", "response_time": "30分钟"},
     "holding_prescription": {"drugs": "阿莫西林", "topics": "药物过敏", "response_time": "30分钟"},
     "holding_routine": {"topics": "发热超过3天", "response_time": "2小时"},
-    "holding_case_open": {"response_time": "25分钟"},
+    "holding_case_open": {"response_time": "25分钟", "emergency": False},
     "closing": {},
     "holding_ask_product": {"emergency": False, "mention": "美林滴剂"},
     "holding_label_contraindication": {

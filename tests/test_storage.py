@@ -217,6 +217,15 @@ def test_follow_ups_join_the_open_case_instead_of_opening_new_ones(desk, people)
     assert service.kind == "draft"  # a service question is still the agent's to answer
 
 
+def test_a_follow_up_on_an_emergency_case_keeps_120_first(desk, people):
+    agent, _, _ = people
+    _, esc = desk.receive("f1e", "我老公把一整瓶安眠药吃了 现在叫不醒", user=agent)
+    assert esc.tier == "emergency"
+    row, same = desk.receive("f1e", "好的好的 那我现在要干嘛", user=agent)
+    assert same.id == esc.id and row.kind == "holding"
+    assert row.text.index("120") < row.text.index("药师"), row.text
+
+
 def test_a_holding_reply_edit_may_not_add_advice(desk, people):
     agent, _, _ = people
     row, _ = desk.receive("f2", "孩子把一整板布洛芬吃了", user=agent)

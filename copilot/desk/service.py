@@ -214,7 +214,7 @@ class Desk:
         pharmacist."""
         left = aware(case.sla_deadline) - datetime.now(UTC)
         minutes = max(5, int(left.total_seconds() // 60))
-        text = self.copilot.case_holding_reply(minutes)
+        text = self.copilot.case_holding_reply(minutes, emergency=case.tier == "emergency")
         return suggestion.model_copy(
             update={
                 "kind": "holding",

@@ -85,9 +85,12 @@ class SafetyGate:
         """The draft verifier over this gate's knowledge (drafts and agents' final texts)."""
         return verify_draft(self.sk, text, citations, require_citations=require_citations)
 
-    def case_holding_reply(self, minutes_left: int) -> str:
-        """A follow-up while a pharmacist has the case: it has joined the case."""
-        return load_prompt("holding_case_open").render(response_time=response_time(minutes_left))
+    def case_holding_reply(self, minutes_left: int, *, emergency: bool = False) -> str:
+        """A follow-up while a pharmacist has the case: it has joined the case; on an emergency
+        case the reply keeps 120 first, whatever the follow-up says."""
+        return load_prompt("holding_case_open").render(
+            response_time=response_time(minutes_left), emergency=emergency
+        )
 
     def verify_holding_edit(self, text: str, holding: str) -> VerifierResult:
         """An agent's edit of a holding reply (see verifier.verify_holding_edit)."""
