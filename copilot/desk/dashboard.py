@@ -116,7 +116,8 @@ def figures(session: Session, labels: dict[str, str], *, now: datetime | None = 
     reject_reasons = Counter(
         (a.reason or "").strip() or "（未填）" for a in actions if a.action == "reject"
     )
-    rules = Counter(r["id"] for e in escalations for r in e.reasons)
+    # by the rule's topic, as pharmacists read it (孕期、备孕或哺乳期用药), not its id
+    rules = Counter(r.get("topic") or r["id"] for e in escalations for r in e.reasons)
     tiers = Counter(e.tier for e in escalations)
     # cases due so far: answered ones, and unanswered ones already past their deadline (an
     # overdue open case counts against compliance at once, not when someone answers it)
