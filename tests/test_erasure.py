@@ -289,3 +289,15 @@ def test_the_customer_page_offers_deletion_to_admins_with_a_confirmation_step(we
 def _counts(html: str, table: str) -> dict[str, str]:
     section = re.search(rf'<table class="counts" id="{table}">(.*?)</table>', html, re.S).group(1)
     return dict(re.findall(r'data-count="(\w+)"><td>[^<]*</td><td>(\d+)</td>', section))
+
+
+def test_after_deletion_nothing_of_the_customer_can_be_sent_or_worked(desk, people):
+    """A draft waiting for an agent is withdrawn and an open case leaves the queue."""
+    agent, pharmacist = people["agent"], people["pharmacist"]
+    row, esc = desk.receive("e-open", "哺乳期能吃布洛芬吗", user=agent, customer_ref="C-ERASE")
+    assert esc is not None and row.kind == "holding"
+    purge_customer(desk.db, "C-ERASE")
+    with pytest.raises(DeskError):
+        desk.act(row.id, agent, "accept")
+    with pytest.raises(DeskError):
+        desk.claim(esc.id, pharmacist)

@@ -271,6 +271,21 @@ def _purge(s: Session, ids: list[str]) -> PurgeReport:
         .values(note=None)
         .execution_options(synchronize_session=False)
     ).rowcount
+    # nothing of the deleted conversations can be sent or worked on afterwards: drafts still
+    # waiting for an agent are withdrawn (an agent would otherwise send the placeholder) and
+    # open cases are closed (they would stay in the pharmacists' queue with their SLA running)
+    s.execute(
+        update(SuggestionRow)
+        .where(SuggestionRow.conversation_id.in_(ids), SuggestionRow.status == "pending")
+        .values(status="rejected")
+        .execution_options(synchronize_session=False)
+    )
+    s.execute(
+        update(Escalation)
+        .where(Escalation.conversation_id.in_(ids), Escalation.status.in_(("open", "claimed")))
+        .values(status="closed", closed_at=datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
     report.adr_reports_kept = _count(s, AdrReport, [AdrReport.conversation_id.in_(ids)])
     return report
 
