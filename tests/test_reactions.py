@@ -59,6 +59,10 @@ def test_the_adr_mark_reads_the_reaction_and_serious_flags_with_a_drug(sample_co
     assert marked("吃了芬必得以后大便是黑的")  # gi bleeding with a drug named
     assert not marked("感冒灵有什么副作用")
     assert not marked("过敏性鼻炎犯了能吃什么药")
+    # poisoning is not an adverse reaction at the normal dose: no report prompt (still an
+    # emergency for the safety layer)
+    assert not marked("两岁的娃把外婆的降压药抠出来吃了三片 现在有点蔫")
+    assert not marked("一下子吃了十几片扑热息痛 现在恶心想吐")
 
 
 class _EmergencyNet:

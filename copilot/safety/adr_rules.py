@@ -55,6 +55,10 @@ class SuspectRule(BaseModel):
     )
 
 
+_POISONING_ALERTS = {"child-ingestion"}  # an above-label course (一天三四粒 两周) may still be one
+_POISONING_FLAGS = {"overdose", "acetaminophen_overdose"}
+
+
 class AdrRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: date
@@ -70,6 +74,12 @@ class AdrRules(BaseModel):
         triage = verdict.triage
         if triage.asked_only:  # nothing happened yet (还没开始吃, 听说…)
             return bool(triage.reaction)
+        # an overdose or a child's ingestion is poisoning, not an adverse reaction (不良反应 is
+        # a harm at the normal dose: 药品不良反应报告和监测管理办法 Art. 63)
+        if any(a.rule_id in _POISONING_ALERTS for a in verdict.alerts) or any(
+            f.id in _POISONING_FLAGS for f in triage.red_flags
+        ):
+            return False
         seen = {f.id for f in triage.red_flags}
         if verdict.escalation is not None:
             seen |= {r.id for r in verdict.escalation.reasons}
