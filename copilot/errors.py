@@ -27,6 +27,21 @@ class AuthError(CopilotError):
         self.status = status
 
 
+class OneTimePasswordExpired(AuthError):
+    """The right one-time password, but issued longer ago than
+    `server.one_time_password_hours`: it no longer logs in or calls the API; an admin issues a
+    fresh one (the 用户管理 page or `copilot users reset-password`). Raised only once the
+    password itself has been checked, so it tells nothing to someone guessing usernames."""
+
+    MESSAGE = (
+        "临时密码已过期，请联系管理员重置密码"
+        "（the one-time password has expired: ask an admin to reset it）"
+    )
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE, status=403)
+
+
 class KnowledgeError(CopilotError):
     """A knowledge file cannot be used. Carries the file, the line or field, and the fix."""
 

@@ -143,6 +143,14 @@ class ServerSettings(_Section):
         description="Mark the session cookie `Secure` (sent over HTTPS only). Turn it on "
         "whenever the service is reached through HTTPS; off suits local http://127.0.0.1.",
     )
+    one_time_password_hours: int = Field(
+        default=72,
+        ge=1,
+        le=2160,
+        description="Hours a one-time password (the first admin's, a new user's generated one, "
+        "an admin's reset) logs in; after that, unchanged, it is refused and an admin issues a "
+        "fresh one.",
+    )
     rate_limit_per_ip: int = Field(
         default=3000,
         ge=0,

@@ -76,5 +76,6 @@ def users_add(
         )
     typer.echo(f"created {role} `{user.username}`")
     if password is None:
-        typer.echo(f"one-time password (change it at the first login): {pw}")
+        hours = settings.server.one_time_password_hours
+        typer.echo(f"one-time password (change it at the first login, within {hours} h): {pw}")
     typer.echo(f"API token (shown once): {token}")

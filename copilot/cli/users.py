@@ -21,15 +21,19 @@ def _db():
 
 @users.command("list")
 def users_list() -> None:
-    """Every user: role, active, must change password, token, last account change."""
+    """Every user: role, active, must change password (or one-time password expired), token,
+    last account change."""
     from copilot.desk.accounts import list_users
     from copilot.web.pages.render import beijing
 
+    hours = get_settings().server.one_time_password_hours
     with _db().session() as s:
-        rows = list_users(s, actor=None)
+        rows = list_users(s, actor=None, one_time_password_hours=hours)
     for r in rows:
         flags = ["active" if r.active else "deactivated"]
-        flags += ["must change password"] * r.must_change_password
+        if r.must_change_password:
+            expired = r.one_time_password_expired
+            flags.append("one-time password expired" if expired else "must change password")
         flags += ["no token"] * (r.active and not r.has_token)
         typer.echo(
             f"{r.username:<20} {r.role:<10} {', '.join(flags):<40} "
@@ -60,13 +64,17 @@ def _set_active(username: str, *, active: bool) -> User:
 
 @users.command("reset-password")
 def users_reset_password(username: str = _WHO) -> None:
-    """A new one-time password, printed once; the user must change it at the next login."""
+    """A new one-time password, printed once; the user must change it at the next login, within
+    server.one_time_password_hours (also renews an expired one)."""
     from copilot.desk.accounts import reset_password
 
+    hours = get_settings().server.one_time_password_hours
     with _db().session() as s:
         user, password = reset_password(s, actor=None, ref=username)
     typer.echo(f"one-time password for `{user.username}` (shown once): {password}")
-    typer.echo("their sessions ended; they must set their own password at the next login")
+    typer.echo(
+        f"their sessions ended; they must log in and set their own password within {hours} h"
+    )
 
 
 @users.command("rotate-token")

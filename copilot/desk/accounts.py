@@ -4,7 +4,8 @@ a token. The one path for the 用户管理 page and `copilot users …`; every a
 `actor` is the admin doing it, or None for the server's console (the CLI, which runs with the
 database's own access). An admin cannot deactivate themself, and the last active admin stays
 active. Deactivating ends the user's sessions and drops their API token; a reset password is
-one-time (its owner must set their own at the next login) and ends their sessions too."""
+one-time (its owner must set their own at the next login, within
+`server.one_time_password_hours`) and ends their sessions too."""
 
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copilot.desk.auth import add_user, rotate_token
+from copilot.desk.auth import (
+    ONE_TIME_PASSWORD_HOURS,
+    add_user,
+    one_time_password_expired,
+    rotate_token,
+)
 from copilot.desk.passwords import hash_password, one_time_password
 from copilot.desk.service import audit
-from copilot.desk.tables import AuditEntry, User
+from copilot.desk.tables import AuditEntry, User, now
 from copilot.errors import AuthError
 
 # Audit actions that change an account (logins and logouts are not changes).
@@ -41,6 +47,7 @@ class AccountRow:
     role: str
     active: bool
     must_change_password: bool
+    one_time_password_expired: bool  # unchanged past server.one_time_password_hours
     has_token: bool
     changed_at: datetime
     change: str
@@ -62,8 +69,14 @@ def find_user(session: Session, ref: int | str) -> User:
     return user
 
 
-def list_users(session: Session, *, actor: User | None) -> list[AccountRow]:
-    """Every user with their latest account change (from the audit log; creation otherwise)."""
+def list_users(
+    session: Session,
+    *,
+    actor: User | None,
+    one_time_password_hours: float = ONE_TIME_PASSWORD_HOURS,
+) -> list[AccountRow]:
+    """Every user with their latest account change (from the audit log; creation otherwise)
+    and whether a one-time password they still hold has expired."""
     _require_admin(actor)
     latest: dict[str, AuditEntry] = {}
     entries = session.scalars(
@@ -84,6 +97,9 @@ def list_users(session: Session, *, actor: User | None) -> list[AccountRow]:
                 role=user.role,
                 active=user.active,
                 must_change_password=user.must_change_password,
+                one_time_password_expired=one_time_password_expired(
+                    user, hours=one_time_password_hours
+                ),
                 has_token=user.token_hash is not None,
                 changed_at=entry.at if entry else user.created_at,
                 change=ACCOUNT_ACTIONS[entry.action] if entry else ACCOUNT_ACTIONS["user.created"],
@@ -134,13 +150,15 @@ def set_active(session: Session, *, actor: User | None, ref: int | str, active: 
 
 
 def reset_password(session: Session, *, actor: User | None, ref: int | str) -> tuple[User, str]:
-    """A new one-time password (returned to show once); the user's sessions end and they must
-    set their own password at the next login."""
+    """A new one-time password (returned to show once, valid for
+    `server.one_time_password_hours` from now); the user's sessions end and they must set their
+    own password at the next login. Also how an expired one-time password is renewed."""
     _require_admin(actor)
     user = find_user(session, ref)
     password = one_time_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
+    user.one_time_password_at = now()
     user.session_epoch = (user.session_epoch or 0) + 1
     session.flush()
     audit(session, actor, "user.password_reset", "user", user.id, via=_via(actor))

@@ -1,10 +1,16 @@
 """Users, API tokens, roles, logins. Passwords (policy, argon2, bcrypt migration) are in
-`copilot.desk.passwords`; what admins do to other accounts is in `copilot.desk.accounts`."""
+`copilot.desk.passwords`; what admins do to other accounts is in `copilot.desk.accounts`.
+
+A one-time password (the first admin's, a new user's generated one, an admin's reset) is dated
+(`users.one_time_password_at`) and logs in for `server.one_time_password_hours`; after that,
+still unchanged, the right password gets `OneTimePasswordExpired` and a wrong one the usual
+refusal, so the expiry tells nothing to someone who does not already hold the password."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,10 +23,12 @@ from copilot.desk.passwords import (
     one_time_password,
     verify_password,
 )
-from copilot.desk.tables import User
-from copilot.errors import AuthError
+from copilot.desk.tables import User, now
+from copilot.errors import AuthError, OneTimePasswordExpired
+from copilot.settings import ServerSettings
 
 ROLES = ("agent", "pharmacist", "admin")
+ONE_TIME_PASSWORD_HOURS = ServerSettings.model_fields["one_time_password_hours"].default
 __all__ = ["ROLES", "AuthError", "add_user", "authenticate", "check_password", "hash_password"]
 
 
@@ -53,22 +61,48 @@ def add_user(
     generated = password is None
     password = one_time_password() if generated else password
     token = "cpt_" + secrets.token_urlsafe(24)
+    one_time = generated if must_change is None else must_change
     user = User(
         username=username,
         display_name=(display_name or "").strip() or username,
         role=role,
         password_hash=hash_password(password, username=username),
         token_hash=token_digest(token),
-        must_change_password=generated if must_change is None else must_change,
+        must_change_password=one_time,
+        one_time_password_at=now() if one_time else None,
     )
     session.add(user)
     session.flush()
     return user, password, token
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
+def one_time_password_expired(
+    user: User, *, hours: float = ONE_TIME_PASSWORD_HOURS, at: datetime | None = None
+) -> bool:
+    """Whether the user's password is a one-time password issued more than `hours` ago (at
+    `at`, default now). A one-time password with no date (written by hand into the table) is
+    dated by the account's creation."""
+    if not user.must_change_password:
+        return False
+    issued = user.one_time_password_at or user.created_at
+    if issued is None:
+        return False  # not flushed yet: issued this very moment
+    if issued.tzinfo is None:  # SQLite gives the stored UTC time back without its zone
+        issued = issued.replace(tzinfo=UTC)
+    return (at or datetime.now(UTC)) - issued > timedelta(hours=hours)
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    one_time_password_hours: float = ONE_TIME_PASSWORD_HOURS,
+) -> User:
     """The active user with this password. An unknown or deactivated name costs the same hash
-    check as a wrong password. A bcrypt hash (earlier versions) is replaced by argon2 here."""
+    check as a wrong password. The right one-time password issued more than
+    `one_time_password_hours` ago raises `OneTimePasswordExpired` (only after the hash check:
+    no hint without the password). A bcrypt hash (earlier versions) is replaced by argon2 here."""
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
     if user is None:
         burn_time(password)
@@ -76,21 +110,35 @@ def authenticate(session: Session, username: str, password: str) -> User:
     ok, rehashed = verify_password(password, user.password_hash)
     if not ok:
         raise AuthError("用户名或密码错误", status=401)
+    if one_time_password_expired(user, hours=one_time_password_hours):
+        raise OneTimePasswordExpired()
     if rehashed:
         user.password_hash = rehashed
         session.flush()
     return user
 
 
-def change_password(session: Session, user: User, old: str, new: str) -> int:
+def change_password(
+    session: Session,
+    user: User,
+    old: str,
+    new: str,
+    *,
+    one_time_password_hours: float = ONE_TIME_PASSWORD_HOURS,
+) -> int:
     """Set a new password after checking the old one; every other session of the user ends
-    (the epoch moves on). Returns the new session epoch for the caller's own session."""
+    (the epoch moves on). Returns the new session epoch for the caller's own session. An
+    expired one-time password cannot be changed either (`OneTimePasswordExpired`): a session
+    opened with it before it expired does not outlive it."""
     if not check_password(old, user.password_hash):
         raise AuthError("原密码不正确")
+    if one_time_password_expired(user, hours=one_time_password_hours):
+        raise OneTimePasswordExpired()
     if new == old:
         raise AuthError("新密码不能与原密码相同")
     user.password_hash = hash_password(new, username=user.username)
     user.must_change_password = False
+    user.one_time_password_at = None
     user.session_epoch = (user.session_epoch or 0) + 1
     session.flush()
     return user.session_epoch

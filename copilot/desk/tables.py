@@ -43,6 +43,11 @@ class User(Base):
     # A one-time password (the first admin's, a new user's generated one, an admin's reset):
     # nothing but the password change works until its owner sets their own.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When that one-time password was issued (None once its owner has set their own): after
+    # `server.one_time_password_hours` it no longer logs in.
+    one_time_password_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 

@@ -207,10 +207,12 @@ def _open_desk(app: FastAPI, cfg: Settings) -> None:
         created = ensure_first_admin(s)
     if created:
         # On the console only, once: never through logging (log files and collectors keep it).
+        hours = cfg.server.one_time_password_hours
         print(
             f"first run: created user `{created[0]}` with the one-time password {created[1]} "
-            "— log in and set your own password (required at the first login); then add users "
-            "on the 用户管理 page or with `copilot users add`",
+            f"— log in and set your own password within {hours} h (required at the first login; "
+            f"after that `copilot users reset-password {created[0]}` issues a new one); then add "
+            "users on the 用户管理 page or with `copilot users add`",
             flush=True,
         )
 

@@ -23,7 +23,12 @@ from sqlalchemy import func, select
 from copilot.desk.common import aware
 from copilot.desk.tables import AdrReport, Escalation, Message, User
 from copilot.web.params import ConversationQuery
-from copilot.web.session import PASSWORD_CHANGE_FIRST, api_user, session_user, user_for_bearer
+from copilot.web.session import (
+    api_user,
+    require_own_password,
+    session_user,
+    user_for_bearer,
+)
 
 router = APIRouter(prefix="/v1", tags=["desk"])
 
@@ -108,9 +113,7 @@ def stream_user(request: Request) -> User:
         raise HTTPException(
             status_code=401, detail="需要登录或 Bearer 令牌", headers={"WWW-Authenticate": "Bearer"}
         )
-    if user.must_change_password:  # a one-time password: nothing until it is replaced
-        raise HTTPException(status_code=403, detail=PASSWORD_CHANGE_FIRST)
-    return user
+    return require_own_password(request, user)  # a one-time password: nothing until replaced
 
 
 @router.get("/desk/events", response_class=EventSourceResponse)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from fastapi import HTTPException, Request
 
-from copilot.desk.auth import user_for_token
+from copilot.desk.auth import one_time_password_expired, user_for_token
 from copilot.desk.tables import User
+from copilot.errors import OneTimePasswordExpired
 from copilot.settings import Settings, private
 
 
@@ -78,6 +79,22 @@ PASSWORD_CHANGE_FIRST = (
 )
 
 
+def one_time_expired(request: Request, user: User) -> bool:
+    """Whether the user holds a one-time password past `server.one_time_password_hours`."""
+    hours = request.app.state.settings.server.one_time_password_hours
+    return one_time_password_expired(user, hours=hours)
+
+
+def require_own_password(request: Request, user: User) -> User:
+    """For the API and the event stream: 403 while the user's password is a one-time password
+    (`OneTimePasswordExpired`, the JSON error `OneTimePasswordExpired`, once it has expired)."""
+    if user.must_change_password:
+        if one_time_expired(request, user):
+            raise OneTimePasswordExpired()
+        raise HTTPException(status_code=403, detail=PASSWORD_CHANGE_FIRST)
+    return user
+
+
 def page_user_pending(request: Request) -> User:
     """The signed-in user, also one who still has to replace a one-time password (only the
     password page and logout use this)."""
@@ -106,11 +123,8 @@ def user_for_bearer(request: Request, token: str) -> User:
 
 def api_user(request: Request) -> User:
     """Bearer token, or the page session plus its CSRF header (for the pages' own scripts).
-    403 while the user's password is a one-time password."""
-    user = _api_identity(request)
-    if user.must_change_password:
-        raise HTTPException(status_code=403, detail=PASSWORD_CHANGE_FIRST)
-    return user
+    403 while the user's password is a one-time password (expired or not)."""
+    return require_own_password(request, _api_identity(request))
 
 
 def _api_identity(request: Request) -> User:

@@ -12,7 +12,7 @@ from copilot.desk.service import audit
 from copilot.desk.tables import User
 from copilot.web.pages.render import back, render
 from copilot.web.params import FormField
-from copilot.web.session import check_csrf, page_user, page_user_pending
+from copilot.web.session import check_csrf, one_time_expired, page_user, page_user_pending
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,7 +28,7 @@ def password_page(request: Request, user: User = Depends(page_user_pending)):
     if not user.must_change_password:
         return back("/account", request)
     # no navigation and no live banner here: nothing else works until the password is set
-    return render(request, "password.html", None, me=user)
+    return render(request, "password.html", None, me=user, expired=one_time_expired(request, user))
 
 
 @router.post("/account/password")
@@ -47,7 +47,10 @@ def account_password(
     try:
         with request.app.state.db.session() as s:
             me = s.get(User, user.id)
-            epoch = change_password(s, me, old_password, new_password)
+            hours = request.app.state.settings.server.one_time_password_hours
+            epoch = change_password(
+                s, me, old_password, new_password, one_time_password_hours=hours
+            )
             audit(s, me, "user.password_changed", "user", me.id)
     except AuthError as exc:
         return back(again, request, f"密码未修改：{exc}")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from copilot.desk.auth import AuthError, LoginThrottle, authenticate
 from copilot.desk.service import audit
 from copilot.desk.tables import User
+from copilot.errors import OneTimePasswordExpired
 from copilot.web.pages.render import back, render
 from copilot.web.session import check_csrf
 
@@ -57,14 +58,17 @@ def login(
             error="登录失败次数过多，请15分钟后再试，或联系管理员重置密码",
             next=safe_next(next),
         )
+    hours = request.app.state.settings.server.one_time_password_hours
     try:
         with request.app.state.db.session() as s:
-            user = authenticate(s, username.strip(), password)
+            user = authenticate(s, username.strip(), password, one_time_password_hours=hours)
             audit(s, user, "user.login", "user", user.id)
             user_id, epoch, role = user.id, user.session_epoch, user.role
             must_change = user.must_change_password
     except AuthError as exc:
         throttle.failed(*keys)
+        if isinstance(exc, OneTimePasswordExpired):  # the password was right: say so, audited
+            _audit_expired(request, username.strip())
         return render(
             request, "login.html", None, status_code=401, error=str(exc), next=safe_next(next)
         )
@@ -78,6 +82,12 @@ def login(
     elif target == "/" and role == "pharmacist":
         target = "/escalations"  # a pharmacist's work starts at their queue
     return back(target, request)
+
+
+def _audit_expired(request: Request, username: str) -> None:
+    with request.app.state.db.session() as s:
+        user_id = s.scalar(select(User.id).where(User.username == username))
+        audit(s, None, "user.one_time_password_expired", "user", user_id)
 
 
 @router.post("/logout")

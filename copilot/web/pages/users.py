@@ -22,10 +22,18 @@ UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="User id.")]
 
 
 def _page(request: Request, user: User, issued: dict | None = None, status_code: int = 200):
+    hours = request.app.state.settings.server.one_time_password_hours
     with request.app.state.db.session() as s:
-        rows = accounts.list_users(s, actor=user)
+        rows = accounts.list_users(s, actor=user, one_time_password_hours=hours)
     return render(
-        request, "users.html", user, status_code=status_code, rows=rows, roles=ROLES, issued=issued
+        request,
+        "users.html",
+        user,
+        status_code=status_code,
+        rows=rows,
+        roles=ROLES,
+        issued=issued,
+        one_time_password_hours=hours,
     )
 
 
