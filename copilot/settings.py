@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -142,6 +142,15 @@ class ServerSettings(_Section):
         default=False,
         description="Mark the session cookie `Secure` (sent over HTTPS only). Turn it on "
         "whenever the service is reached through HTTPS; off suits local http://127.0.0.1.",
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Addresses or networks of the reverse proxies in front of the service, as "
+        'a JSON list (["10.0.0.5", "10.1.0.0/16", "::1"]). Only a request whose direct peer '
+        "is one of them has its client address taken from X-Forwarded-For (the right-most "
+        "address that is not itself a trusted proxy) and its scheme from X-Forwarded-Proto; "
+        "that address is what the rate limits, the login throttle and the access log see. "
+        "Empty: nobody is trusted and forwarded headers are ignored.",
     )
     one_time_password_hours: int = Field(
         default=72,

@@ -35,6 +35,7 @@ def serve(
             log_level="warning",
             timeout_graceful_shutdown=settings.server.shutdown_grace_seconds,
             log_config=LOG_CONFIG,
+            proxy_headers=False,  # forwarded headers: only from server.trusted_proxies (web/proxy)
         )
         return
     application = create_app(settings)
@@ -48,6 +49,7 @@ def serve(
         port=port,
         log_level="info",
         log_config=LOG_CONFIG,
+        proxy_headers=False,  # forwarded headers: only from server.trusted_proxies (web/proxy)
         # open pages hold event streams: a stop waits this long for requests, then ends them
         timeout_graceful_shutdown=settings.server.shutdown_grace_seconds,
     )

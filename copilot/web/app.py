@@ -12,7 +12,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from copilot import __version__
 from copilot.errors import CopilotError
@@ -22,6 +21,7 @@ from copilot.settings import Settings, get_settings
 from copilot.web import api
 from copilot.web.docs import mount_docs
 from copilot.web.logs import install_log_masking
+from copilot.web.proxy import ProxyHeaders
 from copilot.web.ratelimit import RateLimit
 from copilot.web.security import SecurityHeaders
 from copilot.wiring import open_copilot
@@ -56,11 +56,13 @@ def create_app(
     )
     mount_docs(app)
     # order: the rate limit inside the session middleware (it counts a page session by its
-    # user), the security headers outermost (they go on every response, a 429 included)
+    # user), the security headers around both (they go on every response, a 429 included),
+    # the proxy headers outermost (every layer sees the client's address and scheme)
     app.add_middleware(RateLimit, settings=cfg.server)
     if with_desk:
         _mount_desk(app, cfg)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ProxyHeaders, trusted=cfg.server.trusted_proxies)
     app.include_router(api.router)
 
     _error_handlers(app)
@@ -219,13 +221,18 @@ def _open_desk(app: FastAPI, cfg: Settings) -> None:
 
 def _mount_desk(app: FastAPI, cfg: Settings) -> None:
     from copilot.web import adr_api, desk_api, live, pages, records_api
-    from copilot.web.session import LoginRequired, PasswordChangeRequired, session_secret
+    from copilot.web.session import (
+        LoginRequired,
+        PasswordChangeRequired,
+        SessionCookies,
+        session_secret,
+    )
 
     app.add_middleware(
-        SessionMiddleware,
+        SessionCookies,
+        always_secure=cfg.server.secure_cookies,  # else Secure on requests that came by HTTPS
         secret_key=session_secret(cfg),
         same_site="lax",  # and HttpOnly, always (Starlette)
-        https_only=cfg.server.secure_cookies,
         session_cookie="copilot_session",
         max_age=12 * 3600,
     )

@@ -5,7 +5,11 @@ its arguments, a traceback) with `mask_pii`, and the request line of uvicorn's a
 `LOG_CONFIG` is the uvicorn logging configuration `copilot serve` uses: the filter sits on every
 handler, so records of any logger (uvicorn's, the copilot's, libraries') pass through it.
 `install_log_masking()` also puts it on the loggers the web service itself writes to, for apps
-run without that configuration (tests, other ASGI servers)."""
+run without that configuration (tests, other ASGI servers).
+
+The access log's client address is the one copilot.web.proxy resolved (uvicorn reads the same
+ASGI scope): the direct peer, or the client behind a trusted proxy; `copilot serve` turns off
+uvicorn's own forwarded-header handling so that only `server.trusted_proxies` decides."""
 
 from __future__ import annotations
 

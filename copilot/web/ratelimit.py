@@ -1,7 +1,11 @@
 """Rate limits on the /v1 routes, per client address and per caller (a bearer token, or the
 signed-in user of a page session): a fixed window per key, counted in process (each worker
 keeps its own counts). Over the limit: 429 with Retry-After and a message in Chinese and
-English. Limits and window from settings (COPILOT_SERVER__RATE_LIMIT_*; 0 turns one off)."""
+English. Limits and window from settings (COPILOT_SERVER__RATE_LIMIT_*; 0 turns one off).
+
+The client address is `scope["client"]`: the direct peer, or, behind one of
+`server.trusted_proxies`, the address the proxy received the request from (copilot.web.proxy
+resolves it before this middleware runs); a client's own X-Forwarded-For never counts."""
 
 from __future__ import annotations
 

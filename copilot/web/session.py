@@ -10,6 +10,8 @@ import secrets
 from pathlib import Path
 
 from fastapi import HTTPException, Request
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from copilot.desk.auth import one_time_password_expired, user_for_token
 from copilot.desk.tables import User
@@ -35,6 +37,21 @@ def session_secret(settings: Settings) -> str:
         tmp.unlink()
     private(path)
     return path.read_text(encoding="utf-8").strip()
+
+
+class SessionCookies:
+    """Starlette's session middleware with the cookie marked Secure when `always_secure`
+    (COPILOT_SERVER__SECURE_COOKIES) or when the request came over HTTPS: directly, or through
+    a trusted proxy's X-Forwarded-Proto (copilot.web.proxy). Both variants share the secret,
+    so a cookie issued by one is read by the other."""
+
+    def __init__(self, app: ASGIApp, *, always_secure: bool, **options) -> None:
+        self.plain = SessionMiddleware(app, https_only=always_secure, **options)
+        self.secure = SessionMiddleware(app, https_only=True, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        https = scope.get("scheme") in ("https", "wss")
+        await (self.secure if https else self.plain)(scope, receive, send)
 
 
 def csrf_token(request: Request) -> str:

@@ -1,4 +1,5 @@
-"""Log in and out."""
+"""Log in and out. The address a failed login is counted against is the client's, as the proxy
+headers middleware resolved it (copilot.web.proxy)."""
 
 from __future__ import annotations
 
