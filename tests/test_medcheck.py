@@ -246,3 +246,15 @@ def test_a_topical_product_does_not_take_a_new_systemic_row(sample_gate):
         sample_gate, "", Profile(current_medicines=["sildenafil-tablet"]), ["erythromycin-ointment"]
     )
     assert not [a for a in found if a.rule_id == "pde5-erythromycin"]
+
+
+def test_the_same_interaction_for_each_product_a_name_may_mean_is_one_alert(sample_gate):
+    """阿司匹林 may be the enteric or the analgesic tablet: one alert per interaction rule, naming
+    both, not one per product (found in a browser walkthrough: 8 alerts for one question)."""
+    from copilot.schemas import Profile
+
+    v = sample_gate.assess(
+        message="阿司匹林能吃吗 牙疼", profile=Profile(current_medicines=["华法林"])
+    )
+    rules = [a.rule_id for a in v.alerts if a.kind == "interaction"]
+    assert rules and len(rules) == len(set(rules)), rules

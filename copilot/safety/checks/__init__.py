@@ -97,5 +97,29 @@ def run_checks(
                 rule_id="unresolved-product",
             )
         )
+    alerts = merge_alternatives(alerts)
     alerts.sort(key=lambda a: -SEVERITY_ORDER[a.severity])
     return alerts, errors
+
+
+def merge_alternatives(alerts: list[Alert]) -> list[Alert]:
+    """One alert per rule and ingredients: the same interaction found for each product a shared
+    name may mean (阿司匹林: the enteric and the analgesic tablet, each with 华法林) is one alert
+    naming both, not one per product. Alerts without a rule id are kept as they are."""
+    out: list[Alert] = []
+    seen: dict[tuple, int] = {}
+    for a in alerts:
+        ingredients = frozenset(k for k in a.involves if "-" not in k)
+        key = (a.kind, a.rule_id, ingredients, a.severity)
+        if a.rule_id is None or not ingredients or a.kind != "interaction":
+            out.append(a)
+            continue
+        if key not in seen:
+            seen[key] = len(out)
+            out.append(a)
+            continue
+        kept = out[seen[key]]
+        drugs = list(dict.fromkeys([*kept.drugs, *a.drugs]))
+        involves = list(dict.fromkeys([*kept.involves, *a.involves]))
+        out[seen[key]] = kept.model_copy(update={"drugs": drugs, "involves": involves})
+    return out
