@@ -35,7 +35,7 @@ _DURATION_PLAIN = re.compile(
 
 # Not better (还是疼, 还38度5, 烧还没退, 不管用): the symptom goes on.
 PERSISTS = re.compile(
-    r"还(是|在|有|没|不|疼|痛|烧|咳|痒|拉|吐|\d)|仍|依然|照样|没退|不退|没好|不见好|没见好|没用|不管用"
+    r"还(是|在|没|不|疼|痛|烧|咳|痒|拉|吐|\d)|还有(点|些)|仍|依然|照样|没退|不退|没好|不见好|没见好|没用|不管用"
     r"|没效果|没缓解|不见轻|没减轻"
 )
 # A course of medicine said as its length (吃了三天退烧药, 达克宁用了五天): when the message says

@@ -238,7 +238,6 @@ def overdose(ci: CheckInput) -> list[Alert]:
         and per_day_times[0] > limit.times_per_day
     ):
         # more doses a day than the label allows (一天喂了五六次美林; label: 24小时内不超过4次)
-        daily.append((limit.per_day or 0) + 1)
         times_said = per_day_times[0]
     else:
         times_said = None
