@@ -14,7 +14,7 @@ two concurrent actions gets 409 with who got there first.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import func, or_, select, update
@@ -503,7 +503,9 @@ class Desk:
             try:
                 view, changed = records.save(s, user, customer_ref, record, version=version)
             except records.RecordConflict as exc:
-                when = f"（{exc.at:%H:%M} UTC）" if exc.at else ""
+                # the pharmacy reads Beijing time, as on every page
+                at = aware(exc.at).astimezone(timezone(timedelta(hours=8))) if exc.at else None
+                when = f"（北京时间{at:%H:%M}）" if at else ""
                 raise DeskError(
                     f"档案已被{exc.who}修改{when}，请刷新后在最新档案上修改", status=409
                 ) from None
