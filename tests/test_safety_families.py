@@ -610,7 +610,7 @@ def test_an_age_not_reached_is_under_it():
 
 
 def test_a_sign_said_to_be_absent_is_left_out_of_the_semantic_match():
-    from copilot.safety.semantic_net import said_to_happen
+    from copilot.safety.tense import said_to_happen
 
     assert said_to_happen("没胸痛也不喘 就是嗓子疼") == "就是嗓子疼"
     assert said_to_happen("宝宝没精神 不吃奶") == "宝宝没精神 不吃奶"  # signs present
@@ -725,7 +725,7 @@ def test_what_is_heard_or_already_reviewed_is_not_escalated(sample_gate, message
 
 
 def test_the_semantic_net_compares_only_what_is_said_to_happen_now():
-    from copilot.safety.semantic_net import said_to_happen
+    from copilot.safety.tense import said_to_happen
 
     assert said_to_happen("听说布洛芬伤胃 饭后吃好吗") == "饭后吃好吗"
     assert said_to_happen("以前吃头孢起过疹子 早就好了") == "早就好了"

@@ -76,7 +76,7 @@ def test_a_reason_defined_by_who_needs_that_person_for_its_tier():
 
 
 def test_questions_about_how_long_a_product_may_be_used_are_not_reports():
-    from copilot.safety.semantic_net import said_to_happen
+    from copilot.safety.tense import said_to_happen
 
     for asked in (
         "牙疼吃芬必得最多吃几天",

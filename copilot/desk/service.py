@@ -122,21 +122,9 @@ class Desk:
         # transaction: a slow draft never holds a write lock other agents wait on.
         with self.db.session() as s:
             conv = s.get(Conversation, conversation_id)
-            stored_profile = Profile.model_validate(conv.profile) if conv else Profile()
-            # the customer's record, from any earlier conversation, is checked on every message
-            record = records.profile_for(s, (conv.customer_ref if conv else "") or customer_ref)
+            stored_profile, record = _profile_and_record(s, conv, customer_ref)
             stored_cart = [CartItem.model_validate(c) for c in conv.cart] if conv else []
-            history = [
-                Turn(
-                    role=m.role if m.role in ("customer", "agent", "pharmacist") else "agent",
-                    text=m.text,
-                )
-                for m in s.scalars(
-                    select(Message)
-                    .where(Message.conversation_id == conversation_id)
-                    .order_by(Message.id)
-                )
-            ]
+            history = _turns(s, conversation_id)
         profile = profile if profile is not None else stored_profile
         cart = list(cart) if cart is not None else stored_cart
         suggestion = self.copilot.suggest(
@@ -364,19 +352,8 @@ class Desk:
         answer is checked against (the child's age and weight, the product in question)."""
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
-            conv = s.get(Conversation, esc.conversation_id)
-            stored = Profile.model_validate(conv.profile) if conv and conv.profile else Profile()
-            record = records.profile_for(s, (conv.customer_ref if conv else "") or "")
-            turns = [
-                Turn(role="customer", text=m.text)
-                for m in s.scalars(
-                    select(Message)
-                    .where(
-                        Message.conversation_id == esc.conversation_id, Message.role == "customer"
-                    )
-                    .order_by(Message.id)
-                )
-            ]
+            stored, record = _profile_and_record(s, s.get(Conversation, esc.conversation_id))
+            turns = [t for t in _turns(s, esc.conversation_id) if t.role == "customer"]
         return turns, records.merged(stored, record)
 
     def answer(
@@ -642,3 +619,23 @@ def _suggestion_row(s: Suggestion, conversation_id: str, message_id: int) -> Sug
         payload=s.model_dump(mode="json"),
         total_ms=s.timings_ms.get("total", 0.0),
     )
+
+
+def _turns(s: Session, conversation_id: str) -> list[Turn]:
+    """The conversation's messages as turns, oldest first (system messages read as the agent's)."""
+    return [
+        Turn(role=m.role if m.role in ("customer", "agent", "pharmacist") else "agent", text=m.text)
+        for m in s.scalars(
+            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+        )
+    ]
+
+
+def _profile_and_record(
+    s: Session, conv: Conversation | None, customer_ref: str = ""
+) -> tuple[Profile, Profile | None]:
+    """The profile stored with the conversation and the customer's health record, which is
+    checked on every message of any of their conversations."""
+    stored = Profile.model_validate(conv.profile) if conv else Profile()
+    ref = (conv.customer_ref if conv else "") or customer_ref
+    return stored, records.profile_for(s, ref)

@@ -20,7 +20,7 @@ from copilot.ingest.lexicon import normalize
 from copilot.ingest.yamlfile import read_yaml
 from copilot.safety.durations import PERSISTS
 from copilot.safety.patient import active_populations, child_age, child_mentioned
-from copilot.safety.semantic_net import said_to_happen
+from copilot.safety.tense import said_to_happen
 from copilot.schemas import (
     SEVERITY_ORDER,
     TIER_ORDER,
@@ -193,7 +193,7 @@ def _symptom_over(f: Facts, arg) -> bool:
     days = f.triage.symptom_days
     if days is None or days < float(arg["days"]):
         return False
-    if days == float(arg["days"]) and not _NOT_RELIEVED.search(normalize(f.message)):
+    if days == float(arg["days"]) and not PERSISTS.search(normalize(f.message)):
         return False  # at the limit: only when the medicine taken so far has not helped
     if arg.get("fever") and f.triage.fever:
         return True
@@ -221,13 +221,8 @@ def _course_over_label(f: Facts, arg) -> bool:
         days is not None
         and limit is not None
         and days >= limit
-        and _NOT_RELIEVED.search(normalize(f.message))
+        and PERSISTS.search(normalize(f.message))
     )
-
-
-# Self-treatment for the whole OTC period without relief (吃了三天退烧药 今天还38度5, 布洛芬吃了三天
-# 烧还没退): the label says to see a doctor or pharmacist when it has not helped by then.
-_NOT_RELIEVED = PERSISTS
 
 
 @predicate("text_matches")

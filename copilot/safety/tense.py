@@ -1,6 +1,7 @@
 """When what the customer tells happened, or whether it happened to them: times of the past,
 hearsay, and "it is over now". Shared by triage (a past drug, a resolved sign, a sign heard
-about), the reaction reader and the semantic net, so the three read a story the same way."""
+about), the reaction reader, the semantic net and the rules' `said_matches`, so they read a
+story the same way; `said_to_happen` keeps only the clauses that tell what happens now."""
 
 from __future__ import annotations
 
@@ -41,3 +42,48 @@ def heard_of_past(text: str) -> bool:
 
 # Over now (早就好了, 现在没事了).
 OVER = re.compile(r"(现在|已经|早就|早)(就|都)?(好了|没事了|没事|不疼了|没有了|好利索)")
+
+
+# A clause that says a sign is absent (没胸闷也不喘, 没有发烧, 不咳了): an embedding reads the
+# sign's word and not the "no" before it, so such clauses are left out of what the net compares.
+# (不想活了, 没精神, 没尿 are not absences: only 没/无/未/不 before a sign word count.)
+_SIGN = (
+    r"(?:发烧|发热|烧|胸闷|胸痛|喘|咳|吐|拉|疼|痛|痒|晕|头晕|疹|红疹|皮疹|出血|肿|过敏|不舒服|症状)"
+)
+_ABSENT = re.compile(
+    rf"^(?:也|还|并|都|倒是)?(?:没有|没|无|未)(?:什么|啥|有)?{_SIGN}"
+    rf"|^(?:也|还|都)?不{_SIGN}了?$"
+)
+_CLAUSES = re.compile(r"[，,。；;！!？?\s]+")
+# A question about how long the label lets one use a product (最多吃几天, 最长能用多久, 能一直用吗,
+# 可以长期喷吗): asked about the label, nothing reported (a clause that reports says 了).
+_USE_LIMIT_ASKED = re.compile(
+    r"^[^了]*((最多|最长|最久)[^了]{0,6}(几天|多久|多长时间|几个月|几周)"
+    r"|(能|可以|可不可以|能不能)[^了]{0,4}(一直|长期|连续|连着|天天)[^了]{0,6}(吗|么|嘛|多久|几天))[^了]*$"
+)
+
+
+# A disease whose name says 过敏 (过敏性鼻炎) is not a reaction to a drug: compared without it.
+_ALLERGIC_DISEASE = re.compile(r"过敏性(?=鼻炎|皮炎|结膜炎|哮喘|紫癜|咳嗽|湿疹)")
+
+
+# A clause told as hearsay (听说布洛芬伤胃) or as the past when the message says it is over
+# (去年吃阿莫西林起过疹子 … 早好了) is not happening to the customer now.
+
+
+def said_to_happen(message: str) -> str:
+    """The message without its clauses that say a sign is absent, that tell hearsay, that
+    tell a past the message says is over, or that ask how long the label allows a product; and
+    without the 过敏 of an allergic disease's name."""
+    clauses = [c for c in _CLAUSES.split(message) if c]
+    over = bool(OVER.search(message))
+    kept = [
+        c
+        for c in clauses
+        if not _ABSENT.match(c)
+        and not HEARSAY.match(c)
+        and not heard_of_past(c)
+        and not (over and PAST_TIME.match(c))
+        and not _USE_LIMIT_ASKED.match(c)
+    ]
+    return _ALLERGIC_DISEASE.sub("", " ".join(kept))
