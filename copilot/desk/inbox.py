@@ -54,17 +54,16 @@ def inbox(
     if filter not in FILTERS:
         raise ValueError(f"未知筛选“{filter}”：可选 {'、'.join(FILTERS)}")
     q = q.strip()[:MAX_QUERY]
-    last = (
-        select(Message.conversation_id, func.max(Message.id).label("last_id"))
-        .group_by(Message.conversation_id)
-        .subquery()
+    # the last message of each listed conversation only (a correlated max over the
+    # conversation's index), not a grouping of every message ever stored
+    last_id = (
+        select(func.max(Message.id))
+        .where(Message.conversation_id == Conversation.id)
+        .correlate(Conversation)
+        .scalar_subquery()
     )
     open_cases = select(Escalation.conversation_id).where(Escalation.status.in_(_OPEN))
-    stmt = (
-        select(Conversation, Message)
-        .join(last, last.c.conversation_id == Conversation.id, isouter=True)
-        .join(Message, Message.id == last.c.last_id, isouter=True)
-    )
+    stmt = select(Conversation, Message).join(Message, Message.id == last_id, isouter=True)
     if filter == "mine":
         stmt = stmt.where(
             or_(
@@ -94,15 +93,14 @@ def inbox(
             )
         )
     rows = list(session.execute(stmt.order_by(Conversation.updated_at.desc()).limit(limit)))
-    tiers = {
-        e.conversation_id: e.tier
-        for e in session.scalars(
-            select(Escalation).where(
-                Escalation.status.in_(_OPEN),
+    tiers = dict(
+        session.execute(
+            select(Escalation.conversation_id, Escalation.tier).where(
                 Escalation.conversation_id.in_([c.id for c, _ in rows]),
+                Escalation.status.in_(_OPEN),
             )
-        )
-    }
+        ).all()
+    )
     return [
         InboxItem(
             id=conv.id,

@@ -54,8 +54,20 @@ class Pulse(BaseModel):
 def read_pulse(app, user: User, conversation: str | None) -> Pulse:
     now = datetime.now(UTC)
     with app.state.db.session() as s:
-        rows = list(s.scalars(select(Escalation).where(Escalation.status.in_(("open", "claimed")))))
-        latest = s.scalar(select(Escalation).order_by(Escalation.id.desc()).limit(1))
+        # plain columns, not ORM rows: every open page polls this
+        rows = s.execute(
+            select(
+                Escalation.id,
+                Escalation.status,
+                Escalation.tier,
+                Escalation.assignee_id,
+                Escalation.created_at,
+                Escalation.sla_deadline,
+            ).where(Escalation.status.in_(("open", "claimed")))
+        ).all()
+        latest = s.execute(
+            select(Escalation.id, Escalation.tier).order_by(Escalation.id.desc()).limit(1)
+        ).first()
         latest_message = s.scalar(select(func.max(Message.id))) or 0
         last_message = (
             s.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation))

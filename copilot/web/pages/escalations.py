@@ -28,11 +28,12 @@ from copilot.web.session import check_csrf, page_user
 router = APIRouter(include_in_schema=False)
 
 
-def _by_id(s, model, ids: set) -> dict:
-    """Rows of `model` by primary key, read in one query."""
+def _by_id(s, key, *columns, ids: set) -> dict:
+    """The named columns of the rows whose `key` is in `ids`, read in one query (plain rows,
+    not ORM objects: the queue polls this, and suggestions carry a large payload)."""
     if not ids:
         return {}
-    return {r.id: r for r in s.scalars(select(model).where(model.id.in_(ids)))}
+    return {r[0]: r for r in s.execute(select(key, *columns).where(key.in_(ids)))}
 
 
 @router.get("/escalations", response_class=HTMLResponse)
@@ -43,9 +44,13 @@ def escalations(request: Request, user: User = Depends(page_user), all: Flag = 0
         users = {u.id: u for u in s.scalars(select(User))}
         # who is waiting, with what question, since when (the queue's own columns)
         now = datetime.now(UTC)
-        convs = _by_id(s, Conversation, {e.conversation_id for e in rows})
-        sugg = _by_id(s, SuggestionRow, {e.suggestion_id for e in rows})
-        msgs = _by_id(s, Message, {r.message_id for r in sugg.values()})
+        convs = _by_id(
+            s, Conversation.id, Conversation.customer_ref, ids={e.conversation_id for e in rows}
+        )
+        sugg = _by_id(
+            s, SuggestionRow.id, SuggestionRow.message_id, ids={e.suggestion_id for e in rows}
+        )
+        msgs = _by_id(s, Message.id, Message.text, ids={r.message_id for r in sugg.values()})
         asked: dict[int, tuple[str, str, str]] = {}
         for e in rows:
             conv = convs.get(e.conversation_id)
