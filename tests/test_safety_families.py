@@ -11,7 +11,7 @@ from copilot.safety.ages import answered_age, read_ages
 from copilot.safety.dose_tables import read_tables
 from copilot.safety.lint import dose_problems
 from copilot.safety.quantities import cn_to_number, extract_quantities
-from copilot.schemas import CartItem, Profile, Turn
+from copilot.schemas import SEVERITY_ORDER, CartItem, Profile, Turn
 
 
 def assert_tier(gate, message: str, tier: str | None, **case) -> None:
@@ -889,3 +889,50 @@ def test_emergencies_said_in_everyday_words(sample_gate, message):
 )
 def test_near_misses_that_only_look_alarming(sample_gate, message):
     assert_tier(sample_gate, message, None)
+
+
+# Allergies a label names in its own words, and siblings of a class by their generic-name stem
+@pytest.mark.parametrize(
+    "allergy, product, kind, severity",
+    [
+        ("替硝唑", "metronidazole-tablet", "cross_allergy", "contraindicated"),  # 其他硝基咪唑类
+        ("奥硝唑", "metronidazole-tablet", "cross_allergy", "contraindicated"),
+        ("硝苯地平", "amlodipine-tablet", "cross_allergy", "contraindicated"),  # 如…硝苯地平等
+        ("非洛地平", "amlodipine-tablet", "cross_allergy", "contraindicated"),  # 二氢吡啶类
+        ("磺胺类", "hydrochlorothiazide-tablet", "cross_allergy", "contraindicated"),
+        ("磺胺", "glimepiride-tablet", "cross_allergy", "contraindicated"),
+        ("酒精", "huoxiang-zhengqi-liquid", "allergy", "contraindicated"),  # 含乙醇
+        ("环丙沙星", "levofloxacin-tablet", "cross_allergy", "major"),  # a sibling by its stem
+    ],
+)
+def test_allergies_the_label_names_or_a_sibling_of_the_class(
+    sample_gate, allergy, product, kind, severity
+):
+    v = _verdict(
+        sample_gate,
+        "这个药下单",
+        profile=Profile(allergies=[allergy]),
+        cart=[CartItem(product=product)],
+    )
+    hits = [a for a in v.alerts if a.kind == kind and product in a.involves]
+    assert hits, [(a.kind, a.severity, a.involves) for a in v.alerts]
+    assert max(SEVERITY_ORDER[a.severity] for a in hits) >= SEVERITY_ORDER[severity]
+
+
+@pytest.mark.parametrize("allergy", ["花粉", "海鲜", "尘螨"])
+def test_an_allergic_constitution_line_names_no_drug(sample_gate, allergy):
+    v = _verdict(
+        sample_gate,
+        "感冒了 来一盒",
+        profile=Profile(allergies=[allergy]),
+        cart=[CartItem(product="banlangen-granules")],
+    )
+    assert not [a for a in v.alerts if a.kind in ("allergy", "cross_allergy")]
+
+
+def test_allergen_stems_name_one_class(sample_gate):
+    lex = sample_gate.sk.allergens
+    assert {"fluoroquinolone"} <= lex.classes_in("环丙沙星")
+    assert {"ppi"} <= lex.classes_in("奥美拉唑")
+    assert {"cephalosporin"} <= lex.classes_in("头孢克肟")
+    assert not lex.classes_in("庆大霉素")  # 霉素 names no single class

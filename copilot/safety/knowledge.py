@@ -12,6 +12,7 @@ from copilot.errors import KnowledgeError, knowledge_error_from_validation
 from copilot.ingest.lexicon import Lexicon, normalize
 from copilot.ingest.yamlfile import read_yaml
 from copilot.retrieval.linking import DrugLinker
+from copilot.safety.allergens import AllergenLexicon, AllergyLine, read_allergy_lines
 from copilot.safety.dose_limits import DoseLimit, dose_rows, read_course_limit, read_limits
 from copilot.safety.dose_tables import DoseRow
 from copilot.safety.reactions import ReactionReader
@@ -144,6 +145,9 @@ class SafetyKnowledge:
     reactions: ReactionReader | None = None  # reported suspected reactions (safety/reactions)
     # days of self-treatment after which the label says to see a doctor if not better
     course_limits: dict[str, float] = field(default_factory=dict)
+    # allergy words and stems (lexicon/allergens.yaml), and each label's allergy lines
+    allergens: AllergenLexicon = field(default_factory=AllergenLexicon)
+    allergy_lines: dict[str, list[AllergyLine]] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -178,6 +182,12 @@ class SafetyKnowledge:
             d: days
             for d, doc in documents.items()
             if doc.label and (days := read_course_limit(doc))
+        }
+        sk.allergens = AllergenLexicon.load(knowledge_dir / "lexicon" / "allergens.yaml")
+        sk.allergy_lines = {
+            d: lines
+            for d, doc in documents.items()
+            if doc.label and (lines := read_allergy_lines(doc, sk.allergens))
         }
         return sk
 
@@ -216,3 +226,10 @@ class SafetyKnowledge:
 
     def classes_for_word(self, word: str) -> set[str]:
         return set(self.lexicon.drug_classes.get(normalize(word), []))
+
+    def allergy_classes(self, word: str) -> tuple[set[str], set[str]]:
+        """An allergy word's classes: those it names as a whole (青霉素, 磺胺类, 酒精) and those
+        its generic-name stem implies (硝苯地平 → ccb: a sibling, a cross-allergy)."""
+        norm = normalize(word)
+        named = self.classes_for_word(word) | set(self.allergens.words.get(norm, ()))
+        return named, self.allergens.classes_in(norm) - named
