@@ -68,7 +68,7 @@ def test_the_adr_mark_reads_the_reaction_and_serious_flags_with_a_drug(sample_co
 class _EmergencyNet:
     """A semantic net that always finds an emergency look-alike (a fake, no model)."""
 
-    def fire(self, message, populations=None):
+    def fire(self, message, populations=None, drug_classes=None):
         from copilot.schemas import FiredRule
 
         return FiredRule(

@@ -936,3 +936,92 @@ def test_allergen_stems_name_one_class(sample_gate):
     assert {"ppi"} <= lex.classes_in("奥美拉唑")
     assert {"cephalosporin"} <= lex.classes_in("头孢克肟")
     assert not lex.classes_in("庆大霉素")  # 霉素 names no single class
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "喷了雷诺考特以后 早上起来痰里有血丝",  # bleeding streaks after a spray
+        "这两天用雷诺考特 鼻涕里见血",
+        "吃了一周阿托伐他汀 最近眼珠子有点发黄",  # jaundice signs
+        "吃别嘌醇第三天 小便颜色特别深",
+        "上个月开始吃二甲双胍 这几天发现身上起了好多红疹",  # a past start, a change now
+    ],
+)
+def test_reaction_signs_in_everyday_shapes(sample_gate, message):
+    assert_tier(sample_gate, message, "priority")
+
+
+def test_a_reaction_told_as_history_stays_history(sample_gate):
+    assert_tier(sample_gate, "前些年吃头孢起过一身疹子 现在早好了 这回买点维生素C", None)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "芬必得一天两粒压不住 能不能吃到三四粒",  # a day's amount asked to go up to
+        "芬必得一次一粒不管用 能加到三粒吗",  # a dose asked to go up to
+    ],
+)
+def test_amounts_asked_to_go_up_to_are_read_in_their_frame(sample_gate, message):
+    v = sample_gate.assess(message=message)
+    assert any(a.kind == "overdose" for a in v.alerts), [(a.kind, a.rule_id) for a in v.alerts]
+    assert _tier(v) == "priority"
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["皮炎平擦了两个多月 还是反反复复", "这个鼻喷喷了一个多月了 鼻子还是不通"],
+)
+def test_a_course_said_in_months_is_long(sample_gate, message):
+    assert _tier(sample_gate.assess(message=message)) in ("routine", "priority")
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["身上一圈一圈的会不会是真菌感染", "孩子老拉肚子 是不是细菌引起的", "这个痒是啥导致的"],
+)
+def test_a_cause_asked_is_a_diagnosis_request(sample_gate, message):
+    assert _tier(sample_gate.assess(message=message)) in ("routine", "priority")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "我同事说布洛芬吃多了伤胃 我一天一粒没问题吧",
+        "朋友讲对乙酰氨基酚长期吃会伤肝 偶尔吃一片行吗",
+    ],
+)
+def test_a_general_claim_someone_made_is_not_an_event(sample_gate, message):
+    assert _tier(sample_gate.assess(message=message)) in (None, "none")
+
+
+def test_drinking_told_only_as_the_past_is_not_drinking_now(sample_gate):
+    assert_tier(sample_gate, "几年前吃甲硝唑那次喝过酒吐得厉害 早没事了 现在想买点钙片", None)
+    # asked again now, the drink left unsaid: still the interaction
+    v = sample_gate.assess(message="以前吃头孢那回喝过酒 这回吃着头孢还能喝不")
+    assert any(a.kind == "interaction" for a in v.alerts)
+
+
+def test_a_colour_change_the_label_calls_harmless(sample_gate):
+    assert_tier(sample_gate, "补铁的药吃上以后 拉的便便发黑 人没啥不舒服 正常吧", None)
+    # with an alarm sign it stands
+    assert _tier(sample_gate.assess(message="补铁的药吃上以后 大便发黑 人老头晕")) == "emergency"
+
+
+def test_bleeding_without_an_anticoagulant_is_not_the_anticoagulant_emergency(sample_gate):
+    v = sample_gate.assess(message="吃了开瑞坦以后 刷牙牙龈出血按了好久")
+    assert not [
+        r
+        for r in v.escalation.reasons
+        if r.id == "semantic-bleeding-anticoagulated" and r.tier == "emergency"
+    ]
+    v = sample_gate.assess(
+        message="刷牙牙龈出血按了好久还在流", profile=Profile(current_medicines=["warfarin-tablet"])
+    )
+    assert _tier(v) == "emergency"
+
+
+def test_keeping_medicines_and_one_ordinary_dose_is_not_stockpiling(sample_gate):
+    assert_tier(sample_gate, "药箱里备了三盒芬必得 昨天牙疼吃了一粒", None)
+    assert _tier(sample_gate.assess(message="偷偷攒了好几盒安眠药 想哪天一起吃了")) == "emergency"

@@ -42,7 +42,8 @@ PERSISTS = re.compile(
 # the symptom goes on, the symptom has lasted at least that long.
 _COURSE = re.compile(
     r"(吃|用|喝|服|抹|涂|喷|擦)了?[^，。,？?！!\d一二两俩三四五六七八九十]{0,6}?"
-    r"((\d+|[一二两俩三四五六七八九十]+[多来]?)\s*(天|日|周|星期|个星期|礼拜|个礼拜))"
+    r"((\d+|[一二两俩三四五六七八九十半]+[多来]?)\s*"
+    r"(天|日|周|星期|个星期|个多星期|礼拜|个礼拜|个多礼拜|个多月|个月|多月|月))"
 )
 
 

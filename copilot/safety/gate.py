@@ -227,7 +227,11 @@ class SafetyGate:
         if self.net is not None:
             try:
                 similar = self.net.fire(
-                    message, {p.population for p in tri.populations if not p.negated}
+                    message,
+                    {p.population for p in tri.populations if not p.negated},
+                    {c for d in tri.drugs if not d.others for c in d.classes}
+                    | {c for m in tri.drug_classes for c in m.classes}
+                    | facts.profile_classes,
                 )
             except Exception as exc:  # the net failing must not hide the deterministic verdict
                 log.exception("semantic safety net failed")
@@ -273,7 +277,14 @@ class SafetyGate:
         if not tri.red_flags:
             return tri
         named = [d.doc_id for d in tri.drugs if d.source == "message"]
-        in_play = [d.doc_id for d in tri.drugs]
+        # a medicine named by its class (补铁的药, 铁剂, 止疼药): every label of that class
+        said = {c for m in tri.drug_classes if m.source == "message" for c in m.classes}
+        named += [
+            doc_id
+            for doc_id, doc in self.sk.documents.items()
+            if said and doc.label and any(said & set(i.classes) for i in doc.label.ingredients)
+        ]
+        in_play = [*named, *(d.doc_id for d in tri.drugs)]
         for text in [*profile.current_medicines, *(c.product for c in cart)]:
             in_play += self.sk.resolve_products(text)
         kept = drop_expected(self.sk, tri.red_flags, normalize(message), named, in_play)

@@ -38,6 +38,8 @@ _CAUSE_ASKED = re.compile(
 )
 # A reaction told as history (去年吃头孢起过一次疹子): the allergy record, not a report now.
 _EXPERIENTIAL = re.compile(r"(起过|出过|长过|过敏过|犯过|有过)")
+# A change told as now, after a use told as past (上礼拜吃了几天… 这两天发现眼白有点黄)
+_NOW = re.compile(r"这两天|这几天|这阵子|现在|今天|昨天|最近|目前|这会儿|发现|开始")
 _WHICH = re.compile(r"什么|啥|哪|几种|几款")
 _STOP = re.compile(r"[？?]")  # a question ends the window: what follows is a new question
 WINDOW = 40
@@ -116,8 +118,9 @@ class ReactionReader:
         refs += [(m.start(), m.end(), None) for m in _MED_WORD.finditer(text)]
         for use in _USE.finditer(text):
             ref = self._object(use, refs)
-            if ref is None or PAST_TIME.search(text[max(0, use.start() - 10) : use.start()]):
+            if ref is None:
                 continue
+            past = PAST_TIME.search(text[max(0, use.start() - 10) : use.start()])
             if _WHICH.search(text[use.end() : max(use.end(), ref[0])]):
                 continue  # 用什么药消肿, 吃哪种药: asking which medicine, nothing used yet
             start = max(use.end(), ref[1])
@@ -125,6 +128,8 @@ class ReactionReader:
             if stop := _STOP.search(window):
                 window = window[: stop.start()]
             found = self._sign_in(window, ref[2])
+            if found is not None and past and not _NOW.search(window[: found[1]]):
+                continue  # 去年吃头孢起过疹子: history; 上周吃了… 这两天发现眼白黄: a change now
             if found is not None and not _EXPERIENTIAL.search(window[: found[1] + len(found[0])]):
                 sign, at = found
                 return Reaction(

@@ -36,6 +36,13 @@ class Reason(BaseModel):
         " when triage found one of these populations; else a pharmacist (priority) still sees it.",
     )
 
+    needs_drug_class: list[str] = Field(
+        default_factory=list,
+        description="A reason defined by the medicine in play (bleeding on an anticoagulant):"
+        " the tier stands only when a drug of one of these classes is in the message, the"
+        " conversation, the record or the cart; else a pharmacist (priority) still sees it.",
+    )
+
 
 class ExemplarFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -97,16 +104,26 @@ class SemanticNet:
         reason, example = self.rows[best]
         return Match(reason, example, float(sims[best]))
 
-    def fire(self, message: str, populations: set[str] | None = None) -> FiredRule | None:
+    def fire(
+        self,
+        message: str,
+        populations: set[str] | None = None,
+        drug_classes: set[str] | None = None,
+    ) -> FiredRule | None:
         """The rule to add for this message, or None (below the threshold, or the net off).
         `populations`: who triage found the message is about; a reason that needs one of its
-        own (an infant for infant-fever) and finds none is raised to priority, not emergency."""
+        own (an infant for infant-fever) and finds none is raised to priority, not emergency.
+        `drug_classes`: the classes of the medicines in play, likewise for a reason that needs
+        one (bleeding on an anticoagulant)."""
         match = self.nearest(message)
         if match is None or match.reason.tier is None or match.similarity < self.threshold:
             return None  # nearest to an ordinary question, or not near anything
         tier = match.reason.tier
         needs = set(match.reason.needs_population)
         if needs and not needs & (populations or set()) and tier == "emergency":
+            tier = "priority"
+        drug_needs = set(match.reason.needs_drug_class)
+        if drug_needs and not drug_needs & (drug_classes or set()) and tier == "emergency":
             tier = "priority"
         return FiredRule(
             id=f"semantic-{match.reason.id}",

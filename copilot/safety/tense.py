@@ -33,6 +33,14 @@ _COMING = re.compile(
 )
 
 
+# A general claim someone made (邻居说扑热息痛吃多了伤肝, 朋友说布洛芬长期吃伤胃): what a medicine
+# does in general, not an event; told by someone else, it is not happening to the customer.
+GENERAL_CLAIM = re.compile(
+    r"(吃多了|喝多了|用多了|多吃|多喝|长期(吃|用|服|喝)|吃久了|用久了|过量)[^，。,？?]{0,3}"
+    r"(伤|损|会|容易|对[^，。,？?]{0,4}不好|有害|有毒|中毒|上瘾|依赖|不好)"
+)
+
+
 def heard_of_past(text: str) -> bool:
     """A story someone else told the customer of something over (同事说她孩子误吃过药)."""
     return bool(

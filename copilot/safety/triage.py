@@ -18,7 +18,14 @@ from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.patient import child_age_from_profile
 from copilot.safety.quantities import extract_quantities
 from copilot.safety.self_harm import suicidal
-from copilot.safety.tense import HEARSAY, OVER, PAST_TIME, TOLD_BY_OTHERS, heard_of_past
+from copilot.safety.tense import (
+    GENERAL_CLAIM,
+    HEARSAY,
+    OVER,
+    PAST_TIME,
+    TOLD_BY_OTHERS,
+    heard_of_past,
+)
 from copilot.schemas import (
     ClassMention,
     DrugMention,
@@ -356,8 +363,11 @@ def _hearsay(text: str, at: int) -> bool:
     clause = text[start : at + min(end, 12)]
     if _NOW.search(clause):
         return False
-    return bool(HEARSAY.search(text[start:at])) or (
-        bool(TOLD_BY_OTHERS.search(text[start:at])) and heard_of_past(clause)
+    told = bool(TOLD_BY_OTHERS.search(text[start:at]))
+    return (
+        bool(HEARSAY.search(text[start:at]))
+        or (told and heard_of_past(clause))
+        or (told and bool(GENERAL_CLAIM.search(text[at : at + min(end, 12) + 6])))
     )
 
 
@@ -534,6 +544,19 @@ def _allergies(sk: SafetyKnowledge, text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _alcohol_only_past(text: str) -> bool:
+    """Drinking comes up only as a past event (前年吃头孢还喝酒进过一回医院 早好了): every clause
+    naming it is told as the past (a past time before it and an event word: 过, 那次)."""
+    rest = text
+    for m in _ALCOHOL.finditer(text):
+        start, end = _clause(text, m.start())
+        if not (PAST_TIME.search(text[start : m.start()]) and _PAST_EVENT.search(text[start:end])):
+            return False
+        rest = rest.replace(text[start:end], "")
+    # 以前吃头孢喝过酒 没事 这次能喝吗: drinking asked again now, the drink left unsaid
+    return "喝" not in rest
+
+
 def _alcohol_only_asked(text: str) -> bool:
     """Alcohol comes up only as a question whether one may drink (吃感冒灵能喝酒吗, 晚上有应酬
     能喝点酒吗), nothing drunk or drunk habitually: every sentence naming it asks."""
@@ -680,7 +703,11 @@ def triage(
         message_class = "consultation"
 
     allergies = _allergies(sk, mask_allergic_diseases(context))
-    alcohol = bool(_ALCOHOL.search(text)) and not _ALCOHOL_NEG.search(text)
+    alcohol = (
+        bool(_ALCOHOL.search(text))
+        and not _ALCOHOL_NEG.search(text)
+        and not _alcohol_only_past(text)
+    )
     alcohol_asked = alcohol and _alcohol_only_asked(text)
     about_other = any(p.about_other_person for p in populations) or bool(
         sk.lexicon.third_party and any(cue in text[:8] for cue in sk.lexicon.third_party)

@@ -31,6 +31,28 @@ _THREE_TIMES = re.compile(rf"(早中晚|早午晚|一日三餐)各?(吃|服|喝|
 _DAY_TOTAL = re.compile(
     rf"(今天|一天|一日|每天|24小时)[^，。,\d]{{0,8}}?({TAKE}|用)了?\s*({_NUM})\s*{UNIT}"
 )
+# An amount the customer wants to go up to (能喝到四五包不, 加到三片行吗, 吃到6粒): read in the
+# frame said before it in the message (一天三包不顶事 … → a day's amount; 一次一片 … → a dose).
+_UP_TO = re.compile(rf"({TAKE}|用|加|增加|加量|涨|添)(到|至)\s*({_NUM})\s*{UNIT}")
+_DAY_FRAME = re.compile(r"一天|一日|每天|每日|天天|24小时")
+_DOSE_FRAME = re.compile(r"一次|每次|一回|每回|一顿|每顿")
+
+
+def _up_to(text: str) -> tuple[list[tuple], list[tuple]]:
+    """(per-dose amounts, daily amounts) the customer asks to go up to, by the frame before."""
+    doses, days = [], []
+    for m in _UP_TO.finditer(text):
+        head = text[: m.start()]
+        day = max((f.end() for f in _DAY_FRAME.finditer(head)), default=-1)
+        dose = max((f.end() for f in _DOSE_FRAME.finditer(head)), default=-1)
+        amount = (cn_to_number(m.group(3)), unit_of(m.group(4)))
+        if day > dose:
+            days.append(amount)
+        elif dose > day:
+            doses.append(amount)
+    return doses, days
+
+
 # Taken: done (吃了, 喝光), or kept up for days (连着三天每天吃八片, 这几天一直吃)
 _TAKEN = re.compile(
     rf"(?<![忘没不别])({TAKE}|用|喂)(了|光|完|掉|下去)|(吃|喝|喂)过|{INTO_MOUTH}"
@@ -146,6 +168,9 @@ def overdose(ci: CheckInput) -> list[Alert]:
     per_dose = [(cn_to_number(m.group(2)), unit_of(m.group(3))) for m in _PER_DOSE.finditer(text)]
     totals = [(cn_to_number(m.group(3)), unit_of(m.group(4))) for m in _DAY_TOTAL.finditer(text)]
     per_day_times = [cn_to_number(m.group(2)) for m in _PER_DAY.finditer(text)]
+    up_dose, up_day = _up_to(text)
+    per_dose += up_dose
+    totals += up_day
     taken_counts = [
         (cn_to_number(m.group(3)), unit_of(m.group(4))) for m in _TAKEN_COUNT.finditer(text)
     ] + [
