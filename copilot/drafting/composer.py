@@ -251,8 +251,15 @@ class AnswerComposer:
                 aspects = []
         dose_asked = any(a.name in ("dose", "frequency") for a in aspects)
         for aspect in aspects:
-            if aspect.states and any(aspect.stated_in(ln.unit.text) for ln in answer.lines):
-                continue  # already stated by a unit chosen for another aspect
+            if aspect.states and any(
+                aspect.stated_in(ln.unit.text)
+                and (not aspect.prefer or aspect.preferred(ln.unit.text))
+                for ln in answer.lines
+            ):
+                # already stated by a unit chosen for another aspect (for an aspect with its
+                # own fact to prefer, only a unit that states that fact: 外用，一日2次 answers
+                # how often, not how to apply)
+                continue
             picked = self._pick(aspect, units, words, person, used)
             for u in picked:
                 used.add(id(u))

@@ -26,6 +26,13 @@ _PROCEDURE = re.compile(r"申请|提交|上传|点击|进入|选择|填写|联�
 # "半夜有人吗": the units about the night hours answer it.
 _NIGHT_ASK = re.compile(r"半夜|夜里|夜间|深夜|凌晨|晚上|通宵")
 _NIGHT_UNIT = re.compile(r"夜间|次日|值班|0:00|22:00|24:00|凌晨")
+# A section whose heading names what kind of question it answers (申请与开具时间, 药师审核流程与
+# 时效, 退款方式与到账时间, 运费): its units answer that kind of question.
+_TIME_HEADING = re.compile(r"时间|时效|时限|期限")
+_HOW_HEADING = re.compile(r"申请|流程|办理|方式|渠道|步骤")
+_MONEY_ASK = re.compile(r"多少钱|收费|收钱|费用|运费|邮费|另外收|要钱|加钱|免费|包邮")
+_MONEY_HEADING = re.compile(r"费|价格|金额")
+_MONEY_UNIT = re.compile(r"\d+\s*元|免运费|包邮|免费")
 _TIME_UNIT = re.compile(r"\d+\s*(?:小时|个工作日|工作日|日|天|分钟)|\d{1,2}:\d{2}|当日|次日|即时")
 
 
@@ -63,6 +70,7 @@ def policy_lines(
     time_asked = bool(_TIME_ASK.search(text))
     how_asked = bool(_HOW_ASK.search(text))
     night_asked = bool(_NIGHT_ASK.search(text))
+    money_asked = bool(_MONEY_ASK.search(text))
     # The question's words, weighted by how rare they are in this policy (open_match.py): a word
     # every section has (药品, 订单) says little, 共济 or 快递柜 points at its unit. Without the
     # matcher every word counts one.
@@ -75,6 +83,12 @@ def policy_lines(
     for rank, chunk in enumerate(chunks):
         heading = normalize(chunk.section)
         in_heading = 0.5 * sum(1 for w in weights if w in heading)
+        # the kind of question the section's heading says it answers
+        in_heading += 1.0 * (
+            (time_asked and bool(_TIME_HEADING.search(heading)))
+            + (how_asked and bool(_HOW_HEADING.search(heading)))
+            + (money_asked and bool(_MONEY_HEADING.search(heading)))
+        )
         for u in units.of(chunk):
             norm = normalize(u.text)
             s = sum(weights[w] for w in weights if w in norm) + in_heading
@@ -83,6 +97,8 @@ def policy_lines(
             if how_asked and _PROCEDURE.search(u.text):
                 s += 1.0
             if night_asked and _NIGHT_UNIT.search(u.text):
+                s += 1.5
+            if money_asked and _MONEY_UNIT.search(u.text):
                 s += 1.5
             prior = (1.0, 0.7, 0.4)[rank] if rank < 3 else 0.0
             scored.append((s + prior - 0.02 * u.position, u))
