@@ -317,3 +317,24 @@ def test_a_shared_name_with_a_unit_only_one_form_is_dosed_in(copilot):
     assert s.kind == "draft" and "对乙酰氨基酚片" in s.text, s.text
     asked = copilot.suggest(message="扑热息痛大人一回吃多少")
     assert asked.kind == "clarify", asked.text
+
+
+@pytest.mark.parametrize(
+    ("message", "wanted", "unwanted"),
+    [
+        ("夜里十一点多传的处方 要等多久审核", r"次日10:00", r"30分钟"),
+        ("下午两点上传的处方 什么时候审完", r"30分钟", r"次日10:00"),
+    ],
+)
+def test_a_policy_window_is_the_one_for_the_customers_time_of_day(
+    copilot, message, wanted, unwanted
+):
+    s = copilot.suggest(message=message)
+    assert s.kind == "draft", s.text
+    assert re.search(wanted, s.text) and not re.search(unwanted, s.text), s.text
+
+
+def test_a_cost_question_is_answered_with_the_amount(copilot):
+    s = copilot.suggest(message="冷藏的药寄过来要另外加钱吗")
+    assert s.kind == "draft", s.text
+    assert re.search(r"\d+\s*元", s.text), s.text

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from copilot.drafting.answer import Answer, Line, Request
+from copilot.drafting.clock import said_hour, window_contains
 from copilot.drafting.open_match import OpenMatcher
 from copilot.drafting.units import Unit, UnitCache
 from copilot.ingest.lexicon import normalize
@@ -19,7 +20,7 @@ from copilot.schemas import Chunk
 
 _POLICY_RULE = re.compile(r"(?:不予|不能|不得|不支持|不接受|不适用|无法|一律)([一-龥]{1,4})")
 _PERMISSION = r"(?:能|可以|可不可以|能不能|可否|行不行|想|要|申请|怎么|如何)"
-_TIME_ASK = re.compile(r"多久|几天|多长时间|什么时候|时间|几点|哪天|多快|到账|时效")
+_TIME_ASK = re.compile(r"多久|几天|多长时间|什么时候|啥时候|时间|几点|哪天|多快|到账|时效")
 # "怎么开发票", "流程是什么": the units that say what to do (申请, 提交, 上传 …) answer it.
 _HOW_ASK = re.compile(r"怎么|如何|怎样|流程|步骤|填啥|填什么|要填|需要什么|咋")
 _PROCEDURE = re.compile(r"申请|提交|上传|点击|进入|选择|填写|联系|拨打|在「|在“|页面")
@@ -71,6 +72,7 @@ def policy_lines(
     how_asked = bool(_HOW_ASK.search(text))
     night_asked = bool(_NIGHT_ASK.search(text))
     money_asked = bool(_MONEY_ASK.search(text))
+    hour = said_hour(text)  # 晚上11点上传的: only the window that holds 23:00 answers it
     # The question's words, weighted by how rare they are in this policy (open_match.py): a word
     # every section has (药品, 订单) says little, 共济 or 快递柜 points at its unit. Without the
     # matcher every word counts one.
@@ -100,6 +102,12 @@ def policy_lines(
                 s += 1.5
             if money_asked and _MONEY_UNIT.search(u.text):
                 s += 1.5
+            if hour is not None:
+                held = window_contains(u.text, hour)
+                if held is False:
+                    continue  # another time of day's rule: not this customer's case
+                if held:
+                    s += 2.0
             prior = (1.0, 0.7, 0.4)[rank] if rank < 3 else 0.0
             scored.append((s + prior - 0.02 * u.position, u))
     scored.sort(key=lambda item: -item[0])
