@@ -326,3 +326,28 @@ def test_new_escalations_and_customer_messages_show_up_live(browser, server):
     editing.locator("#live", has_text="顾客有新消息").wait_for(timeout=15000)
     editing.locator("#messages", has_text="那饭前吃还是饭后吃").wait_for(timeout=15000)
     assert editing.locator("textarea[name=final_text]").input_value() == "正在编辑的草稿"
+
+
+def test_after_rejecting_the_agent_sends_their_own_reply_with_ctrl_enter(browser, server):
+    customer_says(server, "r8", "氯雷他定一天吃几片")
+    agent = new_page(browser, server, "agent")
+    agent.goto(server.url + "/c/r8")
+    assert agent.locator("#reply-form").count() == 0  # only once the draft is rejected
+    agent.fill("input[name=reason]", "草稿没有回答顾客的问题")
+    agent.click("button[value=reject]")
+    agent.wait_for_selector(".flash")
+    box = agent.locator("#reply-form textarea[name=text]")
+    assert box.is_visible()
+    agent.screenshot(path=str(ARTIFACTS / "17-own-reply-box.png"))
+    box.fill("您好，开瑞坦保证治好过敏。")
+    box.press("Control+Enter")  # from the reply box: checked first, and this one is refused
+    agent.locator("#reply-warning").wait_for(state="visible")
+    assert "不能发送" in agent.locator("#reply-warning").inner_text()
+    agent.screenshot(path=str(ARTIFACTS / "18-own-reply-refused.png"))
+    box.fill("您好，请问是成人服用还是儿童服用？")
+    box.press("Control+Enter")
+    agent.locator(".flash", has_text="已发送您的回复").wait_for()
+    assert "请问是成人服用还是儿童服用" in agent.locator("#messages").inner_text()
+    assert agent.locator("#reply-form").count() == 0
+    assert "已自行回复" in agent.locator("#suggestion-done").inner_text()
+    agent.screenshot(path=str(ARTIFACTS / "19-own-reply-sent.png"))

@@ -1,7 +1,7 @@
 """The desk: what agents and pharmacists do, stored in transactions with an audit trail.
 
 customer message → suggest → stored suggestion (+ escalation with SLA deadline)
-agent: accept | edit (final text re-verified) | reject (reason)
+agent: accept | edit (final text re-verified) | reject (reason) → own reply (verified as an edit)
 pharmacist: claim → answer (delivered into the conversation) → close
 
 One case per conversation: while an escalation is open, a follow-up joins it (raising its tier
@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from copilot.desk import cases, records
+from copilot.desk import cases, records, replies
 from copilot.desk.cases import (
     closer,
     holder,
@@ -250,12 +250,7 @@ class Desk:
             if not final_text or not final_text.strip():
                 raise DeskError("修改后的文字为空", status=422, field="final_text")
             verification = self.verify_text(suggestion_id, final_text)
-            if verification.outcome == "block":
-                details = "；".join(f.detail for f in verification.findings if f.level == "block")
-                raise DeskError(f"发送前核查未通过：{details}", status=409)
-            if verification.outcome == "warn" and not confirm_warnings:
-                details = "；".join(f.detail for f in verification.findings)
-                raise DeskError(f"发送前核查有提示，请确认后再发送：{details}", status=409)
+            _refuse_unchecked(verification, confirm_warnings)
         if action == "reject" and not (reason and reason.strip()):
             raise DeskError("拒绝时请填写原因", status=422, field="reason")
         with self.db.session() as s:
@@ -318,6 +313,35 @@ class Desk:
             )
             s.flush()
             return record
+
+    def reply(
+        self, suggestion_id: str, user: User, text: str, *, confirm_warnings: bool = False
+    ) -> Message:
+        """The agent's own reply after rejecting the suggestion, checked as an edit of it is:
+        on a case with the pharmacist, only what may be added to a holding reply passes."""
+        require(user, "agent")
+        text = text.replace("\r\n", "\n")
+        if not text.strip():
+            raise DeskError("回复为空：请输入要发送给顾客的文字", status=422, field="text")
+        with self.db.session() as s:
+            row = _get(s, SuggestionRow, suggestion_id, "建议")
+            if row.status == "pending":
+                raise DeskError("请先拒绝这条建议，再自行回复", status=409)
+            if row.status != "rejected":
+                who = replies.replier(s, row.id) if row.status == replies.REPLIED else None
+                raise DeskError(
+                    f"{who}已自行回复该顾客，请勿重复发送" if who else _acted(s, row.id),
+                    status=409,
+                )
+            if _answered_after(s, row):
+                raise DeskError(
+                    "药师已在此后答复该顾客，请先阅读药师的答复，不要再就此条消息回复", status=409
+                )
+        verification = self.verify_text(suggestion_id, text)
+        _refuse_unchecked(verification, confirm_warnings)
+        with self.db.session() as s:
+            row = _get(s, SuggestionRow, suggestion_id, "建议")
+            return replies.send(s, row, user, text, verification)
 
     # --- pharmacist ---------------------------------------------------------------------------
     def claim(self, escalation_id: int, user: User) -> Escalation:
@@ -514,7 +538,18 @@ _STATUS_CN = {
     "accepted": "已采纳发送",
     "edited": "已修改发送",
     "rejected": "已拒绝",
+    "replied": "已拒绝并自行回复",
 }
+
+
+def _refuse_unchecked(verification: VerifierResult, confirm_warnings: bool) -> None:
+    """A text the verifier blocks is never sent; one it warns about only once confirmed."""
+    if verification.outcome == "block":
+        details = "；".join(f.detail for f in verification.findings if f.level == "block")
+        raise DeskError(f"发送前核查未通过：{details}", status=409)
+    if verification.outcome == "warn" and not confirm_warnings:
+        details = "；".join(f.detail for f in verification.findings)
+        raise DeskError(f"发送前核查有提示，请确认后再发送：{details}", status=409)
 
 
 def _status_cn(status: str) -> str:

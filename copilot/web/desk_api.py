@@ -163,6 +163,24 @@ def act(
     return {"id": record.id, "action": record.action, "edit_distance": record.edit_distance}
 
 
+class ReplyIn(TextIn):
+    confirm_warnings: bool = Field(
+        default=False, description="Send a text the check only warned about (not a blocked one)."
+    )
+
+
+@router.post("/suggestions/{suggestion_id}/reply", response_model=MessageOut)
+def reply(
+    suggestion_id: SuggestionId, body: ReplyIn, request: Request, user: User = Depends(api_user)
+) -> MessageOut:
+    """The agent's own reply after rejecting the suggestion: verified as an edit of it is,
+    then sent as the agent's message (once per rejected suggestion)."""
+    msg = _desk(request).reply(
+        suggestion_id, user, body.text, confirm_warnings=body.confirm_warnings
+    )
+    return MessageOut(role=msg.role, text=msg.text, created_at=msg.created_at)
+
+
 @router.post("/escalations/{escalation_id}/claim", response_model=EscalationOut)
 def claim(
     escalation_id: EscalationId, request: Request, user: User = Depends(api_user)

@@ -229,5 +229,34 @@ def act_form(
     return back(
         f"/c/{conv_id}",
         request,
-        {"accept": "已发送", "edit": "已修改并发送", "reject": "已拒绝"}[action],
+        {"accept": "已发送", "edit": "已修改并发送", "reject": "已拒绝，可在右侧自行回复顾客"}[
+            action
+        ],
     )
+
+
+@router.post("/s/{suggestion_id}/reply")
+def reply_form(
+    suggestion_id: SuggestionId,
+    request: Request,
+    csrf_token: FormField = "",
+    text: FormField = "",
+    confirm_warnings: FormField = "",
+    user: User = Depends(page_user),
+):
+    """The agent's own reply after rejecting the suggestion (Desk.reply checks it)."""
+    check_csrf(request, csrf_token)
+    with request.app.state.db.session() as s:
+        row = s.get(SuggestionRow, suggestion_id)
+        conv_id = row.conversation_id if row else ""
+    if row is None:
+        raise DeskError(f"找不到建议 {suggestion_id}", status=404)
+    try:
+        request.app.state.desk.reply(
+            suggestion_id, user, text, confirm_warnings=bool(confirm_warnings)
+        )
+    except DeskError as exc:
+        if exc.status == 403:
+            raise
+        return back(f"/c/{conv_id}", request, f"未发送：{exc}")
+    return back(f"/c/{conv_id}", request, "已发送您的回复")
