@@ -351,3 +351,21 @@ def test_after_rejecting_the_agent_sends_their_own_reply_with_ctrl_enter(browser
     assert agent.locator("#reply-form").count() == 0
     assert "已自行回复" in agent.locator("#suggestion-done").inner_text()
     agent.screenshot(path=str(ARTIFACTS / "19-own-reply-sent.png"))
+
+
+def test_an_earlier_pending_suggestion_is_opened_from_the_list_and_sent(browser, server):
+    first = customer_says(server, "p8", "开瑞坦一天吃几片")["suggestion"]["id"]
+    customer_says(server, "p8", "氯雷他定饭前吃还是饭后吃")
+    agent = new_page(browser, server, "agent")
+    agent.goto(server.url + "/c/p8")
+    listed = agent.locator("#pending-list")
+    assert "待处理建议" in listed.inner_text() and "开瑞坦一天吃几片" in listed.inner_text()
+    agent.screenshot(path=str(ARTIFACTS / "20-pending-list.png"))
+    listed.locator(f"a[data-suggestion='{first}']").click()
+    agent.locator(f"#suggestion-panel[data-suggestion='{first}']").wait_for()
+    assert "开瑞坦一天吃几片" in agent.locator("#earlier-suggestion").inner_text()
+    agent.screenshot(path=str(ARTIFACTS / "21-earlier-suggestion-open.png"))
+    agent.locator("textarea[name=final_text]").press("Control+Enter")
+    agent.locator(".flash", has_text="已发送").wait_for()
+    assert agent.locator("#pending-list").count() == 0  # the newest is in the panel again
+    assert agent.locator("#earlier-suggestion").count() == 0

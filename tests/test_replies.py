@@ -97,7 +97,7 @@ def test_console_offers_the_reply_box_after_a_rejection(web):  # noqa: F811
     )
     assert "可在右侧自行回复顾客" in rejected.text
     page = web.get("/c/r4")
-    assert page.context["latest"].status == "rejected"
+    assert page.context["shown"].status == "rejected"
     assert 'id="reply-form"' in page.text and f'action="/s/{sid}/reply"' in page.text
     empty = web.post(
         f"/s/{sid}/reply", data={"csrf_token": token, "text": " "}, follow_redirects=True
