@@ -62,6 +62,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/v1/suggestions/{suggestion_id}/reply"): Route("api", AGENT, json={"text": "您好"}),
     ("POST", "/v1/escalations/{escalation_id}/claim"): Route("api", PH),
     ("POST", "/v1/escalations/{escalation_id}/answer"): Route("api", PH, json={"text": "请咨询"}),
+    ("POST", "/v1/escalations/{escalation_id}/correct"): Route(
+        "api", PH, json={"text": "请咨询医生", "version": 1}
+    ),
     ("POST", "/v1/escalations/{escalation_id}/close"): Route("api", PH),
     ("GET", "/v1/escalations"): Route("api"),
     ("GET", "/v1/desk/pulse"): Route("api"),

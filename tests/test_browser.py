@@ -369,3 +369,32 @@ def test_an_earlier_pending_suggestion_is_opened_from_the_list_and_sent(browser,
     agent.locator(".flash", has_text="已发送").wait_for()
     assert agent.locator("#pending-list").count() == 0  # the newest is in the panel again
     assert agent.locator("#earlier-suggestion").count() == 0
+
+
+def test_pharmacist_corrects_a_sent_answer_and_the_agent_sees_it(browser, server):
+    esc_id = customer_says(server, "x9", "哺乳期可以吃氯雷他定吗")["escalation"]["id"]
+    ph_auth = {"Authorization": f"Bearer {server.tokens['ph']}"}
+    httpx.post(f"{server.url}/v1/escalations/{esc_id}/claim", headers=ph_auth)
+    answered = httpx.post(
+        f"{server.url}/v1/escalations/{esc_id}/answer",
+        headers=ph_auth,
+        json={"text": "哺乳期可以放心服用氯雷他定。"},
+        timeout=30,
+    )
+    assert answered.status_code == 200, answered.text
+    ph = new_page(browser, server, "ph")
+    ph.goto(f"{server.url}/escalations/{esc_id}")
+    ph.click("#correct-card summary")
+    ph.fill("#correct-text", "哺乳期请先不要服用氯雷他定，建议咨询医生后再决定。")
+    ph.screenshot(path=str(ARTIFACTS / "22-correct-answer.png"))
+    ph.click('#correct-form button:has-text("发送更正")')
+    ph.locator(".flash", has_text="更正已发送到对话").wait_for()
+    assert "第2版" in ph.locator("body").inner_text()
+    assert "第1版原文：哺乳期可以放心服用氯雷他定" in ph.locator("#case-steps").inner_text()
+    agent = new_page(browser, server, "agent")
+    agent.goto(server.url + "/c/x9")
+    fixed = agent.locator("#messages .msg.correction")
+    assert (
+        "【更正】哺乳期请先不要服用氯雷他定" in fixed.inner_text() and "更正" in fixed.inner_text()
+    )
+    agent.screenshot(path=str(ARTIFACTS / "23-agent-sees-correction.png"))

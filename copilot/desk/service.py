@@ -2,7 +2,7 @@
 
 customer message → suggest → stored suggestion (+ escalation with SLA deadline)
 agent: accept | edit (final text re-verified) | reject (reason) → own reply (verified as an edit)
-pharmacist: claim → answer (delivered into the conversation) → close
+pharmacist: claim → answer (delivered into the conversation) → close; correct (更正) a sent answer
 
 One case per conversation: while an escalation is open, a follow-up joins it (raising its tier
 when more urgent) instead of opening another, and a medical follow-up gets the case's holding
@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from copilot.desk import cases, records, replies
+from copilot.desk import cases, corrections, records, replies
 from copilot.desk.cases import (
     closer,
     holder,
@@ -386,18 +386,7 @@ class Desk:
         """Deliver a pharmacist's answer to a case they claimed. A blocked answer is sent only
         with an explicit override and its reason, recorded in the audit log."""
         require(user, "pharmacist")
-        if not text.strip():
-            raise DeskError("答复为空", status=422, field="text")
-        history, profile = self._case_context(escalation_id)
-        checked = self.copilot.verify_pharmacist_answer(text, history=history, profile=profile)
-        overridden = None
-        if checked.outcome == "block":
-            details = "；".join(f.detail for f in checked.findings if f.level == "block")
-            if not (override_reason and override_reason.strip()):
-                raise DeskError(
-                    f"答复核查未通过：{details}。如确需按原文发送，请填写覆盖原因", status=409
-                )
-            overridden = [f.code for f in checked.findings if f.level == "block"]
+        overridden = self._checked_answer(escalation_id, text, override_reason)
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
             if esc.status not in ("open", "claimed"):
@@ -416,7 +405,7 @@ class Desk:
                     Escalation.status == "claimed",
                     Escalation.assignee_id == user.id,
                 )
-                .values(status="answered", answer=text, answered_at=now)
+                .values(status="answered", answer=text, answer_version=1, answered_at=now)
                 .execution_options(synchronize_session=False)
             ).rowcount
             if won != 1:
@@ -433,18 +422,50 @@ class Desk:
             audit(s, user, "escalation.answered", "escalation", esc.id, length=len(text))
             step(s, esc, "resolve", user)
             if overridden:
-                audit(
-                    s,
-                    user,
-                    "escalation.answer_override",
-                    "escalation",
-                    esc.id,
-                    findings=overridden,
-                    reason=override_reason.strip(),
-                )
+                _audit_override(s, user, esc, overridden, override_reason)
             s.flush()
             s.refresh(esc)
             return esc
+
+    def correct(
+        self,
+        escalation_id: int,
+        user: User,
+        text: str,
+        *,
+        version: int,
+        override_reason: str | None = None,
+    ) -> Escalation:
+        """A pharmacist's correction (更正) of an answer already sent, made from answer
+        `version`: checked as an answer is, delivered as a new message (see corrections)."""
+        require(user, "pharmacist")
+        overridden = self._checked_answer(escalation_id, text, override_reason)
+        with self.db.session() as s:
+            esc = _get(s, Escalation, escalation_id, "转药师工单")
+            if esc.answer is not None and text.strip() == esc.answer.strip():
+                raise DeskError("更正后的答复与原答复相同", status=422, field="text")
+            esc = corrections.correct(s, esc, user, text, version=version)
+            if overridden:
+                _audit_override(s, user, esc, overridden, override_reason)
+            return esc
+
+    def _checked_answer(
+        self, escalation_id: int, text: str, override_reason: str | None
+    ) -> list[str] | None:
+        """Check a pharmacist's answer (or correction) against the case: a blocked one passes
+        only with an override reason; returns the findings overridden."""
+        if not text.strip():
+            raise DeskError("答复为空", status=422, field="text")
+        history, profile = self._case_context(escalation_id)
+        checked = self.copilot.verify_pharmacist_answer(text, history=history, profile=profile)
+        if checked.outcome != "block":
+            return None
+        details = "；".join(f.detail for f in checked.findings if f.level == "block")
+        if not (override_reason and override_reason.strip()):
+            raise DeskError(
+                f"答复核查未通过：{details}。如确需按原文发送，请填写覆盖原因", status=409
+            )
+        return [f.code for f in checked.findings if f.level == "block"]
 
     def close(self, escalation_id: int, user: User) -> Escalation:
         require(user, "pharmacist")
@@ -540,6 +561,18 @@ _STATUS_CN = {
     "rejected": "已拒绝",
     "replied": "已拒绝并自行回复",
 }
+
+
+def _audit_override(session: Session, user: User, esc, findings: list[str], reason) -> None:
+    audit(
+        session,
+        user,
+        "escalation.answer_override",
+        "escalation",
+        esc.id,
+        findings=findings,
+        reason=reason.strip(),
+    )
 
 
 def _refuse_unchecked(verification: VerifierResult, confirm_warnings: bool) -> None:

@@ -29,6 +29,9 @@ class EscalationOut(BaseModel):
     id: int
     tier: str
     status: str
+    answer_version: int = Field(
+        default=0, description="0 until answered, then 1, +1 for each correction."
+    )
     sla_deadline: datetime
     follows_id: int | None = Field(
         default=None, description="The earlier case this one continues (customer wrote again)."
@@ -72,6 +75,7 @@ def _esc_out(esc) -> EscalationOut:
         id=esc.id,
         tier=esc.tier,
         status=esc.status,
+        answer_version=esc.answer_version or 0,
         sla_deadline=esc.sla_deadline,
         follows_id=esc.follows_id,
     )
@@ -194,6 +198,32 @@ def answer(
 ) -> EscalationOut:
     return _esc_out(
         _desk(request).answer(escalation_id, user, body.text, override_reason=body.override_reason)
+    )
+
+
+class CorrectionIn(AnswerIn):
+    version: int = Field(
+        ge=1, le=2**31 - 1, description="The answer_version of the answer being corrected."
+    )
+
+
+@router.post("/escalations/{escalation_id}/correct", response_model=EscalationOut)
+def correct(
+    escalation_id: EscalationId,
+    body: CorrectionIn,
+    request: Request,
+    user: User = Depends(api_user),
+) -> EscalationOut:
+    """Correct (更正) an answer already sent: checked as an answer is, delivered to the
+    conversation as a new pharmacist message; 409 if someone corrected that version first."""
+    return _esc_out(
+        _desk(request).correct(
+            escalation_id,
+            user,
+            body.text,
+            version=body.version,
+            override_reason=body.override_reason,
+        )
     )
 
 
