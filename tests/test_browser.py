@@ -202,6 +202,12 @@ def test_knowledge_and_dashboard_pages(browser, server):
     ph.screenshot(path=str(ARTIFACTS / "07-kb.png"))
     ph.goto(server.url + "/kb/ibuprofen-sr-capsule#用法用量")
     assert ph.locator("section#用法用量").is_visible()
+    ph.goto(server.url + "/kb/ibuprofen-suspension#用法用量")
+    table = ph.locator("section#用法用量 table.label-table")
+    assert table.is_visible() and "年龄（岁）" in table.locator("th").first.inner_text()
+    assert "|---" not in ph.locator("body").inner_text()
+    table.scroll_into_view_if_needed()
+    ph.screenshot(path=str(ARTIFACTS / "24-kb-label-table.png"))
     ph.goto(server.url + "/dashboard")
     assert ph.locator("svg.chart").count() >= 1
     ph.screenshot(path=str(ARTIFACTS / "08-dashboard.png"), full_page=True)
