@@ -45,6 +45,7 @@ class Route:
 ROUTES: dict[tuple[str, str], Route] = {
     # public
     ("GET", "/healthz"): Route("public", NOBODY_NEEDED),
+    ("GET", "/favicon.ico"): Route("public", NOBODY_NEEDED),
     ("GET", "/openapi.json"): Route("public", NOBODY_NEEDED),
     ("GET", "/docs"): Route("public", NOBODY_NEEDED),
     ("GET", "/docs/assets"): Route("public", NOBODY_NEEDED),

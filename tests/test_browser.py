@@ -404,3 +404,15 @@ def test_pharmacist_corrects_a_sent_answer_and_the_agent_sees_it(browser, server
         "【更正】哺乳期请先不要服用氯雷他定" in fixed.inner_text() and "更正" in fixed.inner_text()
     )
     agent.screenshot(path=str(ARTIFACTS / "23-agent-sees-correction.png"))
+
+
+def test_pages_load_without_missing_files(browser, server):
+    missing = []
+    page = browser.new_context().new_page()
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    page.goto(server.url + "/login")
+    assert page.locator("link[rel=icon]").get_attribute("href") == "/favicon.ico"
+    icon = page.request.get(server.url + "/favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"] == "image/vnd.microsoft.icon"
+    page.wait_for_timeout(500)
+    assert missing == []
