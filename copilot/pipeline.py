@@ -42,6 +42,7 @@ from copilot.schemas import (
     Turn,
     Verdict,
     VerifierResult,
+    two_names,
 )
 from copilot.settings import Settings
 
@@ -348,8 +349,8 @@ class Copilot:
             doc = self.document(doc_id)
             if doc is not None:
                 label = doc.label
-                brand = f"（{label.brand_names[0]}）" if label and label.brand_names else ""
-                names[doc_id] = (label.generic_name + brand) if label else doc.title
+                brand = label.brand_names[0] if label and label.brand_names else None
+                names[doc_id] = two_names(label.generic_name, brand) if label else doc.title
         request = Request(
             message=state.message,
             triage=triage,

@@ -51,6 +51,18 @@ class Populations(_Strict):
     kidney_disease: PopulationAdvice = "caution"
 
 
+def two_names(first: str, second: str | None) -> str:
+    """ "first（second）", or one name alone when the other adds nothing: 布洛芬 with 布洛芬 is
+    布洛芬, not 布洛芬（布洛芬）; a name that contains the other (芬必得布洛芬缓释胶囊 and
+    布洛芬缓释胶囊) is shown alone, the longer one."""
+    first, second = first.strip(), (second or "").strip()
+    if not second or second in first:
+        return first
+    if not first or first in second:
+        return second
+    return f"{first}（{second}）"
+
+
 class LabelMeta(_Strict):
     """Front matter of a drug label file (knowledge/labels/*.md)."""
 
@@ -67,6 +79,11 @@ class LabelMeta(_Strict):
     source: str
     revision: date
     sample: bool = False
+
+    @property
+    def display_name(self) -> str:
+        """How alerts name the product: its brand with the generic name, each once."""
+        return two_names(self.brand_names[0] if self.brand_names else "", self.generic_name)
 
 
 class PolicyMeta(_Strict):

@@ -45,6 +45,7 @@ class Route:
 ROUTES: dict[tuple[str, str], Route] = {
     # public
     ("GET", "/healthz"): Route("public", NOBODY_NEEDED),
+    ("GET", "/favicon.ico"): Route("public", NOBODY_NEEDED),
     ("GET", "/openapi.json"): Route("public", NOBODY_NEEDED),
     ("GET", "/docs"): Route("public", NOBODY_NEEDED),
     ("GET", "/docs/assets"): Route("public", NOBODY_NEEDED),
@@ -59,8 +60,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/v1/suggestions/{suggestion_id}/actions"): Route(
         "api", AGENT, json={"action": "reject", "reason": "测试"}
     ),
+    ("POST", "/v1/suggestions/{suggestion_id}/reply"): Route("api", AGENT, json={"text": "您好"}),
     ("POST", "/v1/escalations/{escalation_id}/claim"): Route("api", PH),
     ("POST", "/v1/escalations/{escalation_id}/answer"): Route("api", PH, json={"text": "请咨询"}),
+    ("POST", "/v1/escalations/{escalation_id}/correct"): Route(
+        "api", PH, json={"text": "请咨询医生", "version": 1}
+    ),
     ("POST", "/v1/escalations/{escalation_id}/close"): Route("api", PH),
     ("GET", "/v1/escalations"): Route("api"),
     ("GET", "/v1/desk/pulse"): Route("api"),
@@ -105,6 +110,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/s/{suggestion_id}/act"): Route(
         "page", AGENT, form={"action": "reject", "reason": "测试"}
     ),
+    ("POST", "/s/{suggestion_id}/reply"): Route("page", AGENT, form={"text": "您好"}),
     ("GET", "/customers/{customer_ref}"): Route("page"),
     ("POST", "/customers/{customer_ref}"): Route(
         "page", form={"version": "0", "allergies": "青霉素"}

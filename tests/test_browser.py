@@ -202,6 +202,12 @@ def test_knowledge_and_dashboard_pages(browser, server):
     ph.screenshot(path=str(ARTIFACTS / "07-kb.png"))
     ph.goto(server.url + "/kb/ibuprofen-sr-capsule#用法用量")
     assert ph.locator("section#用法用量").is_visible()
+    ph.goto(server.url + "/kb/ibuprofen-suspension#用法用量")
+    table = ph.locator("section#用法用量 table.label-table")
+    assert table.is_visible() and "年龄（岁）" in table.locator("th").first.inner_text()
+    assert "|---" not in ph.locator("body").inner_text()
+    table.scroll_into_view_if_needed()
+    ph.screenshot(path=str(ARTIFACTS / "24-kb-label-table.png"))
     ph.goto(server.url + "/dashboard")
     assert ph.locator("svg.chart").count() >= 1
     ph.screenshot(path=str(ARTIFACTS / "08-dashboard.png"), full_page=True)
@@ -326,3 +332,87 @@ def test_new_escalations_and_customer_messages_show_up_live(browser, server):
     editing.locator("#live", has_text="顾客有新消息").wait_for(timeout=15000)
     editing.locator("#messages", has_text="那饭前吃还是饭后吃").wait_for(timeout=15000)
     assert editing.locator("textarea[name=final_text]").input_value() == "正在编辑的草稿"
+
+
+def test_after_rejecting_the_agent_sends_their_own_reply_with_ctrl_enter(browser, server):
+    customer_says(server, "r8", "氯雷他定一天吃几片")
+    agent = new_page(browser, server, "agent")
+    agent.goto(server.url + "/c/r8")
+    assert agent.locator("#reply-form").count() == 0  # only once the draft is rejected
+    agent.fill("input[name=reason]", "草稿没有回答顾客的问题")
+    agent.click("button[value=reject]")
+    agent.wait_for_selector(".flash")
+    box = agent.locator("#reply-form textarea[name=text]")
+    assert box.is_visible()
+    agent.screenshot(path=str(ARTIFACTS / "17-own-reply-box.png"))
+    box.fill("您好，开瑞坦保证治好过敏。")
+    box.press("Control+Enter")  # from the reply box: checked first, and this one is refused
+    agent.locator("#reply-warning").wait_for(state="visible")
+    assert "不能发送" in agent.locator("#reply-warning").inner_text()
+    agent.screenshot(path=str(ARTIFACTS / "18-own-reply-refused.png"))
+    box.fill("您好，请问是成人服用还是儿童服用？")
+    box.press("Control+Enter")
+    agent.locator(".flash", has_text="已发送您的回复").wait_for()
+    assert "请问是成人服用还是儿童服用" in agent.locator("#messages").inner_text()
+    assert agent.locator("#reply-form").count() == 0
+    assert "已自行回复" in agent.locator("#suggestion-done").inner_text()
+    agent.screenshot(path=str(ARTIFACTS / "19-own-reply-sent.png"))
+
+
+def test_an_earlier_pending_suggestion_is_opened_from_the_list_and_sent(browser, server):
+    first = customer_says(server, "p8", "开瑞坦一天吃几片")["suggestion"]["id"]
+    customer_says(server, "p8", "氯雷他定饭前吃还是饭后吃")
+    agent = new_page(browser, server, "agent")
+    agent.goto(server.url + "/c/p8")
+    listed = agent.locator("#pending-list")
+    assert "待处理建议" in listed.inner_text() and "开瑞坦一天吃几片" in listed.inner_text()
+    agent.screenshot(path=str(ARTIFACTS / "20-pending-list.png"))
+    listed.locator(f"a[data-suggestion='{first}']").click()
+    agent.locator(f"#suggestion-panel[data-suggestion='{first}']").wait_for()
+    assert "开瑞坦一天吃几片" in agent.locator("#earlier-suggestion").inner_text()
+    agent.screenshot(path=str(ARTIFACTS / "21-earlier-suggestion-open.png"))
+    agent.locator("textarea[name=final_text]").press("Control+Enter")
+    agent.locator(".flash", has_text="已发送").wait_for()
+    assert agent.locator("#pending-list").count() == 0  # the newest is in the panel again
+    assert agent.locator("#earlier-suggestion").count() == 0
+
+
+def test_pharmacist_corrects_a_sent_answer_and_the_agent_sees_it(browser, server):
+    esc_id = customer_says(server, "x9", "哺乳期可以吃氯雷他定吗")["escalation"]["id"]
+    ph_auth = {"Authorization": f"Bearer {server.tokens['ph']}"}
+    httpx.post(f"{server.url}/v1/escalations/{esc_id}/claim", headers=ph_auth)
+    answered = httpx.post(
+        f"{server.url}/v1/escalations/{esc_id}/answer",
+        headers=ph_auth,
+        json={"text": "哺乳期可以放心服用氯雷他定。"},
+        timeout=30,
+    )
+    assert answered.status_code == 200, answered.text
+    ph = new_page(browser, server, "ph")
+    ph.goto(f"{server.url}/escalations/{esc_id}")
+    ph.click("#correct-card summary")
+    ph.fill("#correct-text", "哺乳期请先不要服用氯雷他定，建议咨询医生后再决定。")
+    ph.screenshot(path=str(ARTIFACTS / "22-correct-answer.png"))
+    ph.click('#correct-form button:has-text("发送更正")')
+    ph.locator(".flash", has_text="更正已发送到对话").wait_for()
+    assert "第2版" in ph.locator("body").inner_text()
+    assert "第1版原文：哺乳期可以放心服用氯雷他定" in ph.locator("#case-steps").inner_text()
+    agent = new_page(browser, server, "agent")
+    agent.goto(server.url + "/c/x9")
+    fixed = agent.locator("#messages .msg.correction")
+    assert (
+        "【更正】哺乳期请先不要服用氯雷他定" in fixed.inner_text() and "更正" in fixed.inner_text()
+    )
+    agent.screenshot(path=str(ARTIFACTS / "23-agent-sees-correction.png"))
+
+
+def test_pages_load_without_missing_files(browser, server):
+    missing = []
+    page = browser.new_context().new_page()
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    page.goto(server.url + "/login")
+    assert page.locator("link[rel=icon]").get_attribute("href") == "/favicon.ico"
+    icon = page.request.get(server.url + "/favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"] == "image/vnd.microsoft.icon"
+    page.wait_for_timeout(500)
+    assert missing == []

@@ -1,8 +1,8 @@
 """The desk: what agents and pharmacists do, stored in transactions with an audit trail.
 
 customer message → suggest → stored suggestion (+ escalation with SLA deadline)
-agent: accept | edit (final text re-verified) | reject (reason)
-pharmacist: claim → answer (delivered into the conversation) → close
+agent: accept | edit (final text re-verified) | reject (reason) → own reply (verified as an edit)
+pharmacist: claim → answer (delivered into the conversation) → close; correct (更正) a sent answer
 
 One case per conversation: while an escalation is open, a follow-up joins it (raising its tier
 when more urgent) instead of opening another, and a medical follow-up gets the case's holding
@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from copilot.desk import cases, records
+from copilot.desk import cases, corrections, records, replies
 from copilot.desk.cases import (
     closer,
     holder,
@@ -250,12 +250,7 @@ class Desk:
             if not final_text or not final_text.strip():
                 raise DeskError("修改后的文字为空", status=422, field="final_text")
             verification = self.verify_text(suggestion_id, final_text)
-            if verification.outcome == "block":
-                details = "；".join(f.detail for f in verification.findings if f.level == "block")
-                raise DeskError(f"发送前核查未通过：{details}", status=409)
-            if verification.outcome == "warn" and not confirm_warnings:
-                details = "；".join(f.detail for f in verification.findings)
-                raise DeskError(f"发送前核查有提示，请确认后再发送：{details}", status=409)
+            _refuse_unchecked(verification, confirm_warnings)
         if action == "reject" and not (reason and reason.strip()):
             raise DeskError("拒绝时请填写原因", status=422, field="reason")
         with self.db.session() as s:
@@ -319,6 +314,35 @@ class Desk:
             s.flush()
             return record
 
+    def reply(
+        self, suggestion_id: str, user: User, text: str, *, confirm_warnings: bool = False
+    ) -> Message:
+        """The agent's own reply after rejecting the suggestion, checked as an edit of it is:
+        on a case with the pharmacist, only what may be added to a holding reply passes."""
+        require(user, "agent")
+        text = text.replace("\r\n", "\n")
+        if not text.strip():
+            raise DeskError("回复为空：请输入要发送给顾客的文字", status=422, field="text")
+        with self.db.session() as s:
+            row = _get(s, SuggestionRow, suggestion_id, "建议")
+            if row.status == "pending":
+                raise DeskError("请先拒绝这条建议，再自行回复", status=409)
+            if row.status != "rejected":
+                who = replies.replier(s, row.id) if row.status == replies.REPLIED else None
+                raise DeskError(
+                    f"{who}已自行回复该顾客，请勿重复发送" if who else _acted(s, row.id),
+                    status=409,
+                )
+            if _answered_after(s, row):
+                raise DeskError(
+                    "药师已在此后答复该顾客，请先阅读药师的答复，不要再就此条消息回复", status=409
+                )
+        verification = self.verify_text(suggestion_id, text)
+        _refuse_unchecked(verification, confirm_warnings)
+        with self.db.session() as s:
+            row = _get(s, SuggestionRow, suggestion_id, "建议")
+            return replies.send(s, row, user, text, verification)
+
     # --- pharmacist ---------------------------------------------------------------------------
     def claim(self, escalation_id: int, user: User) -> Escalation:
         require(user, "pharmacist")
@@ -362,18 +386,7 @@ class Desk:
         """Deliver a pharmacist's answer to a case they claimed. A blocked answer is sent only
         with an explicit override and its reason, recorded in the audit log."""
         require(user, "pharmacist")
-        if not text.strip():
-            raise DeskError("答复为空", status=422, field="text")
-        history, profile = self._case_context(escalation_id)
-        checked = self.copilot.verify_pharmacist_answer(text, history=history, profile=profile)
-        overridden = None
-        if checked.outcome == "block":
-            details = "；".join(f.detail for f in checked.findings if f.level == "block")
-            if not (override_reason and override_reason.strip()):
-                raise DeskError(
-                    f"答复核查未通过：{details}。如确需按原文发送，请填写覆盖原因", status=409
-                )
-            overridden = [f.code for f in checked.findings if f.level == "block"]
+        overridden = self._checked_answer(escalation_id, text, override_reason)
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
             if esc.status not in ("open", "claimed"):
@@ -392,7 +405,7 @@ class Desk:
                     Escalation.status == "claimed",
                     Escalation.assignee_id == user.id,
                 )
-                .values(status="answered", answer=text, answered_at=now)
+                .values(status="answered", answer=text, answer_version=1, answered_at=now)
                 .execution_options(synchronize_session=False)
             ).rowcount
             if won != 1:
@@ -409,18 +422,50 @@ class Desk:
             audit(s, user, "escalation.answered", "escalation", esc.id, length=len(text))
             step(s, esc, "resolve", user)
             if overridden:
-                audit(
-                    s,
-                    user,
-                    "escalation.answer_override",
-                    "escalation",
-                    esc.id,
-                    findings=overridden,
-                    reason=override_reason.strip(),
-                )
+                _audit_override(s, user, esc, overridden, override_reason)
             s.flush()
             s.refresh(esc)
             return esc
+
+    def correct(
+        self,
+        escalation_id: int,
+        user: User,
+        text: str,
+        *,
+        version: int,
+        override_reason: str | None = None,
+    ) -> Escalation:
+        """A pharmacist's correction (更正) of an answer already sent, made from answer
+        `version`: checked as an answer is, delivered as a new message (see corrections)."""
+        require(user, "pharmacist")
+        overridden = self._checked_answer(escalation_id, text, override_reason)
+        with self.db.session() as s:
+            esc = _get(s, Escalation, escalation_id, "转药师工单")
+            if esc.answer is not None and text.strip() == esc.answer.strip():
+                raise DeskError("更正后的答复与原答复相同", status=422, field="text")
+            esc = corrections.correct(s, esc, user, text, version=version)
+            if overridden:
+                _audit_override(s, user, esc, overridden, override_reason)
+            return esc
+
+    def _checked_answer(
+        self, escalation_id: int, text: str, override_reason: str | None
+    ) -> list[str] | None:
+        """Check a pharmacist's answer (or correction) against the case: a blocked one passes
+        only with an override reason; returns the findings overridden."""
+        if not text.strip():
+            raise DeskError("答复为空", status=422, field="text")
+        history, profile = self._case_context(escalation_id)
+        checked = self.copilot.verify_pharmacist_answer(text, history=history, profile=profile)
+        if checked.outcome != "block":
+            return None
+        details = "；".join(f.detail for f in checked.findings if f.level == "block")
+        if not (override_reason and override_reason.strip()):
+            raise DeskError(
+                f"答复核查未通过：{details}。如确需按原文发送，请填写覆盖原因", status=409
+            )
+        return [f.code for f in checked.findings if f.level == "block"]
 
     def close(self, escalation_id: int, user: User) -> Escalation:
         require(user, "pharmacist")
@@ -514,7 +559,30 @@ _STATUS_CN = {
     "accepted": "已采纳发送",
     "edited": "已修改发送",
     "rejected": "已拒绝",
+    "replied": "已拒绝并自行回复",
 }
+
+
+def _audit_override(session: Session, user: User, esc, findings: list[str], reason) -> None:
+    audit(
+        session,
+        user,
+        "escalation.answer_override",
+        "escalation",
+        esc.id,
+        findings=findings,
+        reason=reason.strip(),
+    )
+
+
+def _refuse_unchecked(verification: VerifierResult, confirm_warnings: bool) -> None:
+    """A text the verifier blocks is never sent; one it warns about only once confirmed."""
+    if verification.outcome == "block":
+        details = "；".join(f.detail for f in verification.findings if f.level == "block")
+        raise DeskError(f"发送前核查未通过：{details}", status=409)
+    if verification.outcome == "warn" and not confirm_warnings:
+        details = "；".join(f.detail for f in verification.findings)
+        raise DeskError(f"发送前核查有提示，请确认后再发送：{details}", status=409)
 
 
 def _status_cn(status: str) -> str:

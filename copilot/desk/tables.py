@@ -122,6 +122,9 @@ class Escalation(Base):
     sla_deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # 0 until answered, 1 for the answer, +1 for each correction (更正): corrections are
+    # conditional on the version the pharmacist read
+    answer_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -68,6 +68,11 @@ def summarise_cart(cart: list[CartItem]) -> str:
     return "、".join(f"{c.product}×{c.quantity}" for c in cart) or "（空）"
 
 
+def _alert_line(alert) -> str:
+    """An alert as the prompt lists it: the products it names, then what it says."""
+    return f"{'、'.join(alert.drugs)}：{alert.effect}" if alert.drugs else alert.effect
+
+
 def build_messages(inputs: dict) -> list:
     system = load_prompt("system").render()
     human = load_prompt("draft_reply").render(
@@ -79,7 +84,8 @@ def build_messages(inputs: dict) -> list:
             {"n": c.n, "title": c.title, "section": c.section, "text": c.text}
             for c in inputs["sources"]
         ],
-        alerts=[mask_pii(a.effect) for a in inputs["alerts"]],  # they quote the record
+        # each alert with the products it names (they quote the record)
+        alerts=[mask_pii(_alert_line(a)) for a in inputs["alerts"]],
     )
     return [SystemMessage(content=system), HumanMessage(content=human)]
 

@@ -134,7 +134,7 @@ class SafetyGate:
                     level="block",
                     code="dose_over_label",
                     sentence="",
-                    detail=f"答复中的用量超过说明书：{a.effect}",
+                    detail=f"答复中的用量超过说明书（{'、'.join(a.drugs)}）：{a.effect}",
                 )
                 for a in over
             ),

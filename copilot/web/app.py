@@ -18,7 +18,7 @@ from copilot.errors import CopilotError
 from copilot.pipeline import Copilot
 from copilot.safety.masking import mask_pii
 from copilot.settings import Settings, get_settings
-from copilot.web import api
+from copilot.web import api, favicon
 from copilot.web.docs import mount_docs
 from copilot.web.logs import install_log_masking
 from copilot.web.proxy import ProxyHeaders
@@ -64,6 +64,7 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ProxyHeaders, trusted=cfg.server.trusted_proxies)
     app.include_router(api.router)
+    app.include_router(favicon.router)
 
     _error_handlers(app)
 

@@ -29,6 +29,9 @@ class EscalationOut(BaseModel):
     id: int
     tier: str
     status: str
+    answer_version: int = Field(
+        default=0, description="0 until answered, then 1, +1 for each correction."
+    )
     sla_deadline: datetime
     follows_id: int | None = Field(
         default=None, description="The earlier case this one continues (customer wrote again)."
@@ -72,6 +75,7 @@ def _esc_out(esc) -> EscalationOut:
         id=esc.id,
         tier=esc.tier,
         status=esc.status,
+        answer_version=esc.answer_version or 0,
         sla_deadline=esc.sla_deadline,
         follows_id=esc.follows_id,
     )
@@ -163,6 +167,24 @@ def act(
     return {"id": record.id, "action": record.action, "edit_distance": record.edit_distance}
 
 
+class ReplyIn(TextIn):
+    confirm_warnings: bool = Field(
+        default=False, description="Send a text the check only warned about (not a blocked one)."
+    )
+
+
+@router.post("/suggestions/{suggestion_id}/reply", response_model=MessageOut)
+def reply(
+    suggestion_id: SuggestionId, body: ReplyIn, request: Request, user: User = Depends(api_user)
+) -> MessageOut:
+    """The agent's own reply after rejecting the suggestion: verified as an edit of it is,
+    then sent as the agent's message (once per rejected suggestion)."""
+    msg = _desk(request).reply(
+        suggestion_id, user, body.text, confirm_warnings=body.confirm_warnings
+    )
+    return MessageOut(role=msg.role, text=msg.text, created_at=msg.created_at)
+
+
 @router.post("/escalations/{escalation_id}/claim", response_model=EscalationOut)
 def claim(
     escalation_id: EscalationId, request: Request, user: User = Depends(api_user)
@@ -176,6 +198,32 @@ def answer(
 ) -> EscalationOut:
     return _esc_out(
         _desk(request).answer(escalation_id, user, body.text, override_reason=body.override_reason)
+    )
+
+
+class CorrectionIn(AnswerIn):
+    version: int = Field(
+        ge=1, le=2**31 - 1, description="The answer_version of the answer being corrected."
+    )
+
+
+@router.post("/escalations/{escalation_id}/correct", response_model=EscalationOut)
+def correct(
+    escalation_id: EscalationId,
+    body: CorrectionIn,
+    request: Request,
+    user: User = Depends(api_user),
+) -> EscalationOut:
+    """Correct (更正) an answer already sent: checked as an answer is, delivered to the
+    conversation as a new pharmacist message; 409 if someone corrected that version first."""
+    return _esc_out(
+        _desk(request).correct(
+            escalation_id,
+            user,
+            body.text,
+            version=body.version,
+            override_reason=body.override_reason,
+        )
     )
 
 

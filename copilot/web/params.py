@@ -32,6 +32,10 @@ DocId = Annotated[
 ]
 Step = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[a-z_]+$")]
 ConversationQuery = Annotated[str | None, Query(max_length=64, pattern=_ID)]
+SuggestionQuery = Annotated[
+    str | None,
+    Query(alias="s", max_length=64, pattern=_ID, description="A suggestion of the conversation."),
+]
 SearchText = Annotated[str, Query(max_length=500, pattern=_QUERY_TEXT)]
 Flag = Annotated[int, Query(ge=0, le=1)]
 

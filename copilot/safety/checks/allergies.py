@@ -46,9 +46,9 @@ def allergies(ci: CheckInput) -> list[Alert]:
                         severity="contraindicated",
                         drugs=[item.name],
                         involves=[item.key, *item.ingredients, *sorted(class_hit - hit)],
-                        effect=f"顾客对{word}过敏，{item.name}含同一成分或同类成分",
+                        effect=f"顾客对{word}过敏，本品含同一成分或同类成分",
                         advice="对本品成分过敏者禁用；请勿使用，并由药师评估替代方案。",
-                        source=f"{item.name}说明书【禁忌】；顾客健康档案过敏史",
+                        source="说明书【禁忌】；顾客健康档案过敏史",
                         rule_id="allergy-match",
                     )
                 )

@@ -168,8 +168,8 @@ def _alert(item: Item, effect: str, rule_id: str, advice: str, severity: str = "
         severity=severity,
         drugs=[item.name],
         involves=[item.key, *item.ingredients],
-        effect=f"{item.name}：{effect}",
+        effect=effect,
         advice=advice,
-        source=f"{item.name}说明书【用法用量】【儿童用药】",
+        source="说明书【用法用量】【儿童用药】",
         rule_id=rule_id,
     )

@@ -65,9 +65,7 @@ def _product_item(sk: SafetyKnowledge, doc_id: str, source: str) -> Item:
     lab = doc.label
     return Item(
         key=doc_id,
-        name=lab.brand_names[0] + f"（{lab.generic_name}）"
-        if lab.brand_names
-        else lab.generic_name,
+        name=lab.display_name,
         source=source,
         # Herbal ingredients take part too (warfarin + 丹参), but never as duplicates.
         ingredients={i.key: set(i.classes) for i in lab.ingredients},

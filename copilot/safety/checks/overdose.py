@@ -412,8 +412,8 @@ def _alert(item: Item, severity: str, effect: str, rule_id: str) -> Alert:
         severity=severity,
         drugs=[item.name],
         involves=[item.key, *item.ingredients],
-        effect=f"{item.name}：{effect}",
+        effect=effect,
         advice="请不要超过说明书规定的用量；是否需要调整用药请由药师评估。",
-        source=f"{item.name}说明书【用法用量】",
+        source="说明书【用法用量】",
         rule_id=rule_id,
     )

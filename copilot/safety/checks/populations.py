@@ -47,9 +47,9 @@ def populations(ci: CheckInput) -> list[Alert]:
                     severity=severity,
                     drugs=[item.name],
                     involves=[item.key, *item.ingredients],
-                    effect=f"说明书提示{label_word}{word}{item.name}",
+                    effect=f"说明书提示{label_word}{word}本品",
                     advice="请由药师根据具体情况评估后再决定是否使用。",
-                    source=f"{item.name}说明书（特殊人群用药）",
+                    source="说明书（特殊人群用药）",
                     rule_id=f"population-{population}",
                 )
             )
@@ -64,7 +64,7 @@ def populations(ci: CheckInput) -> list[Alert]:
                         involves=[item.key, *item.ingredients],
                         effect=f"说明书适用年龄为{min_age:g}岁以上，孩子{age:g}岁",
                         advice="该年龄的孩子不宜自行使用本品，请由药师评估。",
-                        source=f"{item.name}说明书【儿童用药】",
+                        source="说明书【儿童用药】",
                         rule_id="population-child-age",
                     )
                 )
@@ -77,7 +77,7 @@ def populations(ci: CheckInput) -> list[Alert]:
                         involves=[item.key, *item.ingredients],
                         effect=f"用于儿童，但未说明年龄；说明书适用年龄为{min_age:g}岁以上",
                         advice="请先确认孩子的年龄和体重。",
-                        source=f"{item.name}说明书【儿童用药】",
+                        source="说明书【儿童用药】",
                         rule_id="population-child-age-unknown",
                     )
                 )
@@ -141,7 +141,7 @@ def label_conditions(ci: CheckInput) -> list[Alert]:
                     involves=[item.key, *item.ingredients, pop],
                     effect=f"说明书：{sentence.strip()[:80]}",
                     advice="顾客的情况在说明书禁忌或慎用之列，请由药师评估后再答复。",
-                    source=f"{item.name}说明书【禁忌】【注意事项】",
+                    source="说明书【禁忌】【注意事项】",
                     rule_id=f"label-condition-{pop}",
                 )
             )
@@ -216,7 +216,7 @@ def label_age_limits(ci: CheckInput) -> list[Alert]:
                     involves=[item.key, *item.ingredients],
                     effect=f"说明书：{m.group(0)}；顾客{age:g}岁",
                     advice="顾客年龄在说明书禁用或慎用之列，请由药师评估后再答复。",
-                    source=f"{item.name}说明书【{section.heading}】",
+                    source=f"说明书【{section.heading}】",
                     rule_id="label-age-limit",
                 )
             )

@@ -4,6 +4,8 @@ reject, the customer profile and cart."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
@@ -17,7 +19,7 @@ from copilot.desk.inbox import FILTERS, MAX_QUERY, inbox
 from copilot.desk.tables import Conversation, Escalation, Message, SuggestionRow, User
 from copilot.schemas import CartItem, Profile, Suggestion
 from copilot.web.pages.render import back, render
-from copilot.web.params import ConversationId, FormField, SuggestionId
+from copilot.web.params import ConversationId, FormField, SuggestionId, SuggestionQuery
 from copilot.web.session import check_csrf, page_user
 
 router = APIRouter(include_in_schema=False)
@@ -60,6 +62,7 @@ def conversation(
     user: User = Depends(page_user),
     f: Filter = "all",
     q: Search = "",
+    picked: SuggestionQuery = None,
 ):
     with request.app.state.db.session() as s:
         conv = s.get(Conversation, conversation_id)
@@ -74,7 +77,7 @@ def conversation(
             if conv
             else []
         )
-        latest = (
+        newest = (
             s.scalar(
                 select(SuggestionRow)
                 .where(SuggestionRow.conversation_id == conversation_id)
@@ -84,6 +87,8 @@ def conversation(
             if conv
             else None
         )
+        # the panel shows the newest suggestion, or an earlier one picked from 待处理建议
+        shown = _picked(s, conversation_id, picked) if picked else newest
         escalation = (
             s.scalar(
                 select(Escalation)
@@ -96,18 +101,18 @@ def conversation(
         )
         if conv is None and not conversation_id.startswith("demo-"):
             raise DeskError(f"找不到对话 {conversation_id}", status=404)
-        suggestion = Suggestion.model_validate(latest.payload) if latest else None
+        suggestion = Suggestion.model_validate(shown.payload) if shown else None
         # a pharmacist has answered after this suggestion: it is stale, the answer is shown
         pharmacist_answer = (
             next(
                 (
                     m
                     for m in reversed(messages)
-                    if m.role == "pharmacist" and m.id > latest.message_id
+                    if m.role == "pharmacist" and m.id > shown.message_id
                 ),
                 None,
             )
-            if latest
+            if shown
             else None
         )
         profile = Profile.model_validate(conv.profile) if conv else Profile()
@@ -121,7 +126,14 @@ def conversation(
             conv=conv,
             conversation_id=conversation_id,
             messages=messages,
-            latest=latest,
+            shown=shown,
+            shown_message=next(
+                (m.text for m in messages if shown and m.id == shown.message_id), ""
+            ),
+            newest_id=newest.id if newest else None,
+            pending=_pending(s, conversation_id, shown_id=shown.id if shown else None)
+            if conv
+            else [],
             suggestion=suggestion,
             escalation=escalation,
             pharmacist_answer=pharmacist_answer,
@@ -130,6 +142,39 @@ def conversation(
             record=record,
             record_summary=records.summary(record),
         )
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    """A suggestion nobody has acted on yet, listed under 待处理建议 by its customer message."""
+
+    id: str
+    kind: str
+    message: str
+    created_at: datetime
+
+
+def _pending(s, conversation_id: str, *, shown_id: str | None) -> list[PendingItem]:
+    """The conversation's pending suggestions other than the one in the panel, oldest first
+    (plain columns: suggestions carry a large payload)."""
+    rows = s.execute(
+        select(SuggestionRow.id, SuggestionRow.kind, Message.text, SuggestionRow.created_at)
+        .join(Message, Message.id == SuggestionRow.message_id)
+        .where(
+            SuggestionRow.conversation_id == conversation_id,
+            SuggestionRow.status == "pending",
+            SuggestionRow.id != (shown_id or ""),
+        )
+        .order_by(SuggestionRow.created_at, SuggestionRow.id)
+    )
+    return [PendingItem(*r) for r in rows]
+
+
+def _picked(s, conversation_id: str, suggestion_id: str) -> SuggestionRow:
+    row = s.get(SuggestionRow, suggestion_id)
+    if row is None or row.conversation_id != conversation_id:
+        raise DeskError(f"对话 {conversation_id} 中没有建议 {suggestion_id}", status=404)
+    return row
 
 
 @router.post("/c/{conversation_id}/customer")
@@ -229,5 +274,34 @@ def act_form(
     return back(
         f"/c/{conv_id}",
         request,
-        {"accept": "已发送", "edit": "已修改并发送", "reject": "已拒绝"}[action],
+        {"accept": "已发送", "edit": "已修改并发送", "reject": "已拒绝，可在右侧自行回复顾客"}[
+            action
+        ],
     )
+
+
+@router.post("/s/{suggestion_id}/reply")
+def reply_form(
+    suggestion_id: SuggestionId,
+    request: Request,
+    csrf_token: FormField = "",
+    text: FormField = "",
+    confirm_warnings: FormField = "",
+    user: User = Depends(page_user),
+):
+    """The agent's own reply after rejecting the suggestion (Desk.reply checks it)."""
+    check_csrf(request, csrf_token)
+    with request.app.state.db.session() as s:
+        row = s.get(SuggestionRow, suggestion_id)
+        conv_id = row.conversation_id if row else ""
+    if row is None:
+        raise DeskError(f"找不到建议 {suggestion_id}", status=404)
+    try:
+        request.app.state.desk.reply(
+            suggestion_id, user, text, confirm_warnings=bool(confirm_warnings)
+        )
+    except DeskError as exc:
+        if exc.status == 403:
+            raise
+        return back(f"/c/{conv_id}", request, f"未发送：{exc}")
+    return back(f"/c/{conv_id}", request, "已发送您的回复")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from copilot.desk import records
+from copilot.desk import corrections, records
 from copilot.desk.cases import CASE_STEPS
 from copilot.desk.common import DeskError, aware
 from copilot.desk.tables import (
@@ -113,6 +113,7 @@ def escalation_detail(
             request,
             "escalation.html",
             user,
+            correction_prefix=corrections.PREFIX,
             report=report,
             suspected_reaction=request.app.state.adr.rules.suspects(
                 suggestion.verdict, profile.current_medicines
@@ -140,6 +141,7 @@ def escalation_step(
     csrf_token: FormField = "",
     text: FormField = "",
     override_reason: FormField = "",
+    version: FormField = "",
     user: User = Depends(page_user),
 ):
     check_csrf(request, csrf_token)
@@ -153,6 +155,16 @@ def escalation_step(
             desk.close(escalation_id, user)
         elif step == "follow_up":
             desk.follow_up(escalation_id, user, text)
+        elif step == "correct":
+            if not version.isdigit():
+                raise DeskError("缺少答复版本：请刷新页面后再更正", status=422)
+            desk.correct(
+                escalation_id,
+                user,
+                text,
+                version=int(version),
+                override_reason=override_reason or None,
+            )
         else:
             raise DeskError(f"未知操作 {step}", status=404)
     except DeskError as exc:
@@ -164,5 +176,6 @@ def escalation_step(
         "answer": "答复已发送到对话",
         "close": "已关闭",
         "follow_up": "随访已记录",
+        "correct": "更正已发送到对话",
     }[step]
     return back(f"/escalations/{escalation_id}", request, done)

@@ -25,6 +25,7 @@ def _kb_page(request: Request, user: User, *, q: str = "", status_code: int = 20
         "kb.html",
         user,
         docs=sorted(copilot.documents(), key=lambda d: (d.kind, d.title)),
+        doc_titles={d.doc_id: d.title for d in copilot.documents()},
         q=q,
         results=results,
         trace=trace,
@@ -50,7 +51,8 @@ def kb_doc(doc_id: DocId, request: Request, user: User = Depends(page_user)):
     doc = request.app.state.copilot.document(doc_id)
     if doc is None:
         raise DeskError(f"找不到文档 {doc_id}", status=404)
-    return render(request, "kb_doc.html", user, doc=doc)
+    # the file's name, never where it lies on the server
+    return render(request, "kb_doc.html", user, doc=doc, source_name=Path(doc.source_file).name)
 
 
 @router.post("/kb/upload", response_class=HTMLResponse)

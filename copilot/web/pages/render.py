@@ -19,6 +19,7 @@ from copilot.schemas import (
     TIER_NAMES,
     response_time,
 )
+from copilot.web.pages import label_text
 from copilot.web.session import csrf_token
 
 _ENV = Environment(
@@ -38,6 +39,8 @@ def beijing(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 _ENV.filters["beijing"] = beijing
+_ENV.filters["blocks"] = label_text.blocks  # Markdown tables of a label as tables
+_ENV.filters["plain"] = label_text.plain  # and as one line in an excerpt
 TEMPLATES = Jinja2Templates(env=_ENV)
 
 

@@ -130,7 +130,7 @@
           ids.push("messages");
           var col = document.getElementById("suggestion-col");
           if (col && untouched(col)) { ids.push("suggestion-col"); staleDraft = false; }
-          else if (col && document.getElementById("act-form")) staleDraft = true;
+          else if (col && (document.getElementById("act-form") || document.getElementById("reply-form"))) staleDraft = true;
           lastMessage = p.conversation_last_message_id;
         }
         if (ids.length) swap(ids);
@@ -178,51 +178,63 @@
     }, 1000);
   }
 
-  // Check the final text with the verifier before it is sent (bound again when the live
-  // update replaces the suggestion panel).
-  function bindActForm() {
-    var form = document.getElementById("act-form");
-    if (!form) return;
-    var box = form.querySelector("textarea[name=final_text]");
-    var warning = document.getElementById("verify-warning");
-    var original = box ? box.value : "";
+  // Check the text with the verifier before it is sent (bound again when the live update
+  // replaces the suggestion panel): the draft form (accept / edit / reject) and, after a
+  // rejection, the agent's own reply.
+  function bindVerified(form, box, warning, original) {
     form.addEventListener("submit", function (ev) {
       var action = ev.submitter ? ev.submitter.value : "accept";
       if (action === "reject" || form.dataset.checked === "1") return;
-      if (!box || box.value.trim() === original.trim()) return;  // unchanged draft: already verified
+      if (!box || !box.value.trim() || box.value.trim() === original.trim()) return;  // unchanged draft: already verified; empty: the server says so
       ev.preventDefault();
       fetch(form.dataset.verifyUrl, {
         method: "POST",
         headers: {"Content-Type": "application/json", "X-CSRF-Token": form.dataset.csrf},
         body: JSON.stringify({text: box.value})
       }).then(function (r) { return r.json(); }).then(function (res) {
-        if (res.outcome === "pass") { form.dataset.checked = "1"; submitWith(action); return; }
+        if (res.outcome === "pass") { form.dataset.checked = "1"; submitWith(form, action); return; }
         var reasons = (res.findings || []).map(function (f) { return f.detail; }).join("；");
         warning.textContent = (res.outcome === "block" ? "不能发送：" : "请注意：") + reasons;
         warning.hidden = false;
         if (res.outcome === "warn" && window.confirm("发送前核查提示：" + reasons + "\n仍要发送吗？")) {
           form.querySelector("input[name=confirm_warnings]").value = "1";
           form.dataset.checked = "1";
-          submitWith(action);
+          submitWith(form, action);
         }
       });
     });
-    function submitWith(action) {
-      form.querySelector("input[name=action]").value = action;
-      form.submit();
-    }
-    // Ctrl+Enter (or ⌘+Enter) in the draft box sends the draft as shown; nowhere else (not
-    // from the reject-reason box, not from the page).
-    if (box) box.addEventListener("keydown", function (ev) {
+  }
+  function submitWith(form, action) {
+    var field = form.querySelector("input[name=action]");
+    if (field) field.value = action;
+    form.submit();
+  }
+  // Ctrl+Enter (or ⌘+Enter) in a text box presses that form's send button; nowhere else (not
+  // from the reject-reason box, not from the page).
+  function sendOnCtrlEnter(box, button) {
+    if (box && button) box.addEventListener("keydown", function (ev) {
       if ((ev.ctrlKey || ev.metaKey) && ev.key === "Enter") {
         ev.preventDefault();
-        var accept = form.querySelector("button[value=accept]");
-        if (accept) accept.click();
+        button.click();
       }
     });
-    form.querySelectorAll("button[name=action_button]").forEach(function (b) {
-      b.addEventListener("click", function () { form.querySelector("input[name=action]").value = b.value; });
-    });
+  }
+  function bindActForm() {
+    var form = document.getElementById("act-form");
+    if (form) {
+      var box = form.querySelector("textarea[name=final_text]");
+      bindVerified(form, box, document.getElementById("verify-warning"), box ? box.value : "");
+      sendOnCtrlEnter(box, form.querySelector("button[value=accept]"));
+      form.querySelectorAll("button[name=action_button]").forEach(function (b) {
+        b.addEventListener("click", function () { form.querySelector("input[name=action]").value = b.value; });
+      });
+    }
+    var reply = document.getElementById("reply-form");
+    if (reply) {
+      var text = reply.querySelector("textarea[name=text]");
+      bindVerified(reply, text, document.getElementById("reply-warning"), "");
+      sendOnCtrlEnter(text, reply.querySelector("button[type=submit]"));
+    }
   }
   bindActForm();
 })();
