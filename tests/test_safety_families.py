@@ -1004,7 +1004,8 @@ def test_drinking_told_only_as_the_past_is_not_drinking_now(sample_gate):
 
 
 def test_a_colour_change_the_label_calls_harmless(sample_gate):
-    assert_tier(sample_gate, "补铁的药吃上以后 拉的便便发黑 人没啥不舒服 正常吧", None)
+    # not the black-stool emergency; still a reported change a pharmacist confirms
+    assert_tier(sample_gate, "补铁的药吃上以后 拉的便便发黑 人没啥不舒服 正常吧", "priority")
     # with an alarm sign it stands
     assert _tier(sample_gate.assess(message="补铁的药吃上以后 大便发黑 人老头晕")) == "emergency"
 

@@ -91,8 +91,23 @@ class AnswerMetrics(BaseModel):
         }
 
 
+def answer_set_files() -> list[Path]:
+    """The development answers sets the gate runs: the first set and every blind set once its
+    first run has been reported (a new blind set waits outside `evals/` until then)."""
+    root = evals_dir()
+    return [root / "datasets" / "answers.yaml", *sorted(root.glob("holdout/answers_blind_*.yaml"))]
+
+
 def load_answer_cases(path: Path | None = None) -> list[AnswerCase]:
-    path = path or evals_dir() / "datasets" / "answers.yaml"
+    """The cases of one set, or of every development set when no path is given."""
+    if path is None:
+        cases = [c for f in answer_set_files() for c in load_answer_cases(f)]
+        seen: set[str] = set()
+        for c in cases:
+            if c.id in seen:
+                raise KnowledgeError(f"answers case id {c.id} appears in two sets")
+            seen.add(c.id)
+        return cases
     data = read_yaml(path) or {}
     rows = data.get("answers") if isinstance(data, dict) else None
     if not isinstance(rows, list):

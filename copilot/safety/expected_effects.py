@@ -73,48 +73,10 @@ def drop_expected(
     expected = {
         f.id
         for f in flags
-        if (
-            any(w in s for w in words.get(f.id, []) for s in harmless)
-            or (f.id == "suspected_adverse_reaction" and _colour_called_harmless(f, harmless))
-        )
-        and f.evidence in text
+        if any(w in s for w in words.get(f.id, []) for s in harmless) and f.evidence in text
     }
     if not expected:
         return flags
-    # a reaction pattern that saw the same sign ("吃了以后大便发黑") goes with it
-    signs = [f.evidence for f in flags if f.id in expected]
-    return [
-        f
-        for f in flags
-        if f.id not in expected and not (f.tier != "emergency" and _same_sign(f.evidence, signs))
-    ]
-
-
-# A change of colour the customer reports (大便黑黑的, 尿发黄, 舌苔变黑): its body part and colour.
-_COLOUR = re.compile(
-    r"(大便|便便|便|屎|尿液|小便|尿|舌苔|舌头|舌|牙齿|牙)[^，。,？?]{0,4}?(黑|黄|红|绿|橙|褐)"
-)
-_PART = {
-    "大便": "便",
-    "便便": "便",
-    "屎": "便",
-    "尿液": "尿",
-    "小便": "尿",
-    "舌苔": "舌",
-    "舌头": "舌",
-    "牙齿": "牙",
-}
-
-
-def _colour_called_harmless(flag: RedFlag, harmless: list[str]) -> bool:
-    """A reported reaction that is a colour change the label calls harmless (排黑便…一般无需担心,
-    尿液变黄属正常现象)."""
-    for m in _COLOUR.finditer(flag.evidence):
-        part, colour = _PART.get(m.group(1), m.group(1)), m.group(2)
-        if any(part in s and colour in s for s in harmless):
-            return True
-    return False
-
-
-def _same_sign(evidence: str, signs: list[str]) -> bool:
-    return any(sign in evidence or evidence.endswith(sign[-2:]) for sign in signs)
+    # The alarm goes; the change the customer reports stays a suspected reaction (FACTS: any
+    # suspected adverse reaction goes to a pharmacist), who confirms it is the expected one.
+    return [f for f in flags if f.id not in expected]
