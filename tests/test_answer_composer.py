@@ -338,3 +338,16 @@ def test_a_cost_question_is_answered_with_the_amount(copilot):
     s = copilot.suggest(message="冷藏的药寄过来要另外加钱吗")
     assert s.kind == "draft", s.text
     assert re.search(r"\d+\s*元", s.text), s.text
+
+
+def test_sick_after_a_dose_is_answered_with_what_to_do(copilot):
+    s = copilot.suggest(message="毓婷吞下去没多久就呕吐了 要不要紧")
+    assert s.kind == "draft", s.text
+    assert "补服" in s.text, s.text
+
+
+def test_a_temperature_past_the_labels_threshold_gets_its_line(copilot):
+    s = copilot.suggest(message="发烧39度2 小柴胡颗粒能不能喝")
+    assert s.kind == "draft", s.text
+    assert "医院就诊" in s.text, s.text
+    assert "医院就诊" not in copilot.suggest(message="小柴胡颗粒一次喝几袋").text

@@ -108,6 +108,12 @@ def _verdict(text: str, spots: list[int]) -> str:
     return ""
 
 
+# A temperature threshold in a label line (体温超过38.5℃, 高热（体温≥39℃）, 发热超过38.5度).
+_TEMP_LIMIT = re.compile(
+    r"(?:体温|发热|发烧|高热)[^。；]{0,6}?(?:超过|高于|大于|≥|>|达到?)\s*(3\d(?:\.\d)?)\s*(?:℃|度)"
+)
+
+
 class AnswerComposer:
     def __init__(
         self,
@@ -438,6 +444,15 @@ class AnswerComposer:
             wants.append((f"您目前在用{name}", tuple(n for n in names if len(n) >= 2)))
         for allergy in profile.allergies:
             wants.append((f"您记录中对{allergy}过敏", (allergy,)))
+        temp = tri.temperature
+        if temp is not None:
+            # a threshold the customer's own temperature passes (体温超过38.5℃的患者，应去医院就诊)
+            for u in units:
+                m = _TEMP_LIMIT.search(u.text)
+                if m and id(u) not in used and temp > float(m.group(1)):
+                    used.add(id(u))
+                    answer.cautions.append(Line("您说的体温已超过说明书所写：", u))
+                    break
         for lead, keys in wants[:4]:
             best = None
             for u in units:
