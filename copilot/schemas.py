@@ -325,6 +325,11 @@ class DrugMention(_Strict):
         description="Someone else takes it and the message is for the customer themself (我爸在吃"
         "华法林 … 买盒芬必得给我自己).",
     )
+    said_oral: bool = Field(
+        default=False,
+        description="Named after a word of swallowing (在吃红霉素): a form taken by mouth, whatever"
+        " the route of the product it links to (红霉素软膏): checked as systemic.",
+    )
     ingredients: list[str] = Field(default_factory=list, description="Ingredient keys.")
     classes: list[str] = Field(default_factory=list)
 

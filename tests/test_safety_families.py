@@ -1026,3 +1026,59 @@ def test_bleeding_without_an_anticoagulant_is_not_the_anticoagulant_emergency(sa
 def test_keeping_medicines_and_one_ordinary_dose_is_not_stockpiling(sample_gate):
     assert_tier(sample_gate, "药箱里备了三盒芬必得 昨天牙疼吃了一粒", None)
     assert _tier(sample_gate.assess(message="偷偷攒了好几盒安眠药 想哪天一起吃了")) == "emergency"
+
+
+# Families from blind set 15 (now development), shown on phrasings written apart from it
+@pytest.mark.parametrize(
+    "message",
+    [
+        "老公在吃红霉素 胃不舒服想加点吗丁啉",  # said as taken by mouth: not the ointment
+        "口服了红霉素 还能吃吗丁啉不",
+    ],
+)
+def test_a_drug_said_taken_by_mouth_is_checked_as_systemic(sample_gate, message):
+    v = sample_gate.assess(message=message)
+    assert any(a.rule_id == "domperidone-erythromycin" for a in v.alerts), v.alerts
+
+
+def test_the_labels_own_under_age_contraindication_sets_the_severity(sample_gate):
+    v = sample_gate.assess(message="孩子15岁 左氧氟沙星能吃吗", profile=Profile(age_years=15))
+    sev = [a.severity for a in v.alerts if a.rule_id == "population-child-age"]
+    assert sev == ["contraindicated"], v.alerts
+
+
+@pytest.mark.parametrize(
+    ("message", "tier"),
+    [
+        ("我老伴哮喘 这会儿喘个不停 药吸了没用", "emergency"),
+        ("拉肚子一整天了 水一喝就吐", "emergency"),
+        ("吃了感冒药以后心口又疼起来了", "emergency"),
+        ("不知道他吞了多少粒 现在叫不太醒", "emergency"),
+        ("药都攒够了 最后一次麻烦你们 谢谢", "emergency"),
+        ("孩子两岁半 姥姥给喂了一片大人的降压药", "emergency"),
+        ("半个钟头里吃了两回布洛芬 现在耳鸣", "emergency"),
+    ],
+)
+def test_blind_15_families(sample_gate, message, tier):
+    assert _tier(sample_gate.assess(message=message)) == tier
+
+
+def test_an_ingestion_told_as_over_is_history(sample_gate):
+    v = sample_gate.assess(message="上一回孩子误喝过他爸的药 最后也没事 这次问问药箱哪种好")
+    assert _tier(v) != "emergency"
+
+
+def test_a_use_planned_past_the_labels_limit(sample_gate):
+    assert _tier(sample_gate.assess(message="法莫替丁效果不错 打算吃上两个月")) == "priority"
+    assert _tier(sample_gate.assess(message="法莫替丁打算吃五天")) in (None, "none")
+
+
+@pytest.mark.parametrize(
+    "message", ["感冒灵一天三包没用 能不能喝五包", "吗丁啉一次吃三片效果会不会好点"]
+)
+def test_an_amount_asked_above_the_label(sample_gate, message):
+    assert _tier(sample_gate.assess(message=message)) == "priority"
+
+
+def test_a_reaction_after_a_medicine_left_unsaid(sample_gate):
+    assert _tier(sample_gate.assess(message="前天开始用的 今天胳膊上起了一片红疹")) == "priority"

@@ -173,8 +173,12 @@ _FIRST_DOUBLED = re.compile(r"(首次|首剂|第一次)[^。；;]{0,4}(剂量|�
 # The label's own limit on self-treatment (服药3天症状无缓解，应去医院就诊; 用药3～7天症状未缓解,
 # 请咨询医师或药师; 使用14天后症状仍未改善): the fewest days it names.
 _COURSE_LIMIT = re.compile(
-    rf"(服药|用药|使用|连续使用)[^。；]{{0,3}}?({_NUM})(?:\s*[～~\-至到]\s*{_NUM})?\s*(天|日)"
+    rf"(服药|用药|使用|连续使用)[^。；]{{0,5}}?({_NUM})(?:\s*[～~\-至到]\s*{_NUM})?\s*(天|日)"
     r"[^。；]{0,4}(症状)?[^。；]{0,4}(无|未|没有|不见)(缓解|改善|好转|消失|减轻)"
+)
+# A plain limit on self-treatment (连续使用不得超过7天, 连用不宜超过5日)
+_COURSE_CAP = re.compile(
+    rf"(连续使用|连续服用|连续用药|连用|连服)(不得|不宜|不应|不要|不能)超过\s*({_NUM})\s*(天|日)"
 )
 
 
@@ -182,5 +186,6 @@ def read_course_limit(doc: Document) -> float | None:
     """Days of self-treatment after which the label says to see a doctor if not better."""
     text = "\n".join(s.text for s in doc.sections)
     days = [cn_to_number(m.group(2)) for m in _COURSE_LIMIT.finditer(text)]
+    days += [cn_to_number(m.group(3)) for m in _COURSE_CAP.finditer(text)]
     days = [d for d in days if d]
     return min(days) if days else None

@@ -40,6 +40,10 @@ _CAUSE_ASKED = re.compile(
 _EXPERIENTIAL = re.compile(r"(起过|出过|长过|过敏过|犯过|有过)")
 # A change told as now, after a use told as past (上礼拜吃了几天… 这两天发现眼白有点黄)
 _NOW = re.compile(r"这两天|这几天|这阵子|现在|今天|昨天|最近|目前|这会儿|发现|开始")
+# A use event whose object is left unsaid (开始吃的, 用了以后, 吃完, 抹上之后)
+_ELIDED = re.compile(
+    r"(开始|自从|刚)?(吃|用|服|涂|抹|擦|喷|喝)(的|了?以后|了?之后|完|上以后|上之后)"
+)
 _WHICH = re.compile(r"什么|啥|哪|几种|几款")
 _STOP = re.compile(r"[？?]")  # a question ends the window: what follows is a new question
 WINDOW = 40
@@ -116,6 +120,10 @@ class ReactionReader:
             return None
         refs = [(lk.start, lk.start + len(lk.matched), lk.doc_id) for lk in links]
         refs += [(m.start(), m.end(), None) for m in _MED_WORD.finditer(text)]
+        if not refs and not self.not_medicine(text):
+            # the medicine left unsaid, as in a pharmacy chat it often is (昨天开始吃的 今天…起
+            # 红疹子, 吃了以后就…): the use event stands for it
+            refs = [(m.end(), m.end(), None) for m in _ELIDED.finditer(text)]
         for use in _USE.finditer(text):
             ref = self._object(use, refs)
             if ref is None:

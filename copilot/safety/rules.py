@@ -20,6 +20,7 @@ from copilot.ingest.lexicon import normalize
 from copilot.ingest.yamlfile import read_yaml
 from copilot.safety.durations import PERSISTS
 from copilot.safety.patient import active_populations, child_age, child_mentioned
+from copilot.safety.quantities import cn_to_number
 from copilot.safety.tense import said_to_happen
 from copilot.schemas import (
     SEVERITY_ORDER,
@@ -223,6 +224,31 @@ def _course_over_label(f: Facts, arg) -> bool:
         and days >= limit
         and PERSISTS.search(normalize(f.message))
     )
+
+
+# A use planned or asked for longer than the label allows self-treatment (我想连着吃一个月, 能不能
+# 吃半年, 打算一直喷两个月): a use above the label, asked.
+_PLANNED_COURSE = re.compile(
+    r"(想|打算|准备|计划|要|能不能|可不可以|可以|能)[^，。？?]{0,4}(连着|连续|一直|长期)?"
+    r"(吃|用|喝|喷|抹|涂|服|擦)[^，。？?\d]{0,3}?"
+    r"(\d+|[一二两三四五六七八九十半]+)[多来]?\s*(天|周|个?星期|个?礼拜|个?月|年)"
+)
+_COURSE_UNIT = {"天": 1, "周": 7, "星期": 7, "礼拜": 7, "月": 30, "年": 365}
+
+
+@predicate("course_planned_over_label")
+def _course_planned_over_label(f: Facts, arg) -> bool:
+    """A use planned for longer than the label of the product allows self-treatment
+    (法莫替丁…我想连着吃一个月: 连续使用不得超过7天)."""
+    limit = f.course_limit_days
+    if limit is None:
+        return False
+    for m in _PLANNED_COURSE.finditer(normalize(f.message)):
+        number = cn_to_number(m.group(4))
+        unit = _COURSE_UNIT.get(m.group(5).lstrip("个"))
+        if number and unit and number * unit > limit:
+            return True
+    return False
 
 
 @predicate("text_matches")

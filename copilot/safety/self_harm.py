@@ -34,6 +34,12 @@ _BURDEN = re.compile(
     + _CLAUSE
     + r"{0,4}(家里|家人|孩子|大家|别人|你们)"
 )
+# a farewell (以后不麻烦你们了, 最后一次麻烦你们, 再也不会来了): with a stock kept back, a
+# goodbye to the pharmacy is a goodbye
+_FAREWELL = re.compile(
+    r"以后(就)?(不|不用|不会|不必)(再)?(麻烦|打扰|找)(你们|你)?了?|最后一次(麻烦|打扰|来|买|找)"
+    r"|再也不(会)?(来|麻烦|打扰)|永别|下辈子|来世"
+)
 # the means: many packs or a stock of medicine, all of it at once
 _MEANS = re.compile(
     r"((多|几|[两三四五六七八九十\d]+)(盒|瓶|板)|攒|囤|存(点|些|着|够)|多卖|多买|一次全|全(吞|吃)"
@@ -67,6 +73,11 @@ def suicidal(text: str) -> str | None:
     m = _BURDEN.search(text)
     if m and _MEANS.search(text):
         return m.group(0)  # a burden no more, with the means at hand
+    m = _FAREWELL.search(text)
+    if m and _STOCK.search(text):
+        # a goodbye with a stock kept back (药都存够了…以后不麻烦了); buying several boxes so as
+        # not to order again (一次多买几盒 以后就不用再麻烦你们了) is not one
+        return m.group(0)
     stock, plan = _STOCK.search(text), _PLANNED.search(text)
     if stock and plan:
         return f"{stock.group(0)}…{plan.group(0)}"

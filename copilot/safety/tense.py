@@ -9,7 +9,7 @@ import re
 
 # Times of the past (去年吃头孢起过疹子, 前几年用过): a drug or a sign there is history.
 PAST_TIME = re.compile(
-    r"(以前|之前|曾经|过去|早先|小时候|去年|前年|上次|那次|那回|前几年|前些年|早些年|那几年|几年前"
+    r"(以前|之前|曾经|过去|早先|小时候|去年|前年|上次|上回|上一回|上一次|那次|那回|前几年|前些年|早些年|那几年|几年前"
     r"|[一二两三四五六七八九十几\d]+年前"
     # last week or month, a while ago (上周胸口疼去医院查过了 … 已经好了)
     r"|上周|上个?星期|上个?礼拜|上个?月|前阵子|前段时间|前些天|前些日子|前几天|前两天)"
@@ -49,7 +49,11 @@ def heard_of_past(text: str) -> bool:
 
 
 # Over now (早就好了, 现在没事了).
-OVER = re.compile(r"(现在|已经|早就|早)(就|都)?(好了|没事了|没事|不疼了|没有了|好利索)")
+OVER = re.compile(
+    r"(现在|已经|早就|早)(就|都)?(好了|没事了|没事|不疼了|没有了|好利索)"
+    # how it ended (后来查了没事, 结果啥事没有, 最后也没事)
+    r"|(后来|结果|最后)[^，。,？?]{0,4}(没事|好了|没问题|啥事没有|什么事都没有)"
+)
 
 
 # A clause that says a sign is absent (没胸闷也不喘, 没有发烧, 不咳了): an embedding reads the

@@ -159,6 +159,8 @@ def _about_other(text: str, start: int, third_party: list[str], window: int = 12
 # A drug named in a past event of its own clause (去年吃阿莫西林起过疹子, 以前用过达克宁): history,
 # not what the message asks for.
 _PAST_EVENT = re.compile(r"过|那次|那回")
+# A word of swallowing right before a drug's name (在吃红霉素, 口服了甲硝唑): taken by mouth.
+_ORAL_BEFORE = re.compile(r"(吃|服|喝|口服|吞)(了|着|过|的)?\s*$")
 _STOPPED = re.compile(r"(停了|停掉了|停药|不吃了|没再吃|早就不)")
 # Someone else takes it (我爸在吃华法林) while the question is for the customer (给我自己, 我本人)
 _OTHER_TAKER = re.compile(
@@ -183,6 +185,7 @@ def _drug_mentions(
         doc = sk.documents[lk.doc_id]
         lab = doc.label
         taking = bool(_TAKING.search(text[max(0, lk.start - 10) : lk.start]))
+        said_oral = bool(_ORAL_BEFORE.search(text[max(0, lk.start - 4) : lk.start]))
         clause_start, clause_end = _clause(text, lk.start)
         clause = text[clause_start:clause_end]
         past = bool(PAST_TIME.search(text[clause_start : lk.start])) and bool(
@@ -205,6 +208,7 @@ def _drug_mentions(
                 taking=taking,
                 past=past,
                 others=others,
+                said_oral=said_oral,
             )
         )
     # A drug of the past is history only when the message is about another product
@@ -480,7 +484,7 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
                 break
     if child_mentioned:
         m = _INGESTION_CHILD.search(text)
-        if m:
+        if m and not _resolved(text, m.start()):
             add("overdose", f"儿童误服：{m.group(0)}", m.start())
     return list(flags.values())
 

@@ -18,6 +18,7 @@ from copilot.safety.checks.items import INTO_MOUTH, TAKE, CheckInput, Item, chec
 from copilot.safety.dose_limits import UNIT, unit_of
 from copilot.safety.patient import active_populations, child_age, child_mentioned
 from copilot.safety.quantities import _NUM, cn_to_number
+from copilot.safety.tense import said_to_happen
 from copilot.schemas import Alert
 
 _TOOK = re.compile(rf"({TAKE}|咬|舔|含|喂)(了|掉了|下去了?|进去了?)|{INTO_MOUTH}")
@@ -30,9 +31,13 @@ _CHILD_DID = re.compile(
     r"|(当成?|以为是)[^。]{0,4}(糖|糖豆|零食|饮料|糖果)"
     # given by mistake (喂错了, 拿错药给孩子吃了): the wrong medicine all the same
     r"|(喂错|给错|拿错|吃错|弄错|搞错)"
-    r"|(外婆|外公|奶奶|爷爷|姥姥|姥爷|爸爸|妈妈|老人|大人|我|他爸|她爸|他妈|她妈)(的|吃的|用的)[^。]{0,6}(药|片|胶囊|丸)"
+    r"|(外婆|外公|奶奶|爷爷|姥姥|姥爷|爸爸|妈妈|老人|大人|成人|成年人|我|他爸|她爸|他妈|她妈)(的|吃的|用的)[^。]{0,6}(药|片|胶囊|丸)"
 )
-_BY_MISTAKE = re.compile(r"(喂错|给错|拿错|吃错|弄错|搞错)")
+_BY_MISTAKE = re.compile(
+    r"(喂错|给错|拿错|吃错|弄错|搞错)"
+    # an adults' medicine given to the child (奶奶不懂给她喂了一粒大人吃的胶囊): wrong in kind
+    r"|(大人|成人|成年人)(吃|用)?的[^。]{0,8}(药|片|胶囊|丸)"
+)
 _MEDICINE = re.compile(r"(药|片|粒|颗|胶囊|丸|糖浆|口服液)")
 _GIVEN_BY_CARER = re.compile(r"(喂|给(他|她|孩子|娃|宝宝|宝)?(吃|喝|用)|让(他|她|孩子|娃)(吃|喝))")
 _REPEATED = re.compile(
@@ -45,6 +50,9 @@ _REPEATED = re.compile(
     # counted, also as a range or a guess (吃了两三回, 喂了三四遍, 吃了好几回)
     r"|(吃|服|喝|喂)了(两三|三四|四五|[两2二俩三3四4五5]|好几|几)(遍|回)"
     r"|(不知道|不晓得|不清楚)[^。，,]{0,4}(又|也)(给)?(吃|喂|服)了"
+    # several takings within an hour or two (一个小时里吃了三次, 半小时内喝了两回)
+    r"|(半|一|两|俩|1|2)个?(小时|钟头|钟)(里|内|之内|不到)?[^。，,]{0,4}(吃|服|喝|喂)了"
+    r"[^。，,]{0,6}?(两三|三四|[两2二俩三3四4五5]|好几|几)(遍|回|次)"
 )
 
 
@@ -69,7 +77,9 @@ def _subject(
 @check
 def ingestion(ci: CheckInput) -> list[Alert]:
     item = _subject(ci)
-    return _child_took(ci, ci.message, item) + _repeated(ci, ci.message, item)
+    # what is said to happen now: not a past told as over (上回孩子误吃过 结果啥事没有)
+    text = said_to_happen(ci.message)
+    return _child_took(ci, text, item) + _repeated(ci, text, item)
 
 
 def _child_took(ci: CheckInput, text: str, item: Item | None) -> list[Alert]:

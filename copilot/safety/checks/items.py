@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from copilot.safety.knowledge import SafetyKnowledge
+from copilot.safety.knowledge import SYSTEMIC_ROUTES, SafetyKnowledge
 from copilot.schemas import Alert, CartItem, Profile, Severity, Triage
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,11 @@ def collect_items(
         else:
             group = f"{source}:{mention.name}" if len(alternatives) > 1 else None
         add(mention.doc_id, source, group)
+        item = items[mention.doc_id]
+        if mention.said_oral and item.route not in SYSTEMIC_ROUTES:
+            # 在吃红霉素 while our only 红霉素 is an ointment: a form by mouth we do not
+            # carry; checked as systemic (the cautious reading)
+            item.route = None
     for med in profile.current_medicines:
         ids = sk.resolve_products(med)
         if not ids:

@@ -14,6 +14,7 @@ from copilot.safety.checks.items import INTO_MOUTH, TAKE, CheckInput, Item, chec
 from copilot.safety.dose_limits import UNIT, unit_of
 from copilot.safety.patient import child_age
 from copilot.safety.quantities import _NUM, cn_to_number
+from copilot.safety.tense import said_to_happen
 from copilot.schemas import Alert
 
 _PER_DOSE = re.compile(rf"(一次|每次|一回|一下子|一口气|同时)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}")
@@ -38,9 +39,25 @@ _DAY_FRAME = re.compile(r"一天|一日|每天|每日|天天|24小时")
 _DOSE_FRAME = re.compile(r"一次|每次|一回|每回|一顿|每顿")
 
 
+# An amount asked about (能不能吃四粒, 饭前吃两片会不会效果更好, 可以喝三包吗): in the frame before
+# it, or a dose when none is said.
+_ASKED_AMOUNT = re.compile(
+    rf"(能不能|能|可以|可不可以|要不要|想)[^，。,？?\d]{{0,3}}?({TAKE})\s*({_NUM})\s*{UNIT}"
+    rf"|({TAKE})\s*({_NUM})\s*{UNIT}(?=[^，。,]{{0,8}}(吗|么|不|行不行|可以不|会不会|好不好|效果))"
+)
+
+
 def _up_to(text: str) -> tuple[list[tuple], list[tuple]]:
-    """(per-dose amounts, daily amounts) the customer asks to go up to, by the frame before."""
+    """(per-dose amounts, daily amounts) the customer asks to go up to or asks about, by the
+    frame said before."""
     doses, days = [], []
+    for m in _ASKED_AMOUNT.finditer(text):
+        number, unit = (m.group(3), m.group(4)) if m.group(3) else (m.group(6), m.group(7))
+        head = text[: m.start()]
+        day = max((f.end() for f in _DAY_FRAME.finditer(head)), default=-1)
+        dose = max((f.end() for f in _DOSE_FRAME.finditer(head)), default=-1)
+        amount = (cn_to_number(number), unit_of(unit))
+        (days if day > dose else doses).append(amount)
     for m in _UP_TO.finditer(text):
         head = text[: m.start()]
         day = max((f.end() for f in _DAY_FRAME.finditer(head)), default=-1)
@@ -164,7 +181,7 @@ def _subject(ci: CheckInput, unit: str | None) -> Item | None:
 
 @check
 def overdose(ci: CheckInput) -> list[Alert]:
-    text = ci.message
+    text = said_to_happen(ci.message)  # not a past told as over, not hearsay
     per_dose = [(cn_to_number(m.group(2)), unit_of(m.group(3))) for m in _PER_DOSE.finditer(text)]
     totals = [(cn_to_number(m.group(3)), unit_of(m.group(4))) for m in _DAY_TOTAL.finditer(text)]
     per_day_times = [cn_to_number(m.group(2)) for m in _PER_DAY.finditer(text)]

@@ -59,7 +59,7 @@ def populations(ci: CheckInput) -> list[Alert]:
                 alerts.append(
                     Alert(
                         kind="population",
-                        severity="major",
+                        severity=_under_age_severity(ci.sk.documents[item.key], age),
                         drugs=[item.name],
                         involves=[item.key, *item.ingredients],
                         effect=f"说明书适用年龄为{min_age:g}岁以上，孩子{age:g}岁",
@@ -222,3 +222,16 @@ def label_age_limits(ci: CheckInput) -> list[Alert]:
             )
             break
     return alerts
+
+
+# The label's own words for the youngest age (18岁以下患者禁用, 8岁以下儿童禁用): 禁用 makes a child
+# below it a contraindication; otherwise (不宜, 慎用, 请咨询医师) a major caution.
+_UNDER_AGE = re.compile(r"(\d{1,2})\s*(?:周)?岁以下[^。；;]{0,12}?(禁用|禁止使用|不得使用)")
+
+
+def _under_age_severity(doc, age: float) -> str:
+    for section in doc.sections:
+        for m in _UNDER_AGE.finditer(section.text):
+            if age < int(m.group(1)):
+                return "contraindicated"
+    return "major"
