@@ -351,3 +351,23 @@ def test_a_temperature_past_the_labels_threshold_gets_its_line(copilot):
     assert s.kind == "draft", s.text
     assert "医院就诊" in s.text, s.text
     assert "医院就诊" not in copilot.suggest(message="小柴胡颗粒一次喝几袋").text
+
+
+@pytest.mark.parametrize(
+    ("message", "facts"),
+    [
+        (
+            "对乙酰氨基酚片一次几片 一天最多几次",
+            [r"一次\s*1\s*片", r"不得超过\s*4\s*次"],
+        ),  # both asked
+        ("板蓝根颗粒无糖的一次冲几克", [r"3～6\s*克"]),  # 几克 is a dose question
+        ("尤卓尔怎么抹", [r"一日\s*2\s*次", "揉"]),  # how to apply: how often too
+        ("达喜吃完隔多长时间能吃其他药", [r"1～2小时"]),  # how long before other medicines
+        ("吃了扑尔敏还要跑外卖 行不行", ["不得驾驶"]),  # any vehicle
+    ],
+)
+def test_answers_state_each_fact_asked(copilot, message, facts):
+    s = copilot.suggest(message=message)
+    assert s.kind == "draft", s.text
+    for fact in facts:
+        assert re.search(fact, s.text), (fact, s.text)
