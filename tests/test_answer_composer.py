@@ -371,3 +371,14 @@ def test_answers_state_each_fact_asked(copilot, message, facts):
     assert s.kind == "draft", s.text
     for fact in facts:
         assert re.search(fact, s.text), (fact, s.text)
+
+
+def test_a_policy_question_about_a_kind_of_product_gets_that_kinds_rule(copilot):
+    s = copilot.suggest(message="汤臣倍健的辅酶Q10可以用医保个人账户付吗")
+    assert s.kind == "draft", s.text
+    assert "保健食品" in s.text and re.search(r"不能|不可", s.text), s.text
+
+
+def test_calling_off_an_order_is_a_returns_question(copilot):
+    s = copilot.suggest(message="刚下的单子还没发 我想取消")
+    assert s.kind == "draft" and "退换货" in s.text and "取消" in s.text, s.text

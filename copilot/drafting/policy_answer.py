@@ -34,6 +34,7 @@ _HOW_HEADING = re.compile(r"申请|流程|办理|方式|渠道|步骤")
 _MONEY_ASK = re.compile(r"多少钱|收费|收钱|费用|运费|邮费|另外收|要钱|加钱|免费|包邮")
 _MONEY_HEADING = re.compile(r"费|价格|金额")
 _MONEY_UNIT = re.compile(r"\d+\s*元|免运费|包邮|免费")
+_CATEGORY_WORD = {"health-product": "保健食品", "Rx": "处方药"}
 _TIME_UNIT = re.compile(r"\d+\s*(?:小时|个工作日|工作日|日|天|分钟)|\d{1,2}:\d{2}|当日|次日|即时")
 
 
@@ -73,6 +74,13 @@ def policy_lines(
     night_asked = bool(_NIGHT_ASK.search(text))
     money_asked = bool(_MONEY_ASK.search(text))
     hour = said_hour(text)  # 晚上11点上传的: only the window that holds 23:00 answers it
+    # what kind of product the message names (辅酶Q10能刷医保吗: a 保健食品): the policy's rule
+    # for that kind answers it
+    kinds = {
+        _CATEGORY_WORD[d.category]
+        for d in req.triage.drugs
+        if d.source == "message" and d.category in _CATEGORY_WORD
+    }
     # The question's words, weighted by how rare they are in this policy (open_match.py): a word
     # every section has (药品, 订单) says little, 共济 or 快递柜 points at its unit. Without the
     # matcher every word counts one.
@@ -101,6 +109,8 @@ def policy_lines(
             if night_asked and _NIGHT_UNIT.search(u.text):
                 s += 1.5
             if money_asked and _MONEY_UNIT.search(u.text):
+                s += 1.5
+            if kinds and any(k in u.text for k in kinds):
                 s += 1.5
             if hour is not None:
                 held = window_contains(u.text, hour)
