@@ -110,3 +110,10 @@ def test_extra_source_folder_of_pharmacy_files(tiny_settings, tmp_path, embedder
     assert manifest["chunks"] == report.chunks
     top = open_retriever(tiny_settings, embedder).retrieve("蒙脱石散怎么吃", k=3)
     assert top[0].chunk.doc_id == "montmorillonite"
+
+
+def test_build_ids_made_within_one_second_sort_in_the_order_made():
+    from copilot.ingest.index_store import new_build_id
+
+    ids = [new_build_id() for _ in range(5)]
+    assert [i.split("-")[0] for i in sorted(ids)] == [i.split("-")[0] for i in ids]

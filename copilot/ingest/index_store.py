@@ -36,7 +36,9 @@ class Manifest(BaseModel):
 
 
 def new_build_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + token_hex(3)
+    """A build id that sorts by time: microseconds included, so builds made within one second
+    (tests, a quick rebuild) still sort in the order they were made (pruning keeps the newest)."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + token_hex(3)
 
 
 def builds_dir(index_dir: Path) -> Path:
