@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from copilot.desk.tables import AuditEntry, User
@@ -55,4 +56,19 @@ def audit(session: Session, user: User | None, action: str, entity: str, entity_
             entity_id=str(entity_id),
             detail=detail,
         )
+    )
+
+
+def moved(session: Session, model, row_id, status_from: str, status_to: str) -> bool:
+    """Move the row from one status to another in one conditional update: of two concurrent
+    actions exactly one finds the row still in `status_from` (the other gets False, and the
+    caller answers 409 naming who got there first)."""
+    return (
+        session.execute(
+            update(model)
+            .where(model.id == row_id, model.status == status_from)
+            .values(status=status_to)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
     )

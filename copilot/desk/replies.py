@@ -7,10 +7,10 @@ update, so of two agents replying at once the second gets 409 naming the first."
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copilot.desk.common import DeskError, audit
+from copilot.desk.common import DeskError, audit, moved
 from copilot.desk.tables import AuditEntry, Message, SuggestionRow, User
 from copilot.pipeline import customer_text
 from copilot.schemas import VerifierResult
@@ -22,13 +22,7 @@ def send(
     session: Session, row: SuggestionRow, user: User, text: str, verification: VerifierResult
 ) -> Message:
     """Deliver `text` as `user`'s reply to the customer of the rejected suggestion `row`."""
-    won = session.execute(
-        update(SuggestionRow)
-        .where(SuggestionRow.id == row.id, SuggestionRow.status == "rejected")
-        .values(status=REPLIED)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if won != 1:
+    if not moved(session, SuggestionRow, row.id, "rejected", REPLIED):
         session.rollback()
         raise DeskError(f"{replier(session, row.id)}已自行回复该顾客，请勿重复发送", status=409)
     msg = Message(

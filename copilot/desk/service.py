@@ -31,7 +31,7 @@ from copilot.desk.cases import (
     service_question,
     step,
 )
-from copilot.desk.common import DeskError, audit, aware, queue_rank, require
+from copilot.desk.common import DeskError, audit, aware, moved, queue_rank, require
 from copilot.desk.db import Database
 from copilot.desk.tables import (
     AgentAction,
@@ -264,13 +264,7 @@ class Desk:
                 )
             new_status = {"accept": "accepted", "edit": "edited", "reject": "rejected"}[action]
             # accept once: of two agents acting on one suggestion, the second gets 409
-            won = s.execute(
-                update(SuggestionRow)
-                .where(SuggestionRow.id == row.id, SuggestionRow.status == "pending")
-                .values(status=new_status)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if won != 1:
+            if not moved(s, SuggestionRow, row.id, "pending", new_status):
                 s.rollback()
                 raise DeskError(_acted(s, row.id), status=409)
             sent = None
