@@ -52,9 +52,13 @@ def policy_lines(
     cued = [c for c in req.cues if c in policy_ids]
     if cued:
         hits.sort(key=lambda r: (r.chunk.doc_id not in cued, -r.score))
-    if not hits:
+    if not hits and not cued:
         return
-    doc_id = hits[0].chunk.doc_id
+    # a policy the question points at answers it even when retrieval ranked a product's label
+    # above it (培菲康要冷链寄 冷链费多少钱: the delivery policy, not the label)
+    doc_id = (
+        hits[0].chunk.doc_id if hits and (not cued or hits[0].chunk.doc_id in cued) else cued[0]
+    )
     if matcher is not None and len(cued) > 1:
         doc_id = _best_policy(req.message, cued, units, chunks_of, matcher) or doc_id
     ranked = [r.chunk for r in hits if r.chunk.doc_id == doc_id]
