@@ -1082,3 +1082,9 @@ def test_an_amount_asked_above_the_label(sample_gate, message):
 
 def test_a_reaction_after_a_medicine_left_unsaid(sample_gate):
     assert _tier(sample_gate.assess(message="前天开始用的 今天胳膊上起了一片红疹")) == "priority"
+
+
+def test_a_yes_no_question_ending_in_bu_only_asks_about_drinking(sample_gate):
+    v = sample_gate.assess(message="在吃必理通 周末同学聚会能喝点红酒不")
+    assert _tier(v) in (None, "none"), [r.id for r in v.escalation.reasons] if v.escalation else []
+    assert _tier(sample_gate.assess(message="刚喝完酒 能吃必理通不")) == "priority"
