@@ -1088,3 +1088,30 @@ def test_a_yes_no_question_ending_in_bu_only_asks_about_drinking(sample_gate):
     v = sample_gate.assess(message="在吃必理通 周末同学聚会能喝点红酒不")
     assert _tier(v) in (None, "none"), [r.id for r in v.escalation.reasons] if v.escalation else []
     assert _tier(sample_gate.assess(message="刚喝完酒 能吃必理通不")) == "priority"
+
+
+# Families from blind set 16 (now development), on phrasings written apart from it
+@pytest.mark.parametrize(
+    "message",
+    [
+        "抹了药膏以后 嘴唇跟眼睛都肿了 呼吸有点吃力",
+        "孩子吃了阿莫西林 脸肿起来 起了好多疹子 哭声都哑了",
+        "打完针回来浑身通红 冷汗直冒 胸闷",
+        "吃了几天布洛芬 刚才吐了一口暗红的",
+        "8岁的儿子从抽屉里翻出奶奶的降压片 吃了两片",
+        "宝宝发热38.4 她才七周",
+        "老爸羊角风又犯了 抽了好几回",
+        "后事都交代好了 药到了就行",
+        "吃了一片伟哥 现在头晕 高压只有85",
+    ],
+)
+def test_blind_16_emergency_families(sample_gate, message):
+    assert _tier(sample_gate.assess(message=message)) == "emergency"
+
+
+def test_ears_and_sight_after_a_medicine_are_reaction_signs(sample_gate):
+    assert _tier(sample_gate.assess(message="吃了那个药以后耳朵嗡嗡的 看字也有点花")) == "priority"
+
+
+def test_a_pronouns_weeks_are_an_age_only_beside_a_child(sample_gate):
+    assert _tier(sample_gate.assess(message="孩子咳嗽 他吃了两周的药了")) != "emergency"

@@ -30,6 +30,11 @@ _AGE_CHILD_SMALL = re.compile(
     + r"\s*(个多月|多个月|个月|多月|月|周半|天|周|个星期|个礼拜)"
     + r"(?![吃喝用服涂擦喂滴贴几多内里次后前之以左没不能可要最该])"
 )
+_AGE_PRONOUN_SMALL = re.compile(
+    r"(他|她)(才|刚|刚满|满|已经|现在)?"
+    + _NUM
+    + r"\s*(周|个星期|个礼拜|天|个月|个多月)(大|了)?(?=[，。,？?！!\s]|$)"
+)
 _AGE_CHILD_BEFORE = re.compile(
     r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+)\s*(个多月|个月|岁半|岁|周岁|周半|天|周|个星期)(大)?的?(宝宝|孩子|小孩|儿子|女儿|闺女|娃|婴儿|小朋友|宝)"
 )
@@ -106,6 +111,13 @@ def read_ages(text: str) -> tuple[float | None, float | None]:
                 adult = years
                 continue
             found.append(years)
+    if re.search(CHILD_WORD, text):
+        # the child named, then 他 / 她 with an age in weeks, days or months at the end of a
+        # clause (囡囡…烧到38.6 她十周)
+        for m in _AGE_PRONOUN_SMALL.finditer(text):
+            years = _years(m.group(3), "个星期" if m.group(4) == "周" else m.group(4))
+            if years is not None and years < 2:
+                found.append(years)
     for m in _AGE_BARE_CHILD.finditer(text):
         years = _years(m.group(1), m.group(2))
         if years is not None and years < 14:
