@@ -388,3 +388,8 @@ def test_a_delivery_question_naming_a_product_gets_the_delivery_policy(copilot):
     s = copilot.suggest(message="胰岛素那种要冷藏的寄过来运费怎么算 我买的是培菲康")
     assert s.kind == "draft", s.text
     assert "配送" in s.text and re.search(r"\d+\s*元", s.text), s.text
+
+
+def test_calling_off_said_at_the_end_is_a_returns_question(copilot):
+    s = copilot.suggest(message="还没发出去的单子 我想取消")
+    assert s.kind == "draft" and "退换货" in s.text and "取消" in s.text, s.text
