@@ -435,6 +435,8 @@ def test_pharmacist_starts_the_answer_from_the_reference_draft(browser, server):
     )
     ph.locator("#reference-sources a").first.click()  # the number opens its source below
     assert ph.locator("#cite-1 .text").is_visible()
+    assert "年龄（岁）" in ph.locator("#cite-1 table.label-table th").first.inner_text()
+    assert "|---" not in ph.locator("#cite-1").inner_text()
     box.scroll_into_view_if_needed()
     ph.screenshot(path=str(ARTIFACTS / "25-case-reference-draft.png"), full_page=True)
     box.fill(filled + "\n孕期请勿自行服用，请先咨询医生。")

@@ -9,6 +9,7 @@ from html import unescape
 
 from test_web import bearer, login, web  # noqa: F401  (the fixture)
 
+from copilot.desk.tables import Escalation, SuggestionRow
 from copilot.pipeline import customer_text
 from copilot.schemas import VerifierResult
 from copilot.web.pages.escalations import _reference_draft
@@ -80,3 +81,32 @@ def test_a_case_without_a_draft_says_so(web):  # noqa: F811
         "reference_draft": None,
         "no_draft_reason": "预拟的草稿未通过安全核查，已不采用",
     }
+
+
+def test_sources_show_label_tables_as_tables_with_every_cell_escaped(web):  # noqa: F811
+    esc_id = _case(web, "rd3", WITH_DRAFT)
+    login(web, "ph")
+    page = web.get(f"/escalations/{esc_id}")
+    dose = next(c for c in page.context["suggestion"].citations if c.section == "用法用量")
+    assert "|---|" in dose.text  # the label's Markdown table …
+    source = re.search(rf'<details class="cite" id="cite-{dose.n}">.*?</details>', page.text, re.S)
+    html = source.group(0)
+    assert '<table class="label-table">' in html  # … is a table on the page
+    assert "<th>年龄（岁）</th>" in html and "<td>1～3</td>" in html
+    assert "|---" not in html and "| 1～3 |" not in html
+
+    # what a label or a draft says is text, never markup: in a cell, in the draft, in its button
+    with web.app.state.db.session() as s:
+        esc = s.get(Escalation, esc_id)
+        row = s.get(SuggestionRow, esc.suggestion_id)
+        payload = dict(row.payload)
+        payload["draft"] = 'x"><script>alert(1)</script> [1]'
+        payload["citations"] = [
+            c | {"text": "| <script>x</script> | b |\n|---|---|\n| 1 | <b>2</b> |"}
+            for c in payload["citations"]
+        ]
+        row.payload = payload
+    page = web.get(f"/escalations/{esc_id}").text
+    assert "<script>" not in page.split("</main>")[0]
+    assert "&lt;script&gt;x&lt;/script&gt;</th>" in page and "<td>&lt;b&gt;2&lt;/b&gt;</td>" in page
+    assert _data_draft(page) == 'x"><script>alert(1)</script>'
