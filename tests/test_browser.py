@@ -416,3 +416,31 @@ def test_pages_load_without_missing_files(browser, server):
     assert icon.status == 200 and icon.headers["content-type"] == "image/vnd.microsoft.icon"
     page.wait_for_timeout(500)
     assert missing == []
+
+
+def test_pharmacist_starts_the_answer_from_the_reference_draft(browser, server):
+    esc_id = customer_says(server, "b-draft", "孕妇布洛芬混悬液用法用量")["escalation"]["id"]
+    ph = new_page(browser, server, "ph")
+    ph.goto(f"{server.url}/escalations/{esc_id}")
+    ph.click('button:has-text("认领")')
+    ph.locator(".flash", has_text="已认领").wait_for()
+    box = ph.locator("#answer-text")
+    assert box.input_value() == ""
+    assert "[1]" in ph.locator("#reference-draft-text").inner_text()
+    assert "[1] 布洛芬混悬液" in ph.locator("#reference-sources").inner_text()
+    ph.click('button:has-text("使用参考草稿")')
+    filled = box.input_value()
+    assert (
+        "用前充分摇匀" in filled and "\n" in filled and "[1]" not in filled and "[2]" not in filled
+    )
+    ph.locator("#reference-sources a").first.click()  # the number opens its source below
+    assert ph.locator("#cite-1 .text").is_visible()
+    assert "年龄（岁）" in ph.locator("#cite-1 table.label-table th").first.inner_text()
+    assert "|---" not in ph.locator("#cite-1").inner_text()
+    box.scroll_into_view_if_needed()
+    ph.screenshot(path=str(ARTIFACTS / "25-case-reference-draft.png"), full_page=True)
+    box.fill(filled + "\n孕期请勿自行服用，请先咨询医生。")
+    ph.click('button:has-text("发送答复")')
+    ph.locator(".flash", has_text="答复已发送到对话").wait_for()
+    assert "孕期请勿自行服用" in ph.locator("#current-answer").inner_text()
+    assert "[1]" not in ph.locator("#current-answer").inner_text()

@@ -180,6 +180,56 @@ def test_sla_compliance_counts_overdue_open_cases_as_misses_at_each_clock(day):
     assert before["sla_compliance"] is None and before["overdue_open"] == 0
 
 
+def test_case_resolution_by_tier_with_the_median_time_to_answer_at_each_clock(day):
+    """The same day of cases, per case and by tier: the share answered within the SLA of the
+    cases due, and the median minutes from opening to the answer (answered cases only). The
+    total is the SLA compliance figure, read at the same clock."""
+    for cid in ("c1", "c2", "c3", "c4", "c5"):
+        day.conversation(cid, at(1))
+    day.case("c1", day.customer("c1", at(1)), opened=at(1), minutes=30, answered=at(1, 20))
+    day.case("c2", day.customer("c2", at(2)), opened=at(2), minutes=120, answered=at(4, 30))
+    day.case("c3", day.customer("c3", at(6)), opened=at(6), minutes=15, tier="emergency")
+    day.case("c4", day.customer("c4", at(9)), opened=at(9), minutes=120, tier="routine")
+    day.case("c5", day.customer("c5", at(3)), opened=at(3), minutes=30, answered=at(10, 30))
+
+    def rows(f):
+        keys = (
+            "due",
+            "on_time",
+            "late",
+            "overdue_open",
+            "open_in_time",
+            "within_sla",
+            "median_min",
+        )
+        got = dict(f["case_resolution"]["tiers"]) | {"合计": f["case_resolution"]["all"]}
+        return {name: tuple(r[k] for k in keys) for name, r in got.items()}
+
+    ten = _figures(day, at(10))  # c5 still open (answered only at 10:30); c4 not due yet
+    assert rows(ten) == {
+        "紧急": (1, 0, 0, 1, 0, 0.0, None),
+        "优先": (3, 1, 1, 1, 0, 0.333, 85.0),  # answered after 20 and 150 minutes
+        "常规": (0, 0, 0, 0, 1, None, None),
+        "合计": (4, 1, 1, 2, 1, 0.25, 85.0),
+    }
+    assert ten["sla_compliance"] == ten["case_resolution"]["all"]["within_sla"]
+    assert ten["answer_median_min"] == 85.0
+    later = _figures(day, at(11, 30))  # c5 answered after 450 minutes; c4 past its deadline
+    assert rows(later) == {
+        "紧急": (1, 0, 0, 1, 0, 0.0, None),
+        "优先": (3, 1, 2, 0, 0, 0.333, 150.0),
+        "常规": (1, 0, 0, 1, 0, 0.0, None),
+        "合计": (5, 1, 2, 2, 0, 0.2, 150.0),
+    }
+    page = _render(later)
+    table = re.search(r'<div class="card" id="case-resolution">.*?</div>', page, re.S).group(0)
+    table = re.sub(r">\s+<", "><", table)
+    assert '<td>优先</td><td>3</td><td>1</td><td class="warn">33.3%</td>' in table
+    assert "150 分钟" in table and "<td>合计</td><td>5</td>" in table
+    assert "答复用时中位数 150 分钟" in page  # beside the SLA figure
+    assert _figures(day, at(0, 30))["case_resolution"]["all"]["median_min"] is None
+
+
 def test_a_rate_short_of_every_case_never_shows_100_percent(day):
     """1,999 cases answered on time and one overdue: 99.95% must not round to 100% beside
     超时未处理 1 (the page says 99.9%)."""
@@ -206,7 +256,12 @@ def test_a_rate_short_of_every_case_never_shows_100_percent(day):
     assert f["overdue_open"] == 1 and f["sla_compliance"] == 0.999
     page = _render(f)
     assert re.search(r"药师SLA达标<b>99\.9%</b>", page), page
-    assert "100.0%" not in page and "超时未处理 1" in page
+    kpi = re.search(r'id="kpi-sla">.*?</div>', page, re.S).group(0)
+    assert "100.0%" not in kpi and "超时未处理 1" in kpi
+    # by tier: every routine case was on time (100%), the emergency one is overdue
+    cells = re.sub(r">\s+<", "><", page)
+    assert "<td>常规</td><td>1999</td><td>1999</td><td>100.0%</td>" in cells
+    assert "<td>合计</td><td>2000</td><td>1999</td><td>99.9%</td>" in cells
 
 
 @pytest.mark.parametrize(

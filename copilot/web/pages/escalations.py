@@ -19,6 +19,7 @@ from copilot.desk.tables import (
     SuggestionRow,
     User,
 )
+from copilot.pipeline import customer_text
 from copilot.schemas import Profile, Suggestion
 from copilot.web.desk_api import EscalationId
 from copilot.web.pages.render import back, render
@@ -130,7 +131,19 @@ def escalation_detail(
             customer_ref=conv.customer_ref,
             users=users,
             aware=aware,
+            **_reference_draft(suggestion),
         )
+
+
+def _reference_draft(suggestion: Suggestion) -> dict:
+    """The draft prepared for the pharmacist behind the holding reply, as the answer box takes
+    it (no [n] markers: the answer goes to the customer as written), or why there is none."""
+    if suggestion.draft:
+        return {"reference_draft": customer_text(suggestion.draft), "no_draft_reason": None}
+    checked = suggestion.verification
+    if checked is not None and checked.outcome == "block":
+        return {"reference_draft": None, "no_draft_reason": "预拟的草稿未通过安全核查，已不采用"}
+    return {"reference_draft": None, "no_draft_reason": "说明书中没有找到能直接回答这个问题的内容"}
 
 
 @router.post("/escalations/{escalation_id}/{step}")

@@ -237,4 +237,23 @@
     }
   }
   bindActForm();
+
+  // Case page: 使用参考草稿 puts the draft prepared for the pharmacist (without [n] markers) in
+  // the answer box; an answer already typed is replaced only when the pharmacist agrees. A
+  // source's number opens that source below.
+  var useDraft = document.getElementById("use-reference-draft");
+  var answerBox = document.getElementById("answer-text");
+  if (useDraft && answerBox) useDraft.addEventListener("click", function () {
+    var draft = useDraft.dataset.draft;
+    if (answerBox.value.trim() && answerBox.value !== draft &&
+        !window.confirm("用参考草稿替换已输入的答复吗？")) return;
+    answerBox.value = draft;
+    answerBox.focus();
+  });
+  document.querySelectorAll("a[data-cite]").forEach(function (a) {
+    a.addEventListener("click", function () {
+      var source = document.getElementById("cite-" + a.dataset.cite);
+      if (source) source.open = true;
+    });
+  });
 })();

@@ -1,0 +1,112 @@
+"""The pharmacist's case page (/escalations/{id}): the draft prepared behind the holding reply
+is offered as 使用参考草稿 (without [n] markers, its numbered sources listed), or the page says
+plainly there is none; the answer sent from it is still checked."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from test_web import bearer, login, web  # noqa: F401  (the fixture)
+
+from copilot.desk.tables import Escalation, SuggestionRow
+from copilot.pipeline import customer_text
+from copilot.schemas import VerifierResult
+from copilot.web.pages.escalations import _reference_draft
+
+WITH_DRAFT = "孕妇布洛芬混悬液用法用量"  # escalated (pregnancy); the label answers the dose
+WITHOUT_DRAFT = "我爸刚才吃了一整板降压药 现在叫不醒"  # an emergency: nothing to draft from
+
+
+def _case(client, conv, text) -> int:
+    r = client.post(
+        f"/v1/conversations/{conv}/messages", headers=bearer(client, "agent"), json={"text": text}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["escalation"] is not None, r.json()
+    return r.json()["escalation"]["id"]
+
+
+def _data_draft(html: str) -> str:
+    return unescape(re.search(r'id="use-reference-draft" data-draft="([^"]*)"', html).group(1))
+
+
+def test_the_reference_draft_fills_the_answer_without_markers_and_lists_its_sources(web):  # noqa: F811
+    esc_id = _case(web, "rd1", WITH_DRAFT)
+    token = login(web, "ph")
+    page = web.get(f"/escalations/{esc_id}")
+    assert page.status_code == 200
+    suggestion, draft = page.context["suggestion"], page.context["reference_draft"]
+    assert suggestion.kind == "holding" and "[1]" in suggestion.draft
+    assert draft == customer_text(suggestion.draft)
+    assert not re.search(r"\[\d+\]", draft) and "用前充分摇匀" in draft
+    assert "\n" in draft  # the lines of the draft are kept
+    assert _data_draft(page.text) == draft  # what the button puts in the box
+    assert "使用参考草稿</button>" in page.text and 'id="no-reference-draft"' not in page.text
+    sources = re.search(r'<ul[^>]*id="reference-sources".*?</ul>', page.text, re.S).group(0)
+    for c in suggestion.citations:
+        assert f'href="#cite-{c.n}"' in sources and f"[{c.n}] {c.title} · {c.section}" in sources
+        assert f'id="cite-{c.n}"' in page.text  # each number opens its source below
+    # the box starts empty: the pharmacist chooses to start from the draft
+    assert re.search(r'<textarea[^>]*id="answer-text"[^>]*></textarea>', page.text)
+
+    web.post(f"/escalations/{esc_id}/claim", data={"csrf_token": token})
+    # the answer is checked on send as any answer is: the draft plus a promise is refused
+    refused = web.post(
+        f"/escalations/{esc_id}/answer", data={"csrf_token": token, "text": draft + "\n保证治好"}
+    )
+    assert "答复核查未通过" in refused.text
+    sent = web.post(f"/escalations/{esc_id}/answer", data={"csrf_token": token, "text": draft})
+    assert "答复已发送到对话" in sent.text
+    messages = web.get("/v1/conversations/rd1/messages", headers=bearer(web, "ph")).json()
+    assert messages[-1]["role"] == "pharmacist" and messages[-1]["text"] == draft
+    # answered: no answer box and no draft to use
+    assert 'id="use-reference-draft"' not in web.get(f"/escalations/{esc_id}").text
+
+
+def test_a_case_without_a_draft_says_so(web):  # noqa: F811
+    esc_id = _case(web, "rd2", WITHOUT_DRAFT)
+    login(web, "ph")
+    page = web.get(f"/escalations/{esc_id}")
+    assert page.context["suggestion"].draft is None and page.context["reference_draft"] is None
+    assert 'id="use-reference-draft"' not in page.text and 'id="reference-sources"' not in page.text
+    said = "本工单没有参考草稿：说明书中没有找到能直接回答这个问题的内容。请直接撰写答复。"
+    assert said in page.text
+    # a draft the verifier stopped is not offered either, and the page says why
+    suggestion = page.context["suggestion"]
+    stopped = suggestion.model_copy(
+        update={"verification": VerifierResult(outcome="block", findings=[], cleaned_text="")}
+    )
+    assert _reference_draft(stopped) == {
+        "reference_draft": None,
+        "no_draft_reason": "预拟的草稿未通过安全核查，已不采用",
+    }
+
+
+def test_sources_show_label_tables_as_tables_with_every_cell_escaped(web):  # noqa: F811
+    esc_id = _case(web, "rd3", WITH_DRAFT)
+    login(web, "ph")
+    page = web.get(f"/escalations/{esc_id}")
+    dose = next(c for c in page.context["suggestion"].citations if c.section == "用法用量")
+    assert "|---|" in dose.text  # the label's Markdown table …
+    source = re.search(rf'<details class="cite" id="cite-{dose.n}">.*?</details>', page.text, re.S)
+    html = source.group(0)
+    assert '<table class="label-table">' in html  # … is a table on the page
+    assert "<th>年龄（岁）</th>" in html and "<td>1～3</td>" in html
+    assert "|---" not in html and "| 1～3 |" not in html
+
+    # what a label or a draft says is text, never markup: in a cell, in the draft, in its button
+    with web.app.state.db.session() as s:
+        esc = s.get(Escalation, esc_id)
+        row = s.get(SuggestionRow, esc.suggestion_id)
+        payload = dict(row.payload)
+        payload["draft"] = 'x"><script>alert(1)</script> [1]'
+        payload["citations"] = [
+            c | {"text": "| <script>x</script> | b |\n|---|---|\n| 1 | <b>2</b> |"}
+            for c in payload["citations"]
+        ]
+        row.payload = payload
+    page = web.get(f"/escalations/{esc_id}").text
+    assert "<script>" not in page.split("</main>")[0]
+    assert "&lt;script&gt;x&lt;/script&gt;</th>" in page and "<td>&lt;b&gt;2&lt;/b&gt;</td>" in page
+    assert _data_draft(page) == 'x"><script>alert(1)</script>'
