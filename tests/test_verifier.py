@@ -84,3 +84,11 @@ def test_a_sentence_about_protecting_such_data_asks_for_nothing(sample_gate):
 def test_marker_at_paragraph_end_covers_earlier_sentences(sample_gate, usage):
     draft = "您好，芬必得成人一次1粒。一日2次[1]。"
     assert verify_draft(sample_gate.sk, draft, usage).outcome == "pass"
+
+
+def test_a_dosing_table_row_quoted_with_its_header_units_is_grounded(sample_gate):
+    table = {1: chunk(sample_gate, "ibuprofen-suspension", "用法用量")}
+    row = "您好，美林说明书写明：1～3岁（10～15公斤）：一次4毫升[1]。"
+    assert verify_draft(sample_gate.sk, row, table).outcome == "pass"
+    wrong = "您好，美林说明书写明：1～3岁（10～15公斤）：一次6毫升[1]。"
+    assert "ungrounded_number" in codes(verify_draft(sample_gate.sk, wrong, table))

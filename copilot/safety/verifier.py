@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 
 from copilot.ingest.lexicon import normalize
+from copilot.safety.dose_tables import read_tables
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.quantities import extract_quantities
 from copilot.schemas import Chunk, Quantity, VerifierFinding, VerifierResult
@@ -80,6 +81,16 @@ def _strip_citations(sentence: str, keep: set[int]) -> str:
     return _CITE.sub(repl, sentence)
 
 
+def _passage_quantities(text: str) -> list[Quantity]:
+    """The quantities a passage states, a dosing table's too: each row read with its header's
+    units (| 1～3 | 10～15 | 4 | under 年龄（岁）/ 体重（公斤）/ 一次用量（毫升） states 1～3岁,
+    10～15公斤 and 4毫升, as a draft quoting the row writes them)."""
+    found = extract_quantities(text)
+    for row in read_tables(text):
+        found += extract_quantities(row.text)
+    return found
+
+
 def _grounded(q: Quantity, chunk_quantities: list[Quantity]) -> bool:
     return any(abs(q.value - c.value) < 1e-6 and q.unit == c.unit for c in chunk_quantities)
 
@@ -104,7 +115,7 @@ def verify_draft(
     findings: list[VerifierFinding] = []
     cleaned: list[str] = []
     valid = set(citations)
-    chunk_q = {n: extract_quantities(c.text) for n, c in citations.items()}
+    chunk_q = {n: _passage_quantities(c.text) for n, c in citations.items()}
     sentences = split_sentences(draft)
     # A sentence without a marker is covered by the next marked sentence of its paragraph
     # ("A。B[1]。" cites [1] for both); a sentence after the last marker is not covered.
