@@ -393,3 +393,15 @@ def test_a_delivery_question_naming_a_product_gets_the_delivery_policy(copilot):
 def test_calling_off_said_at_the_end_is_a_returns_question(copilot):
     s = copilot.suggest(message="还没发出去的单子 我想取消")
     assert s.kind == "draft" and "退换货" in s.text and "取消" in s.text, s.text
+
+
+def test_a_fever_or_pain_brings_the_labels_days_for_it(copilot):
+    s = copilot.suggest(message="我发烧38度2 必理通怎么吃")
+    assert s.kind == "draft", s.text
+    assert re.search(r"解热连续使用不得超过\s*3\s*天", s.text), s.text
+
+
+def test_the_labels_limit_asked_in_advance_is_answered_not_escalated(copilot):
+    s = copilot.suggest(message="氨溴索片吃多久还不见好就该去医院")
+    assert s.kind == "draft", s.text
+    assert re.search(r"7\s*天", s.text), s.text

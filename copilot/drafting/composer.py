@@ -453,6 +453,22 @@ class AnswerComposer:
                     used.add(id(u))
                     answer.cautions.append(Line("您说的体温已超过说明书所写：", u))
                     break
+        # how many days the label allows for what the customer has (用于解热连续使用不得超过3天 for
+        # a fever, 用于止痛…5天 for pain), when the answer does not already say it
+        purposes = []
+        if tri.fever or tri.temperature is not None:
+            purposes.append(r"解热|退热|发热|发烧")
+        if re.search(r"疼|痛", normalize(req.message)):
+            purposes.append(r"止痛|镇痛")
+        for purpose in purposes:
+            limit = re.compile(rf"(?:{purpose})[^。；]{{0,8}}?不(?:得|宜|应)超过\s*\d+\s*天")
+            if any(limit.search(ln.unit.text) for ln in answer.lines + answer.cautions):
+                continue
+            for u in units:
+                if id(u) not in used and limit.search(u.text):
+                    used.add(id(u))
+                    answer.cautions.append(Line("用药天数：", u))
+                    break
         for lead, keys in wants[:4]:
             best = None
             for u in units:

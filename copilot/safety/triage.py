@@ -458,6 +458,8 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
             return  # "听邻居说她家小孩误吃了药": something heard about, over, not happening now
         if at is not None and _future_case(text, at):
             return  # "假如以后孩子误吃了药该怎么办 想先了解下": preparing, nothing has happened
+        if flag_id in ("treatment_failed", "prolonged_symptoms") and _LIMIT_ASKED.search(text):
+            return  # "吃几天没好转就得去医院": the label's limit asked, nothing reported
         if flag_id in tiers and flag_id not in flags:
             flags[flag_id] = RedFlag(
                 id=flag_id, tier=tiers[flag_id], evidence=evidence, advice=advice[flag_id]
@@ -491,6 +493,12 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
     return list(flags.values())
 
 
+# The label's limit asked about in advance (吃几天没好转就得去医院, 喝多久没效果要看医生): a
+# question about the course, not a report that it failed.
+_LIMIT_ASKED = re.compile(
+    r"(几天|多久|多长时间|几周)[^。？?]{0,6}(没效果|没用|不见好|没好转|不好转|没好|无效|不管用|没缓解)"
+    r"[^。？?]{0,4}(就|才|要|得|该|需要)[^。？?]{0,8}(医院|医生|就医|看病|就诊|停)"
+)
 _SIGN_DENIED = re.compile(r"(没有|没|不再|没再|无|未)[^，。,]{0,3}$")
 
 
