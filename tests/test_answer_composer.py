@@ -405,3 +405,14 @@ def test_the_labels_limit_asked_in_advance_is_answered_not_escalated(copilot):
     s = copilot.suggest(message="氨溴索片吃多久还不见好就该去医院")
     assert s.kind == "draft", s.text
     assert re.search(r"7\s*天", s.text), s.text
+
+
+def test_what_not_to_combine_leads_with_the_labels_do_not_take_together_line(copilot):
+    s = copilot.suggest(message="对乙酰氨基酚片不能和什么药一起吃")
+    assert s.kind == "draft", s.text
+    assert "不能同时服用" in s.text.split("\n")[1], s.text
+
+
+def test_how_to_get_an_invoice_names_the_first_step(copilot):
+    s = copilot.suggest(message="发票在哪申请 怎么弄")
+    assert s.kind == "draft" and "订单详情" in s.text, s.text

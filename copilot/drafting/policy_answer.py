@@ -103,13 +103,16 @@ def policy_lines(
             + (how_asked and bool(_HOW_HEADING.search(heading)))
             + (money_asked and bool(_MONEY_HEADING.search(heading)))
         )
-        for u in units.of(chunk):
+        chunk_units = units.of(chunk)
+        for u in chunk_units:
             norm = normalize(u.text)
             s = sum(weights[w] for w in weights if w in norm) + in_heading
             if time_asked and _TIME_UNIT.search(u.text):
                 s += 1.5
             if how_asked and _PROCEDURE.search(u.text):
                 s += 1.0
+                if u is chunk_units[0] and _HOW_HEADING.search(heading):
+                    s += 1.0  # the first step of the procedure section itself
             if night_asked and _NIGHT_UNIT.search(u.text):
                 s += 1.5
             if money_asked and _MONEY_UNIT.search(u.text):
