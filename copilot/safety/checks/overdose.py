@@ -47,26 +47,27 @@ _ASKED_AMOUNT = re.compile(
 )
 
 
+def _frame(text: str, at: int) -> str | None:
+    """The frame said last before `at`: "day" (一天, 每天) or "dose" (一次, 每次), or None."""
+    head = text[:at]
+    day = max((f.end() for f in _DAY_FRAME.finditer(head)), default=-1)
+    dose = max((f.end() for f in _DOSE_FRAME.finditer(head)), default=-1)
+    return "day" if day > dose else "dose" if dose > day else None
+
+
 def _up_to(text: str) -> tuple[list[tuple], list[tuple]]:
     """(per-dose amounts, daily amounts) the customer asks to go up to or asks about, by the
-    frame said before."""
+    frame said before (an amount asked about with no frame is a dose)."""
     doses, days = [], []
     for m in _ASKED_AMOUNT.finditer(text):
         number, unit = (m.group(3), m.group(4)) if m.group(3) else (m.group(6), m.group(7))
-        head = text[: m.start()]
-        day = max((f.end() for f in _DAY_FRAME.finditer(head)), default=-1)
-        dose = max((f.end() for f in _DOSE_FRAME.finditer(head)), default=-1)
         amount = (cn_to_number(number), unit_of(unit))
-        (days if day > dose else doses).append(amount)
+        (days if _frame(text, m.start()) == "day" else doses).append(amount)
     for m in _UP_TO.finditer(text):
-        head = text[: m.start()]
-        day = max((f.end() for f in _DAY_FRAME.finditer(head)), default=-1)
-        dose = max((f.end() for f in _DOSE_FRAME.finditer(head)), default=-1)
-        amount = (cn_to_number(m.group(3)), unit_of(m.group(4)))
-        if day > dose:
-            days.append(amount)
-        elif dose > day:
-            doses.append(amount)
+        frame = _frame(text, m.start())
+        if frame is not None:
+            amount = (cn_to_number(m.group(3)), unit_of(m.group(4)))
+            (days if frame == "day" else doses).append(amount)
     return doses, days
 
 
