@@ -95,10 +95,10 @@ def _label_line(
     if lines:
         line = min(lines, key=lambda x: x.severity != "contraindicated")
         severity, effect = line.severity, f"说明书：{line.sentence[:80]}"
-        source, rule = f"{item.name}说明书【{line.section}】", "allergy-label-line"
+        source, rule = f"说明书【{line.section}】", "allergy-label-line"
     elif allergy_classes & item.classes:
-        severity, effect = "major", f"{word}与{item.name}同属一类药物，可能交叉过敏"
-        source, rule = f"{item.name}说明书；顾客健康档案过敏史", "allergy-same-class"
+        severity, effect = "major", f"{word}与本品同属一类药物，可能交叉过敏"
+        source, rule = "说明书；顾客健康档案过敏史", "allergy-same-class"
     else:
         return None
     return Alert(
