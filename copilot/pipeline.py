@@ -288,6 +288,7 @@ class Copilot:
             intents=list(state.verdict.triage.intents),
             maker_brands=self.retriever.maker_brands(),
             forms=self.retriever.product_forms(),
+            siblings=self.retriever.product_siblings(),
         )
         state.lap("name")
 

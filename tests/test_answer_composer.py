@@ -412,3 +412,16 @@ def test_what_not_to_combine_leads_with_the_labels_do_not_take_together_line(cop
 def test_how_to_get_an_invoice_names_the_first_step(copilot):
     s = copilot.suggest(message="发票在哪申请 怎么弄")
     assert s.kind == "draft" and "订单详情" in s.text, s.text
+
+
+def test_a_follow_up_turning_to_another_form_answers_for_that_form(copilot):
+    history = [
+        Turn(role="customer", text="藿香正气水大人喝多少"),
+        Turn(role="agent", text="藿香正气水一次5～10毫升，一日2次。"),
+    ]
+    s = copilot.suggest(message="那胶囊的呢 几粒", history=history)
+    assert s.kind == "draft", s.text
+    assert "软胶囊" in s.text and "粒" in s.text and "毫升" not in s.text, s.text
+    # the form in focus already: nothing to switch
+    same = copilot.suggest(message="那药水的一次喝几毫升", history=history)
+    assert "藿香正气水" in same.text, same.text

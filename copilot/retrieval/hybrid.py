@@ -135,6 +135,10 @@ class HybridRetriever:
         """doc id → its generic name and dosage form (what forms the product comes in)."""
         return self.index.linker.forms
 
+    def product_siblings(self) -> dict[str, list[str]]:
+        """doc id → the other forms of the same product (same generic name, another form)."""
+        return getattr(self.index.linker, "siblings", {})
+
     def knows_word(self, word: str) -> bool:
         return self.index.tokenizer.knows(word)
 

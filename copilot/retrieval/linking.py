@@ -149,6 +149,13 @@ class DrugLinker:
         for stem, docs in stems.items():
             for doc_id in docs:
                 self._add(stem, doc_id, PRODUCT_NAME if len(docs) == 1 else SOLE_INGREDIENT)
+        # the other forms of one product (藿香正气水 → 藿香正气软胶囊): what "那软胶囊呢" turns to
+        self.siblings: dict[str, list[str]] = {
+            doc_id: sorted(docs - {doc_id})
+            for docs in stems.values()
+            if len(docs) > 1
+            for doc_id in docs
+        }
         known = {doc.doc_id for doc in documents if doc.label is not None}
         # Brands a maker uses across products (同仁堂, 999): alone they do not say which product.
         self.maker_brands: set[str] = set()

@@ -136,6 +136,7 @@ def name_products(
     intents: list[str] = (),
     maker_brands: set[str] = frozenset(),
     forms: dict[str, str] | None = None,
+    siblings: dict[str, list[str]] | None = None,
 ) -> Naming:
     """Decide which products `text` is about. `links`: the message's drug links; `context`:
     doc id → where it comes from (cart, profile) for products in play; `history_products`: the
@@ -168,6 +169,9 @@ def name_products(
         if chosen:
             return Naming(products=[chosen], mention=classes[0].matched, resolved_by=source)
         return Naming(candidates=docs, mention=classes[0].matched, reason="ambiguous")
+    other = _form_asked(norm, history_products, forms or {}, siblings or {})
+    if other:
+        return Naming(products=[other], resolved_by="history")  # 那软胶囊呢: the other form
     reference = product_reference(norm) or unknown_subject(words, known_word)
     if reference is None:
         if history_products:
@@ -200,6 +204,30 @@ _UNIT_FORMS = (
     (re.compile(r"[几\d一二两三半]\s*(?:袋|包)|颗粒|冲剂"), ("颗粒", "散")),
     (re.compile(r"[几\d一二两三半]\s*(?:毫升|ml)|滴剂|混悬液|糖浆|口服液"), ("液", "滴剂", "糖浆")),
 )
+
+
+# A dosage form named as a noun (那软胶囊呢, 颗粒的一次几袋, 有没有片剂): not a unit of a dose.
+_FORM_NOUN = re.compile(
+    r"软胶囊|胶囊|颗粒|冲剂|口服液|滴剂|混悬液|糖浆|喷雾|软膏|乳膏|凝胶|片剂|药片|丸剂|药水|水剂"
+)
+
+
+def _form_asked(
+    text: str, history: list[str], forms: dict[str, str], siblings: dict[str, list[str]]
+) -> str | None:
+    """A follow-up that names another form of the product in focus (history: 藿香正气水; now:
+    那软胶囊呢 一次几粒): that form's product, when exactly one sibling has it."""
+    m = _FORM_NOUN.search(text)
+    if m is None:
+        return None
+    form = m.group(0)
+    for doc_id in history:
+        if form in forms.get(doc_id, ""):
+            return None  # the product in focus is that form already
+        fit = [d for d in siblings.get(doc_id, []) if form in forms.get(d, "")]
+        if len(fit) == 1:
+            return fit[0]
+    return None
 
 
 def _by_unit_said(text: str, docs: list[str], forms: dict[str, str]) -> str | None:
