@@ -137,7 +137,7 @@ class HybridRetriever:
 
     def product_siblings(self) -> dict[str, list[str]]:
         """doc id → the other forms of the same product (same generic name, another form)."""
-        return getattr(self.index.linker, "siblings", {})
+        return self.index.linker.siblings
 
     def knows_word(self, word: str) -> bool:
         return self.index.tokenizer.knows(word)

@@ -279,11 +279,12 @@ class SafetyGate:
         named = [d.doc_id for d in tri.drugs if d.source == "message"]
         # a medicine named by its class (补铁的药, 铁剂, 止疼药): every label of that class
         said = {c for m in tri.drug_classes if m.source == "message" for c in m.classes}
-        named += [
-            doc_id
-            for doc_id, doc in self.sk.documents.items()
-            if said and doc.label and any(said & set(i.classes) for i in doc.label.ingredients)
-        ]
+        if said:
+            named += [
+                doc_id
+                for doc_id, doc in self.sk.documents.items()
+                if doc.label and any(said & set(i.classes) for i in doc.label.ingredients)
+            ]
         in_play = [*named, *(d.doc_id for d in tri.drugs)]
         for text in [*profile.current_medicines, *(c.product for c in cart)]:
             in_play += self.sk.resolve_products(text)
