@@ -188,7 +188,7 @@ def _construct_day(server) -> None:
                 suggestion_id=first.id,
                 tier="priority",
                 tier_rank=1,
-                reasons=[{"id": "pregnancy_or_breastfeeding_with_rx_drug"}],
+                reasons=[{"id": "pregnancy-lactation", "topic": "孕期、备孕或哺乳期用药"}],
                 status="answered",
                 sla_deadline=t1 + timedelta(minutes=30),
                 created_at=t1,
@@ -201,7 +201,10 @@ def _construct_day(server) -> None:
                 suggestion_id=third.id,
                 tier="emergency",
                 tier_rank=0,
-                reasons=[{"id": "suspected_overdose_same_ingredient_two_products"}],
+                reasons=[
+                    {"id": "duplicate-ingredient-taken", "topic": "可能重复过量服药"},
+                    {"id": "analgesics-combined", "topic": "两种退热止痛药合用或交替使用"},
+                ],
                 status="open",
                 sla_deadline=t3 + timedelta(minutes=15),
                 created_at=t3,
@@ -240,6 +243,12 @@ def test_dashboard_figures_and_charts_on_a_constructed_day(browser, server):  # 
     assert waiting >= 1 and "100.0%" not in first, first
     assert "超时回复 1" in first, first
     assert ph.locator("#kpi-sla.bad").count() == 1  # red while a case is overdue
+    resolved = ph.locator("#kpi-resolution").inner_text()  # per case, not per agent action
+    assert re.search(r"到期个案 \d+（药师工单 \d+ · 客服问答 \d+）· 未解决 [1-9]", resolved), (
+        resolved
+    )
+    rules = ph.locator(".card", has_text="转药师：按规则").inner_text()
+    assert "两种退热止痛药合用或交替使用" in rules and not re.search(r"[a-z]{4,}", rules), rules
     assert ph.locator("svg.chart").count() >= 4
     reasons = ph.locator(".card", has_text="拒绝原因").locator("svg.chart")
     assert LONG_REASON[:10] in reasons.text_content()

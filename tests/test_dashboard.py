@@ -37,7 +37,9 @@ class Day:
         with self.db.session() as s:
             s.add(Conversation(id=cid, created_at=first, updated_at=first))
 
-    def customer(self, cid: str, when: datetime, *, intents=("dose_usage",)) -> str:
+    def customer(
+        self, cid: str, when: datetime, *, intents=("dose_usage",), kind: str = "draft"
+    ) -> str:
         """A customer message and its stored suggestion; returns the suggestion id."""
         self.n += 1
         with self.db.session() as s:
@@ -50,7 +52,7 @@ class Day:
                     id=sid,
                     conversation_id=cid,
                     message_id=msg.id,
-                    kind="draft",
+                    kind=kind,
                     text="草稿",
                     provider="extractive",
                     decision="answer",
@@ -228,6 +230,59 @@ def test_case_resolution_by_tier_with_the_median_time_to_answer_at_each_clock(da
     assert "150 分钟" in table and "<td>合计</td><td>5</td>" in table
     assert "答复用时中位数 150 分钟" in page  # beside the SLA figure
     assert _figures(day, at(0, 30))["case_resolution"]["all"]["median_min"] is None
+
+
+def test_resolution_counts_cases_not_actions_at_one_clock(day):
+    """解决率 per case: a pharmacist case with two held follow-ups and two holding replies is one
+    case (resolved when the pharmacist answers); an agent case is the customer's messages up to
+    the reply they got (accepted, or the agent's own reply after a reject); a rejected draft
+    with nothing sent is unresolved once 30 minutes have passed; a service question while a case
+    is open is the agent's. Counting actions would call the holding replies resolutions."""
+    for cid in "PABCDEQ":
+        day.conversation(cid, at(1))
+    p = day.customer("P", at(1), kind="holding")
+    day.case("P", p, opened=at(1), minutes=60, answered=at(1, 30))
+    day.reply("P", at(1, 0, 20))  # the holding reply
+    day.action(p, "accept", 20)
+    held = day.customer("P", at(1, 5), kind="holding")  # 药师多久回复？ held for the case
+    day.reply("P", at(1, 5, 15))
+    day.action(held, "accept", 15)
+    day.reply("P", at(1, 30), role="pharmacist")
+    a = day.customer("A", at(2))
+    day.reply("A", at(2, 0, 20))
+    day.action(a, "accept", 20)
+    b = day.customer("B", at(3))
+    day.action(b, "reject", 10, reason="草稿不对")  # nothing sent
+    c = day.customer("C", at(3))
+    day.action(c, "reject", 10, reason="草稿不对")
+    day.reply("C", at(3, 2))  # the agent's own reply
+    day.customer("D", at(4))
+    day.customer("D", at(4, 0, 10))  # two messages, one reply: one case
+    day.reply("D", at(4, 0, 40))
+    q = day.customer("Q", at(9), kind="holding")
+    day.case("Q", q, opened=at(9), minutes=15, tier="emergency")  # open past its deadline
+    day.customer("Q", at(9, 5))  # 发票怎么开: a service question while the case is open
+    day.reply("Q", at(9, 5, 30))
+    day.customer("E", at(9, 50))  # no reply yet, inside 30 minutes
+
+    ten = _figures(day, at(10))["resolution"]
+    assert (ten["pharmacist_resolved"], ten["pharmacist_due"]) == (1, 2)
+    assert (ten["agent_resolved"], ten["agent_due"]) == (4, 5)  # A, C, D, Q's service question
+    assert ten["unresolved"] == 2 and ten["rate"] == 0.714  # 5 of 7
+    later = _figures(day, at(10, 30))["resolution"]  # E has waited past 30 minutes
+    assert later["agent_due"] == 6 and later["rate"] == 0.625
+    early = _figures(day, at(1, 10))["resolution"]  # P open inside its deadline; held message
+    assert early == {
+        "rate": None,
+        "pharmacist_resolved": 0,
+        "pharmacist_due": 0,
+        "agent_resolved": 0,
+        "agent_due": 0,
+        "unresolved": 0,
+    }
+    page = re.sub(r"\s+", " ", _render(_figures(day, at(10))))
+    kpi = re.search(r'id="kpi-resolution".*?</div>', page).group(0)
+    assert "71.4%" in kpi and "药师工单 2" in kpi and "客服问答 5" in kpi and "未解决 2" in kpi
 
 
 def test_a_rate_short_of_every_case_never_shows_100_percent(day):

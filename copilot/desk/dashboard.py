@@ -12,6 +12,13 @@ Two rates count what has not happened yet as well as what has:
 - Case resolution, per case and by tier: the same count as SLA compliance, with the median time
   from a case being opened to its answer (answered cases only) and the cases still inside
   their deadline (not due yet).
+- Resolution (解决率), per case at one clock: a pharmacist case (an escalation, with the
+  follow-ups held for it) is resolved when the pharmacist has answered; an agent case (the
+  customer's messages outside a pharmacist case up to the reply they got) is resolved when a
+  reply was sent (a draft accepted or edited, or the agent's own reply after a reject). Due:
+  the resolved ones and those unresolved past their time (a pharmacist case's deadline; 30
+  minutes for an agent case, the business's routine-answer time). Agent actions are not cases:
+  two holding replies in one pharmacist case, or a rejected draft, count nothing by themselves.
 A rate short of every case is never shown as 100%, nor one above none as 0%.
 """
 
@@ -36,6 +43,7 @@ from copilot.desk.tables import (
 )
 
 FIRST_RESPONSE_TARGET_S = 30  # the business's first-response target (DESIGN: within 30 s)
+ROUTINE_ANSWER = timedelta(minutes=30)  # routine questions answered within 30 min (DESIGN)
 REPLY_ROLES = ("agent", "pharmacist")
 
 INTENT_NAMES = {
@@ -142,6 +150,69 @@ def case_resolution(escalations: list[Escalation], now: datetime) -> dict:
     }
 
 
+def resolution(session: Session, escalations: list[Escalation], now: datetime) -> dict:
+    """Cases resolved of cases due at `now` (see the module's docstring): pharmacist cases and
+    agent cases, each counted once however many messages and actions it took."""
+    opened = [e for e in escalations if aware(e.created_at) <= now]
+    pharmacist_resolved = sum(bool(e.answered_at) and aware(e.answered_at) <= now for e in opened)
+    pharmacist_due = pharmacist_resolved + sum(
+        not (e.answered_at and aware(e.answered_at) <= now) and aware(e.sla_deadline) < now
+        for e in opened
+    )
+    # the customer messages that belong to a pharmacist case: each case's first message, and
+    # the follow-ups held for it while it was open (a service question then is the agent's)
+    in_case = set(
+        session.scalars(
+            select(SuggestionRow.message_id).where(
+                SuggestionRow.id.in_([e.suggestion_id for e in opened])
+            )
+        )
+    )
+    held = set(
+        session.scalars(select(SuggestionRow.message_id).where(SuggestionRow.kind == "holding"))
+    )
+    windows: dict[str, list[tuple[datetime, datetime | None]]] = {}
+    for e in opened:
+        end = aware(e.answered_at) if e.answered_at and aware(e.answered_at) <= now else None
+        windows.setdefault(e.conversation_id, []).append((aware(e.created_at), end))
+    rows = session.execute(
+        select(Message.id, Message.conversation_id, Message.role, Message.created_at)
+        .where(Message.created_at <= now)
+        .order_by(Message.conversation_id, Message.created_at, Message.id)
+    ).all()
+    agent_resolved = agent_due = 0
+    waiting_since: datetime | None = None  # the first unanswered message of an agent case
+    current = None
+    for message_id, conversation_id, role, created in rows:
+        if conversation_id != current:
+            agent_due += waiting_since is not None and now - waiting_since > ROUTINE_ANSWER
+            current, waiting_since = conversation_id, None
+        at = aware(created)
+        if role in REPLY_ROLES:
+            if waiting_since is not None:
+                agent_resolved += 1
+                agent_due += 1
+                waiting_since = None
+            continue
+        if role != "customer" or message_id in in_case:
+            continue
+        held_open = message_id in held and any(
+            start <= at and (end is None or at < end)
+            for start, end in windows.get(conversation_id, ())
+        )
+        if not held_open and waiting_since is None:
+            waiting_since = at
+    agent_due += waiting_since is not None and now - waiting_since > ROUTINE_ANSWER
+    return {
+        "rate": _ratio(pharmacist_resolved + agent_resolved, pharmacist_due + agent_due),
+        "pharmacist_resolved": pharmacist_resolved,
+        "pharmacist_due": pharmacist_due,
+        "agent_resolved": agent_resolved,
+        "agent_due": agent_due,
+        "unresolved": pharmacist_due + agent_due - pharmacist_resolved - agent_resolved,
+    }
+
+
 def figures(session: Session, labels: dict[str, str], *, now: datetime | None = None) -> dict:
     """Every figure of the dashboard at `now` (default: the current time)."""
     now = now or datetime.now(UTC)
@@ -163,6 +234,7 @@ def figures(session: Session, labels: dict[str, str], *, now: datetime | None = 
     sla = cases["all"]
     response = [a.seconds_to_action for a in actions if a.seconds_to_action is not None]
     first = first_responses(session, now)
+    resolved = resolution(session, escalations, now)
     intents = Counter(i for s in suggestions for i in s.intents)
     drugs = Counter(d for s in suggestions for d in s.drugs)
     gaps = [s for s in suggestions if s.kind == "cannot_draft"]
@@ -213,11 +285,8 @@ def figures(session: Session, labels: dict[str, str], *, now: datetime | None = 
         "first_response_median_s": first["median_s"],
         # how long agents took to act on a suggestion (accept, edit or reject)
         "action_median_s": round(statistics.median(response), 1) if response else None,
-        "resolution_rate": _ratio(
-            sum(e.status in ("answered", "closed") for e in escalations)
-            + sum(a.action in ("accept", "edit") for a in actions),
-            len(escalations) + total_actions,
-        ),
+        "resolution": resolved,
+        "resolution_rate": resolved["rate"],
         "complaint_rate": _ratio(complaints, len(suggestions)),
         # ADR reports (issue 16): open = not yet submitted; due = inside the next 3 days
         "adr_open": len(drafts),
