@@ -24,6 +24,8 @@ from copilot.drafting.chat_model import make_chat_model, provider_name
 from copilot.drafting.composer import CANNOT_DRAFT, AnswerComposer
 from copilot.drafting.indications import condition_terms
 from copilot.drafting.prompts import load_prompt
+from copilot.drafting.unit_vectors import UnitVectors
+from copilot.drafting.units import cut_units
 from copilot.retrieval.hybrid import HybridRetriever, Reading, RetrievalTrace
 from copilot.retrieval.naming import Naming, name_products
 from copilot.safety.closing import is_closing
@@ -82,6 +84,7 @@ class RunState:
     closing: bool = False  # only thanks / acknowledges / says goodbye (see safety/closing.py)
     retrieved: list[RetrievedChunk] = field(default_factory=list)
     strong: list[RetrievedChunk] = field(default_factory=list)
+    query_vector: list[float] | None = None  # retrieval's embedding of the query
     draft: str | None = None
     citations: list[Citation] = field(default_factory=list)
     used: str = "extractive"
@@ -119,6 +122,12 @@ class Copilot:
                 for c in self.retriever.chunks_of(d.doc_id)
                 if c.section in ("适应症", "功能主治")
             )
+            policy_units = [
+                u
+                for d in sorted(policies)
+                for c in self.retriever.chunks_of(d)
+                for u in cut_units(c)
+            ]
             self.composer = AnswerComposer(
                 load_aspects(self.settings.knowledge.dir),
                 policies,
@@ -127,6 +136,11 @@ class Copilot:
                 clinical=self.retriever.clinical_words,
                 conditions=condition_terms(indications),
                 synonyms=self.retriever.synonyms(),
+                policy_vectors=UnitVectors(
+                    self.retriever.embedder,
+                    policy_units,
+                    cache_dir=self.settings.home / "cache",
+                ),
             )
 
     # --- what front doors may ask besides a suggestion ----------------------------------------
@@ -308,7 +322,8 @@ class Copilot:
             query = state.message + " " + " ".join(dict.fromkeys(names))
             reading = None  # another text: read it in retrieval
         filters = SearchFilters(kind="policy") if state.service else None
-        state.retrieved, _ = self.retriever.search(query, filters=filters, reading=reading)
+        state.retrieved, trace = self.retriever.search(query, filters=filters, reading=reading)
+        state.query_vector = trace.vector
         allowed = set(naming.products)
         restrict = naming.must_ask or bool(allowed)
         state.strong = [
@@ -364,6 +379,7 @@ class Copilot:
             query_words=state.reading.words,
             history=state.history,
             medicines=medicines,
+            query_vector=state.query_vector,
         )
         text, citations = self.composer.compose(request)
         return (text or None), citations

@@ -43,3 +43,4 @@ class Request:
     query_words: list[str]
     history: list = field(default_factory=list)  # earlier turns
     medicines: dict[str, list[str]] = field(default_factory=dict)  # other medicine → its words
+    query_vector: list[float] | None = None  # the question's embedding (retrieval's)

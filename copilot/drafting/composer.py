@@ -26,6 +26,7 @@ from copilot.drafting.indications import unlisted_condition
 from copilot.drafting.open_match import OpenMatcher, clauses
 from copilot.drafting.policy_answer import policy_lines
 from copilot.drafting.prompts import load_prompt
+from copilot.drafting.unit_vectors import UnitVectors
 from copilot.drafting.units import Unit, UnitCache
 from copilot.ingest.lexicon import normalize
 from copilot.schemas import Chunk, Citation
@@ -124,6 +125,7 @@ class AnswerComposer:
         clinical: Callable[[str], list[str]] = lambda text: [],
         conditions: set[str] | None = None,
         synonyms: dict[str, str] | None = None,
+        policy_vectors: UnitVectors | None = None,
     ) -> None:
         self.aspects = aspects
         self.policy_ids = policy_ids
@@ -134,6 +136,8 @@ class AnswerComposer:
         # condition words of every label's indications, and colloquial → clinical words
         self.conditions = conditions or set()
         self.synonyms = synonyms or {}
+        # the embedding model's closeness of policy units to a question (None: words only)
+        self.policy_vectors = policy_vectors
 
     # --- the person ------------------------------------------------------------------------------
     @staticmethod
@@ -497,7 +501,15 @@ class AnswerComposer:
         )
         answer = Answer(subject="", basis="")
         if use_policy:
-            policy_lines(req, answer, self.units, self.chunks_of, self.policy_ids, self.open)
+            policy_lines(
+                req,
+                answer,
+                self.units,
+                self.chunks_of,
+                self.policy_ids,
+                self.open,
+                self.policy_vectors,
+            )
         if use_label or not answer.lines:
             targets = products[:2] if _COMPARE.search(text) else products[:1]
             for doc_id in targets:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from copilot.drafting.answer import Answer, Line, Request
 from copilot.drafting.clock import said_hour, window_contains
 from copilot.drafting.open_match import OpenMatcher
+from copilot.drafting.unit_vectors import UnitVectors
 from copilot.drafting.units import Unit, UnitCache
 from copilot.ingest.lexicon import normalize
 from copilot.schemas import Chunk
@@ -45,6 +46,7 @@ def policy_lines(
     chunks_of: Callable[[str], list[Chunk]],
     policy_ids: set[str],
     matcher: OpenMatcher | None = None,
+    vectors: UnitVectors | None = None,
 ) -> None:
     """The governing rule first (a prohibiting heading about what is asked), then the units
     of the policy that best answer the question (its words; a time when a time is asked)."""
@@ -93,6 +95,8 @@ def policy_lines(
         weights, _ = matcher.weights(req.message, all_units)
     else:
         weights = dict.fromkeys(words, 1.0)
+    # the units nearest the question in meaning (the embedding model), beside its words
+    near = vectors.bonus(req.query_vector, all_units) if vectors is not None else {}
     scored = []
     for rank, chunk in enumerate(chunks):
         heading = normalize(chunk.section)
@@ -106,7 +110,7 @@ def policy_lines(
         chunk_units = units.of(chunk)
         for u in chunk_units:
             norm = normalize(u.text)
-            s = sum(weights[w] for w in weights if w in norm) + in_heading
+            s = sum(weights[w] for w in weights if w in norm) + in_heading + near.get(id(u), 0.0)
             if time_asked and _TIME_UNIT.search(u.text):
                 s += 1.5
             if how_asked and _PROCEDURE.search(u.text):

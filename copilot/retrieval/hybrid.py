@@ -50,6 +50,7 @@ class RetrievalTrace:
     links: list[DrugLink]
     intents: list[str]
     tokens: list[str]
+    vector: list[float] | None = None  # the query's embedding (the composer reuses it)
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,7 @@ class HybridRetriever:
         lists["bm25"] = idx.bm25.top(scores, n, mask)
 
         vector = idx.embedder.embed_query(query)
+        trace.vector = vector
         dense = idx.store.query(vector, min(n, len(idx.chunks)), self._where(filters))
         lists["dense"] = [idx.position[cid] for cid, _ in dense if cid in idx.position]
 
