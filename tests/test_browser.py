@@ -241,6 +241,7 @@ def test_ctrl_enter_sends_only_from_the_draft_box(browser, server):
     agent.goto(server.url + "/c/r7")
     agent.locator("input[name=reason]").focus()
     agent.keyboard.press("Control+Enter")  # from the reject-reason box: nothing is sent
+    agent.keyboard.press("Enter")  # nor with a bare Enter while the reason is empty
     agent.wait_for_timeout(500)
     assert agent.locator(".flash").count() == 0
     assert agent.locator("textarea[name=final_text]").count() == 1
@@ -248,6 +249,26 @@ def test_ctrl_enter_sends_only_from_the_draft_box(browser, server):
     agent.keyboard.press("Control+Enter")
     agent.wait_for_selector(".flash")
     assert "已发送" in agent.locator(".flash").inner_text()
+
+
+def test_enter_in_the_reject_reason_box_rejects_and_never_sends(browser, server):
+    """The browser's implicit submission would press the form's first button (采纳发送) and
+    send the draft the agent was rejecting."""
+    customer_says(server, "r7b", "氯雷他定一天吃几片")
+    agent = new_page(browser, server, "agent")
+    agent.goto(server.url + "/c/r7b")
+    agent.locator("input[name=reason]").fill("答非所问")
+    agent.keyboard.press("Enter")
+    agent.wait_for_selector(".flash")
+    assert "已发送" not in agent.locator(".flash").inner_text()
+    assert agent.locator("#reply-form").count() == 1  # rejected: the agent's own reply next
+    messages = httpx.get(
+        f"{server.url}/v1/conversations/r7b/messages",
+        timeout=30,
+        headers={"Authorization": f"Bearer {server.tokens['agent']}"},
+    ).json()
+    assert [m["role"] for m in messages] == ["customer"], messages  # nothing was sent
+    agent.screenshot(path=str(ARTIFACTS / "13b-enter-rejects.png"))
 
 
 def test_pharmacist_files_an_adverse_reaction_report_from_the_case(browser, server):

@@ -73,6 +73,11 @@ _ASKED_AGE = re.compile(r"(多大|几岁|几个月|年龄|月龄|多少岁|多�
 _AGE_ANSWER = re.compile(
     r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+[多来]?)\s*(个多月|个月|岁半|岁|周岁|天|周|个星期|个礼拜)"
 )
+# Days and weeks answer "多大了" only when said as an age (出生十天, 20天了, 两周大), never as a
+# period of dosing (一天最多几次, 一周吃几次).
+_SPAN_UNITS = ("天", "周", "个星期", "个礼拜")
+_AGE_END = re.compile(r"(大|了|多了|整|左右)?\s*([，,。！!？?\s]|$|的(宝宝|孩子|小孩|娃))")
+_NOT_AN_AGE_BEFORE = re.compile(r"(吃了|用了|服了|喝了|连续|每|吃|用|服|喝|隔|过了|已经)\s*$")
 _AGE_ADULT = re.compile(
     r"(我|我爸|我妈|老人|爸爸|妈妈|父亲|母亲|爷爷|奶奶|外公|外婆|老公|老婆|本人)[^，。,？?！!]{0,4}?(\d+|[一二三四五六七八九十]+)\s*(岁|多岁|了)"
 )
@@ -173,7 +178,11 @@ def answered_age(history: list[Turn], message: str) -> float | None:
     turns = [*history, Turn(role="customer", text=message)]
     for before, turn in itertools.pairwise(turns):
         if before.role != "customer" and turn.role == "customer" and _ASKED_AGE.search(before.text):
-            m = _AGE_ANSWER.search(normalize(turn.text))
-            if m:
+            text = normalize(turn.text)
+            for m in _AGE_ANSWER.finditer(text):
+                if _NOT_AN_AGE_BEFORE.search(text[: m.start()]):
+                    continue  # 吃了三天, 每天: how long or how often, not how old
+                if m.group(2) in _SPAN_UNITS and not _AGE_END.match(text[m.end() :]):
+                    continue  # 一天最多能吃几次, 一周吃几次: a period, not an age
                 return _years(m.group(1), m.group(2))
     return None

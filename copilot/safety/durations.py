@@ -102,10 +102,12 @@ def symptom_days(text: str, earlier: str = "", answered: float | None = None) ->
 
 
 # How far along a pregnancy is, or how long since a birth (怀孕3个月了, 孕28周, 生完孩子两个月, 产后
-# 半年): a time of life, not how long a symptom has lasted.
+# 半年), or how long someone has worked, been married, been at school (上班好几年了, 结婚三年):
+# a time of life, not how long a symptom has lasted.
 _LIFE_SPAN = re.compile(
-    r"(怀孕|怀了|孕|备孕|生完孩子|生完宝宝|生完|产后|坐月子|哺乳|喂奶|断奶)[^，。,？?！!]{0,3}?"
-    r"(\d+(?:\.\d+)?|[一二两俩三四五六七八九十半]+)[多来]?\s*(个多月|个月|多月|月|周|个星期|天|年)(多)?"
+    r"(怀孕|怀了|孕|备孕|生完孩子|生完宝宝|生完|产后|坐月子|哺乳|喂奶|断奶"
+    r"|上班|工作|参加工作|结婚|退休|上学|读书|上大学|当兵)[^，。,？?！!]{0,3}?"
+    r"(\d+(?:\.\d+)?|好几|[一二两俩三四五六七八九十半几]+)[多来]?\s*(个多月|个月|多月|月|周|个星期|天|年)(多)?"
 )
 
 

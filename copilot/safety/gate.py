@@ -327,7 +327,9 @@ class SafetyGate:
             template = "holding_prescription"
         elif template == "holding_prescription":
             template = "holding_priority"
-        never_online = [d for d in tri.drugs if d.never_online and not d.taking]
+        never_online = [
+            d for d in tri.drugs if d.never_online and not (d.taking or d.past or d.others)
+        ]
         if top.tier == "priority" and reported_reaction:
             template = "holding_adverse"  # stop the drug and what to watch for come first
         elif top.tier == "priority" and any(r.id == "never-online" for r in same_tier):

@@ -151,7 +151,7 @@ _REVIEWED = re.compile(
 @predicate("never_online")
 def _never_online(f: Facts, arg) -> bool:
     return bool(arg) and (
-        any(d.never_online and not d.taking for d in f.triage.drugs)
+        any(d.never_online and not (d.taking or d.past or d.others) for d in f.triage.drugs)
         or any(a.kind == "never_online" for a in f.alerts)
     )
 

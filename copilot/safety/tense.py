@@ -28,7 +28,7 @@ TOLD_BY_OTHERS = re.compile(
     r"|(同事|朋友|邻居|同学|闺蜜|网友|群里|别人|人家|有人)[^，。？?]{0,3}(说|讲|提过|提起|告诉我))"
 )
 _OVER_EVENT = re.compile(r"过(?!敏)|以前|之前|去年|前年|那次|那回|上次|小时候|几年前|后来")
-_COMING = re.compile(
+COMING = re.compile(
     r"今晚|今天|今夜|现在|刚才|刚刚|正在|马上|一会|待会|等会|准备|打算|要(吃|喝|吞)|就(要|全)"
 )
 
@@ -44,7 +44,7 @@ GENERAL_CLAIM = re.compile(
 def heard_of_past(text: str) -> bool:
     """A story someone else told the customer of something over (同事说她孩子误吃过药)."""
     return bool(
-        TOLD_BY_OTHERS.search(text) and _OVER_EVENT.search(text) and not _COMING.search(text)
+        TOLD_BY_OTHERS.search(text) and _OVER_EVENT.search(text) and not COMING.search(text)
     )
 
 

@@ -19,6 +19,7 @@ from copilot.safety.patient import child_age_from_profile
 from copilot.safety.quantities import extract_quantities
 from copilot.safety.self_harm import suicidal
 from copilot.safety.tense import (
+    COMING,
     GENERAL_CLAIM,
     HEARSAY,
     OVER,
@@ -88,12 +89,21 @@ _QUESTION = re.compile(
 )
 _SENTENCE_END = re.compile(r"[。！!？?\n]")
 _KIN_WORDS = ("儿子", "女儿", "闺女", "孩子", "娃", "小孩")
-_ADULT_KIN = re.compile(
-    r"(儿子|女儿|闺女|孩子)[^，。,]{0,4}(上大学|读大学|大学生|研究生|工作了|上班了|结婚了|成年了"
+_GROWN = (
+    r"(上大学|读大学|大学生|研究生|结婚了|成家了|成年了|退休了|当妈了|当爸了|有孩子了"
+    # working, for a while or for years (工作了, 上班好几年了, 工作三年了)
+    r"|(工作|上班)(了|好?几年|多年|[\d一二两三四五六七八九十]+年)"
     # a year of university or beyond (闺女大三了, 儿子读研)
     r"|大[一二三四五]|读研|读博|研[一二三]|博[一二三]|大学毕业|参加工作)"
+)
+_ADULT_KIN = re.compile(
+    r"(儿子|女儿|闺女|孩子)[^，。,]{0,4}"
+    + _GROWN
+    # said of them in the next clause (给我闺女买的 她都上班好几年了)
+    + r"|(儿子|女儿|闺女|孩子)[^。！？!?，,]{0,8}[\s，,](他|她)(都|已经|早就|早)?"
+    + _GROWN
     # a child's parent is an adult (孩子他爸发烧, 娃他妈头疼)
-    r"|(孩子|娃|宝宝|小孩)(他|她)?(爸|妈|爹|娘)"
+    + r"|(孩子|娃|宝宝|小孩)(他|她)?(爸|妈|爹|娘)"
 )
 _CORRECTION = re.compile(r"(不是孩子|不是给孩子|孩子没事|不是给娃|是我自己|是我本人|给我自己)")
 # A message that points back at what came before (能一起吃吗, 它, 这个, 刚才那个, 也).
@@ -164,6 +174,9 @@ _PAST_EVENT = re.compile(r"过|那次|那回")
 # A word of swallowing right before a drug's name (在吃红霉素, 口服了甲硝唑): taken by mouth.
 _ORAL_BEFORE = re.compile(r"(吃|服|喝|口服|吞)(了|着|过|的)?\s*$")
 _STOPPED = re.compile(r"(停了|停掉了|停药|不吃了|没再吃|早就不)")
+_NOT_TAKEN = re.compile(r"(不|没|没有|从没|从来没|从不|从来不)(吃|用|服|喝)(过)?\s*$")
+_SOMEONE = re.compile(r"^(有人|有的人|别人|人家|好多人|很多人)")
+_INSIDE = re.compile(r"(里面?|里头|当中|成分|含|含有)[^，。,？?]{0,6}$")
 # Someone else takes it (我爸在吃华法林) while the question is for the customer (给我自己, 我本人)
 _OTHER_TAKER = re.compile(
     r"(我爸|我妈|爸爸|妈妈|父亲|母亲|老公|老婆|爱人|婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|他|她|家里人|家人)"
@@ -198,6 +211,22 @@ def _drug_mentions(
             and bool(_OTHER_TAKER.search(text[clause_start : lk.start]))
             and bool(_FOR_SELF.search(text))
         )
+        # not taken now: said as not taken (我又不吃阿司匹林, 没用过达克宁), or in a story
+        # someone else told (同事说她以前吃阿司匹林吃到胃出血), unless it is happening now
+        before = text[clause_start : lk.start]
+        past = past or bool(_NOT_TAKEN.search(text[max(0, lk.start - 6) : lk.start]))
+        past = past or (
+            bool(HEARSAY.search(before) or TOLD_BY_OTHERS.search(before))
+            and not COMING.search(clause)
+        )
+        # an ingredient asked about inside a product named before it (感冒灵里面是不是有对乙酰
+        # 氨基酚, 白加黑含不含伪麻黄碱): what the product holds, not a second product
+        if (
+            out
+            and _INSIDE.search(text[max(0, lk.start - 10) : lk.start])
+            and any(m.doc_id != doc.doc_id and m.name in text[clause_start : lk.start] for m in out)
+        ):
+            continue
         out.append(
             DrugMention(
                 doc_id=doc.doc_id,
@@ -544,6 +573,8 @@ def _allergies(sk: SafetyKnowledge, text: str) -> list[str]:
                     break
         if "过敏" not in clause or _ALLERGY_NEG.search(clause):
             continue
+        if HEARSAY.search(clause) or TOLD_BY_OTHERS.search(clause) or _SOMEONE.match(clause):
+            continue  # 听说有人吃维C银翘片严重过敏: someone else's reaction, heard of
         head = clause[: clause.index("过敏")]
         if "对" in head:  # 对X过敏: X is the allergen (仙特明对什么过敏的人不能吃: none is named)
             head = head[head.rindex("对") + 1 :]
@@ -610,7 +641,10 @@ def triage(
     # product leaves behind the ones earlier turns only asked about (布洛芬一天几次 …
     # 哺乳期可以吃氯雷他定吗), unless it refers back (一起, 也, 它, 这个 …). What the customer
     # took or takes stays in scope.
-    own_topic = bool(drugs) and not _REFERS_BACK.search(text)
+    # A message that turns to the speaker (那我自己也头疼 … 芬必得) names its own product for its
+    # own person: 也 there joins the symptom, not the child's medicine of earlier turns.
+    self_turn = bool(_SELF_TURN.search(text)) and not _CHILD_WORDS.search(text)
+    own_topic = bool(drugs) and (self_turn or not _REFERS_BACK.search(text))
     for turn in earlier:
         took = bool(_TOOK_IN_TURN.search(turn))  # 早上已经吃了两片泰诺: taken today, in scope
         for d in _drug_mentions(sk, turn, "history"):

@@ -225,6 +225,17 @@
       var box = form.querySelector("textarea[name=final_text]");
       bindVerified(form, box, document.getElementById("verify-warning"), box ? box.value : "");
       sendOnCtrlEnter(box, form.querySelector("button[value=accept]"));
+      // Enter in the reject-reason box rejects (the browser's implicit submission would press
+      // the form's first button, 采纳发送, and send the draft the agent meant to reject)
+      var reason = form.querySelector("input[name=reason]");
+      if (reason) reason.addEventListener("keydown", function (ev) {
+        if (ev.key === "Enter") {
+          ev.preventDefault();
+          if (!ev.ctrlKey && !ev.metaKey && reason.value.trim()) {
+            form.querySelector("button[value=reject]").click();
+          }
+        }
+      });
       form.querySelectorAll("button[name=action_button]").forEach(function (b) {
         b.addEventListener("click", function () { form.querySelector("input[name=action]").value = b.value; });
       });
