@@ -465,3 +465,25 @@ def test_pharmacist_starts_the_answer_from_the_reference_draft(browser, server):
     ph.locator(".flash", has_text="答复已发送到对话").wait_for()
     assert "孕期请勿自行服用" in ph.locator("#current-answer").inner_text()
     assert "[1]" not in ph.locator("#current-answer").inner_text()
+
+
+def test_a_blocked_pharmacist_answer_keeps_what_was_typed(browser, server):
+    """The check blocks the answer (a promise of cure) and the page reloads: the text is back in
+    the box, so the pharmacist fixes it or overrides with a reason instead of retyping it."""
+    esc_id = customer_says(server, "b-keep", "孕妇能吃开瑞坦吗")["escalation"]["id"]
+    ph = new_page(browser, server, "ph")
+    ph.goto(f"{server.url}/escalations/{esc_id}")
+    ph.click('button:has-text("认领")')
+    ph.locator(".flash", has_text="已认领").wait_for()
+    typed = "您好，孕期请先咨询产科医生，开瑞坦保证治好过敏。"
+    ph.locator("#answer-text").fill(typed)
+    ph.click('button:has-text("发送答复")')
+    ph.locator(".flash", has_text="核查未通过").wait_for()
+    assert ph.locator("#answer-text").input_value() == typed
+    assert "甲类非处方药" in ph.locator("body").inner_text()  # the category, not its code
+    assert "OTC-" not in ph.locator("body").inner_text()
+    ph.screenshot(path=str(ARTIFACTS / "26-blocked-answer-kept.png"))
+    ph.locator("#answer-text").fill("您好，孕期请先咨询产科医生，再决定是否使用开瑞坦。")
+    ph.click('button:has-text("发送答复")')
+    ph.locator(".flash", has_text="答复已发送到对话").wait_for()
+    assert "产科医生" in ph.locator("#current-answer").inner_text()

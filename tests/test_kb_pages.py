@@ -21,6 +21,9 @@ def test_search_shows_ranked_sections_without_scores_or_ids(web):  # noqa: F811
         assert f"{r.score:.4f}" not in page.text
     assert not re.search(r"\b0\.\d{3,}", page.text)
     assert "|---" not in page.text and "| 1～3 |" not in page.text
+    assert "乙类非处方药" in page.text and "OTC-B" not in page.text  # the category in words
+    listing = web.get("/kb")
+    assert "处方药" in listing.text and "OTC-A" not in listing.text and ">Rx<" not in listing.text
     assert "ibuprofen-suspension、" not in page.text  # drug names, not ids
     assert "1. " in page.text
     assert "1～3 · 10～15 · 4" in page.text  # the dose table, read as cells

@@ -39,6 +39,14 @@ def beijing(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 _ENV.filters["beijing"] = beijing
+# a product's category as pharmacists say it (处方药, 甲类非处方药), never the data code
+CATEGORY_NAMES = {
+    "Rx": "处方药",
+    "OTC-A": "甲类非处方药",
+    "OTC-B": "乙类非处方药",
+    "health-product": "保健食品",
+}
+_ENV.filters["category"] = lambda code: CATEGORY_NAMES.get(code, code)
 _ENV.filters["blocks"] = label_text.blocks  # Markdown tables of a label as tables
 _ENV.filters["plain"] = label_text.plain  # and as one line in an excerpt
 TEMPLATES = Jinja2Templates(env=_ENV)

@@ -249,6 +249,25 @@
   }
   bindActForm();
 
+  // A pharmacist's answer or correction the check blocks (or sent before claiming) comes back
+  // on a reloaded page: what was typed is kept in this tab (sessionStorage) when the form is
+  // sent and put back on the next load, so nothing is retyped before fixing or overriding.
+  function keepTyped(id) {
+    var box = document.getElementById(id);
+    if (!box || !box.form || !window.sessionStorage) return;
+    var key = "typed:" + location.pathname + ":" + id;
+    var saved = sessionStorage.getItem(key);
+    sessionStorage.removeItem(key);
+    if (saved !== null && saved.trim() && saved !== box.value) {
+      box.value = saved;
+      var card = box.closest("details");
+      if (card) card.open = true;
+    }
+    box.form.addEventListener("submit", function () { sessionStorage.setItem(key, box.value); });
+  }
+  keepTyped("answer-text");
+  keepTyped("correct-text");
+
   // Case page: 使用参考草稿 puts the draft prepared for the pharmacist (without [n] markers) in
   // the answer box; an answer already typed is replaced only when the pharmacist agrees. A
   // source's number opens that source below.
