@@ -181,6 +181,19 @@ def test_unknown_conversation_is_404(web):
     assert web.get("/c/nope", headers={"accept": "text/html"}).status_code == 404
 
 
+def test_pages_speak_chinese_only_on_errors(web):
+    """An unknown address is the Chinese error page for a browser (JSON for the API), and an
+    error's English gloss for API callers (（admins only）) is not shown on a page."""
+    login(web, "agent")
+    page = web.get("/no-such-page", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "找不到该页面" in page.text and '"error"' not in page.text
+    api = web.get("/v1/no-such-route", headers={"accept": "text/html"})
+    assert api.status_code == 404 and api.json()["error"] == "HTTPException"
+    users = web.get("/users", headers={"accept": "text/html"})
+    assert users.status_code == 403 and "需要管理员权限" in users.text
+    assert "admins only" not in users.text
+
+
 def test_dashboard_and_upload_are_role_checked(web):
     token = login(web, "agent")
     assert web.get("/dashboard", headers={"accept": "text/html"}).status_code == 403

@@ -100,6 +100,13 @@ _HTTP_DETAIL = {
 }
 
 
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API): errors come as the Chinese error page."""
+    return not request.url.path.startswith("/v1") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CopilotError)
     async def copilot_error(request: Request, exc: CopilotError):
@@ -107,10 +114,8 @@ def _error_handlers(app: FastAPI) -> None:
         status = exc.status
         if status >= 500:
             log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
-        if not request.url.path.startswith("/v1") and "text/html" in request.headers.get(
-            "accept", ""
-        ):
-            from copilot.web.pages import render
+        if _wants_page(request):
+            from copilot.web.pages.render import page_text, render
             from copilot.web.session import session_user
 
             return render(
@@ -118,7 +123,7 @@ def _error_handlers(app: FastAPI) -> None:
                 "error.html",
                 session_user(request),
                 status_code=status,
-                message=mask_pii(str(exc)),
+                message=page_text(mask_pii(str(exc))),
                 status=status,
             )
         field = getattr(exc, "field", None)
@@ -133,6 +138,18 @@ def _error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code in _HTTP_DETAIL and detail in ("Not Found", "Method Not Allowed"):
             detail = _HTTP_DETAIL[exc.status_code]
+        if exc.status_code == 404 and _wants_page(request):
+            from copilot.web.pages.render import render
+            from copilot.web.session import session_user
+
+            return render(
+                request,
+                "error.html",
+                session_user(request),
+                status_code=404,
+                message="找不到该页面：请检查地址，或从上方菜单进入",
+                status=404,
+            )
         return JSONResponse(
             status_code=exc.status_code,
             content=error_body("HTTPException", detail),

@@ -3,6 +3,7 @@ the context every page gets, and the redirect-with-message helper."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 from fastapi import Request
@@ -73,7 +74,17 @@ def render(request: Request, name: str, user: User | None, status_code: int = 20
     )
 
 
+# An English gloss kept for API callers and the console (常见密码（a common password: choose
+# another）): a page says it in Chinese only.
+_ENGLISH_GLOSS = re.compile(r"（[\x20-\x7e]*[A-Za-z][\x20-\x7e]*）")
+
+
+def page_text(message: str) -> str:
+    """`message` as a page shows it: without its English gloss."""
+    return _ENGLISH_GLOSS.sub("", message)
+
+
 def back(url: str, request: Request, flash: str | None = None) -> RedirectResponse:
     if flash:
-        request.session["flash"] = flash
+        request.session["flash"] = page_text(flash)
     return RedirectResponse(url, status_code=303)
