@@ -233,6 +233,9 @@ def test_after_the_pharmacist_answers_the_holding_reply_is_retired(browser, serv
     agent.keyboard.press("Control+Enter")
     assert agent.locator(".flash").count() == 0
     agent.screenshot(path=str(ARTIFACTS / "12-holding-retired.png"))
+    notice.locator('button:has-text("标记为已处理")').click()
+    agent.locator(".flash", has_text="不计入采纳或拒绝").wait_for()
+    assert "已标记为已处理" in agent.locator("#suggestion-done").inner_text()
 
 
 def test_ctrl_enter_sends_only_from_the_draft_box(browser, server):

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from copilot.desk.auth import AuthError, add_user, authenticate, ensure_first_admin, user_for_token
+from copilot.desk.dashboard import figures
 from copilot.desk.db import Database
 from copilot.desk.service import Desk, DeskError
 from copilot.desk.tables import AgentAction, AuditEntry, Escalation, Message, SuggestionRow
@@ -272,7 +273,22 @@ def test_a_suggestion_goes_stale_once_the_pharmacist_has_answered(desk, people):
     with pytest.raises(DeskError, match="过期") as stale:
         desk.act(row.id, agent, "accept")
     assert stale.value.status == 409
-    desk.act(row.id, agent, "reject", reason="药师已答复")
+    desk.act(row.id, agent, "dismiss")  # put away: neither sent nor judged
+    with desk.db.session() as s:
+        assert s.get(SuggestionRow, row.id).status == "dismissed"
+        counted = figures(s, {})
+    assert counted["actions"] == 0 and counted["reject_rate"] is None  # no reject counted
+    with pytest.raises(DeskError, match="已处理") as twice:
+        desk.act(row.id, agent, "dismiss")
+    assert twice.value.status == 409
+
+
+def test_only_a_suggestion_the_pharmacist_made_stale_is_dismissed(desk, people):
+    agent, _, _ = people
+    row, _ = desk.receive("f3b", "布洛芬一天吃几次", user=agent)
+    with pytest.raises(DeskError, match="只有药师已答复") as refused:
+        desk.act(row.id, agent, "dismiss")
+    assert refused.value.status == 409
 
 
 def test_a_pharmacist_answer_is_checked_and_needs_a_claim(desk, people):

@@ -216,7 +216,9 @@ def resolution(session: Session, escalations: list[Escalation], now: datetime) -
 def figures(session: Session, labels: dict[str, str], *, now: datetime | None = None) -> dict:
     """Every figure of the dashboard at `now` (default: the current time)."""
     now = now or datetime.now(UTC)
-    actions = list(session.scalars(select(AgentAction)))
+    # a suggestion put away after the pharmacist answered (dismiss) was not judged by the agent:
+    # it counts in no acceptance, edit or reject figure
+    actions = [a for a in session.scalars(select(AgentAction)) if a.action != "dismiss"]
     suggestions = list(session.scalars(select(SuggestionRow)))
     escalations = list(session.scalars(select(Escalation)))
     users = {u.id: u for u in session.scalars(select(User))}

@@ -234,8 +234,8 @@ class Desk:
         confirm_warnings: bool = False,
     ) -> AgentAction:
         require(user, "agent")
-        if action not in ("accept", "edit", "reject"):
-            raise DeskError("action 必须是 accept、edit 或 reject", status=422)
+        if action not in ("accept", "edit", "reject", "dismiss"):
+            raise DeskError("action 必须是 accept、edit、reject 或 dismiss", status=422)
         if final_text is not None:
             final_text = final_text.replace("\r\n", "\n")  # browsers send CRLF from textareas
         verification = None
@@ -257,12 +257,22 @@ class Desk:
             row = _get(s, SuggestionRow, suggestion_id, "建议")
             if row.status != "pending":
                 raise DeskError(_acted(s, row.id), status=409)
-            if action != "reject" and _answered_after(s, row):
+            answered_after = _answered_after(s, row)
+            if action in ("accept", "edit") and answered_after:
                 raise DeskError(
                     "药师已在此后答复该顾客，这条建议已过期，请勿再发送；请先阅读药师的答复",
                     status=409,
                 )
-            new_status = {"accept": "accepted", "edit": "edited", "reject": "rejected"}[action]
+            if action == "dismiss" and not answered_after:
+                # only a suggestion the pharmacist's answer made stale is put away unjudged;
+                # any other is accepted, edited or rejected with a reason
+                raise DeskError("只有药师已答复后过期的建议可以标记为已处理", status=409)
+            new_status = {
+                "accept": "accepted",
+                "edit": "edited",
+                "reject": "rejected",
+                "dismiss": DISMISSED,
+            }[action]
             # accept once: of two agents acting on one suggestion, the second gets 409
             if not moved(s, SuggestionRow, row.id, "pending", new_status):
                 s.rollback()
@@ -544,6 +554,9 @@ class Desk:
         return list(session.scalars(stmt.order_by(Escalation.tier_rank, Escalation.sla_deadline)))
 
 
+# A suggestion the pharmacist's answer made stale, put away by the agent: neither sent nor
+# rejected (the agent did not judge the draft), so it counts in no acceptance or reject rate.
+DISMISSED = "dismissed"
 _STATUS_CN = {
     "open": "待认领",
     "claimed": "已认领",
@@ -554,6 +567,7 @@ _STATUS_CN = {
     "edited": "已修改发送",
     "rejected": "已拒绝",
     "replied": "已拒绝并自行回复",
+    DISMISSED: "药师已答复，已标记为已处理",
 }
 
 

@@ -47,7 +47,7 @@ class IncomingResult(BaseModel):
 
 class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    action: str = Field(pattern="^(accept|edit|reject)$")
+    action: str = Field(pattern="^(accept|edit|reject|dismiss)$")
     final_text: Text | None = Field(default=None, max_length=4000)
     reason: Text | None = Field(default=None, max_length=500)
     confirm_warnings: bool = False

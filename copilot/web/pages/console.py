@@ -274,9 +274,12 @@ def act_form(
     return back(
         f"/c/{conv_id}",
         request,
-        {"accept": "已发送", "edit": "已修改并发送", "reject": "已拒绝，可在右侧自行回复顾客"}[
-            action
-        ],
+        {
+            "accept": "已发送",
+            "edit": "已修改并发送",
+            "reject": "已拒绝，可在右侧自行回复顾客",
+            "dismiss": "已标记为已处理（不计入采纳或拒绝）",
+        }[action],
     )
 
 
