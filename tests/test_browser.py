@@ -490,3 +490,19 @@ def test_a_blocked_pharmacist_answer_keeps_what_was_typed(browser, server):
     ph.click('button:has-text("发送答复")')
     ph.locator(".flash", has_text="答复已发送到对话").wait_for()
     assert "产科医生" in ph.locator("#current-answer").inner_text()
+
+
+def test_the_queue_waiting_time_ticks_with_the_countdown(browser, server):
+    """已等待 follows the same clock as 剩余 (it was fixed at page load while the countdown ran)."""
+    customer_says(server, "q-wait", "哺乳期能吃布洛芬吗")
+    ph = new_page(browser, server, "ph")
+    ph.goto(server.url + "/escalations")
+    waited = ph.locator("[data-since]").first
+    assert waited.inner_text().endswith("分钟")
+    # the case opened 75 minutes ago, as far as the page's clock is concerned
+    ph.evaluate(
+        "el => { el.dataset.since = new Date(Date.now() - 75 * 60000).toISOString(); }",
+        waited.element_handle(),
+    )
+    ph.wait_for_timeout(1200)
+    assert waited.inner_text() == "1小时15分"

@@ -108,3 +108,20 @@ def test_days_and_weeks_said_as_an_age_still_answer(sample_gate, answer, years):
     ]
     verdict = sample_gate.assess(message=answer, history=history)
     assert verdict.triage.child_age_years == pytest.approx(years, abs=0.01), answer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "下周体检要查大便潜血 这几天能吃铁剂吗",
+        "做便隐血试验前要停维C吗",
+        "化验结果没有异常 钙片一天几片",
+    ],
+)
+def test_a_test_named_is_not_a_sign_seen(sample_gate, text):
+    assert _tier(sample_gate, text) is None, text
+
+
+@pytest.mark.parametrize("text", ["大便化验潜血阳性 怎么办", "吃铁剂拉黑便 会不会是胃出血了"])
+def test_a_result_or_a_feared_illness_goes_to_the_pharmacist(sample_gate, text):
+    assert _tier(sample_gate, text) is not None, text

@@ -24,7 +24,9 @@ _PERMISSION = r"(?:能|可以|可不可以|能不能|可否|行不行|想|要|�
 _TIME_ASK = re.compile(r"多久|几天|多长时间|什么时候|啥时候|时间|几点|哪天|多快|到账|时效")
 # "怎么开发票", "流程是什么": the units that say what to do (申请, 提交, 上传 …) answer it.
 _HOW_ASK = re.compile(r"怎么|如何|怎样|流程|步骤|填啥|填什么|要填|需要什么|咋")
-_PROCEDURE = re.compile(r"申请|提交|上传|点击|进入|选择|填写|联系|拨打|在「|在“|页面")
+_PROCEDURE = re.compile(
+    r"申请|提交|上传|点击|进入|选择|填写|联系|拨打|在「|在“|页面|绑定|开通|登录|扫码|出示|办理|授权"
+)
 # "半夜有人吗": the units about the night hours answer it.
 _NIGHT_ASK = re.compile(r"半夜|夜里|夜间|深夜|凌晨|晚上|通宵")
 _NIGHT_UNIT = re.compile(r"夜间|次日|值班|0:00|22:00|24:00|凌晨")

@@ -440,6 +440,18 @@ def mask_allergic_diseases(text: str) -> str:
     return _ALLERGIC_DISEASE.sub(lambda m: "◇" * len(m.group(0)), text)
 
 
+# A test named, not a sign seen (明天体检查大便潜血, 做个便隐血试验): the sign word inside the
+# test's name (血 of 潜血) is not blood in the stool; its result (潜血阳性) is read as a result.
+_NAMED_TEST = re.compile(r"(潜血|隐血)(试验|检查|检测|化验)?")
+
+
+def mask_signs(text: str) -> str:
+    """`text` with disease names containing 过敏 and named tests masked (same length): what is
+    left of a sign word is a sign."""
+    masked = mask_allergic_diseases(text)
+    return _NAMED_TEST.sub(lambda m: "◇" * len(m.group(0)), masked)
+
+
 def _add_course(
     sk: SafetyKnowledge, flags: list[RedFlag], text: str, earlier: str, days: float | None
 ) -> None:
@@ -696,9 +708,9 @@ def triage(
     aside = [d.name for d in drugs if d.past or d.others]
     if aside:  # 我老公在吃华法林 (… 给我自己): the anticoagulation is his
         populations = [p for p in populations if not any(n in p.evidence for n in aside)]
-    red_flags = _red_flags(sk, mask_allergic_diseases(text), child_mentioned)
+    red_flags = _red_flags(sk, mask_signs(text), child_mentioned)
     days = symptom_days(context, "\n".join(earlier), answered_days(history, message))
-    _add_course(sk, red_flags, mask_allergic_diseases(text), "\n".join(earlier), days)
+    _add_course(sk, red_flags, mask_signs(text), "\n".join(earlier), days)
     _add_read_flag(sk, red_flags, "suicidal", text, suicidal(text))
     reaction = _reaction(sk, text, links, red_flags)
     for m in _PREGNANCY_WEEKS.finditer(text if self_turn else context):

@@ -14,6 +14,11 @@
       var row = el.closest("tr");
       if (row) row.classList.toggle("overdue", left < 0);
     });
+    // how long a case has waited (data-since, ISO time), on the same clock as its countdown
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      var m = Math.max(0, Math.floor((new Date() - new Date(el.dataset.since)) / 60000));
+      el.textContent = m >= 60 ? Math.floor(m / 60) + "小时" + (m % 60) + "分" : m + "分钟";
+    });
   }
   tick();
   setInterval(tick, 1000);
