@@ -198,7 +198,12 @@ TIER_ORDER: dict[str, int] = {"routine": 0, "priority": 1, "emergency": 2}
 SEVERITY_ORDER: dict[str, int] = {"minor": 0, "moderate": 1, "major": 2, "contraindicated": 3}
 TIER_NAMES: dict[str, str] = {"emergency": "紧急", "priority": "优先", "routine": "常规"}
 # Chinese labels for what pages show (internal codes never reach a Chinese page).
-ROLE_NAMES: dict[str, str] = {"agent": "客服", "pharmacist": "执业药师", "admin": "管理员"}
+ROLE_NAMES: dict[str, str] = {
+    "agent": "客服",
+    "pharmacist": "执业药师",
+    "admin": "管理员",
+    "chat": "聊天系统（接口令牌）",
+}
 MESSAGE_CLASS_NAMES: dict[str, str] = {
     "consultation": "用药咨询",
     "complaint": "投诉",

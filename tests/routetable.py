@@ -17,11 +17,12 @@ from copilot.desk.auth import add_user
 from copilot.desk.tables import User
 from copilot.web.app import create_app
 
-ALL = frozenset({"agent", "pharmacist", "admin"})
+ALL = frozenset({"agent", "pharmacist", "admin"})  # people
+WITH_CHAT = ALL | {"chat"}  # and the chat system's token (customer messages in and out)
 PH = frozenset({"pharmacist", "admin"})
 AGENT = frozenset({"agent", "admin"})
 ADMIN = frozenset({"admin"})
-NOBODY_NEEDED = frozenset({"anonymous", "agent", "pharmacist", "admin"})
+NOBODY_NEEDED = frozenset({"anonymous", "agent", "pharmacist", "admin", "chat"})
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/login"): Route("public-form", NOBODY_NEEDED, form={}, last=True),
     ("POST", "/logout"): Route("public-form", NOBODY_NEEDED, form={}, last=True),
     # JSON API
-    ("POST", "/v1/conversations/{conversation_id}/messages"): Route("api", json={"text": "你好"}),
-    ("GET", "/v1/conversations/{conversation_id}/messages"): Route("api"),
+    ("POST", "/v1/conversations/{conversation_id}/messages"): Route(
+        "api", WITH_CHAT, json={"text": "你好"}
+    ),
+    ("GET", "/v1/conversations/{conversation_id}/messages"): Route("api", WITH_CHAT),
     ("POST", "/v1/suggestions/{suggestion_id}/verify"): Route("api", json={"text": "您好"}),
     ("POST", "/v1/suggestions/{suggestion_id}/actions"): Route(
         "api", AGENT, json={"action": "reject", "reason": "测试"}
@@ -204,7 +207,7 @@ def make_world(tmp_path, sample_settings, sample_copilot):
     with TestClient(app, raise_server_exceptions=False) as client:
         tokens = {}
         with app.state.db.session() as s:
-            for role in ("agent", "pharmacist", "admin", "visitor", "spare"):
+            for role in ("agent", "pharmacist", "admin", "chat", "visitor", "spare"):
                 _, _, tokens[role] = add_user(
                     s,
                     username=f"u-{role}",

@@ -1,4 +1,4 @@
-"""Every route × caller (anonymous, agent, pharmacist, admin) × credentials (session cookie
+"""Every route × caller (anonymous, agent, pharmacist, admin, the chat system's token) × credentials (session cookie
 with its CSRF token, the cookie without it, a bearer token), generated from the app's route
 table and checked against one declaration of who may call what (tests/routetable.py). A route
 the declaration lacks fails; a call let through that the declaration denies is a bypass."""
@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from routetable import ROUTES, app_routes, make_world
 
-CALLERS = ("anonymous", "agent", "pharmacist", "admin")
+# chat: the chat system's service token; it cannot sign in, so its cookie modes are anonymous
+CALLERS = ("anonymous", "agent", "pharmacist", "admin", "chat")
 MODES = ("cookie+csrf", "cookie", "bearer")
 
 
@@ -31,6 +32,8 @@ def expected(route, method: str, caller: str, mode: str) -> bool:
         return mode == "cookie+csrf"
     if caller not in route.roles:
         return False
+    if caller == "chat":
+        return mode == "bearer"  # a service has no session
     if route.kind == "api":
         return mode in ("bearer", "cookie+csrf")
     if route.kind == "stream":
@@ -77,7 +80,7 @@ def call(world, clients, bearer_client, method, path, route, caller, mode):
 
 
 def test_role_matrix(world):
-    clients = {c: world.session_client(None if c == "anonymous" else c) for c in CALLERS}
+    clients = {c: world.session_client(None if c in ("anonymous", "chat") else c) for c in CALLERS}
     bearer_client = TestClient(world.app, raise_server_exceptions=False)
     order = sorted(ROUTES, key=lambda k: (ROUTES[k].last, k[1] == "/logout"))
     bypasses, wrongly_denied, errors, tried = [], [], [], 0

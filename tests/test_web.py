@@ -552,3 +552,34 @@ def test_desk_event_stream_pushes_changes(web):
     # the page session needs no CSRF header for this read-only stream
     login(web, "agent")
     assert len(_events(web, "max_seconds=0.2")) == 1
+
+
+def test_the_chat_system_has_a_service_token_of_its_own(web):
+    """A chat account (role chat) is created without a password to change, posts customer
+    messages and reads the conversation with its token, and reaches nothing else: no pages
+    (it cannot sign in, with any password), no suggest, search, queue or event stream."""
+    with web.app.state.db.session() as s:
+        user, password, token = add_user(s, username="chatsys", role="chat")
+        assert not user.must_change_password
+    chat = {"Authorization": f"Bearer {token}"}
+    sent = web.post(
+        "/v1/conversations/chat-1/messages", json={"text": "布洛芬一天几次"}, headers=chat
+    )
+    assert sent.status_code == 200, sent.text
+    read = web.get("/v1/conversations/chat-1/messages", headers=chat)
+    assert read.status_code == 200 and read.json()[0]["text"] == "布洛芬一天几次"
+    for method, path, body in (
+        ("POST", "/v1/suggest", {"message": "布洛芬一天几次"}),
+        ("GET", "/v1/search?q=布洛芬", None),
+        ("GET", "/v1/escalations", None),
+        ("GET", "/v1/desk/events?max_seconds=0.1", None),
+        ("GET", "/v1/desk/pulse", None),
+    ):
+        r = web.request(method, path, json=body, headers=chat)
+        assert r.status_code == 403 and "聊天系统" in r.json()["detail"], (path, r.text)
+    login = web.post(
+        "/login",
+        data={"username": "chatsys", "password": password, "csrf_token": csrf(web)},
+        follow_redirects=False,
+    )
+    assert login.status_code != 303 and "用户名或密码错误" in login.text

@@ -58,7 +58,10 @@ def serve(
 @users.command("add")
 def users_add(
     username: str = typer.Argument(..., help="Login name."),
-    role: str = typer.Option(..., help="agent, pharmacist or admin."),
+    role: str = typer.Option(
+        ...,
+        help="agent, pharmacist, admin, or chat (the chat system: API token only, no sign-in).",
+    ),
     name: str = typer.Option(None, help="Display name (default: the login name)."),
     password: str = typer.Option(
         None,
@@ -77,7 +80,7 @@ def users_add(
             s, actor=None, username=username, role=role, password=password, display_name=name
         )
     typer.echo(f"created {role} `{user.username}`")
-    if password is None:
+    if password is None and user.role != "chat":
         hours = settings.server.one_time_password_hours
         typer.echo(f"one-time password (change it at the first login, within {hours} h): {pw}")
     typer.echo(f"API token (shown once): {token}")

@@ -27,7 +27,11 @@ from copilot.desk.tables import User, now
 from copilot.errors import AuthError, OneTimePasswordExpired
 from copilot.settings import ServerSettings
 
-ROLES = ("agent", "pharmacist", "admin")
+# chat: the pharmacy's chat system, a service, not a person: it posts customer messages and
+# reads the replies with its API token, never signs in to the pages, and has no password to
+# change (its generated password is never used)
+CHAT = "chat"
+ROLES = ("agent", "pharmacist", "admin", CHAT)
 ONE_TIME_PASSWORD_HOURS = ServerSettings.model_fields["one_time_password_hours"].default
 __all__ = ["ROLES", "AuthError", "add_user", "authenticate", "check_password", "hash_password"]
 
@@ -62,6 +66,8 @@ def add_user(
     password = one_time_password() if generated else password
     token = "cpt_" + secrets.token_urlsafe(24)
     one_time = generated if must_change is None else must_change
+    if role == CHAT:
+        one_time = False  # a service signs in with its token only: nothing to change
     user = User(
         username=username,
         display_name=(display_name or "").strip() or username,
@@ -104,8 +110,8 @@ def authenticate(
     `one_time_password_hours` ago raises `OneTimePasswordExpired` (only after the hash check:
     no hint without the password). A bcrypt hash (earlier versions) is replaced by argon2 here."""
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-    if user is None:
-        burn_time(password)
+    if user is None or user.role == CHAT:
+        burn_time(password)  # a service account never signs in: the same answer, the same time
         raise AuthError("用户名或密码错误", status=401)
     ok, rehashed = verify_password(password, user.password_hash)
     if not ok:

@@ -20,6 +20,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
+from copilot.desk.auth import CHAT
 from copilot.desk.common import aware
 from copilot.desk.tables import AdrReport, Escalation, Message, User
 from copilot.web.params import ConversationQuery
@@ -125,6 +126,8 @@ def stream_user(request: Request) -> User:
         raise HTTPException(
             status_code=401, detail="需要登录或 Bearer 令牌", headers={"WWW-Authenticate": "Bearer"}
         )
+    if user.role == CHAT:
+        raise HTTPException(status_code=403, detail="聊天系统令牌只能传入顾客消息和读取对话消息")
     return require_own_password(request, user)  # a one-time password: nothing until replaced
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from fastapi import HTTPException, Request
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from copilot.desk.auth import one_time_password_expired, user_for_token
+from copilot.desk.auth import CHAT, one_time_password_expired, user_for_token
 from copilot.desk.tables import User
 from copilot.errors import OneTimePasswordExpired
 from copilot.settings import Settings, private
@@ -138,10 +139,18 @@ def user_for_bearer(request: Request, token: str) -> User:
     return user
 
 
+# What the chat system's token may call: customer messages in, the conversation's messages out.
+_CHAT_ROUTES = re.compile(r"^/v1/conversations/[^/]+/messages$")
+
+
 def api_user(request: Request) -> User:
     """Bearer token, or the page session plus its CSRF header (for the pages' own scripts).
-    403 while the user's password is a one-time password (expired or not)."""
-    return require_own_password(request, _api_identity(request))
+    403 while the user's password is a one-time password (expired or not). The chat system's
+    token (role chat) reaches only its own routes."""
+    user = require_own_password(request, _api_identity(request))
+    if user.role == CHAT and not _CHAT_ROUTES.match(request.url.path):
+        raise HTTPException(status_code=403, detail="聊天系统令牌只能传入顾客消息和读取对话消息")
+    return user
 
 
 def _api_identity(request: Request) -> User:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 
 from copilot.desk import accounts
-from copilot.desk.auth import ROLES
+from copilot.desk.auth import CHAT, ROLES
 from copilot.desk.tables import User
 from copilot.errors import AuthError
 from copilot.web.pages.render import back, render
@@ -57,7 +57,9 @@ def add(
             new, password, token = accounts.create_account(
                 s, actor=user, username=username, role=role, display_name=display_name
             )
-            issued = {"what": "新用户", "username": new.username, "password": password}
+            # the chat system signs in with its token only: no password to show
+            shown = None if new.role == CHAT else password
+            issued = {"what": "新用户", "username": new.username, "password": shown}
             issued["token"] = token
     except AuthError as exc:
         if exc.status == 403:
