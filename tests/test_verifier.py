@@ -92,3 +92,10 @@ def test_a_dosing_table_row_quoted_with_its_header_units_is_grounded(sample_gate
     assert verify_draft(sample_gate.sk, row, table).outcome == "pass"
     wrong = "您好，美林说明书写明：1～3岁（10～15公斤）：一次6毫升[1]。"
     assert "ungrounded_number" in codes(verify_draft(sample_gate.sk, wrong, table))
+
+
+def test_a_missing_citation_says_how_to_cite(sample_gate, usage):
+    """An agent writing their own medical line is told what to add, not only what is wrong."""
+    result = verify_draft(sample_gate.sk, "您好，芬必得成人一次1粒，一日2次。", usage)
+    missing = next(f for f in result.findings if f.code == "missing_citation")
+    assert "[1]" in missing.detail and "来源" in missing.detail

@@ -464,7 +464,7 @@ class Desk:
         checked = self.copilot.verify_pharmacist_answer(text, history=history, profile=profile)
         if checked.outcome != "block":
             return None
-        details = "；".join(f.detail for f in checked.findings if f.level == "block")
+        details = "；".join(dict.fromkeys(f.detail for f in checked.findings if f.level == "block"))
         if not (override_reason and override_reason.strip()):
             raise DeskError(
                 f"答复核查未通过：{details}。如确需按原文发送，请填写覆盖原因", status=409
@@ -586,10 +586,12 @@ def _audit_override(session: Session, user: User, esc, findings: list[str], reas
 def _refuse_unchecked(verification: VerifierResult, confirm_warnings: bool) -> None:
     """A text the verifier blocks is never sent; one it warns about only once confirmed."""
     if verification.outcome == "block":
-        details = "；".join(f.detail for f in verification.findings if f.level == "block")
+        details = "；".join(
+            dict.fromkeys(f.detail for f in verification.findings if f.level == "block")
+        )
         raise DeskError(f"发送前核查未通过：{details}", status=409)
     if verification.outcome == "warn" and not confirm_warnings:
-        details = "；".join(f.detail for f in verification.findings)
+        details = "；".join(dict.fromkeys(f.detail for f in verification.findings))
         raise DeskError(f"发送前核查有提示，请确认后再发送：{details}", status=409)
 
 

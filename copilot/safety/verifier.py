@@ -160,7 +160,8 @@ def verify_draft(
                     level="block",
                     code="missing_citation",
                     sentence=sentence,
-                    detail="医学内容没有引用任何检索到的说明书或政策段落",
+                    detail="医学内容没有引用任何检索到的说明书或政策段落：请在该句末尾标注来源"
+                    "编号（如[1]，见来源列表；发给顾客时编号会自动去掉）",
                 )
             )
         elif quantities:
