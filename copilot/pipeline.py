@@ -165,6 +165,10 @@ class Copilot:
         by_n = {c.n: c.as_chunk() for c in citations}
         return self.gate.verify(text, by_n, require_citations=require_citations)
 
+    def closing_reply(self) -> str:
+        """The courteous close to a message that only thanks or says goodbye."""
+        return load_prompt("closing").render().strip()
+
     def case_holding_reply(self, minutes_left: int, *, emergency: bool = False) -> str:
         """The reply to a follow-up while a pharmacist has the case (minutes to the deadline)."""
         return self.gate.case_holding_reply(minutes_left, emergency=emergency)

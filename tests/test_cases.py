@@ -80,3 +80,37 @@ def test_pharmacist_records_a_follow_up_and_the_page_shows_the_steps(web):  # no
         data={"csrf_token": login(web, "agent"), "text": "x"},
     )
     assert refused.status_code == 403
+
+
+def test_a_thank_you_after_the_answer_opens_no_case_for_the_reasons_answered(web):  # noqa: F811
+    """The cart still holds amoxicillin and the record a penicillin allergy: the pharmacist
+    answered that case, so 好的，谢谢药师 gets the courteous close (the alert still shown), not a
+    new case and a holding reply; a new reason after it still opens one."""
+    context = {"profile": {"allergies": ["青霉素"]}, "cart": [{"product": "amoxicillin-capsule"}]}
+
+    def say(text):
+        r = web.post(
+            "/v1/conversations/k9/messages",
+            headers=bearer(web, "agent"),
+            json={"text": text, **context},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    first = say("阿莫西林一天吃几次")["escalation"]
+    assert first is not None
+    ph = bearer(web, "ph")
+    assert web.post(f"/v1/escalations/{first['id']}/claim", headers=ph).status_code == 200
+    answered = web.post(
+        f"/v1/escalations/{first['id']}/answer",
+        headers=ph,
+        json={"text": "您对青霉素过敏，请不要服用阿莫西林，请咨询医生换用其他药物。"},
+    )
+    assert answered.status_code == 200, answered.text
+    thanks = say("好的，谢谢药师")
+    assert thanks["escalation"] is None
+    assert thanks["suggestion"]["kind"] == "draft" and "转交" not in thanks["suggestion"]["text"]
+    assert any(a["kind"] == "allergy" for a in thanks["suggestion"]["verdict"]["alerts"])
+    assert _steps(web, first["id"])[-1][0] == "follow_up"
+    worse = say("谢谢，不过我刚才已经吃了一粒，现在身上起疹子了")["escalation"]
+    assert worse is not None and worse["follows_id"] == first["id"]

@@ -43,6 +43,7 @@ from copilot.desk.tables import (
     User,
 )
 from copilot.pipeline import Copilot, customer_text
+from copilot.safety.closing import is_closing
 from copilot.schemas import (
     TIER_NAMES,
     CartItem,
@@ -135,6 +136,9 @@ class Desk:
             medical = not service_question(suggestion)
             if case is not None and not suggestion.verdict.escalation and medical:
                 suggestion = self._case_holding(suggestion, case)
+            earlier = resolved_case(s, conversation_id) if case is None else None
+            if earlier is not None and _closing_of_answered(text, suggestion, earlier):
+                suggestion = self._closing_reply(suggestion)
         with self.db.session() as s:
             conv = _conversation(s, conversation_id, customer_ref, user)
             conv.profile = profile.model_dump()
@@ -195,6 +199,27 @@ class Desk:
                     rules=[r.id for r in e.reasons],
                 )
             return row, esc
+
+    def _closing_reply(self, suggestion: Suggestion) -> Suggestion:
+        """A thank-you after the pharmacist answered the case whose reasons still hold (the
+        cart's allergy, the record's condition): the courteous close, not a new case; the
+        alerts stay on the suggestion for the agent to see."""
+        verdict = suggestion.verdict.model_copy(
+            update={
+                "decision": "allow_with_alerts" if suggestion.verdict.alerts else "allow",
+                "escalation": None,
+                "holding_reply": None,
+            }
+        )
+        return suggestion.model_copy(
+            update={
+                "kind": "draft",
+                "text": self.copilot.closing_reply(),
+                "grounded": False,
+                "citations": [],
+                "verdict": verdict,
+            }
+        )
 
     def _case_holding(self, suggestion: Suggestion, case: Escalation) -> Suggestion:
         """A medical follow-up while the pharmacist has the case: the agent sends the case's
@@ -593,6 +618,18 @@ def _refuse_unchecked(verification: VerifierResult, confirm_warnings: bool) -> N
     if verification.outcome == "warn" and not confirm_warnings:
         details = "；".join(dict.fromkeys(f.detail for f in verification.findings))
         raise DeskError(f"发送前核查有提示，请确认后再发送：{details}", status=409)
+
+
+def _closing_of_answered(text: str, suggestion: Suggestion, earlier: Escalation) -> bool:
+    """The customer only thanks or says goodbye (safety/closing.py), and every reason the
+    pipeline would open a case for was a reason of the case the pharmacist answered in the
+    last week: the pharmacist has dealt with it. A new reason (a symptom, another medicine)
+    still opens a case."""
+    esc = suggestion.verdict.escalation
+    if esc is None or not is_closing(text):
+        return False
+    handled = {r.get("id") for r in earlier.reasons}
+    return all(r.id in handled for r in esc.reasons)
 
 
 def _status_cn(status: str) -> str:
