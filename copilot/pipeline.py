@@ -165,6 +165,10 @@ class Copilot:
         by_n = {c.n: c.as_chunk() for c in citations}
         return self.gate.verify(text, by_n, require_citations=require_citations)
 
+    def is_closing(self, message: str) -> bool:
+        """The message only thanks, acknowledges or says goodbye (safety/closing.py)."""
+        return is_closing(message)
+
     def closing_reply(self) -> str:
         """The courteous close to a message that only thanks or says goodbye."""
         return load_prompt("closing").render().strip()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -356,6 +357,9 @@ def test_new_escalations_and_customer_messages_show_up_live(browser, server):
     editing.locator("#live", has_text="顾客有新消息").wait_for(timeout=15000)
     editing.locator("#messages", has_text="那饭前吃还是饭后吃").wait_for(timeout=15000)
     assert editing.locator("textarea[name=final_text]").input_value() == "正在编辑的草稿"
+    # agents see how many customer messages wait for a reply, in the banner and the tab title
+    editing.locator("#live", has_text="条顾客消息待回复").wait_for(timeout=15000)
+    assert re.search(r"【\d+条待回复】", editing.title()), editing.title()
 
 
 def test_after_rejecting_the_agent_sends_their_own_reply_with_ctrl_enter(browser, server):

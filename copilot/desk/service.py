@@ -43,7 +43,6 @@ from copilot.desk.tables import (
     User,
 )
 from copilot.pipeline import Copilot, customer_text
-from copilot.safety.closing import is_closing
 from copilot.schemas import (
     TIER_NAMES,
     CartItem,
@@ -137,7 +136,8 @@ class Desk:
             if case is not None and not suggestion.verdict.escalation and medical:
                 suggestion = self._case_holding(suggestion, case)
             earlier = resolved_case(s, conversation_id) if case is None else None
-            if earlier is not None and _closing_of_answered(text, suggestion, earlier):
+            closing = earlier is not None and self.copilot.is_closing(text)
+            if closing and _answered_reasons_only(suggestion, earlier):
                 suggestion = self._closing_reply(suggestion)
         with self.db.session() as s:
             conv = _conversation(s, conversation_id, customer_ref, user)
@@ -620,13 +620,12 @@ def _refuse_unchecked(verification: VerifierResult, confirm_warnings: bool) -> N
         raise DeskError(f"发送前核查有提示，请确认后再发送：{details}", status=409)
 
 
-def _closing_of_answered(text: str, suggestion: Suggestion, earlier: Escalation) -> bool:
-    """The customer only thanks or says goodbye (safety/closing.py), and every reason the
-    pipeline would open a case for was a reason of the case the pharmacist answered in the
-    last week: the pharmacist has dealt with it. A new reason (a symptom, another medicine)
-    still opens a case."""
+def _answered_reasons_only(suggestion: Suggestion, earlier: Escalation) -> bool:
+    """For a message that only thanks or says goodbye: every reason the pipeline would open a
+    case for was a reason of the case the pharmacist answered in the last week (they have dealt
+    with it). A new reason (a symptom, another medicine) still opens a case."""
     esc = suggestion.verdict.escalation
-    if esc is None or not is_closing(text):
+    if esc is None:
         return False
     handled = {r.get("id") for r in earlier.reasons}
     return all(r.id in handled for r in esc.reasons)

@@ -91,8 +91,8 @@ class SuggestionRow(Base):
     payload: Mapped[dict] = mapped_column(JSON)  # the whole Suggestion
     total_ms: Mapped[float] = mapped_column(Float, default=0.0)
     status: Mapped[str] = mapped_column(
-        String(16), default="pending"
-    )  # pending | accepted | edited | rejected
+        String(16), default="pending", index=True
+    )  # pending | accepted | edited | rejected | replied | dismissed
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 

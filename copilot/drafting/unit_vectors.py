@@ -24,7 +24,6 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from copilot.drafting.units import Unit
-from copilot.retrieval.embeddings import embedder_identity
 
 WEIGHT = 1.0  # what the nearest unit gains, in the policy answer's word-score points
 BAND = 0.02  # units this much below the nearest unit's similarity gain nothing
@@ -41,9 +40,9 @@ class UnitVectors:
     def _vectors(embedder: Embeddings, texts: list[str], cache_dir: Path | None) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        key = hashlib.sha256(
-            json.dumps([embedder_identity(embedder), texts], ensure_ascii=False).encode()
-        ).hexdigest()
+        identity = getattr(embedder, "identity", type(embedder).__name__)  # as the index keys it
+        raw = json.dumps([identity, texts], ensure_ascii=False)
+        key = hashlib.sha256(raw.encode()).hexdigest()
         path = cache_dir / f"policy-units-{key[:24]}.npy" if cache_dir else None
         if path is not None and path.exists():
             return np.load(path)

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from copilot.desk.auth import CHAT
 from copilot.desk.common import aware
-from copilot.desk.tables import AdrReport, Escalation, Message, User
+from copilot.desk.tables import AdrReport, Escalation, Message, SuggestionRow, User
 from copilot.web.params import ConversationQuery
 from copilot.web.session import (
     api_user,
@@ -49,6 +49,9 @@ class Pulse(BaseModel):
     conversation_last_message_id: int | None = None
     adr_overdue: int = 0
     adr_clusters: int = 0
+    waiting_for_agent: int = Field(
+        0, description="Customer messages whose suggestion no agent has acted on yet."
+    )
     version: str = ""
 
 
@@ -75,6 +78,9 @@ def read_pulse(app, user: User, conversation: str | None) -> Pulse:
             if conversation
             else None
         )
+        waiting = s.scalar(
+            select(func.count()).select_from(SuggestionRow).where(SuggestionRow.status == "pending")
+        )
         due = s.scalars(select(AdrReport.due_at).where(AdrReport.status == "draft"))
         adr_overdue = sum(aware(d) < now for d in due)
         clusters = (
@@ -99,6 +105,7 @@ def read_pulse(app, user: User, conversation: str | None) -> Pulse:
         conversation_last_message_id=last_message,
         adr_overdue=adr_overdue or 0,
         adr_clusters=clusters,
+        waiting_for_agent=waiting or 0,
     )
     seen = f"{pulse.model_dump(exclude={'version'})}{states}"
     pulse.version = hashlib.sha1(seen.encode()).hexdigest()[:16]

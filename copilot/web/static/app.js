@@ -140,6 +140,12 @@
         }
         if (ids.length) swap(ids);
       }
+      // agents: customers still waiting for a reply, counted (the list updates itself; this
+      // says so on every page and in the tab's title)
+      var waiting = pharmacist ? 0 : (p.waiting_for_agent || 0);
+      if (waiting > 0 && prev && p.latest_message_id > (first.latest_message_id || 0)) {
+        parts.push('<a href="/?f=waiting">' + waiting + " 条顾客消息待回复</a>");
+      }
       if (staleDraft) {
         parts.push('<a href="">顾客有新消息，建议已更新：点击刷新（正在编辑的草稿会被替换）</a>');
       }
@@ -147,7 +153,8 @@
       live.hidden = parts.length === 0;
       live.innerHTML = parts.join(" · ");
       live.classList.toggle("urgent", urgent);
-      document.title = (parts.length ? "【" + parts.length + "条新动态】" : "") + baseTitle;
+      var count = waiting > 0 ? "【" + waiting + "条待回复】" : parts.length ? "【有新动态】" : "";
+      document.title = count + baseTitle;
     };
 
     var query = conversation ? "?conversation=" + encodeURIComponent(conversation) : "";
