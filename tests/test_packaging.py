@@ -56,6 +56,7 @@ ALLOWED = {
     | {
         "ingest.lexicon",
         "ingest.yamlfile",
+        "ingest.vector_cache",
         "safety.quantities",
         "safety.masking",
         "safety.dose_tables",

@@ -15,8 +15,6 @@ must-not error).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from copilot.drafting.units import Unit
+from copilot.ingest.vector_cache import cached_vectors
 
 WEIGHT = 1.0  # what the nearest unit gains, in the policy answer's word-score points
 BAND = 0.02  # units this much below the nearest unit's similarity gain nothing
@@ -41,20 +40,11 @@ class UnitVectors:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         identity = getattr(embedder, "identity", type(embedder).__name__)  # as the index keys it
-        raw = json.dumps([identity, texts], ensure_ascii=False)
-        key = hashlib.sha256(raw.encode()).hexdigest()
-        path = cache_dir / f"policy-units-{key[:24]}.npy" if cache_dir else None
-        if path is not None and path.exists():
-            return np.load(path)
-        vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+        vectors = cached_vectors(
+            cache_dir, "policy-units", identity, texts, embedder.embed_documents
+        )
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        vectors = vectors / np.where(norms == 0, 1, norms)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npy")
-            np.save(tmp, vectors)
-            tmp.replace(path)
-        return vectors
+        return vectors / np.where(norms == 0, 1, norms)
 
     def bonus(self, query: Sequence[float] | None, units: list[Unit]) -> dict[int, float]:
         """Per unit of `units` (by id()), what its closeness to the question adds: WEIGHT for

@@ -6,8 +6,6 @@ per process); example vectors are computed once and kept under COPILOT_HOME/cach
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot.errors import knowledge_error_from_validation
+from copilot.ingest.vector_cache import cached_vectors
 from copilot.ingest.yamlfile import read_yaml
 from copilot.safety.tense import said_to_happen
 from copilot.schemas import FiredRule, Tier
@@ -74,19 +73,14 @@ class SemanticNet:
         self.vectors = self._vectors(identity, cache_dir)
 
     def _vectors(self, identity: str, cache_dir: Path | None) -> np.ndarray:
-        texts = [e for _, e in self.rows]
-        key = hashlib.sha256(json.dumps([identity, texts], ensure_ascii=False).encode()).hexdigest()
-        path = cache_dir / f"exemplars-{key[:24]}.npy" if cache_dir else None
-        if path is not None and path.exists():
-            return np.load(path)
         # Messages and examples are both short customer texts: both embedded as queries.
-        vectors = np.asarray([self.embedder.embed_query(t) for t in texts], dtype=np.float32)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npy")
-            np.save(tmp, vectors)
-            tmp.replace(path)
-        return vectors
+        return cached_vectors(
+            cache_dir,
+            "exemplars",
+            identity,
+            [e for _, e in self.rows],
+            lambda texts: [self.embedder.embed_query(t) for t in texts],
+        )
 
     @property
     def active(self) -> bool:
