@@ -125,3 +125,24 @@ def test_a_test_named_is_not_a_sign_seen(sample_gate, text):
 @pytest.mark.parametrize("text", ["大便化验潜血阳性 怎么办", "吃铁剂拉黑便 会不会是胃出血了"])
 def test_a_result_or_a_feared_illness_goes_to_the_pharmacist(sample_gate, text):
     assert _tier(sample_gate, text) is not None, text
+
+
+@pytest.mark.parametrize(
+    "conditions,alerted",
+    [(["2型糖尿病"], False), (["二型糖尿病"], False), (["1型糖尿病"], True), (["糖尿病"], True)],
+)
+def test_a_subtype_the_label_names_is_matched_by_type(sample_gate, conditions, alerted):
+    """格列美脲's label forbids it in 1型糖尿病 and advises 改用胰岛素 elsewhere: a customer who
+    says type 2 is not contraindicated, type 1 is, a type unsaid is read cautiously; and the
+    label's advice to use insulin does not name diabetes."""
+    from copilot.schemas import CartItem, Profile
+
+    verdict = sample_gate.assess(
+        message="格列美脲一天吃几片",
+        profile=Profile(conditions=conditions),
+        cart=[CartItem(product="glimepiride-tablet")],
+    )
+    found = [a for a in verdict.alerts if a.kind == "population"]
+    assert bool(found) == alerted, [a.effect for a in found]
+    assert all("1型糖尿病" in a.effect for a in found)
+    assert len(found) <= 1  # one label line, one alert

@@ -121,18 +121,28 @@ def label_conditions(ci: CheckInput) -> list[Alert]:
         for c in ci.profile.conditions
         if len(c) >= 2 and not ci.sk.populations_for_conditions([c])
     }
+    # what the customer said of their conditions, for a subtype the label names (1型糖尿病)
+    told = normalize(" ".join([*ci.profile.conditions, ci.message]))
     alerts = []
+    seen: set[tuple[str, str]] = set()
     for item in ci.items:
         if not item.is_product or not (pops or unknown):
             continue
         doc = ci.sk.documents[item.key]
         candidates = sorted(said if item.source == "profile" else pops | unknown)
         for pop in candidates:
-            words = [w for w in ci.sk.lexicon.populations.get(pop, [pop]) if len(w) >= 2]
-            found = _label_says(doc, words)
+            words = [
+                w
+                for w in ci.sk.lexicon.populations.get(pop, [pop])
+                if len(w) >= 2 and not _TREATMENT_WORD.search(w)
+            ]
+            found = _label_says(doc, words, told)
             if found is None:
                 continue
             severity, sentence = found
+            if (item.key, sentence) in seen:
+                continue  # the same label line named by two of the customer's words
+            seen.add((item.key, sentence))
             alerts.append(
                 Alert(
                     kind="population",
@@ -148,13 +158,13 @@ def label_conditions(ci: CheckInput) -> list[Alert]:
     return alerts
 
 
-def _label_says(doc, words: list[str]):
+def _label_says(doc, words: list[str], told: str = ""):
     best = None
     for section in doc.sections:
         if section.heading not in ("禁忌", "注意事项", "警示语"):
             continue
         for sentence in _SENTENCE.split(section.text):
-            if not any(_names(sentence, w) for w in words):
+            if not any(_names(sentence, w, told) for w in words):
                 continue
             if section.heading == "禁忌" or "禁用" in sentence:
                 return "contraindicated", sentence
@@ -173,13 +183,37 @@ _PHRASE_END = re.compile(
 )
 
 
-def _names(sentence: str, word: str) -> bool:
+# A population's words that tell it by its treatment (用胰岛素, 降糖药, 二甲双胍): how a customer
+# says they have it, not how a label names it (应改用胰岛素 is advice, not diabetes named).
+_TREATMENT_WORD = re.compile(r"药|胰岛素|双胍|^(吃|用|打|在)")
+
+
+# A subtype written before the condition (1型糖尿病, Ⅱ型): the label names only that type.
+_SUBTYPE = re.compile(r"(\d|[一二三四]|[IⅠⅡⅢ]{1,3})型$")
+_TYPE_SAID = re.compile(r"(\d|[一二三四]|[IⅠⅡⅢ]{1,3})型")
+_TYPE_NUMBER = {"一": "1", "二": "2", "三": "3", "四": "4", "I": "1", "Ⅰ": "1", "II": "2", "Ⅱ": "2"}
+
+
+def _names(sentence: str, word: str, told: str = "") -> bool:
+    """The sentence names the condition `word` as a phrase of its own. A subtype the label
+    writes before it (1型糖尿病患者禁用) is named only for a customer who did not say another
+    type (2型糖尿病): a type unsaid is read as possibly that one (the cautious reading)."""
     start = sentence.find(word)
     while start >= 0:
-        if _PHRASE_END.match(sentence, start + len(word)):
+        if _PHRASE_END.match(sentence, start + len(word)) and not _other_type(
+            sentence[:start], word, told
+        ):
             return True
         start = sentence.find(word, start + 1)
     return False
+
+
+def _other_type(before: str, word: str, told: str) -> bool:
+    label_type = _SUBTYPE.search(before)
+    if not label_type or word not in told:
+        return False
+    said = {_TYPE_NUMBER.get(m.group(1), m.group(1)) for m in _TYPE_SAID.finditer(told)}
+    return bool(said) and _TYPE_NUMBER.get(label_type.group(1), label_type.group(1)) not in said
 
 
 # An age above which the label's own text forbids or cautions the product (毓婷：40岁以上妇女
