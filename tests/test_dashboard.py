@@ -391,3 +391,21 @@ def test_wrap_breaks_long_text_and_ends_what_does_not_fit_in_an_ellipsis():
     lines = wrap("一二三四五六七八九十" * 3, 60, max_lines=2)
     assert len(lines) == 2 and lines[1].endswith("…")
     assert all(text_width(line) <= 60 for line in lines)
+
+
+def test_demo_conversations_count_in_no_figure(day):
+    """An agent trying the copilot (新建演示对话, ids demo-…) adds no customer message, suggestion,
+    action or case to the figures."""
+    day.conversation("demo-1a2b3c4d", at(1))
+    sid = day.customer("demo-1a2b3c4d", at(1))
+    day.action(sid, "reject", 5, reason="试用")
+    day.case("demo-1a2b3c4d", sid, opened=at(1), minutes=15, tier="emergency")
+    day.conversation("real", at(2))
+    real = day.customer("real", at(2))
+    day.reply("real", at(2, 0, 10))
+    day.action(real, "accept", 10)
+    f = _figures(day, at(10))
+    assert (f["suggestions"], f["actions"], f["escalations"]) == (1, 1, 0)
+    assert f["first_response_due"] == 1 and f["on_time_response"] == 1.0
+    assert f["overdue_open"] == 0 and f["resolution"]["agent_due"] == 1
+    assert f["reject_rate"] == 0.0  # the demo reject is not counted

@@ -19,7 +19,8 @@ Two rates count what has not happened yet as well as what has:
   the resolved ones and those unresolved past their time (a pharmacist case's deadline; 30
   minutes for an agent case, the business's routine-answer time). Agent actions are not cases:
   two holding replies in one pharmacist case, or a rejected draft, count nothing by themselves.
-A rate short of every case is never shown as 100%, nor one above none as 0%.
+A rate short of every case is never shown as 100%, nor one above none as 0%. Demo
+conversations (新建演示对话, ids demo-…) count in no figure.
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ INTENT_NAMES = {
 TIER_NAMES = {"emergency": "紧急", "priority": "优先", "routine": "常规"}
 
 
+DEMO_PREFIX = "demo-"  # conversations an agent opened to try the copilot (新建演示对话)
+
+
+def _real(column):
+    """Rows of real customers' conversations: the demo conversations count in no figure."""
+    return ~column.startswith(DEMO_PREFIX)
+
+
 def _ratio(a: int, b: int) -> float | None:
     """a / b to three decimals (one decimal as a percentage); a part short of the whole never
     rounds up to 1, and a part above none never rounds down to 0."""
@@ -86,7 +95,7 @@ def first_responses(session: Session, now: datetime) -> dict:
     it. Messages still inside the target with no reply are not due yet."""
     rows = session.execute(
         select(Message.conversation_id, Message.role, Message.created_at)
-        .where(Message.created_at <= now)
+        .where(Message.created_at <= now, _real(Message.conversation_id))
         .order_by(Message.conversation_id, Message.created_at, Message.id)
     ).all()
     target = timedelta(seconds=FIRST_RESPONSE_TARGET_S)
@@ -177,7 +186,7 @@ def resolution(session: Session, escalations: list[Escalation], now: datetime) -
         windows.setdefault(e.conversation_id, []).append((aware(e.created_at), end))
     rows = session.execute(
         select(Message.id, Message.conversation_id, Message.role, Message.created_at)
-        .where(Message.created_at <= now)
+        .where(Message.created_at <= now, _real(Message.conversation_id))
         .order_by(Message.conversation_id, Message.created_at, Message.id)
     ).all()
     agent_resolved = agent_due = 0
@@ -218,9 +227,16 @@ def figures(session: Session, labels: dict[str, str], *, now: datetime | None = 
     now = now or datetime.now(UTC)
     # a suggestion put away after the pharmacist answered (dismiss) was not judged by the agent:
     # it counts in no acceptance, edit or reject figure
-    actions = [a for a in session.scalars(select(AgentAction)) if a.action != "dismiss"]
-    suggestions = list(session.scalars(select(SuggestionRow)))
-    escalations = list(session.scalars(select(Escalation)))
+    suggestions = list(
+        session.scalars(select(SuggestionRow).where(_real(SuggestionRow.conversation_id)))
+    )
+    real = {s.id for s in suggestions}
+    actions = [
+        a
+        for a in session.scalars(select(AgentAction))
+        if a.action != "dismiss" and a.suggestion_id in real
+    ]
+    escalations = list(session.scalars(select(Escalation).where(_real(Escalation.conversation_id))))
     users = {u.id: u for u in session.scalars(select(User))}
     by_action = Counter(a.action for a in actions)
     edits = [a.edit_distance for a in actions if a.action == "edit" and a.edit_distance is not None]

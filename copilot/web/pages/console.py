@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from copilot.desk import records
 from copilot.desk.common import DeskError, audit
+from copilot.desk.dashboard import DEMO_PREFIX
 from copilot.desk.inbox import FILTERS, MAX_QUERY, inbox
 from copilot.desk.tables import Conversation, Escalation, Message, SuggestionRow, User
 from copilot.schemas import CartItem, Profile, Suggestion
@@ -52,7 +53,7 @@ def console(request: Request, user: User = Depends(page_user), f: Filter = "all"
 @router.post("/conversations/new")
 def new_conversation(request: Request, csrf_token: FormField = "", user: User = Depends(page_user)):
     check_csrf(request, csrf_token)
-    return back(f"/c/demo-{uuid.uuid4().hex[:8]}", request)
+    return back(f"/c/{DEMO_PREFIX}{uuid.uuid4().hex[:8]}", request)
 
 
 @router.get("/c/{conversation_id}", response_class=HTMLResponse)
@@ -99,7 +100,7 @@ def conversation(
             if conv
             else None
         )
-        if conv is None and not conversation_id.startswith("demo-"):
+        if conv is None and not conversation_id.startswith(DEMO_PREFIX):
             raise DeskError(f"找不到对话 {conversation_id}", status=404)
         suggestion = Suggestion.model_validate(shown.payload) if shown else None
         # a pharmacist has answered after this suggestion: it is stale, the answer is shown
