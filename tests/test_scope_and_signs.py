@@ -146,3 +146,13 @@ def test_a_subtype_the_label_names_is_matched_by_type(sample_gate, conditions, a
     assert bool(found) == alerted, [a.effect for a in found]
     assert all("1型糖尿病" in a.effect for a in found)
     assert len(found) <= 1  # one label line, one alert
+
+
+@pytest.mark.parametrize(
+    "text", ["在吃华法林 还没吃布洛芬 能吃吗", "我没吃过布洛芬 在吃华法林 能一起吃吗"]
+)
+def test_a_drug_not_yet_taken_but_asked_about_is_still_checked(sample_gate, text):
+    """Only a drug the customer denies taking while asking about another product is set aside:
+    one asked about, or asked with another, keeps its interaction."""
+    verdict = sample_gate.assess(message=text)
+    assert any(a.kind == "interaction" for a in verdict.alerts), text

@@ -174,7 +174,10 @@ _PAST_EVENT = re.compile(r"过|那次|那回")
 # A word of swallowing right before a drug's name (在吃红霉素, 口服了甲硝唑): taken by mouth.
 _ORAL_BEFORE = re.compile(r"(吃|服|喝|口服|吞)(了|着|过|的)?\s*$")
 _STOPPED = re.compile(r"(停了|停掉了|停药|不吃了|没再吃|早就不)")
-_NOT_TAKEN = re.compile(r"(不|没|没有|从没|从来没|从不|从来不)(吃|用|服|喝)(过)?\s*$")
+# The customer denies taking it (我又不吃阿司匹林, 我从来没用过达克宁) …
+_NOT_TAKEN = re.compile(r"我(又|也|都|根本|从来|从|可|压根)?(不|没|没有)(吃|用|服|喝)(过)?\s*$")
+# … unless they ask about taking it with something (能一起吃吗: it is what is asked about)
+_TOGETHER = re.compile(r"一起|同时|合用|一块|搭配|混着|一同")
 _SOMEONE = re.compile(r"^(有人|有的人|别人|人家|好多人|很多人)")
 _INSIDE = re.compile(r"(里面?|里头|当中|成分|含|含有)[^，。,？?]{0,6}$")
 # Someone else takes it (我爸在吃华法林) while the question is for the customer (给我自己, 我本人)
@@ -214,7 +217,13 @@ def _drug_mentions(
         # not taken now: said as not taken (我又不吃阿司匹林, 没用过达克宁), or in a story
         # someone else told (同事说她以前吃阿司匹林吃到胃出血), unless it is happening now
         before = text[clause_start : lk.start]
-        past = past or bool(_NOT_TAKEN.search(text[max(0, lk.start - 6) : lk.start]))
+        # said as not taken, and the question is about another product named after it (我又不
+        # 吃阿司匹林 就问问达喜): never when it is the one asked about, or asked with another
+        past = past or (
+            bool(_NOT_TAKEN.search(text[max(0, lk.start - 8) : lk.start]))
+            and any(o.start > lk.start and o.doc_id != lk.doc_id for o in links)
+            and not _TOGETHER.search(text[lk.start :])
+        )
         past = past or (
             bool(HEARSAY.search(before) or TOLD_BY_OTHERS.search(before))
             and not COMING.search(clause)
