@@ -89,21 +89,26 @@ def _ratio(a: int, b: int) -> float | None:
     return r
 
 
-def first_responses(session: Session, now: datetime) -> dict:
-    """Each customer message against the first reply after it in time in its conversation (an
-    agent's or a pharmacist's message): on time within the target, late, or still waiting past
-    it. Messages still inside the target with no reply are not due yet."""
-    rows = session.execute(
-        select(Message.conversation_id, Message.role, Message.created_at)
+def _messages(session: Session, now: datetime) -> list:
+    """(id, conversation, role, time) of every real conversation's message by `now`, by
+    conversation and in time order: what the first-response and resolution figures walk."""
+    return session.execute(
+        select(Message.id, Message.conversation_id, Message.role, Message.created_at)
         .where(Message.created_at <= now, _real(Message.conversation_id))
         .order_by(Message.conversation_id, Message.created_at, Message.id)
     ).all()
+
+
+def first_responses(rows: list, now: datetime) -> dict:
+    """Each customer message against the first reply after it in time in its conversation (an
+    agent's or a pharmacist's message): on time within the target, late, or still waiting past
+    it. Messages still inside the target with no reply are not due yet."""
     target = timedelta(seconds=FIRST_RESPONSE_TARGET_S)
     waits: list[float] = []  # seconds to the first reply, per replied message
     waiting = 0  # past the target with no reply
     pending: list[datetime] = []  # customer messages of this conversation awaiting a reply
     current = None
-    for conversation_id, role, created in rows:
+    for _, conversation_id, role, created in rows:
         if conversation_id != current:
             waiting += sum(now - at > target for at in pending)
             current, pending = conversation_id, []
@@ -159,36 +164,28 @@ def case_resolution(escalations: list[Escalation], now: datetime) -> dict:
     }
 
 
-def resolution(session: Session, escalations: list[Escalation], now: datetime) -> dict:
-    """Cases resolved of cases due at `now` (see the module's docstring): pharmacist cases and
-    agent cases, each counted once however many messages and actions it took."""
+def resolution(
+    rows: list,
+    suggestions: list[SuggestionRow],
+    escalations: list[Escalation],
+    cases: dict,
+    now: datetime,
+) -> dict:
+    """Cases resolved of cases due at `now` (see the module's docstring): pharmacist cases (as
+    `case_resolution` counts them: `cases` is its total row) and agent cases, each counted once
+    however many messages and actions it took. `rows`: `_messages`."""
     opened = [e for e in escalations if aware(e.created_at) <= now]
-    pharmacist_resolved = sum(bool(e.answered_at) and aware(e.answered_at) <= now for e in opened)
-    pharmacist_due = pharmacist_resolved + sum(
-        not (e.answered_at and aware(e.answered_at) <= now) and aware(e.sla_deadline) < now
-        for e in opened
-    )
+    pharmacist_resolved = cases["on_time"] + cases["late"]
+    pharmacist_due = cases["due"]
     # the customer messages that belong to a pharmacist case: each case's first message, and
     # the follow-ups held for it while it was open (a service question then is the agent's)
-    in_case = set(
-        session.scalars(
-            select(SuggestionRow.message_id).where(
-                SuggestionRow.id.in_([e.suggestion_id for e in opened])
-            )
-        )
-    )
-    held = set(
-        session.scalars(select(SuggestionRow.message_id).where(SuggestionRow.kind == "holding"))
-    )
+    opening = {e.suggestion_id for e in opened}
+    in_case = {s.message_id for s in suggestions if s.id in opening}
+    held = {s.message_id for s in suggestions if s.kind == "holding"}
     windows: dict[str, list[tuple[datetime, datetime | None]]] = {}
     for e in opened:
         end = aware(e.answered_at) if e.answered_at and aware(e.answered_at) <= now else None
         windows.setdefault(e.conversation_id, []).append((aware(e.created_at), end))
-    rows = session.execute(
-        select(Message.id, Message.conversation_id, Message.role, Message.created_at)
-        .where(Message.created_at <= now, _real(Message.conversation_id))
-        .order_by(Message.conversation_id, Message.created_at, Message.id)
-    ).all()
     agent_resolved = agent_due = 0
     waiting_since: datetime | None = None  # the first unanswered message of an agent case
     current = None
@@ -251,8 +248,9 @@ def figures(session: Session, labels: dict[str, str], *, now: datetime | None = 
     cases = case_resolution(escalations, now)
     sla = cases["all"]
     response = [a.seconds_to_action for a in actions if a.seconds_to_action is not None]
-    first = first_responses(session, now)
-    resolved = resolution(session, escalations, now)
+    rows = _messages(session, now)
+    first = first_responses(rows, now)
+    resolved = resolution(rows, suggestions, escalations, sla, now)
     intents = Counter(i for s in suggestions for i in s.intents)
     drugs = Counter(d for s in suggestions for d in s.drugs)
     gaps = [s for s in suggestions if s.kind == "cannot_draft"]

@@ -214,11 +214,10 @@ def _drug_mentions(
             and bool(_OTHER_TAKER.search(text[clause_start : lk.start]))
             and bool(_FOR_SELF.search(text))
         )
-        # not taken now: said as not taken (我又不吃阿司匹林, 没用过达克宁), or in a story
-        # someone else told (同事说她以前吃阿司匹林吃到胃出血), unless it is happening now
+        # not taken now: denied while another product named after it is asked about (我又不吃
+        # 阿司匹林 就问问达喜; never when it is asked about, or asked with another), or in a story
+        # someone else told (同事说她以前吃阿司匹林吃到胃出血) unless it is happening now
         before = text[clause_start : lk.start]
-        # said as not taken, and the question is about another product named after it (我又不
-        # 吃阿司匹林 就问问达喜): never when it is the one asked about, or asked with another
         past = past or (
             bool(_NOT_TAKEN.search(text[max(0, lk.start - 8) : lk.start]))
             and any(o.start > lk.start and o.doc_id != lk.doc_id for o in links)
