@@ -510,3 +510,47 @@ def test_the_queue_waiting_time_ticks_with_the_countdown(browser, server):
     )
     ph.wait_for_timeout(1200)
     assert waited.inner_text() == "1小时15分"
+
+
+def test_a_record_saved_by_someone_else_in_between_keeps_what_this_user_typed(browser, server):
+    """Two people edit one customer's record from the same version: the second save is refused
+    (409), and the reloaded form shows the newer record with the second editor's changes put
+    back on top, marked; a field both changed shows what the other saved. Saving again keeps
+    both edits."""
+    ref = "会员R409"
+    agent = new_page(browser, server, "agent")
+    ph = new_page(browser, server, "ph")
+    for page in (agent, ph):
+        page.goto(server.url + f"/customers/{ref}")
+    agent.fill("#record-form input[name=allergies]", "青霉素")
+    agent.fill("#record-form input[name=conditions]", "高血压")
+    agent.click('#record-form button:has-text("保存档案")')
+    agent.locator(".flash", has_text="用药档案已保存").wait_for()
+
+    # the pharmacist's form still holds the empty record: they add a medicine and a condition
+    ph.fill("#record-form input[name=current_medicines]", "华法林钠片")
+    ph.fill("#record-form input[name=conditions]", "房颤")
+    ph.click('#record-form button:has-text("保存档案")')
+    flash = ph.locator(".flash").inner_text()
+    assert "档案未保存" in flash and "客服小王" in flash and "标黄" in flash
+    form = ph.locator("#record-form")
+    assert form.locator("input[name=allergies]").input_value() == "青霉素"  # the other's edit
+    assert form.locator("input[name=current_medicines]").input_value() == "华法林钠片"  # mine
+    assert form.locator("input[name=conditions]").input_value() == "房颤"  # mine, over theirs
+    assert "kept" in (form.locator("input[name=current_medicines]").get_attribute("class") or "")
+    assert "同事保存的是：高血压" in form.inner_text()  # both changed it: theirs is shown
+    assert "kept" not in (form.locator("input[name=allergies]").get_attribute("class") or "")
+    ph.screenshot(path=str(ARTIFACTS / "record-conflict.png"), full_page=True)
+
+    # the pharmacist merges by eye and saves: both edits are in the record
+    form.locator("input[name=conditions]").fill("房颤，高血压")
+    ph.click('#record-form button:has-text("保存档案")')
+    ph.locator(".flash", has_text="用药档案已保存").wait_for()
+    record = httpx.get(
+        f"{server.url}/v1/customers/{ref}/record",
+        headers={"Authorization": f"Bearer {server.tokens['ph']}"},
+    ).json()
+    assert record["allergies"] == ["青霉素"] and record["current_medicines"] == ["华法林钠片"]
+    assert record["conditions"] == ["房颤", "高血压"]
+    # a saved form comes back without marks
+    assert ph.locator("#record-form .kept").count() == 0

@@ -9,6 +9,7 @@ from html import unescape
 
 from test_web import bearer, login, web  # noqa: F401  (the fixture)
 
+from copilot.desk.auth import add_user
 from copilot.desk.tables import Escalation, SuggestionRow
 from copilot.pipeline import customer_text
 from copilot.schemas import VerifierResult
@@ -34,6 +35,7 @@ def _data_draft(html: str) -> str:
 def test_the_reference_draft_fills_the_answer_without_markers_and_lists_its_sources(web):  # noqa: F811
     esc_id = _case(web, "rd1", WITH_DRAFT)
     token = login(web, "ph")
+    web.post(f"/escalations/{esc_id}/claim", data={"csrf_token": token})  # the box comes with it
     page = web.get(f"/escalations/{esc_id}")
     assert page.status_code == 200
     suggestion, draft = page.context["suggestion"], page.context["reference_draft"]
@@ -50,7 +52,6 @@ def test_the_reference_draft_fills_the_answer_without_markers_and_lists_its_sour
     # the box starts empty: the pharmacist chooses to start from the draft
     assert re.search(r'<textarea[^>]*id="answer-text"[^>]*></textarea>', page.text)
 
-    web.post(f"/escalations/{esc_id}/claim", data={"csrf_token": token})
     # the answer is checked on send as any answer is: the draft plus a promise is refused
     refused = web.post(
         f"/escalations/{esc_id}/answer", data={"csrf_token": token, "text": draft + "\n保证治好"}
@@ -66,7 +67,8 @@ def test_the_reference_draft_fills_the_answer_without_markers_and_lists_its_sour
 
 def test_a_case_without_a_draft_says_so(web):  # noqa: F811
     esc_id = _case(web, "rd2", WITHOUT_DRAFT)
-    login(web, "ph")
+    token = login(web, "ph")
+    web.post(f"/escalations/{esc_id}/claim", data={"csrf_token": token})
     page = web.get(f"/escalations/{esc_id}")
     assert page.context["suggestion"].draft is None and page.context["reference_draft"] is None
     assert 'id="use-reference-draft"' not in page.text and 'id="reference-sources"' not in page.text
@@ -85,7 +87,8 @@ def test_a_case_without_a_draft_says_so(web):  # noqa: F811
 
 def test_sources_show_label_tables_as_tables_with_every_cell_escaped(web):  # noqa: F811
     esc_id = _case(web, "rd3", WITH_DRAFT)
-    login(web, "ph")
+    token = login(web, "ph")
+    web.post(f"/escalations/{esc_id}/claim", data={"csrf_token": token})
     page = web.get(f"/escalations/{esc_id}")
     dose = next(c for c in page.context["suggestion"].citations if c.section == "用法用量")
     assert "|---|" in dose.text  # the label's Markdown table …
@@ -110,3 +113,44 @@ def test_sources_show_label_tables_as_tables_with_every_cell_escaped(web):  # no
     assert "<script>" not in page.split("</main>")[0]
     assert "&lt;script&gt;x&lt;/script&gt;</th>" in page and "<td>&lt;b&gt;2&lt;/b&gt;</td>" in page
     assert _data_draft(page) == 'x"><script>alert(1)</script>'
+
+
+def _actions(html: str) -> str:
+    """The 处理 card of a case page: what this user may do with the case."""
+    return re.search(
+        r"<h2>处理</h2>.*?(?=<div class=\"card\" id=\"case-steps\">)", html, re.S
+    ).group(0)
+
+
+def test_the_case_page_offers_each_user_only_what_they_may_do(web):  # noqa: F811
+    esc_id = _case(web, "rd4", WITH_DRAFT)
+    with web.app.state.db.session() as s:
+        add_user(s, username="ph2", role="pharmacist", password="ph2-password-1")
+
+    # an agent reads the case: no claim, answer, close or follow-up controls (each would be a 403)
+    login(web, "agent")
+    card = _actions(web.get(f"/escalations/{esc_id}").text)
+    assert 'id="pharmacist-only"' in card and "等待认领" in card
+    for action in ("claim", "answer", "close", "follow_up"):
+        assert f"/escalations/{esc_id}/{action}" not in card
+
+    # a pharmacist on an open case: claim first, then the answer box
+    token = login(web, "ph")
+    card = _actions(web.get(f"/escalations/{esc_id}").text)
+    assert f"/escalations/{esc_id}/claim" in card and 'id="claim-first"' in card
+    assert f"/escalations/{esc_id}/answer" not in card
+    web.post(f"/escalations/{esc_id}/claim", data={"csrf_token": token})
+    card = _actions(web.get(f"/escalations/{esc_id}").text)
+    assert f"/escalations/{esc_id}/answer" in card and f"/escalations/{esc_id}/claim" not in card
+
+    # another pharmacist sees who holds it, and no box to answer in (it would be a 409)
+    login(web, "ph2")
+    card = _actions(web.get(f"/escalations/{esc_id}").text)
+    assert 'id="claimed-by-other"' in card and "ph" in card
+    assert (
+        f"/escalations/{esc_id}/answer" not in card and f"/escalations/{esc_id}/claim" not in card
+    )
+
+    # the agent, once it is claimed, is told who is on it
+    login(web, "agent")
+    assert "处理中" in _actions(web.get(f"/escalations/{esc_id}").text)

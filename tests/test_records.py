@@ -159,5 +159,5 @@ def test_record_page_shows_and_saves(web):  # noqa: F811
         data={"csrf_token": token, "version": "0", "allergies": "头孢"},
         follow_redirects=True,
     )
-    assert "档案未保存" in stale.text and "刷新" in stale.text
+    assert "档案未保存" in stale.text and "标黄" in stale.text
     assert csrf(web, "/customers/m-9")

@@ -55,6 +55,15 @@ from copilot.schemas import (
 MAX_MESSAGE = 2000
 
 
+class RecordChanged(DeskError):
+    """A record edit made from a version someone else has since replaced (409); `by` names who
+    and when, so a page can say it in its own words."""
+
+    def __init__(self, by: str) -> None:
+        super().__init__(f"档案已被{by}修改，请刷新后在最新档案上修改", status=409)
+        self.by = by
+
+
 @dataclass
 class Desk:
     db: Database
@@ -557,9 +566,7 @@ class Desk:
                 # the pharmacy reads Beijing time, as on every page
                 at = aware(exc.at).astimezone(timezone(timedelta(hours=8))) if exc.at else None
                 when = f"（北京时间{at:%H:%M}）" if at else ""
-                raise DeskError(
-                    f"档案已被{exc.who}修改{when}，请刷新后在最新档案上修改", status=409
-                ) from None
+                raise RecordChanged(f"{exc.who}{when}") from None
             audit(
                 s,
                 user,

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from copilot.desk.common import DeskError, require
 from copilot.desk.privacy import entity_of, erase_on_request, erasure, preview_customer
 from copilot.desk.records import FIELD_NAMES, HealthRecord, MedicationEntry, conversations_of
+from copilot.desk.service import RecordChanged
 from copilot.desk.tables import AuditEntry, User
 from copilot.web.pages.render import back, render
 from copilot.web.params import CustomerRef, DoneQuery, FormField, FormShort, FormVersion
@@ -122,6 +123,15 @@ def record_save(
         return back(here, request, f"档案未保存：{exc}（出生年份请填四位数字，如 1958）")
     try:
         request.app.state.desk.save_record(customer_ref, user, record, version=version)
+    except RecordChanged as exc:
+        # the form comes back with the newer record; what this user changed is put back on it
+        # in the browser (app.js keepRecordEdits), marked, so nothing typed is lost
+        return back(
+            here,
+            request,
+            f"档案未保存：档案已被{exc.by}修改。下面是最新档案，您改动的栏目已填回并标黄，"
+            "请核对后再保存",
+        )
     except DeskError as exc:
         if exc.status == 403:
             raise

@@ -280,6 +280,49 @@
   keepTyped("answer-text");
   keepTyped("correct-text");
 
+  // The health-record form: a save refused (someone else saved the record in between, or a
+  // field was wrong) comes back as a reloaded page with the stored record. What this user had
+  // changed from the record they started from is put back on top of it and marked, and a field
+  // the other person changed too shows what they saved, so the two edits can be merged by eye.
+  // After a save that went through, every change is already in the form and nothing happens.
+  function keepRecordEdits() {
+    var form = document.getElementById("record-form");
+    if (!form || !window.sessionStorage) return;
+    var key = "record:" + form.getAttribute("action");
+    function values() {
+      var out = {};
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (el.name && ["csrf_token", "version", "next"].indexOf(el.name) < 0) out[el.name] = el.value;
+      });
+      return out;
+    }
+    var start = values();
+    var saved = sessionStorage.getItem(key);
+    sessionStorage.removeItem(key);
+    if (saved) {
+      var was = JSON.parse(saved), kept = [];
+      Object.keys(was.mine).forEach(function (name) {
+        var el = form.elements[name];
+        if (!el || was.mine[name] === was.base[name] || el.value === was.mine[name]) return;
+        var theirs = el.value;
+        el.value = was.mine[name];
+        el.classList.add("kept");
+        if (theirs !== was.base[name]) {  // changed by both: show what the other saved
+          var note = document.createElement("span");
+          note.className = "kept-note";
+          note.textContent = "同事保存的是：" + (theirs || "（空）");
+          el.insertAdjacentElement("afterend", note);
+        }
+        kept.push(name);
+      });
+      if (kept.length) form.dataset.kept = kept.join(",");
+    }
+    form.addEventListener("submit", function () {
+      sessionStorage.setItem(key, JSON.stringify({base: start, mine: values()}));
+    });
+  }
+  keepRecordEdits();
+
   // Case page: 使用参考草稿 puts the draft prepared for the pharmacist (without [n] markers) in
   // the answer box; an answer already typed is replaced only when the pharmacist agrees. A
   // source's number opens that source below.
