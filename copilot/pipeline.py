@@ -28,7 +28,7 @@ from copilot.drafting.unit_vectors import UnitVectors
 from copilot.drafting.units import cut_units
 from copilot.retrieval.hybrid import HybridRetriever, Reading, RetrievalTrace
 from copilot.retrieval.naming import Naming, name_products
-from copilot.safety.closing import is_closing
+from copilot.safety.closing import is_closing, is_status_report
 from copilot.safety.gate import SafetyGate
 from copilot.schemas import (
     CartItem,
@@ -81,7 +81,8 @@ class RunState:
     verdict: Verdict | None = None
     naming: Naming | None = None
     service: bool = False  # a question for a policy, not a label (see service_question)
-    closing: bool = False  # only thanks / acknowledges / says goodbye (see safety/closing.py)
+    closing: bool = False  # asks nothing: thanks, goodbye or a status report (safety/closing.py)
+    report: bool = False  # of those, tells where things stand (到医院了, 退烧了, 批号是…)
     retrieved: list[RetrievedChunk] = field(default_factory=list)
     strong: list[RetrievedChunk] = field(default_factory=list)
     query_vector: list[float] | None = None  # retrieval's embedding of the query
@@ -169,9 +170,18 @@ class Copilot:
         """The message only thanks, acknowledges or says goodbye (safety/closing.py)."""
         return is_closing(message)
 
+    def is_status_report(self, message: str) -> bool:
+        """The message only tells where things stand: care sought, better, stopped, a pack's
+        batch number (safety/closing.py)."""
+        return is_status_report(message)
+
     def closing_reply(self) -> str:
         """The courteous close to a message that only thanks or says goodbye."""
         return load_prompt("closing").render().strip()
+
+    def acknowledgement(self) -> str:
+        """The reply to a status report: received, passed on to the pharmacist."""
+        return load_prompt("acknowledge").render().strip()
 
     def case_holding_reply(self, minutes_left: int, *, emergency: bool = False) -> str:
         """The reply to a follow-up while a pharmacist has the case (minutes to the deadline)."""
@@ -263,7 +273,8 @@ class Copilot:
     # --- stages ---------------------------------------------------------------------------------
     def _assess(self, state: RunState) -> None:
         state.service = self.service_question(state)
-        state.closing = is_closing(state.message)
+        state.report = is_status_report(state.message)
+        state.closing = state.report or is_closing(state.message)
         state.verdict = self.gate.assess(
             message=state.message,
             history=state.history,
@@ -394,7 +405,7 @@ class Copilot:
 
     def _compose(self, state: RunState) -> None:
         if state.closing and not state.escalated:
-            state.draft = load_prompt("closing").render().strip()
+            state.draft = load_prompt("acknowledge" if state.report else "closing").render().strip()
             return
         if state.strong:
             state.draft, state.citations = self._extractive(state)

@@ -114,3 +114,29 @@ def test_a_thank_you_after_the_answer_opens_no_case_for_the_reasons_answered(web
     assert _steps(web, first["id"])[-1][0] == "follow_up"
     worse = say("谢谢，不过我刚才已经吃了一粒，现在身上起疹子了")["escalation"]
     assert worse is not None and worse["follows_id"] == first["id"]
+
+
+def test_a_status_report_after_the_answer_is_the_case_s_follow_up_not_a_new_case(web):  # noqa: F811
+    """After the pharmacist's answer, 已经到医院了 / 批号是… tell where things stand: they are
+    recorded on the answered case in the customer's words (masked) and acknowledged; a sign in
+    a later message still opens a linked case."""
+    first = _say(web, "k5", "孩子把一整板布洛芬都吃了 现在有点想睡")["escalation"]
+    assert first is not None and first["tier"] == "emergency"
+    ph = bearer(web, "ph")
+    web.post(f"/v1/escalations/{first['id']}/claim", headers=ph)
+    answered = web.post(
+        f"/v1/escalations/{first['id']}/answer",
+        headers=ph,
+        json={"text": "请立即拨打120或带孩子去最近医院急诊，带上药盒。"},
+    )
+    assert answered.status_code == 200, answered.text
+    for text in ("好的 已经到医院了", "药盒上批号是B2308112"):
+        said = _say(web, "k5", text)
+        assert said["escalation"] is None, text
+        assert "转告药师" in said["suggestion"]["text"]
+    with web.app.state.db.session() as s:
+        notes = [st.note for st in web.app.state.desk.steps(s, first["id"])]
+    assert any(n and n.endswith("：好的 已经到医院了") for n in notes)
+    assert any(n and n.endswith("：药盒上批号是B2308112") for n in notes)
+    worse = _say(web, "k5", "到医院了 孩子又吐了两次 怎么办")["escalation"]
+    assert worse is not None and worse["follows_id"] == first["id"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from copilot.ingest.lexicon import normalize
-from copilot.safety.closing import is_closing
+from copilot.safety.closing import is_closing, is_status_report
 from copilot.schemas import Turn
 
 CLOSINGS = [
@@ -73,3 +73,59 @@ def test_a_close_is_marked_as_stating_no_fact(sample_copilot):
     assert close.kind == "draft" and close.grounded is False
     answer = sample_copilot.suggest(message="布洛芬缓释胶囊一次吃几粒")
     assert answer.grounded is True
+
+
+# A status report tells where things stand and asks for nothing new: care sought, better,
+# stopped, a detail of the pack for the record.
+REPORTS = [
+    "已经到医院了",
+    "好的 我们在急诊了 医生在看",
+    "孩子已经在儿童医院了",
+    "打了120 救护车到了",
+    "我爸已经住院了",
+    "医生说问题不大 洗过胃了",
+    "谢谢 宝宝退烧了",
+    "好多了 谢谢药师",
+    "我停药了 疹子也消了",
+    "药盒上的批号是B2308112",
+    "有效期到2027年3月",
+    "收到 现在不痒了",
+]
+NOT_REPORTS = [
+    "到医院了 孩子又吐了两次 怎么办",
+    "孩子已经到医院了 还在昏睡",
+    "批号是多少",
+    "退了 还要吃吗",
+    "孩子洗胃了吗",
+    "要去医院吗",
+    "好多了 那还要继续吃几天",
+    "停药了 但是嘴唇还是肿",
+    "医生说要住院 能吃布洛芬吗",
+    "好的谢谢",  # a closing, not a report
+]
+
+
+@pytest.mark.parametrize("text", REPORTS)
+def test_status_reports(text):
+    assert is_status_report(normalize(text))
+
+
+@pytest.mark.parametrize("text", NOT_REPORTS)
+def test_messages_that_are_not_only_a_report(text):
+    assert not is_status_report(normalize(text))
+
+
+EMERGENCY = [
+    Turn(role="customer", text="孩子把一整板布洛芬都吃了 现在有点想睡"),
+    Turn(role="agent", text="您好，这种情况需要立即处理，执业药师马上联系您。"),
+    Turn(role="pharmacist", text="请立即拨打120或带孩子去最近医院急诊，带上药盒。"),
+]
+
+
+def test_a_report_after_the_advice_is_acknowledged_and_reads_no_earlier_turn(sample_copilot):
+    s = sample_copilot.suggest(message="好的 已经到医院了", history=EMERGENCY)
+    assert s.verdict.escalation is None
+    assert s.kind == "draft" and "转告药师" in s.text and not s.citations and not s.grounded
+    # a sign in the same message is read as always, and the case is back with the pharmacist
+    worse = sample_copilot.suggest(message="到医院了 孩子又吐了两次 怎么办", history=EMERGENCY)
+    assert worse.verdict.escalation is not None

@@ -43,6 +43,7 @@ from copilot.desk.tables import (
     User,
 )
 from copilot.pipeline import Copilot, customer_text
+from copilot.safety.masking import mask_pii
 from copilot.schemas import (
     TIER_NAMES,
     CartItem,
@@ -145,9 +146,10 @@ class Desk:
             if case is not None and not suggestion.verdict.escalation and medical:
                 suggestion = self._case_holding(suggestion, case)
             earlier = resolved_case(s, conversation_id) if case is None else None
-            closing = earlier is not None and self.copilot.is_closing(text)
+            report = self.copilot.is_status_report(text)
+            closing = earlier is not None and (report or self.copilot.is_closing(text))
             if closing and _answered_reasons_only(suggestion, earlier):
-                suggestion = self._closing_reply(suggestion)
+                suggestion = self._closing_reply(suggestion, report=report)
         with self.db.session() as s:
             conv = _conversation(s, conversation_id, customer_ref, user)
             conv.profile = profile.model_dump()
@@ -181,8 +183,10 @@ class Desk:
                 return row, esc
             earlier = resolved_case(s, conversation_id)
             if earlier is not None:
-                # the customer writes again after the pharmacist's answer: the case's follow-up
-                step(s, earlier, "follow_up", None, note=f"顾客再次来信（消息 {msg.id}）")
+                # the customer writes again after the pharmacist's answer: the case's follow-up;
+                # a status report (到医院了, 退烧了, 批号是…) is recorded in their words, masked
+                said = f"：{mask_pii(text)[:200]}" if report else ""
+                step(s, earlier, "follow_up", None, note=f"顾客再次来信（消息 {msg.id}）{said}")
             if suggestion.verdict.escalation:
                 e = suggestion.verdict.escalation
                 esc = Escalation(
@@ -209,10 +213,10 @@ class Desk:
                 )
             return row, esc
 
-    def _closing_reply(self, suggestion: Suggestion) -> Suggestion:
-        """A thank-you after the pharmacist answered the case whose reasons still hold (the
-        cart's allergy, the record's condition): the courteous close, not a new case; the
-        alerts stay on the suggestion for the agent to see."""
+    def _closing_reply(self, suggestion: Suggestion, *, report: bool = False) -> Suggestion:
+        """A thank-you (or a status report) after the pharmacist answered the case whose
+        reasons still hold (the cart's allergy, the record's condition): the courteous close or
+        the acknowledgement, not a new case; the alerts stay on the suggestion for the agent."""
         verdict = suggestion.verdict.model_copy(
             update={
                 "decision": "allow_with_alerts" if suggestion.verdict.alerts else "allow",
@@ -223,7 +227,7 @@ class Desk:
         return suggestion.model_copy(
             update={
                 "kind": "draft",
-                "text": self.copilot.closing_reply(),
+                "text": self.copilot.acknowledgement() if report else self.copilot.closing_reply(),
                 "grounded": False,
                 "citations": [],
                 "verdict": verdict,
