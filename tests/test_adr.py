@@ -3,7 +3,7 @@ with a reason, never lost to a concurrent edit; deadlines and clusters from the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from copilot.desk.adr import AdrDesk
 from copilot.desk.adr_export import export_csv, export_json
+from copilot.desk.adr_facts import read_facts
 from copilot.desk.adr_form import AdrForm, missing_fields
 from copilot.desk.auth import add_user
 from copilot.desk.db import Database
@@ -232,3 +233,83 @@ def test_cluster_thresholds_come_from_the_rules_file(tmp_path):
     )
     narrower = find_clusters(reports, load_adr_rules(path).cluster, now)
     assert narrower == []  # the 10-day-old report is outside a 5-day window
+
+
+def test_what_the_customer_says_in_the_chat_fills_the_empty_medicine_fields(adr, people):
+    """The customer answers the report page's ready question in the chat; 从对话补充 puts the
+    batch number, maker, start date and dose into the suspected medicine's empty fields (dates
+    from the day the message arrived), never over what the pharmacist wrote, and is audited."""
+    agent, ph, _ = people
+    esc = _case(adr, people, conversation="adr-fill")
+    view = adr.open_for(esc.id, ph)
+    # the pharmacist has written the dose themselves
+    drugs = [
+        d.model_copy(update={"dose": "适量"}) if d.role == "suspected" else d
+        for d in view.form.drugs
+    ]
+    view = adr.save(view.id, ph, view.form.model_copy(update={"drugs": drugs}), view.version)
+    adr.desk.receive(
+        "adr-fill",
+        "药盒上批号是c2405017 厂家是西安杨森制药有限公司，前天早上开始涂的，一天两次",
+        user=agent,
+    )
+    # a fill from a version someone has since replaced is refused, not merged blindly
+    with pytest.raises(DeskError) as stale:
+        adr.fill_from_chat(view.id, ph, view.version - 1)
+    assert stale.value.status == 409
+    view, filled = adr.fill_from_chat(view.id, ph, view.version)
+    drug = next(d for d in view.form.drugs if d.role == "suspected")
+    assert drug.batch_no == "C2405017" and drug.maker == "西安杨森制药有限公司"
+    assert drug.frequency == "一日2次"
+    beijing_today = (datetime.now(UTC) + timedelta(hours=8)).date()
+    assert drug.start_date == beijing_today - timedelta(days=2)
+    assert drug.dose == "适量"  # the pharmacist's own entry stays
+    # the maker came from the product master already; the customer's words fill the rest
+    assert {k for _, k in filled} == {"batch_no", "start_date", "frequency"}
+    # nothing new to fill: nothing saved, the version unchanged
+    again, none = adr.fill_from_chat(view.id, ph, view.version)
+    assert none == [] and again.version == view.version
+    with adr.db.session() as s:
+        actions = [a.action for a in s.scalars(select(AuditEntry))]
+    assert actions.count("adr.filled_from_chat") == 1
+
+
+def test_a_report_opened_after_the_customer_told_the_pack_is_prefilled_with_it(adr, people):
+    agent = people[0]
+    adr.desk.receive("adr-pre", "我是上周开始用的达克宁霜 批号是A1234567", user=agent)
+    esc = _case(adr, people, conversation="adr-pre")
+    drug = next(d for d in adr.open_for(esc.id, people[1]).form.drugs if d.role == "suspected")
+    assert drug.batch_no == "A1234567"
+
+
+@pytest.mark.parametrize(
+    ("said", "field", "value"),
+    [
+        ("昨天晚上开始吃的", "start_date", date(2026, 11, 30)),
+        ("3天前开始用", "start_date", date(2026, 11, 28)),
+        ("吃了五天了", "start_date", date(2026, 11, 27)),
+        ("上周三开始吃", "start_date", date(2026, 11, 25)),
+        ("11月20号开始吃的", "start_date", date(2026, 11, 20)),
+        ("12月28号开始吃的", "start_date", date(2025, 12, 28)),  # not yet this year: last year's
+        ("一次两粒", "dose", "2粒"),
+        ("每次半片 一天三次", "frequency", "一日3次"),
+        ("LOT: 23A0915", "batch_no", "23A0915"),
+        ("包装上写着华北制药", "maker", "华北制药"),
+    ],
+)
+def test_chat_facts_read_dates_doses_and_packs(said, field, value):
+    at = datetime(2026, 12, 1, 10, 0)  # a Tuesday
+    facts = read_facts([(said, at)], [["阿莫西林"]], [0])
+    assert getattr(facts.by_drug[0], field) == value
+
+
+def test_chat_facts_are_tied_to_the_medicine_named_or_left_alone():
+    at = datetime(2026, 12, 1, 10, 0)
+    two = [["阿莫西林"], ["布洛芬"]]
+    facts = read_facts([("阿莫西林吃了三天，布洛芬是昨天开始吃的", at)], two, [0, 1])
+    assert facts.by_drug[0].start_date == date(2026, 11, 29)
+    assert facts.by_drug[1].start_date == date(2026, 11, 30)
+    # two suspected medicines and a clause naming neither: nobody's
+    assert read_facts([("批号是B7654321", at)], two, [0, 1]).by_drug == {}
+    # a company mentioned in passing is not a maker
+    assert read_facts([("我在医药公司上班", at)], [["阿莫西林"]], [0]).by_drug == {}

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from copilot.desk.adr_facts import read_facts
 from copilot.desk.adr_form import (
     ROUTE_CN,
     AdrDrug,
@@ -67,6 +68,7 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+_BEIJING = timezone(timedelta(hours=8))
 _WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
 _STOP = {"吃了", "之后", "以后", "怎么", "怎么办", "现在", "这个", "那个", "有点", "一直", "身上"}
 
@@ -111,14 +113,8 @@ class AdrDesk:
         row = s.get(SuggestionRow, esc.suggestion_id)
         suggestion = Suggestion.model_validate(row.payload) if row else None
         profile = (conv.profile if conv else {}) or {}
-        texts = [
-            m.text
-            for m in s.scalars(
-                select(Message)
-                .where(Message.conversation_id == esc.conversation_id, Message.role == "customer")
-                .order_by(Message.id)
-            )
-        ]
+        said = self._customer_messages(s, esc.conversation_id)
+        texts = [text for text, _ in said]
         makers = _makers(str(self.copilot.settings.knowledge.dir))
         drugs: list[AdrDrug] = []
         seen: set[str] = set()
@@ -158,7 +154,7 @@ class AdrDesk:
             )
             if x
         )
-        return AdrForm(
+        form = AdrForm(
             sex=sex,
             age_years=profile.get("age_years"),
             weight_kg=profile.get("weight_kg"),
@@ -169,6 +165,69 @@ class AdrDesk:
             # course in the form's terms from them.
             event_course=mask_pii("\n".join(texts))[:4000],
         )
+        return self._with_chat_facts(form, said)[0]
+
+    @staticmethod
+    def _customer_messages(s: Session, conversation_id: str) -> list[tuple[str, datetime]]:
+        """The customer's messages with when they arrived, on the pharmacy's clock (Beijing):
+        昨天 in a message is the day before it was sent there."""
+        rows = s.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.role == "customer")
+            .order_by(Message.id)
+        )
+        return [(m.text, _aware(m.created_at).astimezone(_BEIJING)) for m in rows]
+
+    def _drug_names(self, drug: AdrDrug) -> list[str]:
+        names = [drug.generic_name, drug.trade_name]
+        doc = self.copilot.document(drug.product_id) if drug.product_id else None
+        if doc and doc.label:
+            names += [doc.label.generic_name, *doc.label.brand_names, *doc.label.aliases]
+        return [n for n in dict.fromkeys(names) if n and len(n) >= 2]
+
+    def _with_chat_facts(
+        self, form: AdrForm, said: list[tuple[str, datetime]]
+    ) -> tuple[AdrForm, list[tuple[str, str]]]:
+        """`form` with what the customer said in the chat (batch number, maker, start date,
+        dose) in the medicines' fields that are still empty (adr_facts.py); and which were
+        filled (medicine, field). What a pharmacist wrote is never replaced."""
+        suspected = [i for i, d in enumerate(form.drugs) if d.role == "suspected"]
+        facts = read_facts(said, [self._drug_names(d) for d in form.drugs], suspected)
+        drugs, filled = list(form.drugs), []
+        for i, found in facts.by_drug.items():
+            empty = {k: v for k, v in found.fields().items() if not getattr(drugs[i], k)}
+            if empty:
+                drugs[i] = drugs[i].model_copy(update=empty)
+                filled += [(drugs[i].generic_name or drugs[i].trade_name, k) for k in empty]
+        return form.model_copy(update={"drugs": drugs}), filled
+
+    def fill_from_chat(
+        self, report_id: int, user: User, version: int
+    ) -> tuple[AdrView, list[tuple[str, str]]]:
+        """Fill the report's empty medicine fields from what the customer has said in the chat
+        since (the answer to the report page's ready question), as a save at `version`."""
+        require(user, "pharmacist")
+        with self.db.session() as s:
+            report = self._report(s, report_id)
+            if report.status != "draft":
+                raise DeskError("已提交的报告请在表中修订并填写原因", status=409)
+            form, filled = self._with_chat_facts(
+                AdrForm.model_validate(report.form),
+                self._customer_messages(s, report.conversation_id),
+            )
+            if not filled:
+                return self.view(s, report), []
+            try:
+                before, after = self.apply(s, report, form, version)
+            except ValueError:
+                raise DeskError(
+                    "报告已被他人修改（版本已变化），请刷新后再试", status=409
+                ) from None
+            audit(
+                s, user, "adr.filled_from_chat", "adr_report", report.id, before=before, after=after
+            )
+            s.flush()
+            return self.view(s, report), filled
 
     def open_report(self, s: Session, esc: Escalation, user: User) -> tuple[AdrReport, bool]:
         """The case's report, and whether it was created now."""

@@ -210,6 +210,15 @@ async def adr_step(
                 return back(f"/adr/{report_id}", request, f"未保存：{exc}。请改正后再保存。")
             adr.save(report_id, user, form, version, reason=reason or None, follow_up_on=follow)
             done = "已保存"
+        elif step == "fill":
+            _, filled = adr.fill_from_chat(report_id, user, _number(data, "version", 0))
+            done = (
+                "已从对话补充："
+                + "、".join(f"{drug}的{dict(DRUG_FIELDS).get(k, k)}" for drug, k in filled)
+                + "。请核对后保存或提交"
+                if filled
+                else "对话中没有找到可补充的批号、厂家、开始日期或用量（已填写的栏目不会被替换）"
+            )
         elif step == "submit":
             adr.submit(report_id, user, _number(data, "version", 0))
             done = "已提交；如需更改请修订并填写原因"
