@@ -348,6 +348,11 @@ class ClassMention(_Strict):
         description="Named as an allergy or a past event (对青霉素过敏, 去年吃头孢起过疹子), not"
         " asked for: still checked against, never a request.",
     )
+    pointed: bool = Field(
+        default=False,
+        description="Pointed at (这个退烧药, 购物车里的止痛药): a product in play named by its"
+        " class, not another medicine.",
+    )
 
 
 class Quantity(_Strict):

@@ -238,6 +238,9 @@ class DrugLinker:
             kept.append(match)
         return sorted(kept)
 
+    def _rank(self, link: DrugLink) -> tuple[int, bool, int]:
+        return (link.strength, not link.fuzzy, -len(self.names.get(link.name, ())))
+
     def link(self, text: str) -> list[DrugLink]:
         """Linked documents, strongest first (product names before shared ingredients)."""
         norm = normalize(text)
@@ -256,7 +259,9 @@ class DrugLinker:
             for doc_id, strength in self.names[name].items():
                 link = DrugLink(doc_id, name, norm[start:end], strength, fuzzy, start)
                 old = best.get(doc_id)
-                if old is None or (link.strength, not link.fuzzy) > (old.strength, not old.fuzzy):
+                # of two names for one product, the stronger, exact, then more specific one
+                # (白云山板蓝根: 板蓝根 names one product, the maker's 白云山 several)
+                if old is None or self._rank(link) > self._rank(old):
                     best[doc_id] = link
         # A name typed in pinyin (fenbide → 芬必得) links like the name itself, as a typo would.
         for m in _PINYIN_RUN.finditer(norm):

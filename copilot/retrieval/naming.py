@@ -40,7 +40,11 @@ _NOT_MEDICINE = (
     "鱼片",
     "牙膏",
 )
-_VERB_OR_PARTICLE = re.compile(r"[吃用喝买的了和跟是给把在过么啥问请]")
+_VERB_OR_PARTICLE = re.compile(
+    r"[吃用喝买的了和跟是给把在过么啥问请能会要拿放冲泡兑配就不别还都也先再可该]"
+)
+# water, not a 药水 (培菲康能拿开水冲吗, 用温水送服)
+_WATER = re.compile(r"(?:开|温|凉|冷|热|白|清|淡|盐|糖|矿泉|纯净|白开)$")
 # A count or measure before a form word is a quantity (两片, 几粒, 一盒), not a name.
 _NOT_NAME = set("0123456789一二两三四五六七八九十几半每多个颗粒盒瓶袋支板了吃用的这那些片")
 _FORM_AFTER_NAME = re.compile(rf"(?P<name>[\u4e00-\u9fa5a-z]{{1,8}}?)(?P<form>{_FORMS})")
@@ -152,6 +156,8 @@ def name_products(
         for span, docs in ambiguous:
             if set(docs) & set(products):
                 continue  # 999感冒灵: the maker's brand and the product name agree
+            if products and normalize(span) in maker_brands:
+                continue  # 白云山板蓝根: the maker's brand qualifies the product named with it
             chosen, source = _from_context(docs, context, history_products)
             if chosen:
                 products.append(chosen)
@@ -258,6 +264,8 @@ def _other_form(text: str, named: list[DrugLink], forms: dict[str, str]) -> str 
         desc, form = m.group("desc"), m.group("form")
         if any(ch in _NOT_NAME or _VERB_OR_PARTICLE.match(ch) for ch in desc):
             continue  # 布洛芬两片, 芬必得吃一片: a quantity or a verb, not a product descriptor
+        if form == "水" and _WATER.search(desc):
+            continue
         accepted = [desc + a for a in _SAME_FORM.get(form, (form,))]
         if not any(a in forms.get(lk.doc_id, "") for lk in group for a in accepted):
             return span + desc + form

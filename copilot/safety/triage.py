@@ -280,8 +280,21 @@ def _class_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[ClassMe
             aside = bool(_ALLERGY_WORD.search(text[start:end])) or bool(
                 PAST_TIME.search(text[start:pos]) and _PAST_EVENT.search(text[start:end])
             )
-            out.append(ClassMention(word=word, classes=classes, source=source, aside=aside))
+            pointed = bool(_POINTED.search(text[max(0, pos - 8) : pos]))
+            out.append(
+                ClassMention(
+                    word=word, classes=classes, source=source, aside=aside, pointed=pointed
+                )
+            )
     return out
+
+
+# A class word right after a pointing word names a product in play (这个退烧药, 购物车里的止痛药,
+# 刚买的那个感冒药), not one more medicine.
+_POINTED = re.compile(
+    r"(?:这|那)(?:个|种|款|盒|瓶|些)?$|(?:购物车|车|订单)里(?:的|面的)?(?:这个|那个|这种)?$"
+    r"|(?:刚|我)?(?:买|下单|拍)的(?:这个|那个|这种|那种)?$"
+)
 
 
 _ALLERGY_WORD = re.compile(r"过敏|起过|出过疹|起疹|不耐受")

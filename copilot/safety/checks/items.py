@@ -123,6 +123,10 @@ def collect_items(
             add(doc_id, "profile", f"profile:{med}" if len(ids) > 1 else None)
     out = list(items.values())
     for mention in triage.drug_classes:
+        if mention.pointed and any(
+            set(mention.classes) & classes for item in out for classes in item.ingredients.values()
+        ):
+            continue  # 购物车里这个退烧药 with the cart's acetaminophen: that product, by its class
         out.append(
             Item(
                 key=f"class:{mention.word}",
