@@ -125,8 +125,8 @@ def read_ages(text: str) -> tuple[float | None, float | None]:
                 found.append(years)
     for m in _AGE_BARE_CHILD.finditer(text):
         years = _years(m.group(1), m.group(2))
-        if years is not None and years < 14:
-            found.append(years)
+        if years is not None and (years < 14 or (years < 18 and m.start() <= 1)):
+            found.append(years)  # (an age opening the message is the patient's: 17岁 咳得…)
     for m in _AGE_INFANT_PLAIN.finditer(text):
         unit = m.group(3) or m.group(5)
         years = _years(m.group(2) or m.group(4), "个星期" if unit == "周" else unit)
@@ -153,6 +153,9 @@ def read_ages(text: str) -> tuple[float | None, float | None]:
         value = cn_to_number(m.group(2))
         if value is not None and value >= 18:
             adult = value
+        elif value is not None and m.group(1) in ("我", "本人") and 6 <= value < 18:
+            # the customer a minor themselves (我17岁, 本人15岁): the patient is a child
+            child = value if child is None else min(child, value)
     return child, adult
 
 

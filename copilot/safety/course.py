@@ -45,6 +45,10 @@ _STOP_RETURNS = re.compile(
     rf"(一停|停了|停药|一不(吃|用|抹|涂|喷)|不(吃|用|抹|涂|喷)(了)?|断了){_CLAUSE}{{0,2}}"
     rf"(就|又|就又|马上|立马){_CLAUSE}{{0,4}}({COMPLAINT}|{_RETURNS})"
 )
+# Where a spray or drop ran to is a place, not a complaint (老是喷完流到嗓子里, 滴眼药总流进嘴里).
+_FLOWED_TO = re.compile(
+    r"(流|滴|渗|跑|倒|喷)(到|进|入|出)(了)?" + _CLAUSE + r"{0,2}(嗓子|喉咙|眼睛|嘴|鼻子|耳朵|鼻腔)"
+)
 # What is over is not a course (以前老犯 现在好了, 早好了).
 _PAST = re.compile(r"(以前|之前|过去|小时候|那会儿?)" + _CLAUSE + r"{0,4}$")
 
@@ -67,7 +71,7 @@ def recurring(text: str) -> str | None:
                 _TAKE_NEAR.search(said) or _DOSING.search(said) or m.group("count") == "几"
             ):
                 continue  # 一天吃三次, 一天几包 分几次: how often a dose is taken, or asked
-            if pattern is _STOP_RETURNS or _COMPLAINT.search(clause):
+            if pattern is _STOP_RETURNS or _COMPLAINT.search(_FLOWED_TO.sub("", clause)):
                 return m.group(0)
     return None
 

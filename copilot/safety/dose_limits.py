@@ -29,6 +29,16 @@ _PER_DOSE_MASS = re.compile(
     rf"(一次|每次)[^，。；\n\d]{{0,3}}?({_NUM})(?:\s*[～~\-至到]\s*({_NUM}))?\s*(毫克|mg|克|g)(?![（(])"
 )
 _MASS = {"毫克": 1.0, "mg": 1.0, "克": 1000.0, "g": 1000.0}
+# a single dose written by its interval or its moment, not 一次 (每12小时服1粒, 每6小时1片,
+# 临睡前服用1片, 单次口服2片, 先服1片)
+_PER_DOSE_TIMED = re.compile(
+    rf"(每\s*{_NUM}\s*个?小时|单次|先|临睡前|睡前|每晚|每早)[^，。；\n\d]{{0,4}}?"
+    rf"({_NUM})(?:\s*[～~\-至到]\s*({_NUM}))?\s*{UNIT}"
+)
+# a daily amount in units (成人及12岁以上儿童：一日2片): the day's most when nothing says more
+_DAY_AMOUNT = re.compile(
+    rf"(一日|每日|一天|每天)\s*({_NUM})(?:\s*[～~\-至到]\s*({_NUM}))?\s*{UNIT}(?!\s*[（(])"
+)
 
 
 def _counted_form(form: str) -> str | None:
@@ -44,6 +54,7 @@ _DAY_MAX = re.compile(
     rf"(24小时内|一日|每日|一天|每天)(最多|不得超过|不超过|不宜超过|最大量为?)[^，。；\n\d]{{0,4}}?"
     rf"({_NUM})\s*{UNIT}"
 )
+_AND_MORE = re.compile(rf"\s*(?:加|另加|和|及)[^，。；\n\d]{{0,5}}?({_NUM})\s*{UNIT}")
 _TIMES_MAX = re.compile(rf"(24小时内|一日|每日)(最多|不得超过|不超过)?\s*({_NUM})\s*次")
 _TIMES = re.compile(rf"(一日|每日|一天|每天)\s*({_NUM})(?:\s*[～~\-至到]\s*({_NUM}))?\s*次")
 
@@ -85,8 +96,14 @@ def read_limits(doc: Document) -> DoseLimit | None:
     for m in _PER_DOSE_MG.finditer(text):
         unit = unit_of(m.group(3))
         doses[unit] = max(doses.get(unit, 0), cn_to_number(m.group(2)) or 0)
+    for m in _PER_DOSE_TIMED.finditer(text):
+        unit = unit_of(m.group(4))
+        printed.setdefault(unit, m.group(4))
+        value = max(cn_to_number(m.group(2)) or 0, cn_to_number(m.group(3) or "") or 0)
+        doses[unit] = max(doses.get(unit, 0), value)
     form = _counted_form(lab.dosage_form or "")
     single = [i for i in lab.ingredients if i.per_unit_mg]
+    front_day = [i.max_daily_mg / i.per_unit_mg for i in single if i.max_daily_mg]
     if not doses and form and len(single) == 1:
         for m in _PER_DOSE_MASS.finditer(text):
             top = max(cn_to_number(m.group(2)) or 0, cn_to_number(m.group(3) or "") or 0)
@@ -94,6 +111,22 @@ def read_limits(doc: Document) -> DoseLimit | None:
             if units:
                 doses["片"] = max(doses.get("片", 0), units)
                 printed.setdefault("片", form)
+    amounts: dict[str, float] = {}
+    for m in _DAY_AMOUNT.finditer(text):
+        value = max(cn_to_number(m.group(2)) or 0, cn_to_number(m.group(3) or "") or 0)
+        amounts[unit_of(m.group(4))] = max(amounts.get(unit_of(m.group(4)), 0), value)
+    if not doses and form and (front_day or amounts.get(form)):
+        # a label that doses in mg a day only (格列美脲：最大推荐剂量为每日6mg; 一日2片): no
+        # single dose printed, the day's most still known, from the front matter (validated at
+        # build time) or the daily amount in units
+        day = min(front_day) if front_day else amounts[form]
+        return DoseLimit(
+            unit=form,
+            per_dose=None,
+            per_day=day,
+            shown=form,
+            times_per_day=_times_per_day(text),
+        )
     if not doses:
         # a label that doses by a table only (混悬液 by age and weight): the rows hold the
         # amounts (dose_rows); how many doses a day is still the label's limit
@@ -108,7 +141,11 @@ def read_limits(doc: Document) -> DoseLimit | None:
     per_day = None
     for m in _DAY_MAX.finditer(text):
         if unit_of(m.group(4)) == unit:
-            per_day = max(per_day or 0, cn_to_number(m.group(3)) or 0) or per_day
+            value = cn_to_number(m.group(3)) or 0
+            more = _AND_MORE.match(text, m.end())  # 日用片2片加夜用片1片: the two together
+            if more and unit_of(more.group(2)) == unit:
+                value += cn_to_number(more.group(1)) or 0
+            per_day = max(per_day or 0, value) or per_day
     if per_day is None:
         ing = [i for i in lab.ingredients if i.per_unit_mg and i.max_daily_mg]
         if ing and unit in ("片", "粒", "丸"):

@@ -41,6 +41,15 @@ _BURDEN = re.compile(
 _FAREWELL = re.compile(
     r"以后(就)?(不|不用|不会|不必)(再)?(麻烦|打扰|找)(你们|你)?了?|最后一次(麻烦|打扰|来|买|找)"
     r"|再也不(会)?(来|麻烦|打扰)|永别|下辈子|来世"
+    # a goodbye said with the medicines laid out (跟你们说声再见, 谢谢你们一直照顾): counted only
+    # with a stock or the medicines gathered, never on its own
+    r"|(说|道)(声|句)?再见|再见了|再见[\s。！!~～]*$|道别|告别|谢谢(你们|大家)(一直|这么久|这些年)"
+)
+# the medicines gathered, laid out ready (把家里所有的药都倒出来了, 安眠药倒在手心里, 找齐了)
+_GATHERED = re.compile(
+    r"(所有|全部|全家|家里)的?药" + _CLAUSE + r"{0,4}(倒|拿|找|翻|摆|凑)(出来|齐|好|到一起)"
+    r"|药(都|全|全部)" + _CLAUSE + r"{0,2}(倒|摊|放)在(手心|手里|桌上)"
+    r"|(倒|拿|找|翻|摆|凑)(出来|齐|好)了" + _CLAUSE + r"{0,4}(想好了|决定了)"
 )
 # the means: many packs or a stock of medicine, all of it at once
 _MEANS = re.compile(
@@ -75,12 +84,13 @@ def suicidal(text: str) -> str | None:
     m = _BURDEN.search(text)
     if m and _MEANS.search(text):
         return m.group(0)  # a burden no more, with the means at hand
+    gathered = _GATHERED.search(text)
     m = _FAREWELL.search(text)
-    if m and _STOCK.search(text):
+    if m and (_STOCK.search(text) or gathered):
         # a goodbye with a stock kept back (药都存够了…以后不麻烦了); buying several boxes so as
         # not to order again (一次多买几盒 以后就不用再麻烦你们了) is not one
         return m.group(0)
-    stock, plan = _STOCK.search(text), _PLANNED.search(text)
+    stock, plan = _STOCK.search(text) or gathered, _PLANNED.search(text)
     if stock and plan:
         return f"{stock.group(0)}…{plan.group(0)}"
     return None

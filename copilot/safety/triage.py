@@ -427,7 +427,11 @@ def _hearsay(text: str, at: int) -> bool:
     )
 
 
-_FUTURE = re.compile(r"(以后|将来|日后|哪天|以防|提前|预防|防着|备着|先了解|先问问)")
+_FUTURE = re.compile(
+    r"(以后|将来|日后|哪天|以防|提前|预防|防着|备着|先了解|先问问"
+    # or asked out of interest, nobody concerned (纯好奇问问, 家里没人吃多, 科普一下)
+    r"|好奇|科普|随便问问|只是问问|没人(吃|用|喝)|不是(我|我们)家)"
+)
 
 
 def _future_case(text: str, at: int) -> bool:
@@ -466,10 +470,19 @@ def mask_allergic_diseases(text: str) -> str:
 _NAMED_TEST = re.compile(r"(潜血|隐血)(试验|检查|检测|化验)?")
 
 
+# A figure of speech, not a sign: work, study or money said to leave one breathless (加班加得喘不过
+# 气, 房贷压得透不过气). Exertion is not among them: 走两步就累得喘不过气 is a sign.
+_FIGURATIVE = re.compile(
+    r"(加班|工作|上班|学习|作业|考试|压力|房贷|车贷|债|事情|事儿|琐事|生活|日子|业绩|忙)"
+    r"[^，。,！!？?]{0,4}(喘不过气|透不过气|喘不上气)"
+)
+
+
 def mask_signs(text: str) -> str:
-    """`text` with disease names containing 过敏 and named tests masked (same length): what is
-    left of a sign word is a sign."""
+    """`text` with disease names containing 过敏, named tests and figures of speech masked (same
+    length): what is left of a sign word is a sign."""
     masked = mask_allergic_diseases(text)
+    masked = _FIGURATIVE.sub(lambda m: "◇" * len(m.group(0)), masked)
     return _NAMED_TEST.sub(lambda m: "◇" * len(m.group(0)), masked)
 
 
@@ -611,15 +624,35 @@ def _allergies(sk: SafetyKnowledge, text: str) -> list[str]:
         head = clause[: clause.index("过敏")]
         if "对" in head:  # 对X过敏: X is the allergen (仙特明对什么过敏的人不能吃: none is named)
             head = head[head.rindex("对") + 1 :]
-        for word in sorted(sk.lexicon.drug_classes, key=len, reverse=True):
-            if word in head:
-                found.append(word)
-                break
-        for link in sk.linker.link(head):
-            if link.strength >= 2:
-                found.append(link.matched)
-                break
+        found += _allergens_before(sk, head)
     return list(dict.fromkeys(found))
+
+
+# what may stand between allergens said together (青霉素和头孢都过敏, 阿司匹林、布洛芬过敏)
+_ALLERGEN_JOIN = re.compile(r"^\s*(和|跟|与|及|以及|或|或者|还有|、|,|，|/)?\s*$")
+
+
+def _allergens_before(sk: SafetyKnowledge, head: str) -> list[str]:
+    """The allergen words that end `head` (the text before 过敏): the drug or class word nearest
+    to 过敏, and those joined to it (青霉素和头孢); a medicine named earlier in the sentence
+    (医生开了阿奇霉素 我青霉素过敏) is what is asked about, not an allergen."""
+    spans: list[tuple[int, int, str]] = []
+    for word in sk.lexicon.drug_classes:
+        for m in re.finditer(re.escape(word), head):
+            spans.append((m.start(), m.end(), word))
+    for link in sk.linker.link(head):
+        if link.strength >= 2:
+            spans.append((link.start, link.start + len(link.matched), link.matched))
+    if not spans:
+        return []
+    # the longest word at each end (头孢类 over 头孢), nearest to 过敏 first
+    spans.sort(key=lambda x: (-x[1], x[0]))
+    chosen = [spans[0]]
+    for start, end, word in spans[1:]:
+        first = chosen[-1]
+        if end <= first[0] and _ALLERGEN_JOIN.match(head[end : first[0]]):
+            chosen.append((start, end, word))
+    return [w for _, _, w in chosen]
 
 
 def _alcohol_only_past(text: str) -> bool:

@@ -26,7 +26,8 @@ _EVERY_HOURS = re.compile(
 # A day's doses said by the time of day (早上一片晚上一片, 上午2粒 下午2粒 睡前1粒): summed when
 # two or more times are named.
 _AT_TIME = re.compile(
-    rf"(早上|早晨|早起|上午|中午|午饭|下午|傍晚|晚上|晚饭|睡前|夜里|半夜)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}"
+    rf"(早上|早晨|早起|上午|中午|午饭|下午|傍晚|晚上|晚饭|睡前|夜里|半夜|(?<![提趁尽])早|(?<![傍今昨明])晚)"
+    rf"[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}"
 )
 _THREE_TIMES = re.compile(rf"(早中晚|早午晚|一日三餐)各?(吃|服|喝|用)?\s*({_NUM})")
 _DAY_TOTAL = re.compile(
