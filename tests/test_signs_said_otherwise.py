@@ -37,6 +37,9 @@ def _tier(gate, text, profile=None):
         # the medicines gathered with a goodbye or a plan
         "所有的药都翻出来摆好了 今晚一起吞下去",
         "药全倒在桌上了 谢谢你们这么久的照顾",
+        # an approximate count; two products with one ingredient taken together, said colloquially
+        "头疼片今天吃了将近二十片",
+        "泰诺林和感冒灵交替着吃了两天",
     ],
 )
 def test_emergencies_said_otherwise(sample_gate, text):
@@ -109,3 +112,7 @@ def test_label_doses_written_without_yi_ci_are_read(sample_gate):
     assert limits["paracetamol-pseudoephedrine-dextromethorphan-tablet"].per_day == 3
     verdict = _verdict(sample_gate, "格列美脲今天一共吃了5片")
     assert any(a.kind == "overdose" for a in verdict.alerts)
+
+
+def test_two_products_with_one_ingredient_asked_together_stay_priority(sample_gate):
+    assert _tier(sample_gate, "泰诺林和感冒灵能一块吃吗") == "priority"

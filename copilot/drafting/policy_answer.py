@@ -37,6 +37,14 @@ _HOW_HEADING = re.compile(r"申请|流程|办理|方式|渠道|步骤")
 _MONEY_ASK = re.compile(r"多少钱|收费|收钱|费用|运费|邮费|另外收|要钱|加钱|免费|包邮")
 _MONEY_HEADING = re.compile(r"费|价格|金额")
 _MONEY_UNIT = re.compile(r"\d+\s*元|免运费|包邮|免费")
+# "给我妈买药能用我的医保吗": the units about family members (家庭共济, 配偶、父母、子女) answer it.
+_FAMILY_ASK = re.compile(
+    r"(?:我|给|帮|替)(?:家)?(?:妈|爸|父母|老人|老婆|老公|爱人|媳妇|孩子|儿子|女儿|家人|家里人)"
+)
+_FAMILY_UNIT = re.compile(r"家庭|配偶|父母|子女|家人|共济")
+# "注销账号 把记录都删掉": what the law keeps (依法保存…不能提前删除) is part of the answer.
+_DELETE_ASK = re.compile(r"删除|删掉|删了|注销|清除|清空|抹掉")
+_KEPT_UNIT = re.compile(r"依法[^。]{0,6}保存|保存不少于|不能提前删除|留存")
 _CATEGORY_WORD = {"health-product": "保健食品", "Rx": "处方药"}
 _TIME_UNIT = re.compile(r"\d+\s*(?:小时|个工作日|工作日|日|天|分钟)|\d{1,2}:\d{2}|当日|次日|即时")
 
@@ -81,6 +89,8 @@ def policy_lines(
     how_asked = bool(_HOW_ASK.search(text))
     night_asked = bool(_NIGHT_ASK.search(text))
     money_asked = bool(_MONEY_ASK.search(text))
+    family_asked = bool(_FAMILY_ASK.search(text))
+    delete_asked = bool(_DELETE_ASK.search(text))
     hour = said_hour(text)  # 晚上11点上传的: only the window that holds 23:00 answers it
     # what kind of product the message names (辅酶Q10能刷医保吗: a 保健食品): the policy's rule
     # for that kind answers it
@@ -122,6 +132,10 @@ def policy_lines(
             if night_asked and _NIGHT_UNIT.search(u.text):
                 s += 1.5
             if money_asked and _MONEY_UNIT.search(u.text):
+                s += 1.5
+            if family_asked and _FAMILY_UNIT.search(u.text):
+                s += 1.5
+            if delete_asked and _KEPT_UNIT.search(u.text):
                 s += 1.5
             if kinds and any(k in u.text for k in kinds):
                 s += 1.5
