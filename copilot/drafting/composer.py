@@ -66,6 +66,9 @@ _CAUTION_SECTIONS = {
     "老年用药",
     "不良反应",
 }
+# A follow-up that asks nothing of its own (那我儿子9岁呢, 那孕妇呢, 换成小孩呢): it asks the
+# previous question again, for another person or product.
+_ELLIPTICAL = re.compile(r"^(那|那么|那要是|要是|如果是|换成)|呢[？?。!！\s]*$")
 _MAY_USE = re.compile(r"(?:能|可以|可不可以|能不能)(?:吃|用|喝|服|涂|喷)")
 # Short customer-facing names of label sections, for a line found by its words (open_match.py)
 _SECTION_LEADS = {
@@ -167,6 +170,10 @@ class AnswerComposer:
         ("我爸68了，他能吃吗", "孕妇能用吗"), that person's group comes first and stands in for
         the generic who-may-not list."""
         aspects = list(asked)
+        if not aspects and _ELLIPTICAL.search(normalize(req.message).strip()):
+            # "那我儿子9岁呢" after "仙特明大人怎么吃": the same question, for another person
+            before = next((t.text for t in reversed(req.history) if t.role == "customer"), "")
+            aspects = self.asked(before)
         age, _weight, child = self._person(req)
         tri, profile = req.triage, req.profile
         groups = []

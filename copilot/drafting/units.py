@@ -161,18 +161,46 @@ def _by_band(piece: str) -> list[str]:
     return [(lead + "：" if lead else "") + p for p in out]
 
 
+# How often a table's amounts are taken, said in the line that introduces the table (儿童按年龄
+# 每日用量如下，每日用量均分3次服用；一日1次，剂量见下表): it belongs to every row.
+_HOW_OFTEN = re.compile(
+    r"[^，,。；;：:]*(?:均?分\s*[\d一二两三四]\s*次|(?:一日|每日|一天|每天)\s*[\d一二两三四]\s*次"
+    r"|每\s*[\d一二两三四五六]+(?:\s*[～~\-至到]\s*[\d一二三四五六]+)?\s*(?:个)?小时)[^，,。；;：:]*"
+)
+
+
+def _lines_after_tables(lines: list[str]) -> list[str]:
+    """For each table in `lines`, the first text line after it ("" at the end): where a label
+    says how often the table's amounts may be repeated (可间隔4～6小时重复用药一次)."""
+    out = []
+    for i, line in enumerate(lines):
+        if line.strip().startswith("|") and not (
+            i + 1 < len(lines) and lines[i + 1].strip().startswith("|")
+        ):
+            nxt = next((x.strip() for x in lines[i + 1 :] if x.strip()), "")
+            out.append("" if nxt.startswith("|") else nxt)
+    return out
+
+
 def cut_units(chunk: Chunk) -> list[Unit]:
-    """The units of one chunk, in order. Table rows become sentences with their header."""
+    """The units of one chunk, in order. Table rows become sentences with their header, and
+    with how often the amounts are taken when the line before the table says it."""
     units: list[Unit] = []
     lines = chunk.text.splitlines()
     table: list[str] = []
+    lead = ""  # the last text line before a table
+    after = _lines_after_tables(lines)
 
     def flush_table() -> None:
         if not table:
             return
         rows = read_tables("\n".join(table))
+        note = _HOW_OFTEN.search(lead) or _HOW_OFTEN.search(after.pop(0) if after else "")
         for row in rows:
-            units.append(Unit(row.text, chunk, len(units), read_band(row.text), row))
+            text = row.text
+            if note and note.group(0).strip() not in text:
+                text = f"{text}，{note.group(0).strip()}"
+            units.append(Unit(text, chunk, len(units), read_band(row.text), row))
         if not rows:  # not a dosing table: each row as "header：cell" pairs
             header = [c.strip() for c in table[0].strip().strip("|").split("|")]
             for line in table[2:]:
@@ -190,6 +218,7 @@ def cut_units(chunk: Chunk) -> list[Unit]:
         flush_table()
         if not stripped or stripped.startswith((">", "#")):
             continue
+        lead = stripped
         band = Band()
         for piece in (p for whole in _pieces(stripped) for p in _by_band(whole)):
             # a clause with no band of its own continues the one before it on the line
