@@ -28,7 +28,7 @@ from copilot.drafting.unit_vectors import UnitVectors
 from copilot.drafting.units import cut_units
 from copilot.retrieval.hybrid import HybridRetriever, Reading, RetrievalTrace
 from copilot.retrieval.naming import Naming, name_products
-from copilot.safety.closing import is_closing, is_status_report
+from copilot.safety.closing import is_closing, is_status_report, tells_only
 from copilot.safety.gate import SafetyGate
 from copilot.schemas import (
     CartItem,
@@ -169,6 +169,16 @@ class Copilot:
     def is_closing(self, message: str) -> bool:
         """The message only thanks, acknowledges or says goodbye (safety/closing.py)."""
         return is_closing(message)
+
+    def tells_only(self, message: str, profile: Profile | None = None) -> bool:
+        """News after the pharmacist's answer, in any words (已经到医院了，医生在洗胃): no question,
+        no sign, no worsening, no medicine, and no red flag or alert the message raises on its
+        own (read without the earlier turns, with the record); who it is about (a child) is
+        not news that needs a pharmacist."""
+        if not tells_only(message):
+            return False
+        verdict = self.gate.assess(message=message, profile=profile or Profile())
+        return not verdict.triage.red_flags and not verdict.alerts and not verdict.triage.drugs
 
     def is_status_report(self, message: str) -> bool:
         """The message only tells where things stand: care sought, better, stopped, a pack's

@@ -112,6 +112,7 @@ def copilot(sample_settings, sample_retriever, sample_gate) -> Copilot:
         ("过敏性鼻炎一次吃几片", {"dose"}),  # a disease, not an allergy question
         ("吃完这个 其他药得错开多长时间", {"spacing"}),
         ("和别的药要隔开吃吗", {"spacing"}),
+        ("这药能不能每次都吃", {"course"}),
     ],
 )
 def test_what_a_question_asks(copilot, message, asked):
@@ -425,3 +426,48 @@ def test_a_follow_up_turning_to_another_form_answers_for_that_form(copilot):
     # the form in focus already: nothing to switch
     same = copilot.suggest(message="那药水的一次喝几毫升", history=history)
     assert "藿香正气水" in same.text, same.text
+
+
+# --- families from blind answers set 11 (phrasings written for these tests) --------------------
+def test_the_doses_of_one_product_together_are_not_an_interaction_and_a_site_is_asked(copilot):
+    together = {a.name for a in copilot.composer.asked("两粒是一块吞还是分开吞")}
+    assert "dose" in together and "interaction" not in together
+    assert "site" in {a.name for a in copilot.composer.asked("药膏能抹在嘴唇上吗")}
+
+
+def test_a_table_row_carries_how_often_its_amount_is_taken():
+    text = "儿童按年龄每日用量如下，每日用量均分2次服用：\n\n| 年龄 | 每日用量 |\n| --- | --- |\n| 3岁以上 | 2袋 |"
+    (row,) = [u for u in cut_units(_chunk(text)) if u.row is not None]
+    assert row.text.endswith("每日用量均分2次服用")
+    after = "按下表用药：\n| 年龄 | 一次用量 |\n| --- | --- |\n| 4～6岁 | 5毫升 |\n可间隔4～6小时重复一次"
+    (row,) = [u for u in cut_units(_chunk(after)) if u.row is not None]
+    assert "间隔4～6小时" in row.text
+
+
+def test_alternatives_listed_one_per_line_stay_one_unit():
+    units = cut_units(
+        _chunk("口服。\n- 方法一：一次吞服3粒。\n- 方法二：先服1粒，6小时后再服2粒。")
+    )
+    assert any("方法一" in u.text and "方法二" in u.text for u in units)
+
+
+def test_an_elliptical_follow_up_asks_the_previous_question_for_the_new_person(copilot):
+    history = [
+        Turn(role="customer", text="盐酸西替利嗪片成人一次吃多少"),
+        Turn(role="agent", text="成人一次1片，一日1次。"),
+    ]
+    s = copilot.suggest(message="那我女儿7岁呢", history=history)
+    assert s.kind == "draft", s.text
+    assert "6～11岁" in s.text and "见用法用量" not in s.text
+
+
+def test_where_on_the_body_is_answered_with_the_labels_site_line(copilot):
+    s = copilot.suggest(message="莫匹罗星软膏能抹进鼻子里吗")
+    assert s.kind == "draft", s.text
+    assert re.search(r"黏膜", s.text), s.text
+
+
+def test_an_age_band_that_gives_no_dose_does_not_make_a_childrens_product(copilot):
+    s = copilot.suggest(message="左炔诺孕酮片怎么吃")
+    assert s.kind == "draft", s.text
+    assert "如果是孩子" not in s.text

@@ -140,3 +140,55 @@ def test_a_status_report_after_the_answer_is_the_case_s_follow_up_not_a_new_case
     assert any(n and n.endswith("：药盒上批号是B2308112") for n in notes)
     worse = _say(web, "k5", "到医院了 孩子又吐了两次 怎么办")["escalation"]
     assert worse is not None and worse["follows_id"] == first["id"]
+
+
+def test_news_after_the_answer_in_any_words_is_the_case_s_follow_up(web):  # noqa: F811
+    """A whole-day walkthrough's follow-ups: news told in the customer's own words after the
+    pharmacist's answer (到医院了，医生在洗胃…; 孩子没事了…观察一晚) and a next step with thanks
+    (我去找医生换别的药，谢谢) are the answered case's follow-up; a sign, a worsening or a question
+    still opens a linked case."""
+    first = _say(web, "k6", "孩子3岁 刚才把一整盒布洛芬都吞了")["escalation"]
+    ph = bearer(web, "ph")
+    web.post(f"/v1/escalations/{first['id']}/claim", headers=ph)
+    web.post(
+        f"/v1/escalations/{first['id']}/answer",
+        headers=ph,
+        json={"text": "请立即拨打120或去最近医院急诊，带上药盒。"},
+    )
+    for text in (
+        "我们到医院了，医生正在给孩子处理，说送来得很及时",
+        "谢谢药师，孩子现在没事了，医生说留院观察一晚就能回家",
+    ):
+        said = _say(web, "k6", text)
+        assert said["escalation"] is None, text
+        assert said["suggestion"]["kind"] == "draft", text
+    last = first
+    for text in ("孩子回家以后又吐了两次", "医生开的药孩子能和布洛芬一起吃吗"):
+        again = _say(web, "k6", text)["escalation"]
+        assert again is not None and again["follows_id"] == last["id"], text  # a linked case
+        web.post(f"/v1/escalations/{again['id']}/claim", headers=ph)
+        web.post(f"/v1/escalations/{again['id']}/answer", headers=ph, json={"text": "请遵医嘱。"})
+        last = again
+
+
+def test_a_next_step_with_thanks_after_an_allergy_answer_opens_no_case(web):  # noqa: F811
+    context = {"profile": {"allergies": ["青霉素"]}, "cart": [{"product": "amoxicillin-capsule"}]}
+
+    def say(text):
+        r = web.post(
+            "/v1/conversations/k7/messages",
+            headers=bearer(web, "agent"),
+            json={"text": text, **context},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    first = say("医生开了阿莫西林 我能吃吗")["escalation"]
+    ph = bearer(web, "ph")
+    web.post(f"/v1/escalations/{first['id']}/claim", headers=ph)
+    web.post(
+        f"/v1/escalations/{first['id']}/answer",
+        headers=ph,
+        json={"text": "您对青霉素过敏，请不要服用阿莫西林，请医生换药。"},
+    )
+    assert say("好的，我去找医生换别的药，谢谢药师")["escalation"] is None

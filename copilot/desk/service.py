@@ -146,10 +146,28 @@ class Desk:
             if case is not None and not suggestion.verdict.escalation and medical:
                 suggestion = self._case_holding(suggestion, case)
             earlier = resolved_case(s, conversation_id) if case is None else None
-            report = self.copilot.is_status_report(text)
-            closing = earlier is not None and (report or self.copilot.is_closing(text))
+            closing = earlier is not None and self.copilot.is_closing(text)
+            # news after the answer, in set words (已经到医院了, 批号是…) for the case's reasons,
+            # or in any words that ask nothing and raise nothing on their own (已经到医院了，医生在
+            # 给孩子洗胃): the answered case's follow-up, acknowledged, not a new case
+            report = (
+                earlier is not None
+                and not closing
+                and (
+                    (
+                        self.copilot.is_status_report(text)
+                        and (
+                            suggestion.verdict.escalation is None
+                            or _answered_reasons_only(suggestion, earlier)
+                        )
+                    )
+                    or self.copilot.tells_only(text, records.merged(profile, record))
+                )
+            )
             if closing and _answered_reasons_only(suggestion, earlier):
-                suggestion = self._closing_reply(suggestion, report=report)
+                suggestion = self._closing_reply(suggestion)
+            elif report:
+                suggestion = self._closing_reply(suggestion, report=True)
         with self.db.session() as s:
             conv = _conversation(s, conversation_id, customer_ref, user)
             conv.profile = profile.model_dump()

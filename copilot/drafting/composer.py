@@ -312,8 +312,15 @@ class AnswerComposer:
             and not any(ln.unit.band.ages or ln.unit.band.weights for ln in answer.lines)
             and not any(ln.unit.row or ln.unit.band.adult for ln in answer.lines)
         ):
-            # no dose for an adult in this label (a children's product): ask who it is for
-            banded = [u for u in units if u.row is not None or u.band.ages or u.band.weights]
+            # no dose for an adult in this label (a children's product): ask who it is for;
+            # an age band that gives no dose (40岁以上妇女禁用) is not a children's dose
+            dose = self.aspects.get("dose")
+            banded = [
+                u
+                for u in units
+                if u.row is not None
+                or ((u.band.ages or u.band.weights) and (dose is None or dose.stated_in(u.text)))
+            ]
             if banded:
                 answer.asks.append(ASK_WHO)
                 answer.by_age = Line(req.product_names.get(doc_id, ""), banded[0])

@@ -31,7 +31,7 @@ _WEIGHT_SIDE = re.compile(
     r"体重\s*(大于|超过|不足|小于|低于|>|<|≥|≤)\s*" + _NUM + r"\s*(?:公斤|千克|kg)"
     r"|" + _NUM + r"\s*(?:公斤|千克|kg)\s*(及以下|以下|以上|及以上)"
 )
-_ADULT = re.compile(r"成人|成年人")
+_ADULT = re.compile(r"成人|(?<!未)成年人")  # (未成年人 is a minor)
 
 
 def _num(raw: str) -> float:
@@ -165,8 +165,13 @@ def _by_band(piece: str) -> list[str]:
 # 每日用量如下，每日用量均分3次服用；一日1次，剂量见下表): it belongs to every row.
 _HOW_OFTEN = re.compile(
     r"[^，,。；;：:]*(?:均?分\s*[\d一二两三四]\s*次|(?:一日|每日|一天|每天)\s*[\d一二两三四]\s*次"
-    r"|每\s*[\d一二两三四五六]+(?:\s*[～~\-至到]\s*[\d一二三四五六]+)?\s*(?:个)?小时)[^，,。；;：:]*"
+    r"|(?:每隔|间隔|每)\s*[\d一二两三四五六]+(?:\s*[～~\-至到]\s*[\d一二三四五六]+)?\s*(?:个)?小时)"
+    r"[^，,。；;：:]*"
 )
+
+
+# Alternatives the label lists one per line (方法一：…  方法二：…).
+_ALTERNATIVE = re.compile(r"^(?:方法|用法|方案)[一二三四1-4]\s*[：:]")
 
 
 def _lines_after_tables(lines: list[str]) -> list[str]:
@@ -225,6 +230,11 @@ def cut_units(chunk: Chunk) -> list[Unit]:
             # ("2～5岁儿童：…2.5毫克；最大可增至5毫克" is still the 2～5岁 row)
             own = read_band(piece)
             band = own if not own.empty else band
+            if _ALTERNATIVE.match(piece) and units and _ALTERNATIVE.match(units[-1].text):
+                # 方法一：…；方法二：… are one answer: the alternatives stay together
+                last = units[-1]
+                units[-1] = Unit(f"{last.text}；{piece}", chunk, last.position, last.band)
+                continue
             units.append(Unit(piece, chunk, len(units), band))
     flush_table()
     return units

@@ -29,7 +29,8 @@ _PHRASE = (
     r"|懂了|晓得了?|记住了|谢谢(你们?|您|药师|客服|医生|老师|亲|啦)?|谢了|多谢|感谢(你们?|您)?|辛苦(了|你们?|您)?"
     r"|麻烦(你|您)?了|不客气|没事了|没问题了?|没有了|没别的(问题)?了?|拜拜|再见|先这样|就这样吧?"
     r"|那?我(就|先|还是)?(先|再)?(不吃了?|不用了?|不买了?|停了|停药|等等|观察(一下|观察)?|考虑(一下|考虑)?"
-    r"|去医院(看看|看一下)?|去看(看)?医生|问问(医生|大夫)|去?挂个?号)(吧)?)"
+    r"|去医院(看看|看一下)?|去看(看)?医生|问问(医生|大夫)|去?挂个?号"
+    r"|去?找(医生|大夫)(换(个|一个|别的|其他的?)药|开(点|个)?(别的)?药|看看)?)(吧)?)"
 )
 _CLOSING = re.compile(rf"^{_FILLER}(?:{_PHRASE}{_PARTICLE}{_FILLER})+$", re.IGNORECASE)
 _MAX_CHARS = 40
@@ -82,3 +83,28 @@ def is_status_report(text: str) -> bool:
     if not text or len(text) > _MAX_REPORT_CHARS or is_closing(text):
         return False
     return bool(_STATUS.match(text))
+
+
+# What makes a message more than news: a question, or a sign or a worsening in any words.
+_ASKS = re.compile(
+    r"[？?]|吗|呢|么|怎么|怎样|如何|能不能|可不可以|可以不|行不行|要不要|需不需要|用不用|是否|多少|几"
+    r"|哪|什么|啥|为什么|咋|请问|帮我|麻烦"
+)
+_SIGN_OR_WORSE = re.compile(
+    r"疼|痛|咳|喘|(?<!退)烧(?!退)|发热|拉|泻|吐|恶心|痒|疹|肿|晕|心慌|血|抽|昏|迷糊|没劲|乏力|不舒服"
+    r"|难受|又|还是|还在|加重|更|严重|不好|不行|不对|药(?!师|店|房)"
+)
+_MAX_NEWS_CHARS = 80
+
+
+def tells_only(text: str) -> bool:
+    """The message only tells how things went, in any words (已经到医院了，医生在给孩子洗胃;
+    孩子现在没事了，医生说观察一晚就可以回家): it asks nothing, names no sign, no worsening and
+    no medicine. Whether it raises anything on its own is the caller's to check."""
+    text = normalize(text).strip()
+    return (
+        bool(text)
+        and len(text) <= _MAX_NEWS_CHARS
+        and not _ASKS.search(text)
+        and not _SIGN_OR_WORSE.search(text)
+    )
