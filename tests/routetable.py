@@ -108,8 +108,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/"): Route("page"),
     ("POST", "/conversations/new"): Route("page", form={}),
     ("GET", "/c/{conversation_id}"): Route("page"),
-    ("POST", "/c/{conversation_id}/customer"): Route("page", form={"text": "你好"}),
-    ("POST", "/c/{conversation_id}/profile"): Route("page", form={"age": "30"}),
+    # typing as the customer and editing the message context: demo conversations only
+    ("POST", "/c/{conversation_id}/customer"): Route(
+        "page", form={"text": "你好"}, path_values={"conversation_id": "demo-matrix"}
+    ),
+    ("POST", "/c/{conversation_id}/profile"): Route(
+        "page", form={"age": "30"}, path_values={"conversation_id": "demo-matrix"}
+    ),
     ("POST", "/s/{suggestion_id}/act"): Route(
         "page", AGENT, form={"action": "reject", "reason": "测试"}
     ),

@@ -583,3 +583,28 @@ def test_the_chat_system_has_a_service_token_of_its_own(web):
         follow_redirects=False,
     )
     assert login.status_code != 303 and "用户名或密码错误" in login.text
+
+
+def test_a_live_conversation_has_no_demo_controls_and_refuses_them(web):
+    """Typing as the customer and editing what came with the message are for demo
+    conversations: on a conversation from the chat system the page shows the context read-only
+    (products by name) and the server refuses both (a staff member's text is never stored as
+    the customer's)."""
+    r = web.post(
+        "/v1/conversations/live-1/messages",
+        headers=bearer(web, "agent"),
+        json={"text": "阿莫西林一天吃几次", "cart": [{"product": "amoxicillin-capsule"}]},
+    )
+    assert r.status_code == 200, r.text
+    token = login(web, "agent")
+    page = web.get("/c/live-1").text
+    assert 'id="customer-form"' not in page and "/c/live-1/profile" not in page
+    assert 'id="context-card"' in page and "阿莫西林胶囊" in page
+    assert "amoxicillin-capsule" not in page.split('id="context-card"')[1].split("</details>")[0]
+    for path, form in (("customer", {"text": "收到了"}), ("profile", {"age": "30"})):
+        refused = web.post(f"/c/live-1/{path}", data={"csrf_token": token, **form})
+        assert refused.status_code == 403 and "演示对话" in refused.text
+    messages = web.get("/v1/conversations/live-1/messages", headers=bearer(web, "agent")).json()
+    assert [m["role"] for m in messages].count("customer") == 1
+    demo = web.get("/c/demo-abc").text
+    assert 'id="customer-form"' in demo

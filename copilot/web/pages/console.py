@@ -140,6 +140,8 @@ def conversation(
             pharmacist_answer=pharmacist_answer,
             profile=profile,
             cart=cart,
+            demo=conversation_id.startswith(DEMO_PREFIX),
+            product_names={c.product: _product_name(request, c.product) for c in cart},
             record=record,
             record_summary=records.summary(record),
         )
@@ -187,11 +189,28 @@ def demo_customer_message(
     user: User = Depends(page_user),
 ):
     check_csrf(request, csrf_token)
+    _demo_only(conversation_id)
     try:
         request.app.state.desk.receive(conversation_id, text, user=user)
     except DeskError as exc:
         return back(f"/c/{conversation_id}", request, f"未发送：{exc}")
     return back(f"/c/{conversation_id}", request)
+
+
+def _demo_only(conversation_id: str) -> None:
+    """Typing as the customer and editing what came with the message are for demo
+    conversations only: a real conversation's messages and context come from the chat system."""
+    if not conversation_id.startswith(DEMO_PREFIX):
+        raise DeskError(
+            "只有演示对话可以以顾客身份发送消息或修改随消息传入的资料；真实对话由聊天系统传入",
+            status=403,
+        )
+
+
+def _product_name(request: Request, product: str) -> str:
+    """A cart line as people read it (阿莫西林胶囊), not its label id."""
+    doc = request.app.state.copilot.document(product)
+    return doc.label.display_name if doc and doc.label else product
 
 
 def _split(value: str) -> list[str]:
@@ -214,6 +233,7 @@ def update_profile(
     user: User = Depends(page_user),
 ):
     check_csrf(request, csrf_token)
+    _demo_only(conversation_id)
     try:
         profile = Profile(
             age_years=float(age) if age.strip() else None,
