@@ -20,6 +20,7 @@ from copilot.web.app import create_app
 ALL = frozenset({"agent", "pharmacist", "admin"})  # people
 WITH_CHAT = ALL | {"chat"}  # and the chat system's token (customer messages in and out)
 PH = frozenset({"pharmacist", "admin"})
+LICENSED = frozenset({"pharmacist"})
 AGENT = frozenset({"agent", "admin"})
 ADMIN = frozenset({"admin"})
 NOBODY_NEEDED = frozenset({"anonymous", "agent", "pharmacist", "admin", "chat"})
@@ -64,10 +65,13 @@ ROUTES: dict[tuple[str, str], Route] = {
         "api", AGENT, json={"action": "reject", "reason": "测试"}
     ),
     ("POST", "/v1/suggestions/{suggestion_id}/reply"): Route("api", AGENT, json={"text": "您好"}),
-    ("POST", "/v1/escalations/{escalation_id}/claim"): Route("api", PH),
-    ("POST", "/v1/escalations/{escalation_id}/answer"): Route("api", PH, json={"text": "请咨询"}),
+    # a licensed pharmacist's acts, shown to the customer as 执业药师: not an admin's
+    ("POST", "/v1/escalations/{escalation_id}/claim"): Route("api", LICENSED),
+    ("POST", "/v1/escalations/{escalation_id}/answer"): Route(
+        "api", LICENSED, json={"text": "请咨询"}
+    ),
     ("POST", "/v1/escalations/{escalation_id}/correct"): Route(
-        "api", PH, json={"text": "请咨询医生", "version": 1}
+        "api", LICENSED, json={"text": "请咨询医生", "version": 1}
     ),
     ("POST", "/v1/escalations/{escalation_id}/close"): Route("api", PH),
     ("GET", "/v1/escalations"): Route("api"),

@@ -154,3 +154,23 @@ def test_the_case_page_offers_each_user_only_what_they_may_do(web):  # noqa: F81
     # the agent, once it is claimed, is told who is on it
     login(web, "agent")
     assert "处理中" in _actions(web.get(f"/escalations/{esc_id}").text)
+
+
+def test_answering_and_correcting_are_a_licensed_pharmacists_own(web):  # noqa: F811
+    """What reaches the customer as 执业药师 is sent by a pharmacist: an admin may close a case
+    but not claim, answer or correct it (server and page)."""
+    esc_id = _case(web, "rd5", WITH_DRAFT)
+    boss = bearer(web, "boss")
+    for action, body in (("claim", None), ("answer", {"text": "请咨询医生"})):
+        r = web.post(f"/v1/escalations/{esc_id}/{action}", headers=boss, json=body)
+        assert r.status_code == 403 and "执业药师" in r.json()["detail"], action
+    ph = bearer(web, "ph")
+    web.post(f"/v1/escalations/{esc_id}/claim", headers=ph)
+    web.post(f"/v1/escalations/{esc_id}/answer", headers=ph, json={"text": "请咨询产科医生。"})
+    corrected = web.post(
+        f"/v1/escalations/{esc_id}/correct", headers=boss, json={"text": "改为…", "version": 1}
+    )
+    assert corrected.status_code == 403
+    login(web, "boss")
+    page = web.get(f"/escalations/{esc_id}").text
+    assert 'id="correct-card"' not in page and f"/escalations/{esc_id}/close" in page

@@ -34,6 +34,18 @@ def require(user: User, *roles: str) -> None:
         )
 
 
+def require_licensed(user: User) -> None:
+    """Refuse (403) anyone but a pharmacist: claiming a case and answering or correcting it
+    are a licensed pharmacist's acts (执业药师), shown to the customer under that title, so an
+    admin may not do them."""
+    if user.role != "pharmacist":
+        raise DeskError(
+            f"需要执业药师本人操作（当前：{ROLE_NAMES.get(user.role, user.role)}）："
+            "认领、答复和更正以执业药师名义发送给顾客",
+            status=403,
+        )
+
+
 def queue_rank(tier: str) -> int:
     """Stored with each escalation so the queue sorts ascending: emergency first."""
     return max(TIER_ORDER.values()) - TIER_ORDER[tier]

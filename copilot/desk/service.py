@@ -31,7 +31,15 @@ from copilot.desk.cases import (
     service_question,
     step,
 )
-from copilot.desk.common import DeskError, audit, aware, moved, queue_rank, require
+from copilot.desk.common import (
+    DeskError,
+    audit,
+    aware,
+    moved,
+    queue_rank,
+    require,
+    require_licensed,
+)
 from copilot.desk.db import Database
 from copilot.desk.tables import (
     AgentAction,
@@ -405,7 +413,7 @@ class Desk:
 
     # --- pharmacist ---------------------------------------------------------------------------
     def claim(self, escalation_id: int, user: User) -> Escalation:
-        require(user, "pharmacist")
+        require_licensed(user)
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
             if esc.status not in ("open", "claimed"):
@@ -445,7 +453,7 @@ class Desk:
     ) -> Escalation:
         """Deliver a pharmacist's answer to a case they claimed. A blocked answer is sent only
         with an explicit override and its reason, recorded in the audit log."""
-        require(user, "pharmacist")
+        require_licensed(user)
         overridden = self._checked_answer(escalation_id, text, override_reason)
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
@@ -498,7 +506,7 @@ class Desk:
     ) -> Escalation:
         """A pharmacist's correction (更正) of an answer already sent, made from answer
         `version`: checked as an answer is, delivered as a new message (see corrections)."""
-        require(user, "pharmacist")
+        require_licensed(user)
         overridden = self._checked_answer(escalation_id, text, override_reason)
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
