@@ -554,3 +554,32 @@ def test_a_record_saved_by_someone_else_in_between_keeps_what_this_user_typed(br
     assert record["conditions"] == ["房颤", "高血压"]
     # a saved form comes back without marks
     assert ph.locator("#record-form .kept").count() == 0
+
+
+def test_an_adr_report_saved_by_someone_else_in_between_keeps_what_this_user_typed(
+    browser, server
+):
+    """Two pharmacist tabs on one report: the second save is refused (409) and the reloaded
+    report shows the newer version with this tab's changes put back and marked."""
+    data = customer_says(server, "adr-two", "吃了布洛芬缓释胶囊以后身上起了好多红疹子 很痒")
+    esc_id = data["escalation"]["id"]
+    ph = {"Authorization": f"Bearer {server.tokens['ph']}"}
+    httpx.post(f"{server.url}/v1/escalations/{esc_id}/claim", headers=ph)
+    report = httpx.post(f"{server.url}/v1/escalations/{esc_id}/adr", headers=ph).json()
+    first, second = new_page(browser, server, "ph"), new_page(browser, server, "ph")
+    for page in (first, second):
+        page.goto(f"{server.url}/adr/{report['id']}")
+    first.fill("#adr-form input[name=weight_kg]", "55")
+    first.click('#adr-form button:has-text("保存草稿")')
+    first.locator(".flash", has_text="已保存").wait_for()
+    second.fill("#adr-form input[name=disease]", "荨麻疹")
+    second.click('#adr-form button:has-text("保存草稿")')
+    flash = second.locator(".flash").inner_text()
+    assert "已被他人修改" in flash and "标黄" in flash
+    form = second.locator("#adr-form")
+    assert form.locator("input[name=weight_kg]").input_value() == "55"  # the other tab's
+    assert form.locator("input[name=disease]").input_value() == "荨麻疹"  # this tab's, kept
+    assert "kept" in (form.locator("input[name=disease]").get_attribute("class") or "")
+    second.screenshot(path=str(ARTIFACTS / "adr-conflict.png"), full_page=True)
+    second.click('#adr-form button:has-text("保存草稿")')
+    second.locator(".flash", has_text="已保存").wait_for()

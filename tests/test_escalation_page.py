@@ -174,3 +174,36 @@ def test_answering_and_correcting_are_a_licensed_pharmacists_own(web):  # noqa: 
     login(web, "boss")
     page = web.get(f"/escalations/{esc_id}").text
     assert 'id="correct-card"' not in page and f"/escalations/{esc_id}/close" in page
+
+
+def test_a_pharmacists_answer_reaches_the_customer_without_source_markers(web):  # noqa: F811
+    esc_id = _case(web, "rd6", WITH_DRAFT)
+    ph = bearer(web, "ph")
+    web.post(f"/v1/escalations/{esc_id}/claim", headers=ph)
+    r = web.post(
+        f"/v1/escalations/{esc_id}/answer",
+        headers=ph,
+        json={"text": "孕期请先咨询产科医生[1]，用前充分摇匀[2]。"},
+    )
+    assert r.status_code == 200, r.text
+    sent = web.get("/v1/conversations/rd6/messages", headers=ph).json()[-1]
+    assert sent["role"] == "pharmacist" and sent["text"] == "孕期请先咨询产科医生，用前充分摇匀。"
+
+
+def test_the_case_page_shows_pregnancy_and_the_cart_from_the_message(web):  # noqa: F811
+    r = web.post(
+        "/v1/conversations/rd7/messages",
+        headers=bearer(web, "agent"),
+        json={
+            "text": "这个我能吃吗",
+            "profile": {"pregnant": True, "age_years": 29},
+            "cart": [{"product": "amoxicillin-capsule", "quantity": 2}],
+        },
+    )
+    esc_id = r.json()["escalation"]["id"]
+    login(web, "ph")
+    context = re.search(
+        r'id="case-context">(.*?)</p>', web.get(f"/escalations/{esc_id}").text, re.S
+    )
+    assert "孕期" in context.group(1) and "29岁" in context.group(1)
+    assert "阿莫西林胶囊" in context.group(1) and "×2" in context.group(1)

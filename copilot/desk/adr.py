@@ -327,7 +327,7 @@ class AdrDesk:
                 before, after = self.apply(s, report, form, version)
             except ValueError:
                 raise DeskError(
-                    "报告已被他人修改（版本已变化），请刷新后再改，您填写的内容未保存", status=409
+                    "报告已被他人修改（版本已变化），本次修改未保存", status=409
                 ) from None
             if follow_up_on is not None and follow_up_on != report.follow_up_on:
                 report.follow_up_on = follow_up_on

@@ -130,7 +130,11 @@ def holder(session: Session, escalation_id: int) -> str:
     esc = session.get(Escalation, escalation_id)
     session.refresh(esc)
     user = session.get(User, esc.assignee_id) if esc.assignee_id else None
-    return f"药师{user.display_name}" if user else "其他药师"
+    if user is None:
+        return "其他药师"
+    # (a display name may carry the title already: 药师王, not 药师药师王)
+    name = user.display_name
+    return name if name.startswith(("药师", "执业药师")) else f"药师{name}"
 
 
 def closer(session: Session, escalation_id: int) -> str:
@@ -145,4 +149,8 @@ def closer(session: Session, escalation_id: int) -> str:
         .limit(1)
     ).first()
     user = session.get(User, entry.user_id) if entry and entry.user_id else None
-    return f"药师{user.display_name}" if user else "其他药师"
+    if user is None:
+        return "其他药师"
+    # (a display name may carry the title already: 药师王, not 药师药师王)
+    name = user.display_name
+    return name if name.startswith(("药师", "执业药师")) else f"药师{name}"

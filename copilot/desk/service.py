@@ -212,7 +212,8 @@ class Desk:
                 # the customer writes again after the pharmacist's answer: the case's follow-up;
                 # a status report (到医院了, 退烧了, 批号是…) is recorded in their words, masked
                 said = f"：{mask_pii(text)[:200]}" if report else ""
-                step(s, earlier, "follow_up", None, note=f"顾客再次来信（消息 {msg.id}）{said}")
+                # (the customer's words, not a message number, in the case's steps)
+                step(s, earlier, "follow_up", None, note=f"顾客再次来信{said}")
             if suggestion.verdict.escalation:
                 e = suggestion.verdict.escalation
                 esc = Escalation(
@@ -226,7 +227,7 @@ class Desk:
                 )
                 s.add(esc)
                 s.flush()
-                step(s, esc, "receive", None, at=msg.created_at, note=f"消息 {msg.id}")
+                step(s, esc, "receive", None, at=msg.created_at, note=mask_pii(text)[:60])
                 step(s, esc, "register", user, note=TIER_NAMES[e.tier])
                 audit(
                     s,
@@ -454,6 +455,7 @@ class Desk:
         """Deliver a pharmacist's answer to a case they claimed. A blocked answer is sent only
         with an explicit override and its reason, recorded in the audit log."""
         require_licensed(user)
+        text = customer_text(text)  # the customer gets no [n] markers, from anyone
         overridden = self._checked_answer(escalation_id, text, override_reason)
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
@@ -507,6 +509,7 @@ class Desk:
         """A pharmacist's correction (更正) of an answer already sent, made from answer
         `version`: checked as an answer is, delivered as a new message (see corrections)."""
         require_licensed(user)
+        text = customer_text(text)
         overridden = self._checked_answer(escalation_id, text, override_reason)
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")

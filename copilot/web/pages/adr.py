@@ -227,6 +227,14 @@ async def adr_step(
     except DeskError as exc:
         if exc.status in (403, 404):
             raise
+        if exc.status == 409 and step == "save":
+            # the form comes back with the newer report; this user's changes are put back on it
+            # in the browser (app.js keepEdits), marked
+            return back(
+                f"/adr/{report_id}",
+                request,
+                f"{exc}。下面是最新报告，您改动的栏目已填回并标黄，请核对后再保存",
+            )
         return back(f"/adr/{report_id}", request, str(exc))
     return back(f"/adr/{report_id}", request, done)
 

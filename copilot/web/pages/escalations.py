@@ -20,7 +20,7 @@ from copilot.desk.tables import (
     User,
 )
 from copilot.pipeline import customer_text
-from copilot.schemas import Profile, Suggestion
+from copilot.schemas import CartItem, Profile, Suggestion
 from copilot.web.desk_api import EscalationId
 from copilot.web.pages.render import back, render
 from copilot.web.params import Flag, FormField, Step
@@ -107,6 +107,11 @@ def escalation_detail(
         report = s.scalar(select(AdrReport).where(AdrReport.escalation_id == esc.id))
         suggestion = Suggestion.model_validate(row.payload)
         profile = Profile.model_validate(conv.profile)
+        cart = [CartItem.model_validate(c) for c in conv.cart]
+        names = {}
+        for c in cart:
+            doc = request.app.state.copilot.document(c.product)
+            names[c.product] = doc.label.display_name if doc and doc.label else c.product
         record = records.read(s, conv.customer_ref) if conv.customer_ref else None
         steps = request.app.state.desk.steps(s, esc.id)
         later = list(s.scalars(select(Escalation.id).where(Escalation.follows_id == esc.id)))
@@ -123,6 +128,8 @@ def escalation_detail(
             suggestion=suggestion,
             messages=messages,
             profile=profile,
+            cart=cart,
+            product_names=names,
             record=record,
             steps=steps,
             step_names=CASE_STEPS,

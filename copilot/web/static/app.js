@@ -285,14 +285,15 @@
   // changed from the record they started from is put back on top of it and marked, and a field
   // the other person changed too shows what they saved, so the two edits can be merged by eye.
   // After a save that went through, every change is already in the form and nothing happens.
-  function keepRecordEdits() {
-    var form = document.getElementById("record-form");
+  function keepEdits(form) {
     if (!form || !window.sessionStorage) return;
     var key = "record:" + form.getAttribute("action");
     function values() {
       var out = {};
       Array.prototype.forEach.call(form.elements, function (el) {
-        if (el.name && ["csrf_token", "version", "next"].indexOf(el.name) < 0) out[el.name] = el.value;
+        if (el.name && ["csrf_token", "version", "next"].indexOf(el.name) < 0) {
+          out[el.name] = el.type === "checkbox" ? String(el.checked) : el.value;
+        }
       });
       return out;
     }
@@ -303,9 +304,13 @@
       var was = JSON.parse(saved), kept = [];
       Object.keys(was.mine).forEach(function (name) {
         var el = form.elements[name];
-        if (!el || was.mine[name] === was.base[name] || el.value === was.mine[name]) return;
-        var theirs = el.value;
-        el.value = was.mine[name];
+        // several fields of one name (a group of checkboxes): left as the page has them
+        if (!el || (el.length !== undefined && el.tagName !== "SELECT")) return;
+        var cur = el.type === "checkbox" ? String(el.checked) : el.value;
+        if (was.mine[name] === was.base[name] || cur === was.mine[name]) return;
+        var theirs = cur;
+        if (el.type === "checkbox") el.checked = was.mine[name] === "true";
+        else el.value = was.mine[name];
         el.classList.add("kept");
         if (theirs !== was.base[name]) {  // changed by both: show what the other saved
           var note = document.createElement("span");
@@ -321,7 +326,9 @@
       sessionStorage.setItem(key, JSON.stringify({base: start, mine: values()}));
     });
   }
-  keepRecordEdits();
+  // the health record and the ADR report: both saved at a version, both edited by two people
+  keepEdits(document.getElementById("record-form"));
+  keepEdits(document.getElementById("adr-form"));
 
   // Case page: 使用参考草稿 puts the draft prepared for the pharmacist (without [n] markers) in
   // the answer box; an answer already typed is replaced only when the pharmacist agrees. A
