@@ -295,6 +295,10 @@ def test_a_report_opened_after_the_customer_told_the_pack_is_prefilled_with_it(a
         ("每次半片 一天三次", "frequency", "一日3次"),
         ("LOT: 23A0915", "batch_no", "23A0915"),
         ("包装上写着华北制药", "maker", "华北制药"),
+        ("每次吃1粒 今天早上起了疹子就没再吃了", "dose", "1粒"),
+        ("每次吃1粒 今天早上起了疹子就没再吃了", "stop_date", date(2026, 12, 1)),
+        ("上周一开始吃 昨天停了", "stop_date", date(2026, 11, 30)),
+        ("上周一开始吃 昨天停了", "start_date", date(2026, 11, 23)),
     ],
 )
 def test_chat_facts_read_dates_doses_and_packs(said, field, value):

@@ -44,7 +44,15 @@ _STARTED = re.compile(
 )
 _FOR_DAYS = re.compile(rf"{_TAKE}了\s*(?P<n>{_NUM})\s*天")
 _DOSE = re.compile(
-    rf"(?:一次|每次)\s*(?P<n>{_NUM}|半)\s*(?P<unit>片|粒|袋|包|支|毫升|ml|mL|滴|丸|喷)"
+    rf"(?:一次|每次)\s*(?:吃|服|用|喝|涂|喷|滴)?\s*(?P<n>{_NUM}|半)\s*"
+    r"(?P<unit>片|粒|袋|包|支|毫升|ml|mL|滴|丸|喷)"
+)
+# stopped on a day said (今天早上就没再吃了, 昨天停的药, 前天开始停了)
+_STOPPED = re.compile(
+    rf"(?:{_WHEN})(?:早上|上午|中午|下午|晚上|夜里)?(?:就|以后|之后|开始|起)?"
+    # (no other day between: 昨天开始吃的 今天停了 stopped today)
+    r"(?:(?!今天|昨天|前天|天前|号|周|星期|吃的|用的)[^，。,]){0,6}"
+    r"(?:没再|不再|停)(?:吃|用|服|喝|涂|药)?"
 )
 _FREQ = re.compile(rf"(?:一天|每天|一日|每日)\s*(?P<n>{_NUM})\s*次")
 
@@ -93,6 +101,7 @@ class DrugFacts:
     batch_no: str = ""
     maker: str = ""
     start_date: date | None = None
+    stop_date: date | None = None
     dose: str = ""
     frequency: str = ""
 
@@ -134,6 +143,8 @@ def read_facts(
             if (m := _MAKER_SAID.search(clause) or _MAKER_NAMED.search(clause)) and not facts.maker:
                 # 药盒上写着华北制药 → 华北制药 (上海… keeps its 上)
                 facts.maker = _LEAD.split(m.group(1))[-1]
+            if (m := _STOPPED.search(clause)) and facts.stop_date is None:
+                facts.stop_date = _when(m, said)
             if (m := _STARTED.search(clause)) and facts.start_date is None:
                 facts.start_date = _when(m, said)
             elif (m := _FOR_DAYS.search(clause)) and facts.start_date is None:
