@@ -116,3 +116,17 @@ def test_label_doses_written_without_yi_ci_are_read(sample_gate):
 
 def test_two_products_with_one_ingredient_asked_together_stay_priority(sample_gate):
     assert _tier(sample_gate, "泰诺林和感冒灵能一块吃吗") == "priority"
+
+
+def test_a_class_said_as_not_taken_is_not_in_play(sample_gate):
+    verdict = _verdict(sample_gate, "孩子没吃过任何止痛药 美林一次喂几毫升")
+    assert not any(a.kind == "interaction" for a in verdict.alerts)
+    assert not verdict.triage.drug_classes
+
+
+@pytest.mark.parametrize(
+    "text", ["孩子一天拉七八次水样便 蒙脱石散怎么冲", "一天吐了四五回 能喝补液盐吗"]
+)
+def test_a_symptom_counted_per_day_is_not_a_dose(sample_gate, text):
+    verdict = _verdict(sample_gate, text)
+    assert not any(a.kind == "overdose" for a in verdict.alerts), text

@@ -275,6 +275,8 @@ def _class_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[ClassMe
     out = []
     for word, classes in sk.lexicon.drug_classes.items():
         pos = text.find(word)
+        if pos >= 0 and _CLASS_DENIED.search(text[max(0, pos - 10) : pos]):
+            continue  # 今天还没吃过任何退烧药: none in play
         if pos >= 0 and not _negated(text, pos, sk.lexicon.negations, 3):
             start, end = _clause(text, pos)
             aside = bool(_ALLERGY_WORD.search(text[start:end])) or bool(
@@ -287,6 +289,13 @@ def _class_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[ClassMe
                 )
             )
     return out
+
+
+# A class of medicine said as not taken (还没吃过任何退烧药, 没用过什么止疼药,
+# 从来没吃过别的感冒药).
+_CLASS_DENIED = re.compile(
+    r"(没|没有|未|还没有?|从没|从来没有?|都没)(吃|用|服|喝|喂|给)(过)?(任何|什么|别的|其他)?(的)?$"
+)
 
 
 # A class word right after a pointing word names a product in play (这个退烧药, 购物车里的止痛药,

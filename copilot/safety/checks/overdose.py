@@ -18,7 +18,11 @@ from copilot.safety.tense import said_to_happen
 from copilot.schemas import Alert
 
 _PER_DOSE = re.compile(rf"(一次|每次|一回|一下子|一口气|同时)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}")
-_PER_DAY = re.compile(rf"(一天|一日|每天|每日|天天)[^，。,\d]{{0,8}}?({_NUM})\s*(次|回|遍|顿)")
+# (a symptom counted per day is not a dose: 一天拉五六次, 一天吐了三次, 一天咳十几回)
+_PER_DAY = re.compile(
+    rf"(一天|一日|每天|每日|天天)(?:(?!拉|吐|咳|尿|泻|便|烧|疼|痛|醒|抽|发作|喘|晕)[^，。,\d]){{0,8}}?"
+    rf"({_NUM})\s*(次|回|遍|顿)"
+)
 _TWICE_EACH = re.compile(rf"早晚各[^，。,\d]{{0,2}}?({_NUM})\s*{UNIT}")
 _EVERY_HOURS = re.compile(
     rf"每(隔)?\s*({_NUM})\s*个?(钟头|小时)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}"
