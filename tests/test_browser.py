@@ -556,9 +556,7 @@ def test_a_record_saved_by_someone_else_in_between_keeps_what_this_user_typed(br
     assert ph.locator("#record-form .kept").count() == 0
 
 
-def test_an_adr_report_saved_by_someone_else_in_between_keeps_what_this_user_typed(
-    browser, server
-):
+def test_an_adr_report_saved_by_someone_else_in_between_keeps_what_this_user_typed(browser, server):
     """Two pharmacist tabs on one report: the second save is refused (409) and the reloaded
     report shows the newer version with this tab's changes put back and marked."""
     data = customer_says(server, "adr-two", "吃了布洛芬缓释胶囊以后身上起了好多红疹子 很痒")
@@ -583,3 +581,22 @@ def test_an_adr_report_saved_by_someone_else_in_between_keeps_what_this_user_typ
     second.screenshot(path=str(ARTIFACTS / "adr-conflict.png"), full_page=True)
     second.click('#adr-form button:has-text("保存草稿")')
     second.locator(".flash", has_text="已保存").wait_for()
+
+
+def test_rejecting_an_edited_draft_carries_the_edit_into_the_own_reply(browser, server):
+    customer_says(server, "r9", "氯雷他定一次吃几片")
+    agent = new_page(browser, server, "agent")
+    agent.goto(server.url + "/c/r9")
+    agent.fill("textarea[name=final_text]", "您好，请问是给成人还是孩子用？我按说明书帮您查。")
+    agent.fill("input[name=reason]", "先问清楚是谁用")
+    agent.click("button[value=reject]")
+    agent.wait_for_selector(".flash")
+    box = agent.locator("#reply-form textarea[name=text]")
+    assert box.input_value() == "您好，请问是给成人还是孩子用？我按说明书帮您查。"
+    # an untouched draft rejected: the own-reply box starts empty
+    customer_says(server, "r10", "氯雷他定一次吃几片")
+    agent.goto(server.url + "/c/r10")
+    agent.fill("input[name=reason]", "答非所问")
+    agent.click("button[value=reject]")
+    agent.wait_for_selector(".flash")
+    assert agent.locator("#reply-form textarea[name=text]").input_value() == ""

@@ -114,3 +114,30 @@ def test_console_offers_the_reply_box_after_a_rejection(web):  # noqa: F811
     assert (
         web.post(f"/s/{sid}/reply", data={"csrf_token": "forged", "text": "x"}).status_code == 403
     )
+
+
+def test_an_older_suggestion_covered_by_a_later_reply_can_be_put_away(web):  # noqa: F811
+    """Two customer messages; the agent answers the later one: the earlier suggestion is
+    covered and may be marked handled (not a reject); one with no reply since may not."""
+    agent = bearer(web, "agent")
+
+    def say(text):
+        r = web.post("/v1/conversations/cv1/messages", headers=agent, json={"text": text})
+        assert r.status_code == 200, r.text
+        return r.json()["suggestion"]["id"]
+
+    first = say("开瑞坦一天吃几片")
+    refused = web.post(
+        f"/v1/suggestions/{first}/actions", headers=agent, json={"action": "dismiss"}
+    )
+    assert refused.status_code == 409  # nothing has covered it yet
+    second = say("氯雷他定饭前吃还是饭后吃")
+    sent = web.post(f"/v1/suggestions/{second}/actions", headers=agent, json={"action": "accept"})
+    assert sent.status_code == 200, sent.text
+    login(web, "agent")
+    assert 'id="covered"' in web.get(f"/c/cv1?s={first}").text  # offered on the page
+    put_away = web.post(
+        f"/v1/suggestions/{first}/actions", headers=agent, json={"action": "dismiss"}
+    )
+    assert put_away.status_code == 200, put_away.text
+    assert 'id="covered"' not in web.get(f"/c/cv1?s={first}").text  # handled now

@@ -99,3 +99,14 @@ def test_a_missing_citation_says_how_to_cite(sample_gate, usage):
     result = verify_draft(sample_gate.sk, "您好，芬必得成人一次1粒，一日2次。", usage)
     missing = next(f for f in result.findings if f.code == "missing_citation")
     assert "[1]" in missing.detail and "来源" in missing.detail
+
+
+def test_an_orders_words_are_not_medical_and_a_refusal_names_its_sentence(sample_gate):
+    """An agent's own reply about an order (物流5天没有更新, 为您补发氯雷他定片) needs no label
+    citation; a medical sentence without one is refused naming that sentence."""
+    for text in ("您好，物流5天没有更新，我们1个工作日内给您答复。", "我们会为您补发氯雷他定片。"):
+        result = sample_gate.verify(text, {}, require_citations=True)
+        assert not [f for f in result.findings if f.code == "missing_citation"], text
+    result = sample_gate.verify("氯雷他定片一次1片，一日1次。", {}, require_citations=True)
+    refused = [f for f in result.findings if f.code == "missing_citation"]
+    assert refused and "“氯雷他定片一次1片，一日1次。”" in refused[0].detail

@@ -624,3 +624,15 @@ def test_a_pharmacist_on_the_agents_desk_gets_no_agent_buttons(web):
     assert 'id="act-form"' not in page and 'id="agent-only"' in page
     login(web, "agent")
     assert 'id="act-form"' in web.get("/c/live-2").text
+
+
+def test_times_leave_the_api_with_their_zone(web):
+    r = web.post(
+        "/v1/conversations/tz-1/messages",
+        headers=bearer(web, "agent"),
+        json={"text": "孕妇能吃布洛芬吗"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["escalation"]["sla_deadline"].endswith(("Z", "+00:00"))
+    messages = web.get("/v1/conversations/tz-1/messages", headers=bearer(web, "agent")).json()
+    assert all(m["created_at"].endswith(("Z", "+00:00")) for m in messages)

@@ -328,10 +328,14 @@ class Desk:
                     "药师已在此后答复该顾客，这条建议已过期，请勿再发送；请先阅读药师的答复",
                     status=409,
                 )
-            if action == "dismiss" and not answered_after:
-                # only a suggestion the pharmacist's answer made stale is put away unjudged;
-                # any other is accepted, edited or rejected with a reason
-                raise DeskError("只有药师已答复后过期的建议可以标记为已处理", status=409)
+            if action == "dismiss" and not (answered_after or _replied_after(s, row)):
+                # only a suggestion made stale by a later reply (the pharmacist's answer, or an
+                # agent's reply to a later message) is put away unjudged; any other is
+                # accepted, edited or rejected with a reason
+                raise DeskError(
+                    "只有已被后续回复（药师答复或客服对后来消息的回复）覆盖的建议可以标记为已处理",
+                    status=409,
+                )
             new_status = {
                 "accept": "accepted",
                 "edit": "edited",
@@ -702,6 +706,23 @@ def _answered_after(session: Session, row: SuggestionRow) -> bool:
             .where(
                 Message.conversation_id == row.conversation_id,
                 Message.role == "pharmacist",
+                Message.id > row.message_id,
+            )
+        )
+        or 0
+    ) > 0
+
+
+def _replied_after(session: Session, row: SuggestionRow) -> bool:
+    """The customer got a reply after the message this suggestion answers (an agent answered
+    their later message): the suggestion is covered, not waiting."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.conversation_id == row.conversation_id,
+                Message.role.in_(("agent", "pharmacist")),
                 Message.id > row.message_id,
             )
         )

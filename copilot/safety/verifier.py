@@ -32,6 +32,17 @@ _RECOMMEND = re.compile(
 _SALE = re.compile(
     r"(有货|现货|下单|购买|拍下|直接拍|拍就行|加购|发货|包邮|库存|买几盒|给您发|帮您买|满减|优惠券|可以用.{0,6}券)"
 )
+# the words of an order (为您补发, 已发货, 退款) around a product named as its item
+_ORDER_ITEM = re.compile(
+    r"补发|重发|寄出|寄回|发货|退货|退款|换货|下单|订单|库存|到货|配送|快递|物流|缺货"
+)
+
+
+def _snippet(text: str, size: int = 24) -> str:
+    text = text.strip()
+    return text if len(text) <= size else text[:size] + "…"
+
+
 _PII = re.compile(r"(身份证|证件号|银行卡|卡号|信用卡|密码|验证码|cvv|安全码|支付密码|社保卡号)")
 _PII_ASK = re.compile(
     r"(提供|发(一下|给|过来|我)|告诉|输入|报(一下|给)|填写|拍照发|发送|告知|说一下)"
@@ -151,17 +162,21 @@ def verify_draft(
         norm = normalize(plain)
         quantities = [q for q in extract_quantities(plain) if q.kind in checked_kinds]
         question = norm.rstrip().endswith(("?", "？", "吗", "呢")) or norm.startswith("请问")
-        medical = bool(quantities) or (
-            not question and (bool(_MEDICAL.search(norm)) or bool(sk.linker.link(norm)))
-        )
+        words = bool(_MEDICAL.search(norm))
+        # a product named as an order's item (为您补发氯雷他定片, 阿莫西林已发货) is not advice
+        named = bool(sk.linker.link(norm)) and not (_ORDER_ITEM.search(norm) and not words)
+        # a time with no medicine in the sentence is the service's (物流5天没有更新), not a course
+        quantities = [q for q in quantities if q.kind != "duration" or words or named]
+        medical = bool(quantities) or (not question and (words or named))
         if medical and not cited_ok and (require_citations or quantities):
             findings.append(
                 VerifierFinding(
                     level="block",
                     code="missing_citation",
                     sentence=sentence,
-                    detail="医学内容没有引用任何检索到的说明书或政策段落：请在该句末尾标注来源"
-                    "编号（如[1]，见来源列表；发给顾客时编号会自动去掉）",
+                    detail=f"“{_snippet(plain)}”是用药内容，但没有引用检索到的说明书或政策段落："
+                    "请在该句末尾标注来源编号（如[1]，见来源列表；发给顾客时编号会自动去掉），"
+                    "或删去这句",
                 )
             )
         elif quantities:

@@ -4,7 +4,7 @@ see only the status of the report on their case."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -16,7 +16,7 @@ from copilot.desk.adr_view import AdrView
 from copilot.desk.common import DeskError
 from copilot.desk.tables import User
 from copilot.schemas import Text
-from copilot.web.params import EscalationId, ReportId
+from copilot.web.params import EscalationId, ReportId, UtcTime
 from copilot.web.session import api_user
 
 router = APIRouter(prefix="/v1", tags=["adverse reactions"])
@@ -43,7 +43,7 @@ class AdrStatus(BaseModel):
     id: int
     escalation_id: int
     status: str
-    due_at: datetime
+    due_at: UtcTime
     overdue: bool
 
 

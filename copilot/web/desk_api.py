@@ -3,7 +3,6 @@ messages, agent actions, pre-send verification, the escalation workflow."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -11,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.desk.tables import User
 from copilot.schemas import CartItem, Profile, Suggestion, Text, VerifierResult
-from copilot.web.params import ConversationId, EscalationId, SuggestionId
+from copilot.web.params import ConversationId, EscalationId, SuggestionId, UtcTime
 from copilot.web.session import api_user
 
 router = APIRouter(prefix="/v1", tags=["desk"])
@@ -32,7 +31,7 @@ class EscalationOut(BaseModel):
     answer_version: int = Field(
         default=0, description="0 until answered, then 1, +1 for each correction."
     )
-    sla_deadline: datetime
+    sla_deadline: UtcTime
     follows_id: int | None = Field(
         default=None, description="The earlier case this one continues (customer wrote again)."
     )
@@ -123,7 +122,7 @@ def incoming_message(
 class MessageOut(BaseModel):
     role: str
     text: str
-    created_at: datetime
+    created_at: UtcTime
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])

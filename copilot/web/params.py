@@ -4,10 +4,13 @@ were not UTF-8 (decoded as U+FFFD) is a 422 naming the parameter, never a 500 or
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Form, Path, Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
+
+from copilot.desk.common import aware
 
 # No control characters, no U+FFFD (what invalid UTF-8 in a URL decodes to), no slash.
 _ID = r"^[^\x00-\x1f\x7f\uFFFD/]+$"
@@ -60,3 +63,8 @@ FormVersion = Annotated[int, Form(ge=0, le=2**31)]
 # A short text field (a confirmation, a reason): bounded tighter than FormField.
 FormShort = Annotated[str, Form(max_length=200), AfterValidator(_form_text)]
 DoneQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Result of an action.")]
+
+
+# Times leave the API with their zone: SQLite hands back naive UTC, which a chat system would
+# read as its local time (8 hours off in Beijing).
+UtcTime = Annotated[datetime, BeforeValidator(aware)]

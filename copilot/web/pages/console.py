@@ -116,6 +116,10 @@ def conversation(
             if shown
             else None
         )
+        # an agent has replied to a later message since: the suggestion is covered
+        replied_after = bool(shown) and any(
+            m.role == "agent" and m.id > shown.message_id for m in messages
+        )
         profile = Profile.model_validate(conv.profile) if conv else Profile()
         cart = [CartItem.model_validate(c) for c in conv.cart] if conv else []
         record = records.read(s, conv.customer_ref) if conv and conv.customer_ref else None
@@ -138,6 +142,7 @@ def conversation(
             suggestion=suggestion,
             escalation=escalation,
             pharmacist_answer=pharmacist_answer,
+            replied_after=replied_after,
             profile=profile,
             cart=cart,
             demo=conversation_id.startswith(DEMO_PREFIX),

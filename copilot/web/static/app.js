@@ -249,12 +249,25 @@
         }
       });
       form.querySelectorAll("button[name=action_button]").forEach(function (b) {
-        b.addEventListener("click", function () { form.querySelector("input[name=action]").value = b.value; });
+        b.addEventListener("click", function () {
+          form.querySelector("input[name=action]").value = b.value;
+          // rejecting a draft the agent had already edited: the edit goes on to the own-reply
+          // box that comes next, so it is not retyped
+          if (b.value === "reject" && box && window.sessionStorage && box.value !== box.defaultValue) {
+            sessionStorage.setItem("own-reply:" + form.getAttribute("action"), box.value);
+          }
+        });
       });
     }
     var reply = document.getElementById("reply-form");
     if (reply) {
       var text = reply.querySelector("textarea[name=text]");
+      var edited = window.sessionStorage && sessionStorage.getItem(
+        "own-reply:" + reply.getAttribute("action").replace(/\/reply$/, "/act"));
+      if (edited !== null && edited !== undefined && text && !text.value) {
+        text.value = edited;
+        sessionStorage.removeItem("own-reply:" + reply.getAttribute("action").replace(/\/reply$/, "/act"));
+      }
       bindVerified(reply, text, document.getElementById("reply-warning"), "");
       sendOnCtrlEnter(text, reply.querySelector("button[type=submit]"));
     }
