@@ -141,3 +141,18 @@ def test_an_older_suggestion_covered_by_a_later_reply_can_be_put_away(web):  # n
     )
     assert put_away.status_code == 200, put_away.text
     assert 'id="covered"' not in web.get(f"/c/cv1?s={first}").text  # handled now
+
+
+def test_the_waiting_count_leaves_out_messages_a_later_reply_covered(web):  # noqa: F811
+    agent = bearer(web, "agent")
+
+    def pulse():
+        return web.get("/v1/desk/pulse", headers=agent).json()["waiting_for_agent"]
+
+    before = pulse()
+    for text in ("开瑞坦一天吃几片", "开瑞坦饭前吃还是饭后吃"):
+        r = web.post("/v1/conversations/cv2/messages", headers=agent, json={"text": text})
+    assert pulse() == before + 2
+    latest = r.json()["suggestion"]["id"]
+    web.post(f"/v1/suggestions/{latest}/actions", headers=agent, json={"action": "accept"})
+    assert pulse() == before  # the earlier message is covered by the reply to the later one

@@ -78,8 +78,21 @@ def read_pulse(app, user: User, conversation: str | None) -> Pulse:
             if conversation
             else None
         )
+        # customer messages with a pending suggestion and no reply since (an agent's reply to a
+        # later message, or the pharmacist's answer, covers the earlier ones)
+        replied = (
+            select(Message.id)
+            .where(
+                Message.conversation_id == SuggestionRow.conversation_id,
+                Message.role.in_(("agent", "pharmacist")),
+                Message.id > SuggestionRow.message_id,
+            )
+            .exists()
+        )
         waiting = s.scalar(
-            select(func.count()).select_from(SuggestionRow).where(SuggestionRow.status == "pending")
+            select(func.count())
+            .select_from(SuggestionRow)
+            .where(SuggestionRow.status == "pending", ~replied)
         )
         due = s.scalars(select(AdrReport.due_at).where(AdrReport.status == "draft"))
         adr_overdue = sum(aware(d) < now for d in due)
