@@ -93,7 +93,7 @@ def test_fresh_one_time_password_logs_in_and_an_expired_one_is_refused(web):  # 
     # a one-time password not yet expired: the usual "change it first"
     fresh_password, fresh_token = _add(web, "xiaowang")
     r = web.get("/v1/desk/pulse", headers={"Authorization": f"Bearer {fresh_token}"})
-    assert r.status_code == 403 and r.json()["error"] == "HTTPException"
+    assert r.status_code == 403 and r.json()["error"] == "Forbidden"
     assert "请先修改初始密码" in r.json()["detail"]
     assert fresh_password
 

@@ -190,7 +190,7 @@ def test_pages_speak_chinese_only_on_errors(web):
     page = web.get("/no-such-page", headers={"accept": "text/html"})
     assert page.status_code == 404 and "找不到该页面" in page.text and '"error"' not in page.text
     api = web.get("/v1/no-such-route", headers={"accept": "text/html"})
-    assert api.status_code == 404 and api.json()["error"] == "HTTPException"
+    assert api.status_code == 404 and api.json()["error"] == "NotFound"
     users = web.get("/users", headers={"accept": "text/html"})
     assert users.status_code == 403 and "需要管理员权限" in users.text
     assert "admins only" not in users.text

@@ -98,6 +98,15 @@ _HTTP_DETAIL = {
     404: "找不到该地址：请检查 URL（接口见 /docs）",
     405: "该地址不支持此请求方法：请按接口说明使用 GET/POST/PUT",
 }
+_HTTP_CODE = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    413: "TooLarge",
+    429: "RateLimited",
+}
 
 
 def _wants_page(request: Request) -> bool:
@@ -152,7 +161,8 @@ def _error_handlers(app: FastAPI) -> None:
             )
         return JSONResponse(
             status_code=exc.status_code,
-            content=error_body("HTTPException", detail),
+            # a code named for the status, not the framework's class name
+            content=error_body(_HTTP_CODE.get(exc.status_code, "HttpError"), detail),
             headers=getattr(exc, "headers", None),
         )
 
