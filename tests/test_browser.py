@@ -600,3 +600,21 @@ def test_rejecting_an_edited_draft_carries_the_edit_into_the_own_reply(browser, 
     agent.click("button[value=reject]")
     agent.wait_for_selector(".flash")
     assert agent.locator("#reply-form textarea[name=text]").input_value() == ""
+
+
+def test_a_case_page_follows_a_claim_made_elsewhere_without_reload(browser, server):
+    data = customer_says(server, "live-case", "哺乳期能用达克宁吗")
+    esc_id = data["escalation"]["id"]
+    ph = new_page(browser, server, "ph")
+    ph.goto(f"{server.url}/escalations/{esc_id}")
+    assert "待认领" in ph.locator("#case-head").inner_text()
+    assert ph.locator("#case-actions button:has-text('认领')").count() == 1
+    # claimed from another tab (the API): the page shows it without a reload
+    auth = {"Authorization": f"Bearer {server.tokens['ph']}"}
+    assert (
+        httpx.post(f"{server.url}/v1/escalations/{esc_id}/claim", headers=auth).status_code == 200
+    )
+    ph.locator("#case-head", has_text="已认领").wait_for(timeout=15000)
+    ph.locator("#case-actions #answer-text").wait_for(timeout=15000)
+    assert ph.locator("#case-actions button:has-text('认领')").count() == 0
+    ph.screenshot(path=str(ARTIFACTS / "case-live-claim.png"))

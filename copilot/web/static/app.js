@@ -54,6 +54,7 @@
           if (old && now) { old.replaceWith(document.importNode(now, true)); done.push(id); }
         });
         if (done.indexOf("suggestion-col") >= 0) bindActForm();
+        if (done.indexOf("case-actions") >= 0) { staleCase = false; bindCaseActions(); }
         tick();  // new SLA timers show their time at once
         return done;
       });
@@ -82,7 +83,7 @@
     var box = document.getElementById("messages");
     var conversation = box ? box.dataset.conversation : "";
     var lastMessage = box ? Number(box.dataset.lastMessage || 0) : 0;
-    var first = null, prev = null, staleDraft = false, baseTitle = document.title;
+    var first = null, prev = null, staleDraft = false, staleCase = false, baseTitle = document.title;
     var alertsButton = document.getElementById("alerts-on");
     if (alertsButton && pharmacist) {
       alertsButton.hidden = false;
@@ -131,6 +132,12 @@
         var list = document.getElementById("conv-list");
         if (list && untouched(list)) ids.push("conv-list");
         if (document.getElementById("queue")) ids.push("queue");
+        // a case page: its status and what may be done with it follow a claim or an answer
+        // made elsewhere (the answer box is kept while something is typed in it)
+        if (document.getElementById("case-head")) ids.push("case-head");
+        var actions = document.getElementById("case-actions");
+        if (actions && untouched(actions)) ids.push("case-actions");
+        else if (actions) staleCase = true;
         if (conversation && p.conversation_last_message_id > lastMessage) {
           ids.push("messages");
           var col = document.getElementById("suggestion-col");
@@ -145,6 +152,9 @@
       var waiting = pharmacist ? 0 : (p.waiting_for_agent || 0);
       if (waiting > 0 && prev && p.latest_message_id > (first.latest_message_id || 0)) {
         parts.push('<a href="/?f=waiting">' + waiting + " 条顾客消息待回复</a>");
+      }
+      if (staleCase) {
+        parts.push('<a href="">工单状态已变化：点击刷新（正在输入的答复会保留）</a>');
       }
       if (staleDraft) {
         parts.push('<a href="">顾客有新消息，建议已更新：点击刷新（正在编辑的草稿会被替换）</a>');
@@ -288,10 +298,10 @@
       var card = box.closest("details");
       if (card) card.open = true;
     }
-    box.form.addEventListener("submit", function () { sessionStorage.setItem(key, box.value); });
+    var save = function () { sessionStorage.setItem(key, box.value); };
+    box.form.addEventListener("submit", save);
+    box.addEventListener("input", save);  // also kept across a reload the live banner asks for
   }
-  keepTyped("answer-text");
-  keepTyped("correct-text");
 
   // The health-record form: a save refused (someone else saved the record in between, or a
   // field was wrong) comes back as a reloaded page with the stored record. What this user had
@@ -346,15 +356,20 @@
   // Case page: 使用参考草稿 puts the draft prepared for the pharmacist (without [n] markers) in
   // the answer box; an answer already typed is replaced only when the pharmacist agrees. A
   // source's number opens that source below.
-  var useDraft = document.getElementById("use-reference-draft");
-  var answerBox = document.getElementById("answer-text");
-  if (useDraft && answerBox) useDraft.addEventListener("click", function () {
-    var draft = useDraft.dataset.draft;
-    if (answerBox.value.trim() && answerBox.value !== draft &&
-        !window.confirm("用参考草稿替换已输入的答复吗？")) return;
-    answerBox.value = draft;
-    answerBox.focus();
-  });
+  function bindCaseActions() {
+    keepTyped("answer-text");
+    keepTyped("correct-text");
+    var useDraft = document.getElementById("use-reference-draft");
+    var answerBox = document.getElementById("answer-text");
+    if (useDraft && answerBox) useDraft.addEventListener("click", function () {
+      var draft = useDraft.dataset.draft;
+      if (answerBox.value.trim() && answerBox.value !== draft &&
+          !window.confirm("用参考草稿替换已输入的答复吗？")) return;
+      answerBox.value = draft;
+      answerBox.focus();
+    });
+  }
+  bindCaseActions();
   document.querySelectorAll("a[data-cite]").forEach(function (a) {
     a.addEventListener("click", function () {
       var source = document.getElementById("cite-" + a.dataset.cite);
