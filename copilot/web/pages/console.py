@@ -120,6 +120,12 @@ def conversation(
         replied_after = bool(shown) and any(
             m.role == "agent" and m.id > shown.message_id for m in messages
         )
+        authors = {
+            u.id: u.display_name
+            for u in s.scalars(
+                select(User).where(User.id.in_({m.author_id for m in messages if m.author_id}))
+            )
+        }
         profile = Profile.model_validate(conv.profile) if conv else Profile()
         cart = [CartItem.model_validate(c) for c in conv.cart] if conv else []
         record = records.read(s, conv.customer_ref) if conv and conv.customer_ref else None
@@ -143,6 +149,7 @@ def conversation(
             escalation=escalation,
             pharmacist_answer=pharmacist_answer,
             replied_after=replied_after,
+            authors=authors,
             profile=profile,
             cart=cart,
             demo=conversation_id.startswith(DEMO_PREFIX),
