@@ -409,3 +409,12 @@ def test_demo_conversations_count_in_no_figure(day):
     assert f["first_response_due"] == 1 and f["on_time_response"] == 1.0
     assert f["overdue_open"] == 0 and f["resolution"]["agent_due"] == 1
     assert f["reject_rate"] == 0.0  # the demo reject is not counted
+
+
+def test_the_rules_chart_keeps_every_reason_and_sums_the_rest():
+    from copilot.web.pages.dashboard import _top
+
+    counts = [(f"规则{i}", 20 - i) for i in range(15)]
+    bars = _top(counts, 12)
+    assert len(bars) == 12 and bars[-1][0] == "其他4条规则"
+    assert sum(c for _, c in bars) == sum(c for _, c in counts)

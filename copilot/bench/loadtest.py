@@ -26,6 +26,7 @@ from copilot.bench.deskload import Recorder, Scenario, desk_agent, pharmacist, r
 from copilot.bench.serverproc import ServerProcess
 from copilot.desk.auth import add_user
 from copilot.desk.db import Database, database_url
+from copilot.errors import IndexMissingError
 from copilot.evals.retrieval import evals_dir, load_cases, percentile
 from copilot.settings import Settings
 
@@ -149,6 +150,11 @@ def run_load(
     pharmacists = max(1, agents // 10) if pharmacists is None else pharmacists
     pharmacists = pharmacists if mode == "write" else 0
     ramp = min(10.0, seconds / 4) if ramp is None else ramp
+    if not settings.index_dir.is_dir():
+        raise IndexMissingError(
+            f"no knowledge index under {settings.index_dir} to load-test; run `make index` "
+            "(or `copilot kb build`) with this COPILOT_HOME first"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         shutil.copytree(settings.index_dir, home / "index")

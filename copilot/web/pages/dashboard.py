@@ -25,9 +25,18 @@ def dashboard(request: Request, user: User = Depends(page_user)):
         recent = list(s.scalars(select(AgentAction).order_by(AgentAction.id.desc()).limit(10)))
     charts = {
         "tiers": bar_chart(f["escalations_by_tier"]),
-        "rules": bar_chart(f["escalations_by_rule"][:10]),
+        "rules": bar_chart(_top(f["escalations_by_rule"], 12)),
         "intents": bar_chart(f["top_intents"]),
         "drugs": bar_chart(f["top_drugs"]),
         "reasons": bar_chart(f["reject_reasons"]),
     }
     return render(request, "dashboard.html", user, f=f, charts=charts, recent=recent)
+
+
+def _top(counts: list[tuple[str, int]], n: int) -> list[tuple[str, int]]:
+    """The first `n` bars, and the rest summed as 其他 (every case's reasons are counted; a
+    chart that silently dropped the eleventh rule did not agree with the queue)."""
+    if len(counts) <= n:
+        return counts
+    rest = sum(c for _, c in counts[n - 1 :])
+    return [*counts[: n - 1], (f"其他{len(counts) - n + 1}条规则", rest)]
