@@ -130,3 +130,35 @@ def test_a_class_said_as_not_taken_is_not_in_play(sample_gate):
 def test_a_symptom_counted_per_day_is_not_a_dose(sample_gate, text):
     verdict = _verdict(sample_gate, text)
     assert not any(a.kind == "overdose" for a in verdict.alerts), text
+
+
+# --- from blind set 19 (phrasings written for these tests) -------------------------------------
+@pytest.fixture
+def copilot_check(sample_copilot):
+    """The tier as the whole pipeline decides it (service questions scoped as in suggest)."""
+
+    def tier(text):
+        verdict = sample_copilot.assess(message=text)
+        return verdict.escalation.tier if verdict.escalation else None
+
+    return tier
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a past event told as over, with a service question or thanks
+        "大前天孩子误吞了一片药 已经去医院处理好了 医生讲不要紧 想问下快递到哪了",
+        "上个月我妈心口疼住了院 早就出院了 今天来问问发票",
+        # someone else's medicine, never taken by the customer, in a story heard
+        "听同事说吃阿司匹林的人不能吃布洛芬 我根本不吃阿司匹林 芬必得一天几粒",
+    ],
+)
+def test_past_or_heard_of_stays_with_the_agent(copilot_check, text):
+    assert copilot_check(text) is None, text
+
+
+def test_a_child_in_a_story_that_is_over_does_not_make_a_service_question_a_case(copilot_check):
+    assert copilot_check("前阵子宝宝发烧看过医生了 已经好了 体温计能开发票吗") is None
+    # a red flag in a service question still escalates
+    assert copilot_check("孩子现在抽搐了 体温计什么时候到") == "emergency"

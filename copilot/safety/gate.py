@@ -183,7 +183,10 @@ class SafetyGate:
             errors.append(f"checks: {type(exc).__name__}: {exc}")
         if service and not tri.drugs and not tri.drug_classes:
             # a question about an order, a refund, an invoice … names no medicine: who the
-            # customer is (pregnant, elderly, a condition) does not make it a pharmacist's case
+            # customer is (pregnant, elderly, a condition), on record or in the message (去年孩子
+            # 发高烧 早就好了 … 体温计能退吗), does not make it a pharmacist's case; a red flag in
+            # the message still does
+            tri = tri.model_copy(update={"populations": [], "child_age_years": None})
             profile = profile.model_copy(
                 update={
                     "pregnant": False,

@@ -176,6 +176,8 @@ _ORAL_BEFORE = re.compile(r"(吃|服|喝|口服|吞)(了|着|过|的)?\s*$")
 _STOPPED = re.compile(r"(停了|停掉了|停药|不吃了|没再吃|早就不)")
 # The customer denies taking it (我又不吃阿司匹林, 我从来没用过达克宁) …
 _NOT_TAKEN = re.compile(r"我(又|也|都|根本|从来|从|可|压根)?(不|没|没有)(吃|用|服|喝)(过)?\s*$")
+# … emphatically never (又/根本/从来/压根: not "我没吃布洛芬 能吃吗", a dose not yet taken)
+_NEVER_TAKEN = re.compile(r"我(又|根本|从来|从|压根)(不|没|没有)(吃|用|服|喝)(过)?\s*$")
 # … unless they ask about taking it with something (能一起吃吗: it is what is asked about)
 _TOGETHER = re.compile(r"一起|同时|合用|一块|搭配|混着|一同")
 _SOMEONE = re.compile(r"^(有人|有的人|别人|人家|好多人|很多人)")
@@ -214,6 +216,15 @@ def _drug_mentions(
             and bool(_OTHER_TAKER.search(text[clause_start : lk.start]))
             and bool(_FOR_SELF.search(text))
         )
+        # never taken, said emphatically (我又不吃华法林, 我根本没吃过阿司匹林) while another
+        # product is in the message and nothing is asked together: not in play at all, whatever
+        # the neighbour said about it (听邻居说吃华法林的人不能吃芬必得 我又不吃华法林 … 想买一盒)
+        if any(o.doc_id != lk.doc_id for o in links) and any(
+            _NEVER_TAKEN.search(text[max(0, m.start() - 8) : m.start()])
+            and not _TOGETHER.search(text[m.start() :])
+            for m in re.finditer(re.escape(lk.matched), text)
+        ):
+            continue
         # not taken now: denied while another product named after it is asked about (我又不吃
         # 阿司匹林 就问问达喜; never when it is asked about, or asked with another), or in a story
         # someone else told (同事说她以前吃阿司匹林吃到胃出血) unless it is happening now
@@ -769,6 +780,10 @@ def triage(
         p.population in ("child", "infant") and not p.negated for p in populations
     )
     aside = [d.name for d in drugs if d.past or d.others]
+    # a drug the customer said they never take (我又不吃华法林) was left out of the drugs: what
+    # it would say of them (anticoagulated) is left out too
+    kept = {d.name for d in drugs}
+    aside += [lk.matched for lk in links if lk.strength >= 2 and lk.matched not in kept]
     if aside:  # 我老公在吃华法林 (… 给我自己): the anticoagulation is his
         populations = [p for p in populations if not any(n in p.evidence for n in aside)]
     red_flags = _red_flags(sk, mask_signs(text), child_mentioned)
