@@ -162,3 +162,36 @@ def test_a_child_in_a_story_that_is_over_does_not_make_a_service_question_a_case
     assert copilot_check("前阵子宝宝发烧看过医生了 已经好了 体温计能开发票吗") is None
     # a red flag in a service question still escalates
     assert copilot_check("孩子现在抽搐了 体温计什么时候到") == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # hives or a swollen lip with faintness coming; the breath heard as a sound
+        "擦了药膏以后身上起风团 嘴唇肿了 感觉快晕了",
+        "孩子吃完药起疹子 喉咙里呼噜呼噜的",
+        # a farewell with thanks for the care; no longer here after a day named; relief planned
+        "感谢你们一直以来的照顾 以后不会再来了 和大家说句再见",
+        "不用回了 过两天我就不在了",
+        "安眠药存够了 吃完就再也不用受罪了",
+        # a caregiver's squeeze or a child's gulp counted
+        "外婆给宝宝一下挤了七八粒伊可新 孩子一岁",
+        "两岁的娃一口气干了四袋小儿氨酚黄那敏",
+        # an infant's age in 多天 and a temperature's tenth after 度
+        "宝宝四十多天 体温37度9 刚刚又量是38度2",
+    ],
+)
+def test_emergencies_from_blind_19_families(sample_gate, text):
+    assert _tier(sample_gate, text) == "emergency", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "物流慢得我都要吐血了 什么时候发货",
+        "谢谢你们这段时间的照顾 我搬到外地了 以后不会再来这家店了",
+        "吃了止痛药就不用再受罪了 芬必得一天几粒",
+    ],
+)
+def test_not_emergencies_from_blind_19_families(sample_gate, text):
+    assert _tier(sample_gate, text) != "emergency", text

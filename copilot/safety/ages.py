@@ -27,7 +27,7 @@ _AGE_CHILD_SMALL = re.compile(
     CHILD_WORD
     + r"(才|刚|刚刚|已经|现在|今年|只有|刚满|满|快|都|还不到|不到|还没|没|大概|差不多|出生)*"
     + _NUM
-    + r"\s*(个多月|多个月|个月|多月|月|周半|天|周|个星期|个礼拜)"
+    + r"\s*(个多月|多个月|个月|多月|月|周半|多天|来天|天|周|个星期|个礼拜)"
     + r"(?![吃喝用服涂擦喂滴贴几多内里次后前之以左没不能可要最该])"
 )
 _AGE_PRONOUN_SMALL = re.compile(
@@ -171,8 +171,8 @@ def _years(number: str, unit: str) -> float | None:
         return value  # 宝宝两周了: 周岁 shorthand; a baby in weeks is 7周大, 出生3周
     if unit in ("周", "个星期", "个礼拜"):
         return value * 7 / 365
-    if unit == "天":
-        return value / 365
+    if unit in ("天", "多天", "来天"):
+        return (value + (1 if unit != "天" else 0)) / 365  # 50多天: a little over 50 days
     return value + 0.5 if unit == "岁半" else value
 
 

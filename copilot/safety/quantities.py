@@ -169,6 +169,9 @@ def _quantity(number: str, unit: str, span_text: str) -> Quantity | None:
     return Quantity(text=span_text, value=round(value * factor, 6), unit=canonical, kind=kind)
 
 
+_TEMP_TENTH = re.compile(r"(?<![\d.])(3[4-9]|4[0-2])\s*度\s*([0-9])(?![\d.度])")
+
+
 def extract_quantities(text: str) -> list[Quantity]:
     """Every number-with-unit in text (normalised: NFKC, lower case)."""
     norm = with_halves(normalize(text))
@@ -180,6 +183,11 @@ def extract_quantities(text: str) -> list[Quantity]:
             q = _quantity(number, unit, match.group(0))
             if q:
                 found.append(q)
+        taken.append(match.span())
+    # a temperature said with its tenth after 度 (38度1, 39度5): 38.1 ℃, not 38
+    for match in _TEMP_TENTH.finditer(norm):
+        value = float(match.group(1)) + float(match.group(2)) / 10
+        found.append(Quantity(text=match.group(0), value=value, unit="℃", kind="temperature"))
         taken.append(match.span())
     for match in _SINGLE.finditer(norm):
         if any(a <= match.start() < b for a, b in taken):

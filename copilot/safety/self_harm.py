@@ -28,8 +28,13 @@ _GONE = re.compile(
     # the goodbye already written or arranged (遗书我已经写好了, 后事都交代好了)
     r"|遗书|遗言|绝笔|后事[^，。,]{0,3}(交代|安排|准备)"
     # all of it at once, "and be done with it" (一次全吞了算了)
-    r"|(全|都|一口气)[^，。,]{0,2}(吞|吃|喝)(了|掉|下去|光)?(就)?算了)"
+    r"|(全|都|一口气)[^，。,]{0,2}(吞|吃|喝)(了|掉|下去|光)?(就)?算了"
+    # no longer here after a day named (反正我明天就不在了, 过几天我就不在人世了)
+    r"|(反正|马上|很快|明天|今晚|过几天|过两天)[^，。,]{0,3}(就)?(不在了|不在人世|离开人世)"
+    r"|不在人世|离开人世)"
 )
+# pain that will stop for good (就不用再痛苦了, 再也不用受罪了): with a stock kept back, a plan
+_RELIEF = re.compile(r"(不用|不会|再也不用?)再?(痛苦|受罪|受苦|难受|折磨)")
 # not wanting to be a burden any more (不想再拖累家里人, 以后就不用再麻烦你们了)
 _BURDEN = re.compile(
     r"(不想|不愿|不用|不必|不会)(再)?(拖累|连累|牵连)|(拖累|累赘)"
@@ -44,7 +49,9 @@ _FAREWELL = re.compile(
     # a goodbye said with the medicines laid out (跟你们说声再见, 谢谢你们一直照顾): counted only
     # with a stock or the medicines gathered, never on its own
     r"|(说|道)(声|句)?再见|再见了|再见[\s。！!~～]*$|道别|告别|谢谢(你们|大家)(一直|这么久|这些年)"
+    r"|以后[^，。,]{0,4}不会再来"
 )
+_CARE_THANKS = re.compile(r"(谢谢|感谢)[^，。,]{0,6}(照顾|这段时间|一直以来|这么久|这些年)")
 # the medicines gathered, laid out ready (把家里所有的药都倒出来了, 安眠药倒在手心里, 找齐了)
 _GATHERED = re.compile(
     r"(所有|全部|全家|家里)的?药" + _CLAUSE + r"{0,4}(倒|拿|找|翻|摆|凑)(出来|齐|好|到一起)"
@@ -85,6 +92,14 @@ def suicidal(text: str) -> str | None:
     if m and _MEANS.search(text):
         return m.group(0)  # a burden no more, with the means at hand
     gathered = _GATHERED.search(text)
+    relief = _RELIEF.search(text)
+    if relief and (_STOCK.search(text) or gathered):
+        return relief.group(0)  # 攒够了我就不用再痛苦了
+    # a goodbye said several ways with thanks for the care (谢谢你们这段时间的照顾 以后不会再来
+    # 买药了 跟大家说声再见): a farewell, even with no means named
+    said = {m.group(0) for m in _FAREWELL.finditer(text)}
+    if len(said) >= 2 and _CARE_THANKS.search(text):
+        return "…".join(sorted(said))
     m = _FAREWELL.search(text)
     if m and (_STOCK.search(text) or gathered):
         # a goodbye with a stock kept back (药都存够了…以后不麻烦了); buying several boxes so as
