@@ -195,3 +195,9 @@ def test_emergencies_from_blind_19_families(sample_gate, text):
 )
 def test_not_emergencies_from_blind_19_families(sample_gate, text):
     assert _tier(sample_gate, text) != "emergency", text
+
+
+def test_a_fever_question_that_reads_like_a_return_stays_a_childs_case(copilot_check):
+    """能退 is the fever going down here, not a refund: the child is not dropped as in a service
+    question whose medical part is over."""
+    assert copilot_check("强生那个宝宝退烧的 吃完多久能退") is not None

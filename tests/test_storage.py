@@ -286,7 +286,7 @@ def test_a_suggestion_goes_stale_once_the_pharmacist_has_answered(desk, people):
 def test_only_a_suggestion_the_pharmacist_made_stale_is_dismissed(desk, people):
     agent, _, _ = people
     row, _ = desk.receive("f3b", "布洛芬一天吃几次", user=agent)
-    with pytest.raises(DeskError, match="只有药师已答复") as refused:
+    with pytest.raises(DeskError, match="只有已被后续回复") as refused:
         desk.act(row.id, agent, "dismiss")
     assert refused.value.status == 409
 

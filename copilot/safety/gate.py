@@ -18,6 +18,7 @@ from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.patient import child_mentioned
 from copilot.safety.rules import Facts, RuleSet, fire_rules, load_rules
 from copilot.safety.semantic_net import SemanticNet
+from copilot.safety.tense import OVER
 from copilot.safety.triage import triage as run_triage
 from copilot.safety.verifier import verify_draft, verify_holding_edit, verify_pharmacist_answer
 from copilot.schemas import (
@@ -186,7 +187,10 @@ class SafetyGate:
             # customer is (pregnant, elderly, a condition), on record or in the message (去年孩子
             # 发高烧 早就好了 … 体温计能退吗), does not make it a pharmacist's case; a red flag in
             # the message still does
-            tri = tri.model_copy(update={"populations": [], "child_age_years": None})
+            if OVER.search(normalize(message)):
+                # only when the message tells its medical part as over: 宝宝退烧的 吃完多久能退
+                # is a fever question however 能退 reads
+                tri = tri.model_copy(update={"populations": [], "child_age_years": None})
             profile = profile.model_copy(
                 update={
                     "pregnant": False,
