@@ -217,12 +217,7 @@ class AdrDesk:
             )
             if not filled:
                 return self.view(s, report), []
-            try:
-                before, after = self.apply(s, report, form, version)
-            except ValueError:
-                raise DeskError(
-                    "报告已被他人修改（版本已变化），请刷新后再试", status=409
-                ) from None
+            before, after = self._apply_at(s, report, form, version)
             audit(
                 s, user, "adr.filled_from_chat", "adr_report", report.id, before=before, after=after
             )
@@ -323,12 +318,7 @@ class AdrDesk:
             amending = report.status == "submitted"
             if amending and not (reason or "").strip():
                 raise DeskError("已提交的报告只能修订，请填写修订原因", status=422)
-            try:
-                before, after = self.apply(s, report, form, version)
-            except ValueError:
-                raise DeskError(
-                    "报告已被他人修改（版本已变化），本次修改未保存", status=409
-                ) from None
+            before, after = self._apply_at(s, report, form, version)
             if follow_up_on is not None and follow_up_on != report.follow_up_on:
                 report.follow_up_on = follow_up_on
                 before["follow_up_on"], after["follow_up_on"] = None, follow_up_on.isoformat()
@@ -344,6 +334,15 @@ class AdrDesk:
             )
             s.flush()
             return self.view(s, report)
+
+    def _apply_at(
+        self, s: Session, report: AdrReport, form: AdrForm, version: int
+    ) -> tuple[dict, dict]:
+        """`apply`, or 409 when someone saved the report since `version` was read."""
+        try:
+            return self.apply(s, report, form, version)
+        except ValueError:
+            raise DeskError("报告已被他人修改（版本已变化），本次修改未保存", status=409) from None
 
     def submit(self, report_id: int, user: User, version: int) -> AdrView:
         require(user, "pharmacist")

@@ -697,37 +697,31 @@ def _conversation(session: Session, conversation_id: str, customer_ref: str, use
     return session.get(Conversation, conversation_id, populate_existing=True)
 
 
-def _answered_after(session: Session, row: SuggestionRow) -> bool:
-    """A pharmacist has written to the customer after the message this suggestion answers."""
+def _written_after(session: Session, row: SuggestionRow, roles: tuple[str, ...]) -> bool:
+    """Someone in `roles` has written to the customer after the message `row` answers."""
     return (
         session.scalar(
             select(func.count())
             .select_from(Message)
             .where(
                 Message.conversation_id == row.conversation_id,
-                Message.role == "pharmacist",
+                Message.role.in_(roles),
                 Message.id > row.message_id,
             )
         )
         or 0
     ) > 0
+
+
+def _answered_after(session: Session, row: SuggestionRow) -> bool:
+    """A pharmacist has written to the customer after the message this suggestion answers."""
+    return _written_after(session, row, ("pharmacist",))
 
 
 def _replied_after(session: Session, row: SuggestionRow) -> bool:
     """The customer got a reply after the message this suggestion answers (an agent answered
     their later message): the suggestion is covered, not waiting."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Message)
-            .where(
-                Message.conversation_id == row.conversation_id,
-                Message.role.in_(("agent", "pharmacist")),
-                Message.id > row.message_id,
-            )
-        )
-        or 0
-    ) > 0
+    return _written_after(session, row, ("agent", "pharmacist"))
 
 
 def _acted(session: Session, suggestion_id: str) -> str:
