@@ -189,9 +189,10 @@ class Copilot:
         """The courteous close to a message that only thanks or says goodbye."""
         return load_prompt("closing").render().strip()
 
-    def acknowledgement(self) -> str:
-        """The reply to a status report: received, passed on to the pharmacist."""
-        return load_prompt("acknowledge").render().strip()
+    def acknowledgement(self, *, case: bool = False) -> str:
+        """The reply to a status report: received (and passed on to the pharmacist, when it is
+        an answered case's follow-up)."""
+        return load_prompt("acknowledge").render(case=case).strip()
 
     def case_holding_reply(self, minutes_left: int, *, emergency: bool = False) -> str:
         """The reply to a follow-up while a pharmacist has the case (minutes to the deadline)."""
@@ -415,7 +416,7 @@ class Copilot:
 
     def _compose(self, state: RunState) -> None:
         if state.closing and not state.escalated:
-            state.draft = load_prompt("acknowledge" if state.report else "closing").render().strip()
+            state.draft = self.acknowledgement() if state.report else self.closing_reply()
             return
         if state.strong:
             state.draft, state.citations = self._extractive(state)

@@ -125,7 +125,9 @@ EMERGENCY = [
 def test_a_report_after_the_advice_is_acknowledged_and_reads_no_earlier_turn(sample_copilot):
     s = sample_copilot.suggest(message="好的 已经到医院了", history=EMERGENCY)
     assert s.verdict.escalation is None
-    assert s.kind == "draft" and "转告药师" in s.text and not s.citations and not s.grounded
+    # (no pharmacist case here: the acknowledgement does not say it was passed on to one)
+    assert s.kind == "draft" and "收到" in s.text and "转告药师" not in s.text
+    assert not s.citations and not s.grounded
     # a sign in the same message is read as always, and the case is back with the pharmacist
     worse = sample_copilot.suggest(message="到医院了 孩子又吐了两次 怎么办", history=EMERGENCY)
     assert worse.verdict.escalation is not None

@@ -21,7 +21,7 @@ CASES = {
     "holding_routine": {"topics": "发热超过3天", "response_time": "2小时"},
     "holding_case_open": {"response_time": "25分钟", "emergency": False},
     "closing": {},
-    "acknowledge": {},
+    "acknowledge": {"case": True},
     "holding_ask_product": {"emergency": False, "mention": "美林滴剂"},
     "holding_label_contraindication": {
         "label_says": "蚕豆病患者禁用",

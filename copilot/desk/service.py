@@ -254,7 +254,9 @@ class Desk:
         return suggestion.model_copy(
             update={
                 "kind": "draft",
-                "text": self.copilot.acknowledgement() if report else self.copilot.closing_reply(),
+                "text": self.copilot.acknowledgement(case=True)
+                if report
+                else self.copilot.closing_reply(),
                 "grounded": False,
                 "citations": [],
                 "verdict": verdict,
