@@ -201,3 +201,17 @@ def test_a_fever_question_that_reads_like_a_return_stays_a_childs_case(copilot_c
     """能退 is the fever going down here, not a refund: the child is not dropped as in a service
     question whose medical part is over."""
     assert copilot_check("强生那个宝宝退烧的 吃完多久能退") is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "taken"),
+    [
+        ("药店给错药了 我老公已经喝了一袋", True),
+        ("用了一天才知道是配错的药", True),
+        ("寄错药了 还没打开 怎么换", False),
+    ],
+)
+def test_a_wrong_medicine_taken_is_a_mistaken_dose(sample_gate, text, taken):
+    """A wrong medicine delivered and already taken is taken by mistake (as 吃错药了); one not
+    taken is after-sales."""
+    assert (_tier(sample_gate, text) == "emergency") is taken, text
