@@ -65,10 +65,10 @@ ALLOWED = {
     "wiring": BASE | {"ingest", "retrieval", "safety", "pipeline"},
     # the desk reads the pharmacy's data files (product master, ADR rules) and masks personal
     # data in what it copies into an ADR report; the ADR rules (what counts as a suspected
-    # reaction, deadlines) are the safety layer's
+    # reaction, deadlines) and the numeral reader (the chat's 三天前, 十五号) are the safety layer's
     "desk": BASE
     | {"pipeline", "wiring", "ingest.documents", "ingest.products", "ingest.yamlfile"}
-    | {"safety.masking", "safety.adr_rules"},
+    | {"safety.masking", "safety.adr_rules", "safety.quantities"},
     # the web masks personal data in error bodies and log lines with the one masking function
     "web": BASE | {"pipeline", "desk", "wiring", "web", "safety.masking"},
     "evals": BASE | {"pipeline", "wiring", "retrieval", "safety", "drafting", "ingest"},

@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-_DIGIT = dict(zip("零一二三四五六七八九", range(10), strict=True)) | {"两": 2}
+from copilot.safety.quantities import cn_to_number
+
 _NUM = r"(?:\d{1,3}|[一二两三四五六七八九十]{1,3})"
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _CLAUSE = re.compile(r"[^，,。；;！!？?\n]+")
@@ -58,16 +59,9 @@ _FREQ = re.compile(rf"(?:一天|每天|一日|每日)\s*(?P<n>{_NUM})\s*次")
 
 
 def _number(text: str) -> int | None:
-    if text.isdigit():
-        return int(text)
-    if text == "十":
-        return 10
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return (_DIGIT.get(tens, 1) if tens else 1) * 10 + (_DIGIT.get(ones, 0) if ones else 0)
-    if len(text) == 1 and text in _DIGIT:
-        return _DIGIT[text]
-    return None
+    """A whole count or day number (3, 三, 十五, 两), by the safety layer's numeral reader."""
+    value = cn_to_number(text)
+    return int(value) if value is not None and value == int(value) else None
 
 
 def _when(m: re.Match, said: date) -> date | None:

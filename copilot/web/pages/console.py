@@ -19,7 +19,7 @@ from copilot.desk.dashboard import DEMO_PREFIX
 from copilot.desk.inbox import FILTERS, MAX_QUERY, inbox
 from copilot.desk.tables import Conversation, Escalation, Message, SuggestionRow, User
 from copilot.schemas import CartItem, Profile, Suggestion
-from copilot.web.pages.render import back, render
+from copilot.web.pages.render import back, product_names, render
 from copilot.web.params import ConversationId, FormField, SuggestionId, SuggestionQuery
 from copilot.web.session import check_csrf, page_user
 
@@ -153,7 +153,7 @@ def conversation(
             profile=profile,
             cart=cart,
             demo=conversation_id.startswith(DEMO_PREFIX),
-            product_names={c.product: _product_name(request, c.product) for c in cart},
+            product_names=product_names(request, [c.product for c in cart]),
             record=record,
             record_summary=records.summary(record),
         )
@@ -217,12 +217,6 @@ def _demo_only(conversation_id: str) -> None:
             "只有演示对话可以以顾客身份发送消息或修改随消息传入的资料；真实对话由聊天系统传入",
             status=403,
         )
-
-
-def _product_name(request: Request, product: str) -> str:
-    """A cart line as people read it (阿莫西林胶囊), not its label id."""
-    doc = request.app.state.copilot.document(product)
-    return doc.label.display_name if doc and doc.label else product
 
 
 def _split(value: str) -> list[str]:

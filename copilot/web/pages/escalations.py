@@ -22,7 +22,7 @@ from copilot.desk.tables import (
 from copilot.pipeline import customer_text
 from copilot.schemas import CartItem, Profile, Suggestion
 from copilot.web.desk_api import EscalationId
-from copilot.web.pages.render import back, render
+from copilot.web.pages.render import back, product_names, render
 from copilot.web.params import Flag, FormField, Step
 from copilot.web.session import check_csrf, page_user
 
@@ -108,10 +108,6 @@ def escalation_detail(
         suggestion = Suggestion.model_validate(row.payload)
         profile = Profile.model_validate(conv.profile)
         cart = [CartItem.model_validate(c) for c in conv.cart]
-        names = {}
-        for c in cart:
-            doc = request.app.state.copilot.document(c.product)
-            names[c.product] = doc.label.display_name if doc and doc.label else c.product
         record = records.read(s, conv.customer_ref) if conv.customer_ref else None
         steps = request.app.state.desk.steps(s, esc.id)
         later = list(s.scalars(select(Escalation.id).where(Escalation.follows_id == esc.id)))
@@ -129,7 +125,7 @@ def escalation_detail(
             messages=messages,
             profile=profile,
             cart=cart,
-            product_names=names,
+            product_names=product_names(request, [c.product for c in cart]),
             record=record,
             steps=steps,
             step_names=CASE_STEPS,

@@ -88,3 +88,12 @@ def back(url: str, request: Request, flash: str | None = None) -> RedirectRespon
     if flash:
         request.session["flash"] = page_text(flash)
     return RedirectResponse(url, status_code=303)
+
+
+def product_names(request: Request, products) -> dict[str, str]:
+    """Cart lines as people read them (阿莫西林胶囊), not label ids: id → display name."""
+    out = {}
+    for product in products:
+        doc = request.app.state.copilot.document(product)
+        out[product] = doc.label.display_name if doc and doc.label else product
+    return out
