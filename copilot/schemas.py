@@ -353,6 +353,11 @@ class ClassMention(_Strict):
         description="Pointed at (这个退烧药, 购物车里的止痛药): a product in play named by its"
         " class, not another medicine.",
     )
+    over: bool = Field(
+        default=False,
+        description="A past use the message says is over and far back (上个月吃头孢的时候…"
+        " 早好了 现在啥药都没吃): not in play now, not even for a window after stopping.",
+    )
 
 
 class Quantity(_Strict):

@@ -127,6 +127,8 @@ def read_ages(text: str) -> tuple[float | None, float | None]:
         years = _years(m.group(1), m.group(2))
         if years is not None and (years < 14 or (years < 18 and m.start() <= 1)):
             found.append(years)  # (an age opening the message is the patient's: 17岁 咳得…)
+        elif years is not None and years >= 18 and m.start() <= 1 and adult is None:
+            adult = years  # 45岁了 昨晚…: an adult's age opening the message is the patient's
     for m in _AGE_INFANT_PLAIN.finditer(text):
         unit = m.group(3) or m.group(5)
         years = _years(m.group(2) or m.group(4), "个星期" if unit == "周" else unit)

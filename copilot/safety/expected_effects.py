@@ -28,6 +28,16 @@ _ALARM = re.compile(
 _BLEEDING_RISK = {"nsaid", "antiplatelet", "anticoagulant", "salicylate", "vitamin_k_antagonist"}
 
 
+# An alarm sign said as absent (没肚子疼也不头晕, 没有头晕): not there.
+_DENIED = re.compile(r"(没|没有|不|无|未|也不|也没|并不|倒不)[^，。,？?]{0,1}$")
+
+
+def _alarmed(text: str) -> bool:
+    return any(
+        not _DENIED.search(text[max(0, m.start() - 3) : m.start()]) for m in _ALARM.finditer(text)
+    )
+
+
 def harmless_sentences(sk: SafetyKnowledge, doc_id: str) -> list[str]:
     """The label's sentences that call an effect expected and harmless (normalised)."""
     doc = sk.documents.get(doc_id)
@@ -53,7 +63,7 @@ def drop_expected(
     message names) calls harmless. `in_play`: every label id in play (message, history,
     record, cart); a bleeding-risk drug among them keeps every flag."""
     named = list(named)
-    if not named or _ALARM.search(text) or sum(f.tier == "emergency" for f in flags) > 1:
+    if not named or _alarmed(text) or sum(f.tier == "emergency" for f in flags) > 1:
         return flags
     for doc_id in in_play:
         doc = sk.documents.get(doc_id)

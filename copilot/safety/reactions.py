@@ -44,6 +44,13 @@ _NOW = re.compile(r"这两天|这几天|这阵子|现在|今天|昨天|最近|�
 _ELIDED = re.compile(
     r"(开始|自从|刚)?(吃|用|服|涂|抹|擦|喷|喝)(的|了?以后|了?之后|完|上以后|上之后)"
 )
+_VOMITED = re.compile(r"吐")
+_REDOSE_ASKED = re.compile(
+    r"(要不要|需不需要|用不用|还要|要|得|需要)[^，。,]{0,2}(补|再|重新)(吃|服|喝)"
+    r"|补(吃|服)|再补|(再吃|补)一(片|粒|次|颗)"
+)
+_LABEL_REDOSE = re.compile(r"呕吐[^。]{0,12}补服")
+_ORGAN = re.compile(r"(胃|肚子|心口|腹)")
 _WHICH = re.compile(r"什么|啥|哪|几种|几款")
 _STOP = re.compile(r"[？?]")  # a question ends the window: what follows is a new question
 WINDOW = 40
@@ -144,7 +151,8 @@ class ReactionReader:
                     text[use.start() : start + at + len(sign)],
                     use.start(),
                     ref[2],
-                    mild_known=self._mild_known(sign, ref[2]),
+                    mild_known=self._mild_known(sign, ref[2])
+                    or self._redose_answered(sign, ref[2], text),
                 )
         for m in _CAUSE_ASKED.finditer(text):
             inside = [r for r in refs if m.start() <= r[0] < m.end()]
@@ -163,12 +171,26 @@ class ReactionReader:
 
     def _treats(self, sign: str, indications: str) -> bool:
         words = {sign, sign.replace("疼", "痛"), *self.label_words.get(sign, [])}
-        return any(w in indications for w in words)
+        if any(w in indications for w in words):
+            return True
+        # an organ's upset said in free words (胃里火烧火燎): the stomach product treats it
+        organ = _ORGAN.match(sign)
+        upset = f"{organ.group(1)}[^，。；]{{0,4}}(痛|疼|不适|灼|酸|胀)" if organ else None
+        return bool(upset and re.search(upset, indications))
 
     def _mild_known(self, sign: str, doc_id: str | None) -> bool:
         words = self.mild.get(sign)
         text = self.listed.get(doc_id or "", "")
         return bool(words and text and any(w in text for w in words))
+
+    def _redose_answered(self, sign: str, doc_id: str | None, text: str) -> bool:
+        """Vomiting soon after a dose, asked whether to take it again, when the product's label
+        says what to do (如服药后2小时内发生呕吐，应立即补服1片): a question the label answers."""
+        return bool(
+            _VOMITED.search(sign)
+            and _REDOSE_ASKED.search(text)
+            and _LABEL_REDOSE.search(self.listed.get(doc_id or "", ""))
+        )
 
     @staticmethod
     def _object(use: re.Match, refs: list) -> tuple | None:

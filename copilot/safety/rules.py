@@ -264,6 +264,13 @@ def _said_matches(f: Facts, arg) -> bool:
     return re.search(str(arg), said_to_happen(normalize(f.message))) is not None
 
 
+@predicate("reaction_reported")
+def _reaction_reported(f: Facts, arg) -> bool:
+    """A change in the body after a medicine, reported (triage's reaction reader: not asked
+    about, not hearsay)."""
+    return bool(arg) == (f.triage.reaction is not None)
+
+
 @predicate("drug_class_taken")
 def _drug_class_taken(f: Facts, arg) -> bool:
     """A drug of these classes is in the case: named in the message or earlier turns, said as
@@ -337,6 +344,16 @@ def _check_condition(cond, where: str, path: Path) -> None:
                 field=key,
                 fix="use one of: " + ", ".join(sorted(PREDICATES)),
             )
+        elif key in ("text_matches", "said_matches"):
+            try:
+                re.compile(str(value))
+            except re.error as exc:
+                raise KnowledgeError(
+                    f"{where}: `{key}` is not a valid regular expression ({exc})",
+                    path=path,
+                    field=key,
+                    fix="fix the pattern (Python re; look-behinds must be fixed-width)",
+                ) from None
 
 
 def load_rules(path: Path) -> RuleSet:

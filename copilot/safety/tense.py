@@ -89,17 +89,35 @@ _ALLERGIC_DISEASE = re.compile(r"过敏性(?=鼻炎|皮炎|结膜炎|哮喘|紫�
 # (去年吃阿莫西林起过疹子 … 早好了) is not happening to the customer now.
 
 
+def _heard(clause: str) -> bool:
+    """A clause that opens as hearsay (听说…, 刷到个视频说有人…, 我在网上看到说…): the source is
+    named at its start, what follows is the story."""
+    m = HEARSAY.search(clause)
+    return m is not None and m.start() <= 6
+
+
+# The customer's own taking reported beside the story (网上说一次吃一整瓶就能解脱 我已经吃了,
+# 看视频说吃多了伤肝 我刚吃了十片): the story is what they acted on, no longer hearsay.
+_OWN_TAKING = re.compile(r"(我|已经|刚|也|都)[^，,。？?！!\s]{0,4}(吃|喝|吞|服)(了|下去|掉|光|完)")
+
+
+def acted_on(message: str) -> bool:
+    """A clause outside any hearsay reports the customer's own taking."""
+    return any(_OWN_TAKING.search(c) for c in _CLAUSES.split(message) if c and not _heard(c))
+
+
 def said_to_happen(message: str) -> str:
     """The message without its clauses that say a sign is absent, that tell hearsay, that
     tell a past the message says is over, or that ask how long the label allows a product; and
     without the 过敏 of an allergic disease's name."""
     clauses = [c for c in _CLAUSES.split(message) if c]
     over = bool(OVER.search(message))
+    acted = acted_on(message)
     kept = [
         c
         for c in clauses
         if not _ABSENT.match(c)
-        and not HEARSAY.match(c)
+        and (acted or not _heard(c))
         and not heard_of_past(c)
         and not (over and PAST_TIME.match(c))
         and not _USE_LIMIT_ASKED.match(c)

@@ -12,7 +12,7 @@ import re
 from copilot.ingest.lexicon import normalize
 from copilot.retrieval.linking import DrugLink
 from copilot.safety.ages import CHILD_WORD, answered_age, read_ages
-from copilot.safety.course import COMPLAINT_RE, long_course, recurring
+from copilot.safety.course import COMPLAINT_RE, long_course, medicine_days_per_month, recurring
 from copilot.safety.durations import answered_days, symptom_days
 from copilot.safety.knowledge import SafetyKnowledge
 from copilot.safety.patient import child_age_from_profile
@@ -25,6 +25,7 @@ from copilot.safety.tense import (
     OVER,
     PAST_TIME,
     TOLD_BY_OTHERS,
+    acted_on,
     heard_of_past,
 )
 from copilot.schemas import (
@@ -73,13 +74,13 @@ _COMPLAINT = re.compile(r"(投诉|差评|举报|态度(太)?差|骗子|太慢了
 # of water, milk, tea or juice.
 _ALCOHOL = re.compile(
     r"(?<![碘])酒(?!店|石酸|精棉|精消毒|精擦|窝|楼|精湿巾)"
-    r"|(?:喝|整|干|来)(?:[一两俩几三半]|一两)?[杯盅](?![水奶茶咖豆果汁温热开凉])"
+    r"|(?:喝|整|干|来)了?(?:[一两俩几三半]|一两|好几)?[杯盅](?![水奶茶咖豆果汁温热开凉饮])"
     r"|小酌|干杯|酗酒|应酬|喝多了|喝醉|醉酒"
 )
 _ALCOHOL_NEG = re.compile(r"(不喝酒|没喝酒|没有喝酒|从不喝|滴酒不沾|戒酒了|不饮酒)")
 # Drinking done or habitual (喝了两瓶啤酒, 昨晚喝多了, 平时天天喝): the interaction is real.
 _ALCOHOL_TAKEN = re.compile(
-    r"(喝了[^，。,？?！!]{0,4}酒|喝过酒|刚喝[^，。,？?！!]{0,3}酒|喝完酒|喝多了|喝醉|醉了|酒后|宿醉|酗酒"
+    r"(喝了[^，。,？?！!]{0,4}酒|喝了(?:[一两俩几三半]|一两|好几)?[杯盅](?![水奶茶咖豆果汁温热开凉饮])|喝过酒|刚喝[^，。,？?！!]{0,3}酒|喝完酒|喝多了|喝醉|醉了|酒后|宿醉|酗酒"
     r"|(天天|每天|经常|平时|一直|长期|还在|正在|每晚|每顿)[^，。,？?！!]{0,3}(喝|饮)|喝着酒|酒瘾)"
 )
 _QUESTION = re.compile(
@@ -281,6 +282,14 @@ def _drug_mentions(
 _FOR_WHAT = re.compile(r"(降压|降糖|降脂|降血脂|降尿酸|抗凝)的(?!话)")
 
 
+# A past far enough back that no after-stop window reaches now (上个月, 去年, 小时候), and a
+# message that says nothing is taken now (现在啥药都没吃, 早好了)
+_REMOTE_PAST = re.compile(
+    r"上个?月|去年|前年|小时候|几年前|[一二两三四五六七八九十\d]+年前|好久|很久|前些年|那几年"
+)
+_NOTHING_NOW = re.compile(r"(现在|目前|最近)[^，。,？?]{0,3}(啥|什么|任何)?药?都?(没|不)(吃|用)")
+
+
 def _class_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[ClassMention]:
     text = _FOR_WHAT.sub(lambda m: m.group(1) + "药", text)
     out = []
@@ -294,9 +303,19 @@ def _class_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[ClassMe
                 PAST_TIME.search(text[start:pos]) and _PAST_EVENT.search(text[start:end])
             )
             pointed = bool(_POINTED.search(text[max(0, pos - 8) : pos]))
+            over = bool(
+                aside
+                and _REMOTE_PAST.search(text[start:pos])
+                and (OVER.search(text) or _NOTHING_NOW.search(text))
+            )
             out.append(
                 ClassMention(
-                    word=word, classes=classes, source=source, aside=aside, pointed=pointed
+                    word=word,
+                    classes=classes,
+                    source=source,
+                    aside=aside,
+                    pointed=pointed,
+                    over=over,
                 )
             )
     return out
@@ -437,7 +456,7 @@ def _hearsay(text: str, at: int) -> bool:
     # the customer's, not the story's)
     end = re.search(r"[，,。！？!?\s]|$", text[at:]).start()
     clause = text[start : at + min(end, 12)]
-    if _NOW.search(clause):
+    if _NOW.search(clause) or acted_on(text):
         return False
     told = bool(TOLD_BY_OTHERS.search(text[start:at]))
     return (
@@ -519,6 +538,89 @@ def _add_course(
     if evidence is None and long_course(text if COMPLAINT_RE.search(text) else earlier, days):
         evidence = f"持续约{days:g}天"
     _add_read_flag(sk, flags, "prolonged_symptoms", text, evidence)
+
+
+_PAINKILLER_CLASSES = {"nsaid", "analgesic_antipyretic"}
+# painkillers on 10+ days a month: medication-overuse headache
+OVERUSE_DAYS_PER_MONTH = 10.0
+_CLAUSES = re.compile(r"[，。,？?！!；;\s]+")
+_PAINKILLER_WORDS = re.compile(r"止痛|止疼|镇痛|去痛|散利痛|头疼药|头痛药|痛片|疼片")
+
+
+def _add_overuse(
+    sk: SafetyKnowledge,
+    flags: list[RedFlag],
+    text: str,
+    drugs: list[DrugMention],
+    classes: list[ClassMention],
+) -> None:
+    """A painkiller taken on ten or more days a month (一周有四五天都在吃布洛芬, 天天靠止痛片): the
+    routine `prolonged_symptoms` flag (FACTS.md: painkiller overuse goes to a pharmacist)."""
+    said = medicine_days_per_month(text)
+    if said is None or said[0] < OVERUSE_DAYS_PER_MONTH:
+        return
+    # the painkiller is what the rate is said of: named in the same clause (我每天吃钙片 … 布洛芬
+    # 能一起吃吗 is a daily calcium)
+    at = text.find(said[1])
+    clause = (
+        next((c for c in _CLAUSES.split(text[:at] + "\u0000" + text[at:]) if "\u0000" in c), "")
+        + said[1]
+    )
+    names = [c.word for c in classes if not c.aside and _PAINKILLER_CLASSES & set(c.classes)]
+    names += [
+        d.name
+        for d in drugs
+        if not (d.past or d.others)
+        and (doc := sk.documents.get(d.doc_id))
+        and doc.label
+        and any(
+            _PAINKILLER_CLASSES & sk.classes_by_key.get(i.key, set()) for i in doc.label.ingredients
+        )
+    ]
+    if any(n in clause for n in names) or _PAINKILLER_WORDS.search(clause):
+        _add_read_flag(sk, flags, "prolonged_symptoms", text, said[1])
+
+
+# Said not to be bought here or taken by anyone in the household (都是医院开的 我们不在网上买,
+# 我们家没人吃这个, 不是要买这个): named as context, not what is asked for, bought or taken.
+_DISCLAIMED = re.compile(
+    r"(没人|没有人|谁都不|谁也不|都不)(吃|用)|不在(网上|线上|你们这儿?|这儿?|你们家|店里)(买|开|拿)"
+    r"|(都是|是在?|都在)医院(开|拿)|不(打算|准备|想|用)(在[^，。,？?]{0,4})?买(这个|它|这药)"
+    r"|不是(要|想)?买(这个|它|这药)"
+)
+# Asks of a medicine's own use: a drug named with one of them is in play whatever else is said.
+_MEDICAL_INTENTS = {
+    "dose_usage",
+    "indication",
+    "contraindication",
+    "interaction",
+    "adverse_reaction",
+    "special_population",
+    "product_choice",
+    "diagnosis_request",
+    "complaint",
+}
+
+
+def _disclaimed(
+    drugs: list[DrugMention],
+    text: str,
+    intents: list[Intent],
+    red_flags: list[RedFlag],
+    reaction: object | None,
+) -> list[DrugMention]:
+    """Drugs the message disclaims (not bought here, nobody in the family takes it) while it
+    asks only a service question (an invoice, a delivery, another article): set aside as `past`,
+    so they raise no prescription or never-online hold. A red flag, a reaction or any medical ask
+    keeps them in play."""
+    if (
+        red_flags
+        or reaction is not None
+        or _MEDICAL_INTENTS & set(intents)
+        or not _DISCLAIMED.search(text)
+    ):
+        return drugs
+    return [d.model_copy(update={"past": True}) if d.source == "message" else d for d in drugs]
 
 
 def _add_read_flag(
@@ -650,6 +752,12 @@ def _allergies(sk: SafetyKnowledge, text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+# Between a drug and 过敏, something else named as the allergen (花粉, 海鲜, 尘螨) or a pause
+# (a space: 吃着舍曲林 春天花粉过敏): the drug is not what the customer is allergic to.
+_OTHER_ALLERGEN = re.compile(
+    r"\s|花粉|尘螨|螨虫|猫毛|狗毛|宠物|粉尘|柳絮|杨絮|海鲜|鱼虾|虾|蟹|芒果|花生|坚果|鸡蛋|牛奶"
+    r"|酒精棉|紫外线|日光|冷空气|季节|换季|春天|秋天|皮肤|鼻子|眼睛"
+)
 # what may stand between allergens said together (青霉素和头孢都过敏, 阿司匹林、布洛芬过敏)
 _ALLERGEN_JOIN = re.compile(r"^\s*(和|跟|与|及|以及|或|或者|还有|、|,|，|/)?\s*$")
 
@@ -669,6 +777,8 @@ def _allergens_before(sk: SafetyKnowledge, head: str) -> list[str]:
         return []
     # the longest word at each end (头孢类 over 头孢), nearest to 过敏 first
     spans.sort(key=lambda x: (-x[1], x[0]))
+    if _OTHER_ALLERGEN.search(head[spans[0][1] :]):
+        return []  # 吃着舍曲林 春天花粉过敏: the pollen is the allergen, not the drug before it
     chosen = [spans[0]]
     for start, end, word in spans[1:]:
         first = chosen[-1]
@@ -791,6 +901,7 @@ def triage(
     red_flags = _red_flags(sk, mask_signs(text), child_mentioned)
     days = symptom_days(context, "\n".join(earlier), answered_days(history, message))
     _add_course(sk, red_flags, mask_signs(text), "\n".join(earlier), days)
+    _add_overuse(sk, red_flags, text, drugs, classes)
     _add_read_flag(sk, red_flags, "suicidal", text, suicidal(text))
     reaction = _reaction(sk, text, links, red_flags)
     for m in _PREGNANCY_WEEKS.finditer(text if self_turn else context):
@@ -835,6 +946,7 @@ def triage(
     if not intents:
         intents.append("other")
 
+    drugs = _disclaimed(drugs, text, intents, red_flags, reaction)
     if any(f.tier == "emergency" for f in red_flags):
         message_class = "emergency"
     elif "complaint" in intents:
@@ -873,7 +985,7 @@ def triage(
         # nothing has happened: not started yet, or a case that might come one day
         asked_only=bool(_NOT_STARTED.search(text))
         or _asked_in_advance(text)
-        or (bool(HEARSAY.search(text)) and not _NOW.search(text)),
+        or (bool(HEARSAY.search(text)) and not _NOW.search(text) and not acted_on(text)),
         symptom_days=days,
         fever=fever,
         temperature=temperature,

@@ -123,6 +123,8 @@ def collect_items(
             add(doc_id, "profile", f"profile:{med}" if len(ids) > 1 else None)
     out = list(items.values())
     for mention in triage.drug_classes:
+        if mention.over:
+            continue  # 上个月吃头孢的时候… 早好了 现在啥药都没吃: not in play now
         if mention.pointed and any(
             set(mention.classes) & classes for item in out for classes in item.ingredients.values()
         ):

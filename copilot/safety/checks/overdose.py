@@ -333,6 +333,14 @@ def overdose(ci: CheckInput) -> list[Alert]:
 
 # Taken every day, said any way: 天天吃, 每天一片, 当成每日的药, 连着吃了5天, 已经吃4天了
 _EVERY_DAY = re.compile(r"天天|每天|每日|日日|一天一(次|回|顿|片)")
+# Daily use told as what someone does (我每天早上吃一片, 他天天都在吃): already taken, whatever
+# the confirmation asked after it (对吧); not a question whether one may (能每天吃吗).
+_DAILY_HABIT = re.compile(
+    rf"(我|他|她|我妈|我爸|老人|孩子|老公|老婆)[^，。,？?]{{0,4}}(天天|每天|每日)[^，。,？?]{{0,4}}(都|在)?({TAKE})"
+)
+_MAY_I = re.compile(
+    r"(能|可以|能不能|可不可以|是否可以|行不行|想|要|打算|准备|改成|改为)[^，。,？?]{0,4}(天天|每天|每日)"
+)
 _DAYS_RUNNING = re.compile(rf"(({TAKE})了?\s*({_NUM})\s*天)|(({_NUM})\s*天了)")
 
 
@@ -347,7 +355,8 @@ def _weekly_taken_daily(ci: CheckInput, item: Item, text: str) -> Alert | None:
     running = max(days, default=0)
     if not daily and running <= limit.days_per_week:
         return None
-    taken = (bool(_TAKEN.search(text)) or running > 0) and not ci.triage.asked_only
+    habit = bool(_DAILY_HABIT.search(text)) and not _MAY_I.search(text)
+    taken = (bool(_TAKEN.search(text)) or running > 0 or habit) and not ci.triage.asked_only
     said = f"连续{running:g}天服用" if running > limit.days_per_week else "每天服用"
     return _alert(
         item,
