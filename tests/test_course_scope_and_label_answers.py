@@ -149,3 +149,64 @@ def test_a_rule_with_a_broken_pattern_is_refused_at_load(tmp_path):
     path.write_text(broken, encoding="utf-8")
     with pytest.raises(KnowledgeError, match="not a valid regular expression"):
         load_rules(path)
+
+
+# --- families blind safety 20 showed (phrasings written for these tests) ---------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a wish not to wake, with or without the means
+        "药都吃下去了 就想一觉睡过去不要再醒",
+        "存了好多盒安眠药 哪天撑不住了就睡一觉永远不醒",
+        # packs of two products taken together
+        "一板布洛芬还有半盒感冒灵刚刚都吞了",
+        # a fit, a faint, a wound that will not stop bleeding, in plain words
+        "老人吃完药嘴边冒沫 手脚一抽一抽的",
+        "吃了降压药起来上厕所 昏过去几秒",
+        "手被玻璃割了 按了快半小时了还在流血",
+        # a bottle mistaken and given, a child who may have swallowed tablets
+        "拿错药瓶了 把外用的药水给孙女喝了一口",
+        "儿子在翻我的降糖药 药板少了一格 不知道他有没有吞",
+        # a major interaction with spirits said by the weight, symptoms now
+        "吃着头孢 中午整了二两 现在心跳得厉害 浑身发烫",
+    ],
+)
+def test_emergencies_from_blind_20_families(sample_gate, text):
+    assert _tier(sample_gate, text) == "emergency", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "热死了 晒得我想死 有没有防暑的药",  # intensity, not intent
+        "阿莫西林和头孢哪个消炎更管用",  # which of two, not two together
+        "孩子差一点就把我的降压药放进嘴里 幸好被我拿回来了 一粒没少",  # a near miss
+        "怀孕的是我嫂子 我自己想买点钙片",  # another person's state, the ask for oneself
+        "听说头孢不能和藿香正气水一起喝 我没吃过头孢 中暑喝点行吗",  # hearsay, denied
+        "前年吃头孢的时候喝过酒 早就停了 藿香正气水现在能喝吗",  # a remote past, over
+    ],
+)
+def test_not_emergencies_from_blind_20_families(sample_gate, text):
+    assert _tier(sample_gate, text) != "emergency", text
+    verdict = _verdict(sample_gate, text)
+    assert not any(a.kind == "interaction" and a.severity == "major" for a in verdict.alerts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "芬必得一次能多吃半粒吗",  # on top of the label's dose
+        "开瑞坦不太管用 想加到一天三片",  # up to, the frame said after 到
+        "对乙酰氨基酚片每月有十来天要吃",  # painkiller days a month (routine) …
+    ],
+)
+def test_dose_above_the_label_and_overuse_are_caught(sample_gate, text):
+    verdict = _verdict(sample_gate, text)
+    assert verdict.escalation is not None and verdict.escalation.tier in ("priority", "routine")
+
+
+def test_the_labels_first_dose_said_as_the_first_time_is_not_an_overdose(sample_gate):
+    verdict = _verdict(sample_gate, "腹泻 蒙脱石散第一回吃两袋对吧")
+    assert not any(a.kind == "overdose" for a in verdict.alerts)

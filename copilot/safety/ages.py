@@ -83,7 +83,8 @@ _AGE_ADULT = re.compile(
 )
 # An age said of a son, a daughter or "him/her" (她25了, 儿子28岁): whether they are children.
 _AGE_OF_KIN = re.compile(
-    r"(儿子|女儿|闺女|孩子|他|她)[^，。,？?！!\d]{0,4}?(?<![大初高研博])(\d+|[一二三四五六七八九十]+)\s*(岁|周岁|了)"
+    r"(儿子|女儿|闺女|孩子|孙子|孙女|外孙|外孙女|他|她)[^，。,？?！!\d]{0,4}?(?<![大初高研博])"
+    r"(\d+|[一二三四五六七八九十]+)\s*(岁|周岁|了)"
 )  # not a school year (闺女大三了, 儿子高二了, 初一了)
 
 

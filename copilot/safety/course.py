@@ -85,7 +85,7 @@ def recurring(text: str) -> str | None:
 # 几乎天天吃, 隔一天就得吃一回): how often someone lives on it, read with the medicine's class
 # by triage (painkillers on ten or more days a month is overuse, FACTS.md routine).
 _DAYS_ON = re.compile(
-    rf"(一|每)(个)?(?P<period>周|星期|礼拜|月){_CLAUSE}{{0,3}}?"
+    rf"(一|每)(个)?(?P<period>周|星期|礼拜|月){_CLAUSE}{{0,5}}?"
     r"(?P<count>\d+|[两二三四五六七八九十]+|一两|两三|三四|四五|五六|十来|十几|二十来|二十几|好几)"
     rf"(个)?天{_CLAUSE}{{0,6}}?(吃|服|用|靠|喝)"
 )

@@ -89,6 +89,15 @@ _ALLERGIC_DISEASE = re.compile(r"过敏性(?=鼻炎|皮炎|结膜炎|哮喘|紫�
 # (去年吃阿莫西林起过疹子 … 早好了) is not happening to the customer now.
 
 
+# Nearly taken, stopped in time (差点把钙片当糖吃了 被我一把抢下来, 数了一片没少, 还没放进嘴里就
+# 被拿走了): nothing went down.
+NEAR_MISS = re.compile(
+    r"(差点|差一点|险些|幸好没|还好没|好在没)[^。？?]{0,14}(吃|吞|喝|喂|放进嘴)"
+    r"|(抢|夺|拿|抠)(了)?(下来|回来|走了|出来)[^。？?]{0,16}(没少|一(片|粒|颗)(都|也)?没少|没吃|没吞)"
+    r"|(一(片|粒|颗)(都|也)?没少|数了[^，。,]{0,4}没少)"
+)
+
+
 def _heard(clause: str) -> bool:
     """A clause that opens as hearsay (听说…, 刷到个视频说有人…, 我在网上看到说…): the source is
     named at its start, what follows is the story."""

@@ -22,6 +22,7 @@ from copilot.safety.tense import (
     COMING,
     GENERAL_CLAIM,
     HEARSAY,
+    NEAR_MISS,
     OVER,
     PAST_TIME,
     TOLD_BY_OTHERS,
@@ -65,7 +66,9 @@ _PRODUCT_CHOICE = re.compile(
 )
 # Products compared, not combined (有啥区别, 哪个好, 选A还是B): alternatives for one use.
 _COMPARED = re.compile(
-    r"(区别|差别|不同|不一样|哪个好|哪个更|哪种好|哪种更|选哪|对比|比较|一样吗|还是[^，。？?]{0,8}(好|强|快|合适))"
+    r"(区别|差别|不同|不一样|哪个好|哪个更|哪种好|哪种更|选哪|对比|比较|一样吗|还是[^，。？?]{0,8}(好|强|快|合适)"
+    # which of them works better, the aim said between (哪个止疼更好使, 哪种退烧快一点)
+    r"|哪(个|种|款|一个|一种)[^，。？?]{0,6}(更|好使|管用|有效|见效快|快一?点|强一?点|好一?点))"
 )
 _TOGETHER = re.compile(r"(一起|同时|合用|交替|搭配|混着|轮着|错开|间隔|隔开|再吃|又吃|加上)")
 _COMPLAINT = re.compile(r"(投诉|差评|举报|态度(太)?差|骗子|太慢了|坑人|退钱|12315|消协|曝光)")
@@ -76,11 +79,16 @@ _ALCOHOL = re.compile(
     r"(?<![碘])酒(?!店|石酸|精棉|精消毒|精擦|窝|楼|精湿巾)"
     r"|(?:喝|整|干|来)了?(?:[一两俩几三半]|一两|好几)?[杯盅](?![水奶茶咖豆果汁温热开凉饮])"
     r"|小酌|干杯|酗酒|应酬|喝多了|喝醉|醉酒"
+    # spirits by the weight (喝了半斤白的, 整了二两)
+    r"|(?:喝|整|干)了?(?:半|一|二|两|三|几|[\d])(?:斤|两)(?![^，,。\s]{0,2}(?:奶|水|粥|汤|浆|汁|茶|可乐|饮料))"
+    r"|白的(?=[，,。\s]|$)"
 )
 _ALCOHOL_NEG = re.compile(r"(不喝酒|没喝酒|没有喝酒|从不喝|滴酒不沾|戒酒了|不饮酒)")
 # Drinking done or habitual (喝了两瓶啤酒, 昨晚喝多了, 平时天天喝): the interaction is real.
 _ALCOHOL_TAKEN = re.compile(
-    r"(喝了[^，。,？?！!]{0,4}酒|喝了(?:[一两俩几三半]|一两|好几)?[杯盅](?![水奶茶咖豆果汁温热开凉饮])|喝过酒|刚喝[^，。,？?！!]{0,3}酒|喝完酒|喝多了|喝醉|醉了|酒后|宿醉|酗酒"
+    r"(喝了[^，。,？?！!]{0,4}酒|喝了(?:[一两俩几三半]|一两|好几)?[杯盅](?![水奶茶咖豆果汁温热开凉饮])"
+    r"|(?:喝|整|干)了(?:半|一|二|两|三|几|[\d])(?:斤|两)(?![^，,。\s]{0,2}(?:奶|水|粥|汤|浆|汁|茶|可乐|饮料))"
+    r"|喝过酒|刚喝[^，。,？?！!]{0,3}酒|喝完酒|喝多了|喝醉|醉了|酒后|宿醉|酗酒"
     r"|(天天|每天|经常|平时|一直|长期|还在|正在|每晚|每顿)[^，。,？?！!]{0,3}(喝|饮)|喝着酒|酒瘾)"
 )
 _QUESTION = re.compile(
@@ -89,7 +97,7 @@ _QUESTION = re.compile(
     r"|(能|可以|行|要|会)[^。！!？?，,]{0,10}(不|没|没有)\s*$)"
 )
 _SENTENCE_END = re.compile(r"[。！!？?\n]")
-_KIN_WORDS = ("儿子", "女儿", "闺女", "孩子", "娃", "小孩")
+_KIN_WORDS = ("儿子", "女儿", "闺女", "孩子", "娃", "小孩", "孙子", "孙女", "外孙", "外孙女")
 _GROWN = (
     r"(上大学|读大学|大学生|研究生|结婚了|成家了|成年了|退休了|当妈了|当爸了|有孩子了"
     # working, for a while or for years (工作了, 上班好几年了, 工作三年了)
@@ -98,7 +106,7 @@ _GROWN = (
     r"|大[一二三四五]|读研|读博|研[一二三]|博[一二三]|大学毕业|参加工作)"
 )
 _ADULT_KIN = re.compile(
-    r"(儿子|女儿|闺女|孩子)[^，。,]{0,4}"
+    r"(儿子|女儿|闺女|孩子|孙子|孙女|外孙|外孙女)[^，。,]{0,4}"
     + _GROWN
     # said of them in the next clause (给我闺女买的 她都上班好几年了)
     + r"|(儿子|女儿|闺女|孩子)[^。！？!?，,]{0,8}[\s，,](他|她)(都|已经|早就|早)?"
@@ -166,7 +174,17 @@ def _resolved(text: str, start: int) -> bool:
 
 def _about_other(text: str, start: int, third_party: list[str], window: int = 12) -> bool:
     before = text[max(0, start - window) : start]
-    return any(cue and cue in before for cue in third_party)
+    return any(cue and cue in before for cue in third_party) or bool(
+        _OTHERS_STATE.match(text, start)
+    )
+
+
+# A state said to be someone else's, the person after it (怀孕的是我姐, 血压高的是我爸, 哺乳期的是
+# 我老婆不是我): about them.
+_OTHERS_STATE = re.compile(
+    r"[^，。,？?！!\s]{1,6}?的(人)?(是|是我|那个是)(我)?(姐|妹|嫂子|弟媳|老婆|媳妇|爱人|妈|爸|朋友|同事"
+    r"|闺蜜|邻居|亲戚|婆婆|岳母|她|他)"
+)
 
 
 # A drug named in a past event of its own clause (去年吃阿莫西林起过疹子, 以前用过达克宁): history,
@@ -187,7 +205,9 @@ _INSIDE = re.compile(r"(里面?|里头|当中|成分|含|含有)[^，。,？?]{0
 _OTHER_TAKER = re.compile(
     r"(我爸|我妈|爸爸|妈妈|父亲|母亲|老公|老婆|爱人|婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|他|她|家里人|家人)"
 )
-_FOR_SELF = re.compile(r"(我自己|给我自己|我本人|我自个|自己用|自己吃|我啥药都没|我什么药都没)")
+_FOR_SELF = re.compile(
+    r"(我自己|给我自己|给自己|我本人|我自个|自己用|自己吃|自己买|我啥药都没|我什么药都没)"
+)
 
 
 def _drug_mentions(
@@ -287,16 +307,38 @@ _FOR_WHAT = re.compile(r"(降压|降糖|降脂|降血脂|降尿酸|抗凝)的(?!
 _REMOTE_PAST = re.compile(
     r"上个?月|去年|前年|小时候|几年前|[一二两三四五六七八九十\d]+年前|好久|很久|前些年|那几年"
 )
-_NOTHING_NOW = re.compile(r"(现在|目前|最近)[^，。,？?]{0,3}(啥|什么|任何)?药?都?(没|不)(吃|用)")
+_NOTHING_NOW = re.compile(
+    r"(现在|目前|最近)[^，。,？?]{0,3}(啥|什么|任何)?药?都?(没|不)(吃|用)"
+    r"|(早就?|已经|早都)停了|停了(快|差不多|有|都)?[一两三四五六七八九十\d]+个?(月|礼拜|星期|周)"
+)
 
 
 def _class_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[ClassMention]:
     text = _FOR_WHAT.sub(lambda m: m.group(1) + "药", text)
     out = []
     for word, classes in sk.lexicon.drug_classes.items():
-        pos = text.find(word)
-        if pos >= 0 and _CLASS_DENIED.search(text[max(0, pos - 10) : pos]):
-            continue  # 今天还没吃过任何退烧药: none in play
+        # the first place the word is said as in play: not denied (今天还没吃过任何退烧药, 我没吃
+        # 头孢啊), not inside a story heard (听说藿香正气水不能跟头孢一起喝)
+        said = [m.start() for m in re.finditer(re.escape(word), text)]
+        if said and all(
+            _CLASS_DENIED.search(text[max(0, at - 10) : at])
+            or (
+                HEARSAY.search(text[_clause(text, at)[0] : at])
+                and not acted_on(text)
+                and len(said) > 1
+            )
+            for at in said
+        ):
+            continue
+        pos = next(
+            (
+                at
+                for at in said
+                if not _CLASS_DENIED.search(text[max(0, at - 10) : at])
+                and not HEARSAY.search(text[_clause(text, at)[0] : at])
+            ),
+            said[0] if said else -1,
+        )
         if pos >= 0 and not _negated(text, pos, sk.lexicon.negations, 3):
             start, end = _clause(text, pos)
             aside = bool(_ALLERGY_WORD.search(text[start:end])) or bool(
@@ -516,6 +558,9 @@ _FIGURATIVE = re.compile(
     r"[^，。,！!？?]{0,4}(喘不过气|透不过气|喘不上气)"
     # anger or a delay said as vomiting blood (快递慢得我要吐血了, 气得吐血)
     r"|(慢|气|急|烦|贵|坑|等)得?[^，。,！!？?]{0,3}(要|快)?吐血"
+    # a discomfort said to be "killing me" (痒得我想死, 疼死了, 热得要死): intensity, not intent
+    r"|(痒|疼|痛|热|冷|累|困|饿|烦|忙|气|吵|闷|难受|辣|咸|苦|晒|憋)(得|的)(我|人)?(都|真|简直)?(要|想|快)?死"
+    r"|(痒|疼|痛|热|冷|累|困|饿|烦|忙|气|吵|闷|难受)死(了|我了)"
 )
 
 
@@ -687,7 +732,7 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
                 break
     if child_mentioned:
         m = _INGESTION_CHILD.search(text)
-        if m and not _resolved(text, m.start()):
+        if m and not _resolved(text, m.start()) and not NEAR_MISS.search(text):
             add("overdose", f"儿童误服：{m.group(0)}", m.start())
     return list(flags.values())
 
@@ -879,6 +924,10 @@ def triage(
             if p.population not in ("child", "infant")
             and (p.evidence in text or not p.about_other_person)
         ]
+    if _FOR_SELF.search(text):
+        # 怀孕的是我姐 … 想给自己买, 我爸血压高 但这回是我自己买: another person's state, and the
+        # question is for the customer
+        populations = [p for p in populations if not p.about_other_person]
     if adult_age is None and _ADULT_KIN.search(context):
         adult_age = 18.0  # 我女儿都上大学了: grown up, age unsaid
     if adult_age is not None and child_age is None:
@@ -902,7 +951,7 @@ def triage(
     days = symptom_days(context, "\n".join(earlier), answered_days(history, message))
     _add_course(sk, red_flags, mask_signs(text), "\n".join(earlier), days)
     _add_overuse(sk, red_flags, text, drugs, classes)
-    _add_read_flag(sk, red_flags, "suicidal", text, suicidal(text))
+    _add_read_flag(sk, red_flags, "suicidal", text, suicidal(mask_signs(text)))
     reaction = _reaction(sk, text, links, red_flags)
     for m in _PREGNANCY_WEEKS.finditer(text if self_turn else context):
         if not any(p.population == "pregnant" for p in populations):

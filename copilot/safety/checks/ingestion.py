@@ -18,10 +18,15 @@ from copilot.safety.checks.items import INTO_MOUTH, TAKE, CheckInput, Item, chec
 from copilot.safety.dose_limits import UNIT, unit_of
 from copilot.safety.patient import active_populations, child_age, child_mentioned
 from copilot.safety.quantities import _NUM, cn_to_number
-from copilot.safety.tense import said_to_happen
+from copilot.safety.tense import NEAR_MISS, said_to_happen
 from copilot.schemas import Alert
 
-_TOOK = re.compile(rf"({TAKE}|咬|舔|含|喂)(了|掉了|下去了?|进去了?)|{INTO_MOUTH}")
+_TOOK = re.compile(
+    rf"({TAKE}|咬|舔|含|喂)(了|掉了|下去了?|进去了?)|{INTO_MOUTH}"
+    # not sure whether it went down (数不清他到底吃没吃, 不知道有没有吞下去, 好像吃了): the
+    # worst case is read
+    r"|(吃|吞|咽)没(吃|吞|咽)|有没有(吃|吞|咽)|(吃|吞)了没有|是不是(吃|吞)了|可能(吃|吞)了|好像(吃|吞)了"
+)
 # The child did it: 把…吃了, their own action, an adult's medicine, a mistake for sweets.
 _CHILD_DID = re.compile(
     r"把[^。]{1,24}(吃|吞|喝|嚼|咬|舔)"
@@ -30,6 +35,8 @@ _CHILD_DID = re.compile(
     r"|(捡|翻|拿|够|抓|摸|抠|打开|拆开|咬开|剥开)[^。]{0,6}(吃|吞|喝|嚼|舔|含)"
     # found it and took it, said apart (翻到他爸的西地那非 吃了一颗)
     r"|(翻|找|够|偷|摸)(到|出|着)[^。]{0,14}(吃|吞|喝|嚼)了"
+    # found playing with a medicine's bottle or box (在玩我的二甲双胍瓶子 地上撒了几片)
+    r"|玩[^。，,]{0,10}(药|瓶|盒|片)"
     r"|(当成?|以为是)[^。]{0,4}(糖|糖豆|零食|饮料|糖果)"
     # given by mistake (喂错了, 拿错药给孩子吃了): the wrong medicine all the same
     r"|(喂错|给错|拿错|吃错|弄错|搞错)"
@@ -87,8 +94,9 @@ def ingestion(ci: CheckInput) -> list[Alert]:
 def _child_took(ci: CheckInput, text: str, item: Item | None) -> list[Alert]:
     pops = active_populations(ci.triage, ci.profile, set())
     age = child_age(ci.triage, ci.profile)
-    if ci.triage.asked_only:
-        return []  # 万一以后孩子误吃了药…: a case asked about in advance, nothing taken
+    if ci.triage.asked_only or NEAR_MISS.search(text):
+        # 万一以后孩子误吃了药…: asked in advance; 差点吃了 被我抢下来 一片没少: nothing taken
+        return []
     if not (
         child_mentioned(pops, age)
         and _TOOK.search(text)

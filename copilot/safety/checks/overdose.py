@@ -39,7 +39,9 @@ _DAY_TOTAL = re.compile(
 )
 # An amount the customer wants to go up to (能喝到四五包不, 加到三片行吗, 吃到6粒): read in the
 # frame said before it in the message (一天三包不顶事 … → a day's amount; 一次一片 … → a dose).
-_UP_TO = re.compile(rf"({TAKE}|用|加|增加|加量|涨|添)(到|至)\s*({_NUM})\s*{UNIT}")
+_UP_TO = re.compile(
+    rf"({TAKE}|用|加|增加|加量|涨|添)(到|至)(?P<frame>一天|一日|每天|每日|一次|每次)?\s*({_NUM})\s*{UNIT}"
+)
 _DAY_FRAME = re.compile(r"一天|一日|每天|每日|天天|24小时")
 _DOSE_FRAME = re.compile(r"一次|每次|一回|每回|一顿|每顿")
 
@@ -60,6 +62,20 @@ def _frame(text: str, at: int) -> str | None:
     return "day" if day > dose else "dose" if dose > day else None
 
 
+# A dose asked (or taken) on top of the label's (能多吃一片吗, 多喂了半袋, 额外加一粒): the label's
+# single dose plus that much.
+_EXTRA = re.compile(rf"(多|额外|再多|另外多)(吃|服|喝|喂|用|加|吞)(了)?\s*({_NUM})\s*{UNIT}")
+
+
+def _extra_on_label(text: str, limit) -> list[tuple]:
+    if not limit.per_dose:
+        return []
+    return [
+        (limit.per_dose + (cn_to_number(m.group(4)) or 0), unit_of(m.group(5)) or limit.unit)
+        for m in _EXTRA.finditer(text)
+    ]
+
+
 def _up_to(text: str) -> tuple[list[tuple], list[tuple]]:
     """(per-dose amounts, daily amounts) the customer asks to go up to or asks about, by the
     frame said before (an amount asked about with no frame is a dose)."""
@@ -69,10 +85,11 @@ def _up_to(text: str) -> tuple[list[tuple], list[tuple]]:
         amount = (cn_to_number(number), unit_of(unit))
         (days if _frame(text, m.start()) == "day" else doses).append(amount)
     for m in _UP_TO.finditer(text):
-        frame = _frame(text, m.start())
-        if frame is not None:
-            amount = (cn_to_number(m.group(3)), unit_of(m.group(4)))
-            (days if frame == "day" else doses).append(amount)
+        said = m.group("frame")  # 加到一天4片: the frame said after 到
+        frame = ("day" if said[1] in "天日" else "dose") if said else _frame(text, m.start())
+        amount = (cn_to_number(m.group(4)), unit_of(m.group(5)))
+        # with no frame said (能加到两片吗), a dose, as for an amount asked about
+        (days if frame == "day" else doses).append(amount)
     return doses, days
 
 
@@ -133,12 +150,16 @@ def _whole_pack(text: str) -> str | None:
     if _COURSE.search(text) and not _AT_ONCE.search(text):
         return None
     for done in _ALL_OF_IT.finditer(text):
+        # all of several packs listed before it (一板芬必得还有半盒感冒灵都吞了): the list is
+        # what went down, 还有 joining it ("and"), not "some left"
+        listed = bool(re.match(r"(都|全|全部)", done.group(0)))
         for pack in _PACKAGE.finditer(text):
             lo, hi = sorted((done.start(), pack.start()))
             between = text[lo:hi]
-            if hi - lo > _NEAR or re.search(r"[。？?！!]", between):
+            if hi - lo > (2 * _NEAR if listed else _NEAR) or re.search(r"[。？?！!]", between):
                 continue
-            if _BOUGHT.search(text[max(0, pack.start() - 4) : pack.start()]):
+            before = text[max(0, pack.start() - 4) : pack.start()]
+            if _BOUGHT.search(before) and not (listed and before.endswith("还有")):
                 continue
             return pack.group(0)
     return None
@@ -218,12 +239,16 @@ def overdose(ci: CheckInput) -> list[Alert]:
     item = _subject(ci, units[0] if units else None)
     whole_pack = _whole_pack(text)
     if whole_pack is not None:
-        if item is None:
-            item = _unnamed_medicine(ci)
-        if item is not None:
-            return [
-                _alert(item, "major", f"顾客说服下了{whole_pack}，远超说明书用量", "overdose-taken")
-            ]
+        # several products named with the packs (半板开瑞坦加一整板西替利嗪都吞了): each of them
+        named = [i for i in ci.items if i.is_product and i.source == "message"]
+        taken = [item] if item is not None else named or [_unnamed_medicine(ci)]
+        alerts = [
+            _alert(i, "major", f"顾客说服下了{whole_pack}，远超说明书用量", "overdose-taken")
+            for i in taken
+            if i is not None
+        ]
+        if alerts:
+            return alerts
     if item is not None:
         banded = _over_band(
             ci,
@@ -240,6 +265,7 @@ def overdose(ci: CheckInput) -> list[Alert]:
     totals += taken_counts
     if item is None or not (
         per_dose
+        or _EXTRA.search(text)
         or per_day_times
         or totals
         or _THREE_TIMES.search(text)
@@ -252,6 +278,7 @@ def overdose(ci: CheckInput) -> list[Alert]:
     if limit is None:
         return []
     taken = bool(_TAKEN.search(text)) and not ci.triage.asked_only
+    per_dose += _extra_on_label(text, limit)
     dose = max((v for v, u in per_dose if v and u == limit.unit), default=None)
     daily = [v for v, u in totals if v and u == limit.unit]
     if dose and per_day_times and per_day_times[0]:
@@ -387,7 +414,7 @@ def _taken_earlier_today(ci: CheckInput, unit: str) -> float:
     return total
 
 
-_FIRST = re.compile(r"首次|首剂|第一次|头一次|第一顿|头一顿")
+_FIRST = re.compile(r"首次|首剂|第一次|头一次|第一顿|头一顿|头一回|第一回|头回|刚开始那次|开头那次")
 
 
 def _single_cap(limit, text: str) -> float:
