@@ -471,3 +471,26 @@ def test_an_age_band_that_gives_no_dose_does_not_make_a_childrens_product(copilo
     s = copilot.suggest(message="左炔诺孕酮片怎么吃")
     assert s.kind == "draft", s.text
     assert "如果是孩子" not in s.text
+
+
+# --- policy answers: the "no" leads; a window the customer's time falls outside ---------------
+@pytest.mark.parametrize(
+    ("message", "wanted"),
+    [
+        ("退款能不能退到别的银行卡 原来那张不用了", r"原路退回"),
+        ("我人在澳门 你们发货吗", r"港澳台"),
+        ("冷藏的胰岛素能给我放驿站吗 白天没人", r"不送快递柜、驿站|不投放快递柜"),
+    ],
+)
+def test_a_policy_refusal_of_what_is_asked_leads(copilot, message, wanted):
+    s = copilot.suggest(message=message)
+    assert s.kind == "draft", s.text
+    first = s.text.split("\n")[1]
+    assert re.search(wanted, first), s.text
+
+
+def test_a_time_outside_the_only_window_is_answered_with_that_window(copilot):
+    # no other unit on the subject holds 晚上九点半: the 8:00–21:00 window is the answer (no)
+    s = copilot.suggest(message="晚上九点半了 同城急送还接单吗")
+    assert s.kind == "draft", s.text
+    assert "21:00" in s.text, s.text

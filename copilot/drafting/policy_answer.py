@@ -109,6 +109,25 @@ def policy_lines(
         weights = dict.fromkeys(words, 1.0)
     # the units nearest the question in meaning (the embedding model), beside its words
     near = vectors.bonus(req.query_vector, all_units) if vectors is not None else {}
+    # a time said (晚上十点还能下单吗): a window that leaves it out is dropped only when another
+    # unit's window holds it; otherwise that window is the answer (每日8:00–21:00接单: 不能)
+    permission_asked = bool(_PERMISSION_ASKED.search(text))
+    holding = [u for u in all_units if hour is not None and window_contains(u.text, hour)]
+    asked_words = [w for w in weights if len(w) > 1]
+
+    def covered(unit: Unit) -> bool:
+        """Another unit on the same subject holds the hour: one of the same section (白天…30分钟
+        内审核 / 22:00以后提交的 次日审核), or one carrying a word of the question this one does."""
+        shared = [w for w in asked_words if w in unit.text]
+        mine = _pieces(unit.text)
+        return any(
+            any(w in h.text for w in shared)
+            or (h.chunk.id == unit.chunk.id and mine & _pieces(h.text))
+            for h in holding
+            if h is not unit
+        )
+
+    refusals: set[int] = set()
     scored = []
     for rank, chunk in enumerate(chunks):
         heading = normalize(chunk.section)
@@ -139,15 +158,22 @@ def policy_lines(
                 s += 1.5
             if kinds and any(k in u.text for k in kinds):
                 s += 1.5
+            if permission_asked and _refuses(norm, text):
+                refusals.add(id(u))  # 能退到支付宝吗 → 不支持退到其他账户: the "no" is the answer
             if hour is not None:
                 held = window_contains(u.text, hour)
-                if held is False:
+                if held is False and covered(u):
                     continue  # another time of day's rule: not this customer's case
                 if held:
                     s += 2.0
             prior = (1.0, 0.7, 0.4)[rank] if rank < 3 else 0.0
             scored.append((s + prior - 0.02 * u.position, u))
     scored.sort(key=lambda item: -item[0])
+    if refusals and scored:
+        # the unit that says no to what is asked leads, whatever the others' word counts
+        lead = scored[0][0] + 0.1
+        first = next(u for _, u in scored if id(u) in refusals)
+        scored = [(lead, first), *[(sc, u) for sc, u in scored if u is not first]]
     # No fixed number of points: the best unit, and others only when they answer nearly as well
     # (at least 40% of the best score); four at most besides the governing rule.
     room = 4 - len(answer.lines) + (2 if rule is not None else 0)
@@ -155,6 +181,42 @@ def policy_lines(
     for s, u in scored[: max(room, 1)]:
         if not answer.lines or (s > 3.0 and s >= 0.4 * top):
             answer.lines.append(Line("", u))
+
+
+_PERMISSION_ASKED = re.compile(
+    _PERMISSION + r"[^，。？?]{1,12}(吗|么|嘛|不|没|\?|？)|(能|可以)不(能|可以)|行不行|可不可以"
+)
+_REFUSAL = re.compile(
+    r"(不支持|不予|不能|不得|一律|不含|暂不|不送|不接受|不可|无法|除外)([^，。；]{0,12})"
+)
+
+
+def _refuses(unit: str, question: str) -> bool:
+    """The unit refuses something the question names: a two-character piece of what follows
+    the refusal (不支持退到其他账户, 不含港澳台) is in the question."""
+    for m in _REFUSAL.finditer(unit):
+        said = m.group(2)
+        pieces = {said[i : i + 2] for i in range(len(said) - 1)} - _COMMON_PIECES
+        if any(p in question for p in pieces):
+            return True
+    return False
+
+
+def _pieces(text: str) -> set[str]:
+    """The two-character Chinese pieces of `text`, less those every policy says."""
+    return (
+        {
+            text[i : i + 2]
+            for i in range(len(text) - 1)
+            if re.fullmatch(r"[一-龥]{2}", text[i : i + 2])
+        }
+        - _COMMON_PIECES
+        - {"每日", "以后", "以前", "之前", "之后", "当日", "次日"}
+    )
+
+
+# pieces every policy says (药品, 订单 …): sharing them says nothing about what is refused
+_COMMON_PIECES = {"药品", "订单", "商品", "本平", "平台", "我们", "您的", "用户", "顾客", "服务"}
 
 
 def _best_policy(
@@ -186,6 +248,8 @@ def governing_rule(
         if chunk.doc_id != doc_id:
             continue
         m = _POLICY_RULE.search(chunk.section)
-        if m and re.search(_PERMISSION + "[^，。？?]{0,4}[" + m.group(1) + "]", text):
+        # (退款 / 退到支付宝 / 退回 ask about a refund's way, not whether a return is allowed)
+        asked = _PERMISSION + "[^，。？?]{0,4}[" + m.group(1) + "](?![款钱到回费])" if m else ""
+        if m and re.search(asked, text):
             return chunk
     return None
