@@ -74,6 +74,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         "api", LICENSED, json={"text": "请咨询医生", "version": 1}
     ),
     ("POST", "/v1/escalations/{escalation_id}/close"): Route("api", PH),
+    ("POST", "/v1/escalations/{escalation_id}/close-without-answer"): Route(
+        "api", LICENSED, json={"note": "顾客仅致谢"}
+    ),
     ("GET", "/v1/escalations"): Route("api"),
     ("GET", "/v1/desk/pulse"): Route("api"),
     ("GET", "/v1/desk/events"): Route("stream", query="?max_seconds=0.1"),

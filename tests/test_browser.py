@@ -474,6 +474,20 @@ def test_pharmacist_starts_the_answer_from_the_reference_draft(browser, server):
     assert "[1]" not in ph.locator("#current-answer").inner_text()
 
 
+def test_a_case_that_needs_no_answer_is_closed_with_a_note(browser, server):
+    esc_id = customer_says(server, "b-thanks", "我怀孕了 能吃开瑞坦吗")["escalation"]["id"]
+    ph = new_page(browser, server, "ph")
+    ph.goto(f"{server.url}/escalations/{esc_id}")
+    ph.click('button:has-text("认领")')
+    ph.locator(".flash", has_text="已认领").wait_for()
+    ph.click("#close-note-card summary")
+    ph.fill('#close-note-card input[name="text"]', "顾客已在医院咨询，回来仅致谢，无需答复")
+    ph.screenshot(path=str(ARTIFACTS / "26-case-close-with-note.png"), full_page=True)
+    ph.click('#close-note-card button:has-text("关闭工单")')
+    ph.locator(".flash", has_text="已关闭（未答复，原因已记录）").wait_for()
+    assert "未答复即关闭：顾客已在医院咨询" in ph.content()
+
+
 def test_a_blocked_pharmacist_answer_keeps_what_was_typed(browser, server):
     """The check blocks the answer (a promise of cure) and the page reloads: the text is back in
     the box, so the pharmacist fixes it or overrides with a reason instead of retyping it."""

@@ -210,3 +210,37 @@ def test_dose_above_the_label_and_overuse_are_caught(sample_gate, text):
 def test_the_labels_first_dose_said_as_the_first_time_is_not_an_overdose(sample_gate):
     verdict = _verdict(sample_gate, "腹泻 蒙脱石散第一回吃两袋对吧")
     assert not any(a.kind == "overdose" for a in verdict.alerts)
+
+
+# --- families blind safety 21 showed (phrasings written for these tests) ---------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "五十天的宝宝 今晚体温38度3 能用点退烧药吗",  # an infant's age said as 的宝宝
+        "吃完伟哥 胸口堵得慌 一身冷汗",  # chest discomfort with alarm signs
+        "老太太吃完降糖药 喊她半天不大应",  # hardly answering
+        "真想把这瓶安眠药全吞了 一了百了算了",
+        "同事刚发朋友圈说对不起大家 照片里一大堆药片 电话也打不通",  # a friend, now
+    ],
+)
+def test_emergencies_from_blind_21_families(sample_gate, text):
+    assert _tier(sample_gate, text) == "emergency", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我爸的波立维订单到哪了 物流好几天没动",  # someone's Rx medicine, a delivery question
+        "买的阿托伐他汀能开电子发票吗",  # an invoice for an Rx order
+        "头孢早就停了 快两个月了 藿香正气水能喝吗",  # a class stopped long ago
+    ],
+)
+def test_service_questions_and_long_stopped_classes_stay_with_the_agent(sample_gate, text):
+    assert _tier(sample_gate, text) is None, text
+
+
+def test_a_prescription_purchase_still_goes_to_the_pharmacist(sample_gate):
+    assert _tier(sample_gate, "波立维没有处方能下单吗") == "priority"
+    assert _tier(sample_gate, "头孢停了三天 能喝酒了吗") == "priority"

@@ -567,6 +567,41 @@ class Desk:
             step(s, esc, "archive", user)
             return esc
 
+    def close_without_answer(self, escalation_id: int, user: User, note: str) -> Escalation:
+        """Close a case the pharmacist claimed that needs no answer (the customer only thanked
+        or said goodbye), with a note saying why, recorded as the archive step and audited. An
+        emergency is always answered."""
+        require_licensed(user)
+        note = note.strip()
+        if len(note) < 2:
+            raise DeskError(
+                "请填写不答复即关闭的原因（如：顾客仅致谢，无需答复）", status=422, field="note"
+            )
+        with self.db.session() as s:
+            esc = _get(s, Escalation, escalation_id, "转药师工单")
+            if esc.tier == "emergency":
+                raise DeskError("紧急工单必须答复顾客后才能关闭", status=409)
+            if esc.status == "open":
+                raise DeskError("请先认领工单再关闭", status=409)
+            # close only what I claimed and is still unanswered: a concurrent answer or close wins
+            won = s.execute(
+                update(Escalation)
+                .where(
+                    Escalation.id == esc.id,
+                    Escalation.status == "claimed",
+                    Escalation.assignee_id == user.id,
+                )
+                .values(status="closed", closed_at=datetime.now(UTC))
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if won != 1:
+                s.rollback()
+                raise DeskError(f"工单已由{holder(s, escalation_id)}处理", status=409)
+            s.refresh(esc)
+            audit(s, user, "escalation.closed_without_answer", "escalation", esc.id, note=note)
+            step(s, esc, "archive", user, note=f"未答复即关闭：{note}")
+            return esc
+
     def follow_up(self, escalation_id: int, user: User, note: str) -> Escalation:
         """The pharmacist's follow-up of an answered case (随访: how the customer is doing),
         recorded as a step with its note."""

@@ -286,7 +286,7 @@ def _drug_class_named(f: Facts, arg) -> bool:
     """The message asks for a whole class of drugs by a class word (头孢那一类的, 消炎药)."""
     wanted = {arg} if isinstance(arg, str) else set(arg)
     return any(
-        m.source == "message" and not m.aside and set(m.classes) & wanted
+        m.source == "message" and not (m.aside or m.over) and set(m.classes) & wanted
         for m in f.triage.drug_classes
     )
 

@@ -53,6 +53,8 @@ _FAREWELL = re.compile(
     # with a stock or the medicines gathered, never on its own
     r"|(说|道)(声|句)?再见|再见了|再见[\s。！!~～]*$|道别|告别|谢谢(你们|大家)(一直|这么久|这些年)"
     r"|以后[^，。,]{0,4}不会再来"
+    # an apology to everyone, as a goodbye (对不起大家, 原谅我)
+    r"|对不起(大家|你们|爸妈|所有人|家里人)|请?原谅我"
 )
 _CARE_THANKS = re.compile(r"(谢谢|感谢)[^，。,]{0,6}(照顾|这段时间|一直以来|这么久|这些年)")
 # the medicines gathered, laid out ready (把家里所有的药都倒出来了, 安眠药倒在手心里, 找齐了)
@@ -60,6 +62,8 @@ _GATHERED = re.compile(
     r"(所有|全部|全家|家里)的?药" + _CLAUSE + r"{0,4}(倒|拿|找|翻|摆|凑)(出来|齐|好|到一起)"
     r"|药(都|全|全部)" + _CLAUSE + r"{0,2}(倒|摊|放)在(手心|手里|桌上)"
     r"|(倒|拿|找|翻|摆|凑)(出来|齐|好)了" + _CLAUSE + r"{0,4}(想好了|决定了)"
+    # a heap of medicines shown (配图一堆药盒, 桌上一大堆药片)
+    r"|(一堆|一大堆|一桌子|一地|满桌)[^，。,？?]{0,2}(药|药盒|药瓶|药片|安眠药)"
 )
 # the means: many packs or a stock of medicine, all of it at once
 _MEANS = re.compile(

@@ -307,9 +307,14 @@ _FOR_WHAT = re.compile(r"(降压|降糖|降脂|降血脂|降尿酸|抗凝)的(?!
 _REMOTE_PAST = re.compile(
     r"上个?月|去年|前年|小时候|几年前|[一二两三四五六七八九十\d]+年前|好久|很久|前些年|那几年"
 )
+# Said as stopped long ago right after its name (头孢停了一个多月了, 头孢早就停了, 那都两年前的事了)
+_STOPPED_LONG = re.compile(
+    r"[^，。,？?]{0,3}(停了(快|差不多|有|都)?[一两三四五六七八九十\d]+个?多?(月|礼拜|星期|周|年)"
+    r"|早就?停了|都?[一两三四五六七八九十\d]+年前的事)"
+)
 _NOTHING_NOW = re.compile(
     r"(现在|目前|最近)[^，。,？?]{0,3}(啥|什么|任何)?药?都?(没|不)(吃|用)"
-    r"|(早就?|已经|早都)停了|停了(快|差不多|有|都)?[一两三四五六七八九十\d]+个?(月|礼拜|星期|周)"
+    r"|(早就?|已经|早都)停了|停了(快|差不多|有|都)?[一两三四五六七八九十\d]+个?多?(月|礼拜|星期|周)"
 )
 
 
@@ -349,7 +354,7 @@ def _class_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[ClassMe
                 aside
                 and _REMOTE_PAST.search(text[start:pos])
                 and (OVER.search(text) or _NOTHING_NOW.search(text))
-            )
+            ) or bool(_STOPPED_LONG.match(text, pos + len(word)))
             out.append(
                 ClassMention(
                     word=word,
@@ -488,7 +493,11 @@ def _hypothetical(text: str, at: int) -> bool:
     return bool(_HYPOTHETICAL.search(text[start : at + 8])) or bool(_NOT_YET.search(text))
 
 
-_NOW = re.compile(r"(现在|刚才|刚刚|正在|这会儿|今天|马上|快)")
+_NOW = re.compile(
+    r"(现在|刚才|刚刚|正在|这会儿|今天|马上|快"
+    # someone reaching out now (半夜发朋友圈说再见了, 打她电话不接): happening, not news
+    r"|半夜|刚发|发了?朋友圈|电话[^，。,？?]{0,2}(不接|没人接|打不通)|联系不上|不回消息)"
+)
 
 
 def _hearsay(text: str, at: int) -> bool:
@@ -633,6 +642,18 @@ _DISCLAIMED = re.compile(
     r"|(都是|是在?|都在)医院(开|拿)|不(打算|准备|想|用)(在[^，。,？?]{0,4})?买(这个|它|这药)"
     r"|不是(要|想)?买(这个|它|这药)"
 )
+# Service asks (an invoice, a delivery, a coupon, a refund): a medicine named only with them
+# (我爸的络活喜今天能送到吗, 阿托伐他汀能用满减券吗) is the order's, not a question about it; the
+# prescription purchase itself (没处方能买吗) is not among them.
+_SERVICE_INTENTS = {"invoice", "order_delivery", "coupon_price", "return_refund"}
+# … when the medicine is someone's own (我爸的络活喜, 我老伴吃的阿托伐他汀) or already ordered
+# (上个月在你们这买的, 订单里的): a purchase asked about (伟哥多少钱一盒 能发货吗, 新康泰克能包邮
+# 吗) stays a purchase of that medicine
+_OWNED_OR_ORDERED = re.compile(
+    r"(爸|妈|老伴|老公|老婆|爱人|媳妇|婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|岳父|岳母)"
+    r"(的|吃的|用的|在吃的|吃着的|常吃的)"
+    r"|买的|订单|已经买了|下过单|下单了|在你们这(儿|里)?买|上次买"
+)
 # Asks of a medicine's own use: a drug named with one of them is in play whatever else is said.
 _MEDICAL_INTENTS = {
     "dose_usage",
@@ -654,15 +675,20 @@ def _disclaimed(
     red_flags: list[RedFlag],
     reaction: object | None,
 ) -> list[DrugMention]:
-    """Drugs the message disclaims (not bought here, nobody in the family takes it) while it
-    asks only a service question (an invoice, a delivery, another article): set aside as `past`,
+    """Drugs the message disclaims (not bought here, nobody in the family takes it), or names
+    only with a service question (an invoice, a delivery, a coupon): set aside as `past`,
     so they raise no prescription or never-online hold. A red flag, a reaction or any medical ask
     keeps them in play."""
+    service = (
+        bool(_SERVICE_INTENTS & set(intents))
+        and "prescription_purchase" not in intents
+        and bool(_OWNED_OR_ORDERED.search(text))
+    )
     if (
         red_flags
         or reaction is not None
         or _MEDICAL_INTENTS & set(intents)
-        or not _DISCLAIMED.search(text)
+        or not (_DISCLAIMED.search(text) or service)
     ):
         return drugs
     return [d.model_copy(update={"past": True}) if d.source == "message" else d for d in drugs]

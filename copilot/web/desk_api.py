@@ -233,6 +233,22 @@ def close(
     return _esc_out(_desk(request).close(escalation_id, user))
 
 
+class CloseNoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: Text = Field(min_length=2, max_length=500, description="Why no answer is needed.")
+
+
+@router.post("/escalations/{escalation_id}/close-without-answer", response_model=EscalationOut)
+def close_without_answer(
+    escalation_id: EscalationId,
+    body: CloseNoteIn,
+    request: Request,
+    user: User = Depends(api_user),
+) -> EscalationOut:
+    """Close a claimed, non-emergency case that needs no answer (a thank-you), with a note."""
+    return _esc_out(_desk(request).close_without_answer(escalation_id, user, body.note))
+
+
 @router.get("/escalations", response_model=list[EscalationOut])
 def queue(request: Request, user: User = Depends(api_user)) -> list[EscalationOut]:
     with request.app.state.db.session() as s:

@@ -169,6 +169,8 @@ def escalation_step(
             desk.answer(escalation_id, user, text, override_reason=override_reason or None)
         elif step == "close":
             desk.close(escalation_id, user)
+        elif step == "close_note":
+            desk.close_without_answer(escalation_id, user, text)
         elif step == "follow_up":
             desk.follow_up(escalation_id, user, text)
         elif step == "correct":
@@ -191,6 +193,7 @@ def escalation_step(
         "claim": "已认领",
         "answer": "答复已发送到对话",
         "close": "已关闭",
+        "close_note": "已关闭（未答复，原因已记录）",
         "follow_up": "随访已记录",
         "correct": "更正已发送到对话",
     }[step]

@@ -40,6 +40,20 @@ def beijing(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 _ENV.filters["beijing"] = beijing
+
+
+def build_time(build_id: str | None) -> str:
+    """An index build as people read it: when it was built, in Beijing time (the id, which
+    engineers need, goes in the page's tooltip); the id itself when it does not start with a
+    time."""
+    try:
+        made = datetime.strptime((build_id or "")[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return build_id or "—"
+    return beijing(made) + " 构建"
+
+
+_ENV.filters["build_time"] = build_time
 # a product's category as pharmacists say it (处方药, 甲类非处方药), never the data code
 CATEGORY_NAMES = {
     "Rx": "处方药",
