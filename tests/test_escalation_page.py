@@ -65,17 +65,44 @@ def test_the_reference_draft_fills_the_answer_without_markers_and_lists_its_sour
     assert 'id="use-reference-draft"' not in web.get(f"/escalations/{esc_id}").text
 
 
-def test_a_case_without_a_draft_says_so(web):  # noqa: F811
+def test_an_emergency_gets_the_emergency_script_not_a_label_passage(web):  # noqa: F811
     esc_id = _case(web, "rd2", WITHOUT_DRAFT)
     token = login(web, "ph")
     web.post(f"/escalations/{esc_id}/claim", data={"csrf_token": token})
     page = web.get(f"/escalations/{esc_id}")
-    assert page.context["suggestion"].draft is None and page.context["reference_draft"] is None
-    assert 'id="use-reference-draft"' not in page.text and 'id="reference-sources"' not in page.text
-    said = "本工单没有参考草稿：说明书中没有找到能直接回答这个问题的内容。请直接撰写答复。"
-    assert said in page.text
-    # a draft the verifier stopped is not offered either, and the page says why
+    draft = page.context["reference_draft"]
+    assert page.context["emergency_script"] is True
+    assert "120" in draft and "急诊" in draft and "药盒" in draft
+    assert not re.search(r"一次\s*\d|\[\d+\]", draft)  # no dose, no source marker
+    assert "紧急情况答复模板" in page.text and _data_draft(page.text) == draft
+    assert 'id="reference-sources"' not in page.text
+    # the script is checked on send like any answer, and goes through
+    sent = web.post(f"/escalations/{esc_id}/answer", data={"csrf_token": token, "text": draft})
+    assert "答复已发送到对话" in sent.text
+
+
+def test_a_case_without_a_draft_says_so(web):  # noqa: F811
+    esc_id = _case(web, "rd4", WITHOUT_DRAFT)
+    token = login(web, "ph")
+    web.post(f"/escalations/{esc_id}/claim", data={"csrf_token": token})
+    page = web.get(f"/escalations/{esc_id}")
     suggestion = page.context["suggestion"]
+    # the same case were it not an emergency: no draft, and the page says why
+    verdict = suggestion.verdict
+    calmer = suggestion.model_copy(
+        update={
+            "verdict": verdict.model_copy(
+                update={"escalation": verdict.escalation.model_copy(update={"tier": "priority"})}
+            )
+        }
+    )
+    assert calmer.draft is None
+    assert _reference_draft(calmer) == {
+        "reference_draft": None,
+        "no_draft_reason": "说明书中没有找到能直接回答这个问题的内容",
+    }
+    # a draft the verifier stopped is not offered either, and the page says why
+    suggestion = calmer
     stopped = suggestion.model_copy(
         update={"verification": VerifierResult(outcome="block", findings=[], cleaned_text="")}
     )

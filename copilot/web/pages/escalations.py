@@ -140,7 +140,16 @@ def escalation_detail(
 
 def _reference_draft(suggestion: Suggestion) -> dict:
     """The draft prepared for the pharmacist behind the holding reply, as the answer box takes
-    it (no [n] markers: the answer goes to the customer as written), or why there is none."""
+    it (no [n] markers: the answer goes to the customer as written), or why there is none. For
+    an emergency it is the emergency script (what to do now, from the signs and alerts that made
+    it one), never a label passage: a dose is not the answer to an overdose."""
+    verdict = suggestion.verdict
+    if verdict is not None and verdict.escalation and verdict.escalation.tier == "emergency":
+        return {
+            "reference_draft": emergency_script(verdict),
+            "no_draft_reason": None,
+            "emergency_script": True,
+        }
     if suggestion.draft:
         return {"reference_draft": customer_text(suggestion.draft), "no_draft_reason": None}
     checked = suggestion.verification
@@ -198,3 +207,23 @@ def escalation_step(
         "correct": "更正已发送到对话",
     }[step]
     return back(f"/escalations/{escalation_id}", request, done)
+
+
+def emergency_script(verdict) -> str:
+    """A pharmacist's reply to an emergency: go now, what the signs and alerts advise, what to
+    bring and say, and that the pharmacist stays with the case."""
+    advice = [
+        *(f.advice for f in verdict.triage.red_flags if f.tier == "emergency" and f.advice),
+        *(
+            a.advice
+            for a in verdict.alerts
+            if a.advice and a.severity in ("major", "contraindicated")
+        ),
+    ]
+    if verdict.escalation.customer_advice:
+        advice.insert(0, verdict.escalation.customer_advice)
+    lines = ["您好，根据您描述的情况，请立即拨打120或马上前往最近医院的急诊科，不要在家观察等待。"]
+    lines += list(dict.fromkeys(a.strip() for a in advice if a.strip()))[:3]
+    lines.append("就医时请带上所用药品的药盒和说明书，告诉医生用了什么药、用了多少、什么时间用的。")
+    lines.append("我是本平台执业药师，会继续跟进您的情况，有任何变化请随时告诉我们。")
+    return "\n".join(lines)
