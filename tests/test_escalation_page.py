@@ -45,6 +45,7 @@ def test_the_reference_draft_fills_the_answer_without_markers_and_lists_its_sour
     assert "\n" in draft  # the lines of the draft are kept
     assert _data_draft(page.text) == draft  # what the button puts in the box
     assert "使用参考草稿</button>" in page.text and 'id="no-reference-draft"' not in page.text
+    assert page.text.count('id="close-note-card"') == 1  # claimed, not an emergency
     sources = re.search(r'<ul[^>]*id="reference-sources".*?</ul>', page.text, re.S).group(0)
     for c in suggestion.citations:
         assert f'href="#cite-{c.n}"' in sources and f"[{c.n}] {c.title} · {c.section}" in sources
@@ -61,8 +62,9 @@ def test_the_reference_draft_fills_the_answer_without_markers_and_lists_its_sour
     assert "答复已发送到对话" in sent.text
     messages = web.get("/v1/conversations/rd1/messages", headers=bearer(web, "ph")).json()
     assert messages[-1]["role"] == "pharmacist" and messages[-1]["text"] == draft
-    # answered: no answer box and no draft to use
-    assert 'id="use-reference-draft"' not in web.get(f"/escalations/{esc_id}").text
+    # answered: no answer box, no draft to use, no closing without an answer
+    answered = web.get(f"/escalations/{esc_id}").text
+    assert 'id="use-reference-draft"' not in answered and 'id="close-note-card"' not in answered
 
 
 def test_an_emergency_gets_the_emergency_script_not_a_label_passage(web):  # noqa: F811

@@ -22,6 +22,7 @@ from copilot.safety.durations import PERSISTS
 from copilot.safety.patient import active_populations, child_age, child_mentioned
 from copilot.safety.quantities import cn_to_number
 from copilot.safety.tense import said_to_happen
+from copilot.safety.triage import MEDICAL_INTENTS
 from copilot.schemas import (
     SEVERITY_ORDER,
     TIER_ORDER,
@@ -68,16 +69,7 @@ def _active_populations(f: Facts) -> set[str]:
 
 
 def _medical_context(f: Facts) -> bool:
-    medical = {
-        "dose_usage",
-        "indication",
-        "contraindication",
-        "interaction",
-        "adverse_reaction",
-        "special_population",
-        "product_choice",
-        "diagnosis_request",
-    }
+    medical = MEDICAL_INTENTS
     return bool(
         f.triage.drugs
         or f.triage.drug_classes

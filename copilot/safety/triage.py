@@ -654,18 +654,20 @@ _OWNED_OR_ORDERED = re.compile(
     r"(的|吃的|用的|在吃的|吃着的|常吃的)"
     r"|买的|订单|已经买了|下过单|下单了|在你们这(儿|里)?买|上次买"
 )
-# Asks of a medicine's own use: a drug named with one of them is in play whatever else is said.
-_MEDICAL_INTENTS = {
-    "dose_usage",
-    "indication",
-    "contraindication",
-    "interaction",
-    "adverse_reaction",
-    "special_population",
-    "product_choice",
-    "diagnosis_request",
-    "complaint",
-}
+# Asks of a medicine's own use (shared with the rules' medical context): a drug named with one of
+# them, or with a complaint, is in play whatever else is said.
+MEDICAL_INTENTS = frozenset(
+    {
+        "dose_usage",
+        "indication",
+        "contraindication",
+        "interaction",
+        "adverse_reaction",
+        "special_population",
+        "product_choice",
+        "diagnosis_request",
+    }
+)
 
 
 def _disclaimed(
@@ -687,7 +689,7 @@ def _disclaimed(
     if (
         red_flags
         or reaction is not None
-        or _MEDICAL_INTENTS & set(intents)
+        or (MEDICAL_INTENTS | {"complaint"}) & set(intents)
         or not (_DISCLAIMED.search(text) or service)
     ):
         return drugs
