@@ -244,3 +244,19 @@ def test_service_questions_and_long_stopped_classes_stay_with_the_agent(sample_g
 def test_a_prescription_purchase_still_goes_to_the_pharmacist(sample_gate):
     assert _tier(sample_gate, "波立维没有处方能下单吗") == "priority"
     assert _tier(sample_gate, "头孢停了三天 能喝酒了吗") == "priority"
+
+
+def test_another_persons_state_stays_when_the_ask_is_theirs(sample_gate):
+    # the pregnant wife buys for herself: her pregnancy is the case's
+    assert _tier(sample_gate, "我老婆怀孕了 她想自己买点感冒灵") == "priority"
+
+
+def test_a_medicine_set_aside_in_an_order_question_is_checked_against_the_cart(sample_gate):
+    from copilot.schemas import CartItem
+
+    text = "我爸的华法林今天能送到吗"
+    assert _tier(sample_gate, text) is None
+    verdict = sample_gate.assess(
+        message=text, profile=Profile(), cart=[CartItem(product="ibuprofen-sr-capsule")]
+    )
+    assert any(a.kind == "interaction" for a in verdict.alerts)

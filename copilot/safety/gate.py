@@ -168,6 +168,7 @@ class SafetyGate:
                 links=links,
                 cues=cues,
                 service=service,
+                with_cart=bool(cart),
             )
         except Exception as exc:
             log.exception("triage failed")

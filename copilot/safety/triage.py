@@ -205,6 +205,11 @@ _INSIDE = re.compile(r"(里面?|里头|当中|成分|含|含有)[^，。,？?]{0
 _OTHER_TAKER = re.compile(
     r"(我爸|我妈|爸爸|妈妈|父亲|母亲|老公|老婆|爱人|婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|他|她|家里人|家人)"
 )
+# … said of the other person themself (她想自己买, 我妈要给自己买): theirs, not the customer's
+_THEIR_OWN = re.compile(
+    r"(她|他|老婆|老公|媳妇|爱人|妈|爸|姐|妹|哥|弟|奶奶|爷爷)[^，。,？?！!\s]{0,3}(自己|给自己)"
+    r"[^，。,？?！!\s]{0,2}(买|吃|用|喝|服)"
+)
 _FOR_SELF = re.compile(
     r"(我自己|给我自己|给自己|我本人|我自个|自己用|自己吃|自己买|我啥药都没|我什么药都没)"
 )
@@ -896,10 +901,12 @@ def triage(
     links: list[DrugLink] | None = None,
     cues: list[str] | None = None,
     service: bool = False,
+    with_cart: bool = False,
 ) -> Triage:
     """`links` and `cues`: the message's drug links and section cues, when already found.
     `service`: the message is a service question (delivery, returns …): the people and products
-    of earlier turns are not in its scope."""
+    of earlier turns are not in its scope. `with_cart`: the customer has products in the cart
+    (a medicine named beside them stays in play for the checks)."""
     text = normalize(message)
     history = [] if service else (history or [])
     earlier = [normalize(t.text) for t in history if t.role == "customer"]
@@ -952,9 +959,9 @@ def triage(
             if p.population not in ("child", "infant")
             and (p.evidence in text or not p.about_other_person)
         ]
-    if _FOR_SELF.search(text):
+    if _FOR_SELF.search(text) and not _THEIR_OWN.search(text):
         # 怀孕的是我姐 … 想给自己买, 我爸血压高 但这回是我自己买: another person's state, and the
-        # question is for the customer
+        # question is for the customer (not 我老婆怀孕了 她想自己买点感冒药: hers)
         populations = [p for p in populations if not p.about_other_person]
     if adult_age is None and _ADULT_KIN.search(context):
         adult_age = 18.0  # 我女儿都上大学了: grown up, age unsaid
@@ -1023,7 +1030,8 @@ def triage(
     if not intents:
         intents.append("other")
 
-    drugs = _disclaimed(drugs, text, intents, red_flags, reaction)
+    if not with_cart:
+        drugs = _disclaimed(drugs, text, intents, red_flags, reaction)
     if any(f.tier == "emergency" for f in red_flags):
         message_class = "emergency"
     elif "complaint" in intents:
