@@ -239,6 +239,26 @@ def test_a_holding_reply_edit_may_not_add_advice(desk, people):
     desk.act(row.id, agent, "edit", final_text="您好，非常理解您的着急。\n" + row.text)
 
 
+def test_first_aid_or_delay_riding_on_the_emergency_sentence_is_refused(desk, people):
+    """The walkthrough's bypass, as a family: the holding reply's own 120 sentence (or any
+    care-seeking one) with what to do meanwhile added inside it, or care put off in other words."""
+    agent, _, _ = people
+    row, _ = desk.receive("f2d", "女儿把我一板降压药全吃了", user=agent)
+    assert row.kind == "holding"
+    first = row.text.split("\n")[0].rstrip("。")
+    for unsafe in (
+        first + "，等车的时候先让她把药吐出来，再喝点牛奶。",
+        "请马上打120，路上可以给孩子灌点盐水催吐。",
+        "先别急着去医院，等药师看了再说。",
+        "暂时不用打120，我们药师马上联系您。",
+    ):
+        with pytest.raises(DeskError, match="核查未通过"):
+            desk.act(row.id, agent, "edit", final_text=unsafe)
+    desk.act(
+        row.id, agent, "edit", final_text=row.text + "\n请立即拨打120，带上药盒去最近医院急诊。"
+    )
+
+
 def test_an_agent_may_always_send_the_customer_to_emergency_care(desk, people):
     """Care-seeking only adds caution: allowed on any escalated case, with no drug or dose."""
     agent, _, _ = people

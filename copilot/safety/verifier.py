@@ -61,6 +61,9 @@ _DIAGNOSIS = re.compile(
 # never ours to say, least of all on a case waiting for a pharmacist.
 _DISMISS_CARE = re.compile(
     r"(不用|不必|无需|没必要|别|不要|用不着)(去|上)?(医院|就医|看医生|看病|就诊|急诊|打120|叫120|120)"
+    # care put off (先别急着去医院, 不急着去医院, 等药师评估了再去, 先观察看看)
+    r"|(先别|先不要|不急着?|别急着?|暂时不用|先不用)[^，。,；;]{0,4}(去|上|打|叫)?(医院|就医|看医生|看病|就诊|急诊|120)"
+    r"|等[^，。,；;]{0,8}(再去|再说|再决定)[^，。,；;]{0,2}(医院|就医|就诊|急诊)?|先(在家)?观察"
     r"|在家(里)?(观察|休息|养着?)就(行|好|可以)|没什么大碍|没啥大事"
     r"|不要紧|问题不大|不碍事|多喝(点)?(热)?水就"
 )
@@ -274,12 +277,28 @@ def verify_draft(
 _SEEK_CARE = re.compile(r"120|急诊|去(最近的?)?医院|就医|就诊|看医生")
 
 
+# What to do to the patient meanwhile (催吐, 喝牛奶, 平躺, 掐人中): first aid is the pharmacist's
+# and the dispatcher's to give, and some of it harms (催吐 after a swallowed medicine).
+_FIRST_AID = re.compile(
+    r"催吐|压舌根|抠喉|抠嗓子|喝[^，。,；;]{0,4}(牛奶|水|醋|盐水|蛋清|糖水)|吃[点些]|(平|侧)躺|躺下|"
+    r"热敷|冷敷|掐人中|按压|揉|放血|刮痧|拍背|灌|喂[^，。,；;]{0,4}(水|奶|药)|等[一等]?看看|观察"
+)
+_CLAUSE_SPLIT = re.compile(r"[，,；;、]")
+
+
 def _only_seeks_care(sk: SafetyKnowledge, norm: str) -> bool:
-    if not _SEEK_CARE.search(norm) or _DISMISS_CARE.search(norm):
+    """The sentence only sends the customer to emergency care: every clause either says so or
+    carries nothing of what to do to the patient, no dose and no drug."""
+    if not _SEEK_CARE.search(norm) or _DISMISS_CARE.search(norm) or _FIRST_AID.search(norm):
         return False
     doses = [q for q in extract_quantities(norm) if q.kind in ("dose", "frequency")]
     drugs = [lk for lk in sk.linker.link(norm) if lk.strength >= 2]
-    return not doses and not drugs and not _MEDICAL.search(norm.replace("药盒", ""))
+    if doses or drugs or _MEDICAL.search(norm.replace("药盒", "")):
+        return False
+    # a clause beside the instruction that says what to do otherwise (可以先…, 再…)
+    return all(
+        _SEEK_CARE.search(c) or not _CARE_ADVICE.search(c) for c in _CLAUSE_SPLIT.split(norm)
+    )
 
 
 def verify_holding_edit(sk: SafetyKnowledge, text: str, holding: str) -> VerifierResult:
@@ -294,10 +313,14 @@ def verify_holding_edit(sk: SafetyKnowledge, text: str, holding: str) -> Verifie
         norm = normalize(_CITE.sub("", sentence))
         if norm in own or _only_seeks_care(sk, norm):
             continue
+        # the holding reply's own sentence with something added inside it (请立即拨打120，等救护
+        # 车时先给孩子催吐): the addition is checked, not waved through with the sentence
         medical = (
             bool(extract_quantities(norm))
             or bool(_MEDICAL.search(norm))
             or bool(_CARE_ADVICE.search(norm))
+            or bool(_FIRST_AID.search(norm))
+            or bool(_DISMISS_CARE.search(norm))
             or any(lk.strength >= 2 for lk in sk.linker.link(norm))
         )
         if medical:
