@@ -260,3 +260,21 @@ def test_a_medicine_set_aside_in_an_order_question_is_checked_against_the_cart(s
         message=text, profile=Profile(), cart=[CartItem(product="ibuprofen-sr-capsule")]
     )
     assert any(a.kind == "interaction" for a in verdict.alerts)
+
+
+@pytest.mark.parametrize(
+    ("text", "child"),
+    [
+        ("我还在喂奶 闺女刚五个月 我牙疼能吃点止痛药吗", False),  # the mother asks for herself
+        ("母乳喂养中 娃三个月大 我自己嗓子疼 含片能用吗", False),
+        ("哺乳期 宝宝四个月 宝宝咳嗽能喝点什么", True),  # the baby's own illness
+        ("在喂奶 想给宝宝用点开塞露 孩子两个月", True),
+    ],
+)
+def test_a_nursing_mothers_baby_is_the_patient_only_when_the_ask_is_the_babys(
+    sample_gate, text, child
+):
+    verdict = _verdict(sample_gate, text)
+    reasons = {r.id for r in verdict.escalation.reasons}
+    assert "pregnancy-lactation" in reasons, text  # the breastfeeding hold always stays
+    assert ("young-child" in reasons) == child, (text, reasons)

@@ -205,6 +205,12 @@ _INSIDE = re.compile(r"(里面?|里头|当中|成分|含|含有)[^，。,？?]{0
 _OTHER_TAKER = re.compile(
     r"(我爸|我妈|爸爸|妈妈|父亲|母亲|老公|老婆|爱人|婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|他|她|家里人|家人)"
 )
+# The baby is the patient (给宝宝吃, 宝宝发烧了, 孩子能吃吗), not only the one being nursed.
+_BABY_IS_PATIENT = re.compile(
+    r"(给|喂|帮|让)[^，。,？?！!\s]{0,2}(宝宝|孩子|娃|宝|小孩|婴儿)"
+    r"|(宝宝|孩子|娃|宝|小孩|婴儿)[^，。,？?！!我]{0,8}(发烧|发热|烧|咳|拉|吐|疹|湿疹|不舒服|病|哭闹|黄疸|鼻塞"
+    r"|能吃|能用|可以吃|可以用|吃什么|用什么|喝|剂量|喂多少)"
+)
 # … said of the other person themself (她想自己买, 我妈要给自己买): theirs, not the customer's
 _THEIR_OWN = re.compile(
     r"(她|他|老婆|老公|媳妇|爱人|妈|爸|姐|妹|哥|弟|奶奶|爷爷)[^，。,？?！!\s]{0,3}(自己|给自己)"
@@ -963,6 +969,15 @@ def triage(
         # 怀孕的是我姐 … 想给自己买, 我爸血压高 但这回是我自己买: another person's state, and the
         # question is for the customer (not 我老婆怀孕了 她想自己买点感冒药: hers)
         populations = [p for p in populations if not p.about_other_person]
+    nursing = any(
+        p.population == "breastfeeding" and not (p.negated or p.about_other_person)
+        for p in populations
+    )
+    if nursing and not _BABY_IS_PATIENT.search(text):
+        # 我在哺乳期，宝宝4个月，头痛能吃布洛芬吗: the baby is the one nursed, the mother asks for
+        # herself (the breastfeeding hold stays); a baby's own illness or dose keeps the child
+        child_age = None
+        populations = [p for p in populations if p.population not in ("child", "infant")]
     if adult_age is None and _ADULT_KIN.search(context):
         adult_age = 18.0  # 我女儿都上大学了: grown up, age unsaid
     if adult_age is not None and child_age is None:
