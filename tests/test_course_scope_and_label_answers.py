@@ -278,3 +278,8 @@ def test_a_nursing_mothers_baby_is_the_patient_only_when_the_ask_is_the_babys(
     reasons = {r.id for r in verdict.escalation.reasons}
     assert "pregnancy-lactation" in reasons, text  # the breastfeeding hold always stays
     assert ("young-child" in reasons) == child, (text, reasons)
+
+
+def test_a_near_miss_is_read_within_its_own_clause(sample_gate):
+    # 差点 said of something else: the child's swallowing still counts
+    assert _tier(sample_gate, "我差点忘了吃药 结果孩子把我的降压药吃了两片") == "emergency"

@@ -91,11 +91,24 @@ _ALLERGIC_DISEASE = re.compile(r"过敏性(?=鼻炎|皮炎|结膜炎|哮喘|紫�
 
 # Nearly taken, stopped in time (差点把钙片当糖吃了 被我一把抢下来, 数了一片没少, 还没放进嘴里就
 # 被拿走了): nothing went down.
-NEAR_MISS = re.compile(
-    r"(差点|差一点|险些|幸好没|还好没|好在没)[^。？?]{0,14}(吃|吞|喝|喂|放进嘴)"
-    r"|(抢|夺|拿|抠)(了)?(下来|回来|走了|出来)[^。？?]{0,16}(没少|一(片|粒|颗)(都|也)?没少|没吃|没吞)"
+_NEARLY = re.compile(
+    r"(差点|差一点|险些|幸好没|还好没|好在没)[^。？?，,\s]{0,14}(吃|吞|喝|喂|放进嘴)"
+)
+_NOTHING_MISSING = re.compile(
+    r"(抢|夺|拿|抠)(了)?(下来|回来|走了|出来)[^。？?]{0,16}(没少|一(片|粒|颗)(都|也)?没少|没吃|没吞)"
     r"|(一(片|粒|颗)(都|也)?没少|数了[^，。,]{0,4}没少)"
 )
+
+
+def near_miss(text: str, at: int) -> bool:
+    """The taking read at `at` did not happen: nothing is missing from the pack, or its own
+    clause says it nearly did (孩子差点把钙片当糖吃了); 差点 said of something else (我差点忘了
+    吃药 孩子把降压药吃了) does not cover it."""
+    if _NOTHING_MISSING.search(text):
+        return True
+    start = max(text.rfind(c, 0, at) for c in "，,。；;！!？? \n") + 1
+    ends = [i for i in (text.find(c, at) for c in "，,。；;！!？? \n") if i >= 0]
+    return bool(_NEARLY.search(text[start : min(ends, default=len(text))]))
 
 
 def _heard(clause: str) -> bool:

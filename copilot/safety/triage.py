@@ -22,12 +22,12 @@ from copilot.safety.tense import (
     COMING,
     GENERAL_CLAIM,
     HEARSAY,
-    NEAR_MISS,
     OVER,
     PAST_TIME,
     TOLD_BY_OTHERS,
     acted_on,
     heard_of_past,
+    near_miss,
 )
 from copilot.schemas import (
     ClassMention,
@@ -771,7 +771,7 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
                 break
     if child_mentioned:
         m = _INGESTION_CHILD.search(text)
-        if m and not _resolved(text, m.start()) and not NEAR_MISS.search(text):
+        if m and not _resolved(text, m.start()) and not near_miss(text, m.start()):
             add("overdose", f"儿童误服：{m.group(0)}", m.start())
     return list(flags.values())
 

@@ -18,7 +18,7 @@ from copilot.safety.checks.items import INTO_MOUTH, TAKE, CheckInput, Item, chec
 from copilot.safety.dose_limits import UNIT, unit_of
 from copilot.safety.patient import active_populations, child_age, child_mentioned
 from copilot.safety.quantities import _NUM, cn_to_number
-from copilot.safety.tense import NEAR_MISS, said_to_happen
+from copilot.safety.tense import near_miss, said_to_happen
 from copilot.schemas import Alert
 
 _TOOK = re.compile(
@@ -94,7 +94,8 @@ def ingestion(ci: CheckInput) -> list[Alert]:
 def _child_took(ci: CheckInput, text: str, item: Item | None) -> list[Alert]:
     pops = active_populations(ci.triage, ci.profile, set())
     age = child_age(ci.triage, ci.profile)
-    if ci.triage.asked_only or NEAR_MISS.search(text):
+    took = _TOOK.search(text)
+    if ci.triage.asked_only or (took is not None and near_miss(text, took.start())):
         # 万一以后孩子误吃了药…: asked in advance; 差点吃了 被我抢下来 一片没少: nothing taken
         return []
     if not (
