@@ -22,6 +22,7 @@ from copilot.drafting.aspects import load_aspects
 from copilot.drafting.chain import DraftError, draft_with_llm, parse_llm_output, stream_llm
 from copilot.drafting.chat_model import make_chat_model, provider_name
 from copilot.drafting.composer import CANNOT_DRAFT, AnswerComposer
+from copilot.drafting.emergency import emergency_script  # noqa: F401  (the case page's)
 from copilot.drafting.indications import condition_terms
 from copilot.drafting.prompts import load_prompt
 from copilot.drafting.unit_vectors import UnitVectors

@@ -10,6 +10,8 @@ expected effect with its alarm signs denied."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from copilot.schemas import Profile
@@ -141,7 +143,7 @@ def test_a_rule_with_a_broken_pattern_is_refused_at_load(tmp_path):
     from copilot.errors import KnowledgeError
     from copilot.safety.rules import load_rules
 
-    src = pytest.importorskip("pathlib").Path(__file__).parents[1] / "knowledge" / "rules"
+    src = Path(__file__).resolve().parents[1] / "knowledge" / "rules"
     text = (src / "escalation.yaml").read_text(encoding="utf-8")
     broken = text.replace("(?<!会)(?<!怕)(?<!担心)", "(?<!会|担心)", 1)
     assert broken != text

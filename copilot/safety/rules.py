@@ -69,12 +69,11 @@ def _active_populations(f: Facts) -> set[str]:
 
 
 def _medical_context(f: Facts) -> bool:
-    medical = MEDICAL_INTENTS
     return bool(
         f.triage.drugs
         or f.triage.drug_classes
         or f.triage.red_flags
-        or medical & set(f.triage.intents)
+        or MEDICAL_INTENTS & set(f.triage.intents)
         or f.triage.symptom_days
     )
 

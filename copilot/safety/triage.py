@@ -318,14 +318,15 @@ _FOR_WHAT = re.compile(r"(降压|降糖|降脂|降血脂|降尿酸|抗凝)的(?!
 _REMOTE_PAST = re.compile(
     r"上个?月|去年|前年|小时候|几年前|[一二两三四五六七八九十\d]+年前|好久|很久|前些年|那几年"
 )
+# Stopped for weeks or more (停了一个多月了, 停了快两周)
+_STOPPED_FOR = r"停了(快|差不多|有|都)?[一两三四五六七八九十\d]+个?多?(月|礼拜|星期|周|年)"
 # Said as stopped long ago right after its name (头孢停了一个多月了, 头孢早就停了, 那都两年前的事了)
 _STOPPED_LONG = re.compile(
-    r"[^，。,？?]{0,3}(停了(快|差不多|有|都)?[一两三四五六七八九十\d]+个?多?(月|礼拜|星期|周|年)"
-    r"|早就?停了|都?[一两三四五六七八九十\d]+年前的事)"
+    rf"[^，。,？?]{{0,3}}({_STOPPED_FOR}|早就?停了|都?[一两三四五六七八九十\d]+年前的事)"
 )
 _NOTHING_NOW = re.compile(
     r"(现在|目前|最近)[^，。,？?]{0,3}(啥|什么|任何)?药?都?(没|不)(吃|用)"
-    r"|(早就?|已经|早都)停了|停了(快|差不多|有|都)?[一两三四五六七八九十\d]+个?多?(月|礼拜|星期|周)"
+    rf"|(早就?|已经|早都)停了|{_STOPPED_FOR}"
 )
 
 
@@ -336,25 +337,19 @@ def _class_mentions(sk: SafetyKnowledge, text: str, source: str) -> list[ClassMe
         # the first place the word is said as in play: not denied (今天还没吃过任何退烧药, 我没吃
         # 头孢啊), not inside a story heard (听说藿香正气水不能跟头孢一起喝)
         said = [m.start() for m in re.finditer(re.escape(word), text)]
+
+        def denied(at: int) -> bool:
+            return bool(_CLASS_DENIED.search(text[max(0, at - 10) : at]))
+
+        def heard(at: int) -> bool:
+            return bool(HEARSAY.search(text[_clause(text, at)[0] : at]))
+
+        # (one mention heard of stays: the cautious reading)
         if said and all(
-            _CLASS_DENIED.search(text[max(0, at - 10) : at])
-            or (
-                HEARSAY.search(text[_clause(text, at)[0] : at])
-                and not acted_on(text)
-                and len(said) > 1
-            )
-            for at in said
+            denied(at) or (heard(at) and not acted_on(text) and len(said) > 1) for at in said
         ):
             continue
-        pos = next(
-            (
-                at
-                for at in said
-                if not _CLASS_DENIED.search(text[max(0, at - 10) : at])
-                and not HEARSAY.search(text[_clause(text, at)[0] : at])
-            ),
-            said[0] if said else -1,
-        )
+        pos = next((at for at in said if not (denied(at) or heard(at))), said[0] if said else -1)
         if pos >= 0 and not _negated(text, pos, sk.lexicon.negations, 3):
             start, end = _clause(text, pos)
             aside = bool(_ALLERGY_WORD.search(text[start:end])) or bool(
@@ -627,10 +622,9 @@ def _add_overuse(
     # the painkiller is what the rate is said of: named in the same clause (我每天吃钙片 … 布洛芬
     # 能一起吃吗 is a daily calcium)
     at = text.find(said[1])
-    clause = (
-        next((c for c in _CLAUSES.split(text[:at] + "\u0000" + text[at:]) if "\u0000" in c), "")
-        + said[1]
-    )
+    start = max((m.end() for m in _CLAUSES.finditer(text, 0, at)), default=0)
+    end = next((m.start() for m in _CLAUSES.finditer(text, at)), len(text))
+    clause = text[start:end] + said[1]
     names = [c.word for c in classes if not c.aside and _PAINKILLER_CLASSES & set(c.classes)]
     names += [
         d.name
