@@ -42,6 +42,7 @@ from copilot.schemas import (
     RetrievedRef,
     SearchFilters,
     Suggestion,
+    Tier,
     Turn,
     Verdict,
     VerifierResult,
@@ -198,6 +199,26 @@ class Copilot:
     def case_holding_reply(self, minutes_left: int, *, emergency: bool = False) -> str:
         """The reply to a follow-up while a pharmacist has the case (minutes to the deadline)."""
         return self.gate.case_holding_reply(minutes_left, emergency=emergency)
+
+    def referral(self, tier: Tier, note: str, suggestion: Suggestion) -> Suggestion:
+        """The suggestion turned into a holding reply because the agent judged that a
+        pharmacist must handle it (at the tier they chose, their note as the reason); the draft
+        is kept for the pharmacist. Caution is only ever added."""
+        escalation, holding = self.gate.referral(tier, note, suggestion.verdict.triage)
+        verdict = suggestion.verdict.model_copy(
+            update={"decision": "escalate", "escalation": escalation, "holding_reply": holding}
+        )
+        return suggestion.model_copy(
+            update={
+                "kind": "holding",
+                "text": holding,
+                "draft": suggestion.draft
+                or (suggestion.text if suggestion.kind == "draft" else None),
+                "citations": [],
+                "grounded": False,
+                "verdict": verdict,
+            }
+        )
 
     def verify_holding_edit(self, text: str, holding: str) -> VerifierResult:
         """An agent's edit of a holding reply: no medical content may be added."""

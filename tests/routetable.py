@@ -65,6 +65,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         "api", AGENT, json={"action": "reject", "reason": "测试"}
     ),
     ("POST", "/v1/suggestions/{suggestion_id}/reply"): Route("api", AGENT, json={"text": "您好"}),
+    ("POST", "/v1/suggestions/{suggestion_id}/refer"): Route(
+        "api", AGENT, json={"tier": "priority", "note": "测试"}
+    ),
     # a licensed pharmacist's acts, shown to the customer as 执业药师: not an admin's
     ("POST", "/v1/escalations/{escalation_id}/claim"): Route("api", LICENSED),
     ("POST", "/v1/escalations/{escalation_id}/answer"): Route(
@@ -126,6 +129,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         "page", AGENT, form={"action": "reject", "reason": "测试"}
     ),
     ("POST", "/s/{suggestion_id}/reply"): Route("page", AGENT, form={"text": "您好"}),
+    ("POST", "/s/{suggestion_id}/refer"): Route(
+        "page", AGENT, form={"tier": "priority", "note": "测试"}
+    ),
     ("GET", "/customers/{customer_ref}"): Route("page"),
     ("POST", "/customers/{customer_ref}"): Route(
         "page", form={"version": "0", "allergies": "青霉素"}

@@ -3,6 +3,8 @@ escalated, done) and search by conversation id, customer id or message text."""
 
 from __future__ import annotations
 
+import re
+
 from test_web import bearer, login, web  # noqa: F401  (the fixture)
 
 from copilot.desk.inbox import inbox
@@ -59,3 +61,41 @@ def test_console_list_shows_customer_last_message_and_state(web):  # noqa: F811
     bad = web.get("/?f=everything")
     assert bad.status_code == 422 and "未知筛选" in bad.text
     assert web.get("/?q=" + "x" * 51).status_code == 422
+
+
+def _order(client, user, **kw):
+    with client.app.state.db.session() as s:
+        me = s.query(User).filter_by(username=user).one()
+        return [i.id for i in inbox(s, me, **kw)]
+
+
+def test_open_cases_pinned_by_tier_then_latest_activity(web):  # noqa: F811
+    _say(web, "p-routine", "我这咳嗽断断续续两个多月了 是什么病")
+    _say(web, "p-plain-old", "布洛芬一天最多吃几次")
+    _say(web, "p-emergency", "孩子把一整板降压药都吃了 现在叫不醒")
+    _say(web, "p-priority", "我怀孕了能吃感冒灵吗")
+    _say(web, "p-plain-new", "发货了吗")
+    order = _order(web, "agent")
+    assert order[0] == "p-emergency", order
+    assert order.index("p-priority") < order.index("p-routine") < order.index("p-plain-new")
+    assert order.index("p-plain-new") < order.index("p-plain-old")  # unpinned: latest first
+
+
+def test_the_console_refers_a_case_to_a_pharmacist(web):  # noqa: F811
+    said = _say(web, "p-refer", "开瑞坦一天吃几片", ref="会员R")
+    assert said["escalation"] is None
+    login(web, "agent")
+    page = web.get("/c/p-refer").text
+    assert "转药师（系统未转" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    sid = said["suggestion"]["id"]
+    empty = web.post(f"/s/{sid}/refer", data={"csrf_token": token, "tier": "priority", "note": ""})
+    assert "未转药师" in empty.text and "请写明转药师的原因" in empty.text
+    done = web.post(
+        f"/s/{sid}/refer",
+        data={"csrf_token": token, "tier": "priority", "note": "顾客说正在备孕"},
+    )
+    assert done.status_code == 200 and "已转药师（工单" in done.text
+    assert "暂缓回复（药师答复前发送给顾客）" in done.text and "提高转药师级别" in done.text
+    queue = web.get("/v1/escalations", headers=bearer(web, "ph")).json()
+    assert [e["tier"] for e in queue] == ["priority"]

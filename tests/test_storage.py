@@ -103,6 +103,20 @@ def test_queue_orders_by_tier_then_deadline(desk, people):
         assert [e.tier for e in desk.queue(s)] == ["emergency", "priority", "routine"]
 
 
+def test_queue_within_a_tier_puts_unheld_cases_first(desk, people):
+    agent, pharmacist, _ = people
+    _, held = desk.receive("q4", "感冒灵和泰诺林能一起吃吗", user=agent)
+    _, answered = desk.receive("q5", "我怀孕了能吃布洛芬吗", user=agent)
+    _, unheld = desk.receive("q6", "吃着华法林能吃芬必得吗", user=agent)
+    assert {held.tier, answered.tier, unheld.tier} == {"priority"}
+    desk.claim(held.id, pharmacist)
+    desk.claim(answered.id, pharmacist)
+    desk.answer(answered.id, pharmacist, "孕期请不要自行服用布洛芬，请咨询产科医生。")
+    with desk.db.session() as s:
+        order = [e.id for e in desk.queue(s)]
+    assert order == [unheld.id, held.id, answered.id]
+
+
 def test_failed_write_leaves_nothing_half_written(desk, people, monkeypatch):
     agent, _, _ = people
 
@@ -435,3 +449,61 @@ def test_sla_compliance_counts_overdue_open_cases(desk, people):
         f = figures(s, {})
     assert f["overdue_open"] == 1
     assert f["sla_compliance"] == 0.5  # one answered on time, one overdue and still open
+
+
+def test_an_agent_refers_a_case_the_layer_let_through(desk, people):
+    agent, _, _ = people
+    row, esc = desk.receive("r1", "开瑞坦一天吃几片", user=agent)
+    assert esc is None and row.kind == "draft"
+    drafted = row.text
+    for tier, note, status in (("urgent", "顾客说孩子吃了", 422), ("priority", "  ", 422)):
+        with pytest.raises(DeskError) as bad:
+            desk.refer(row.id, agent, tier, note)
+        assert bad.value.status == status
+    case = desk.refer(row.id, agent, "priority", "顾客说在吃华法林，系统没有识别")
+    assert case.tier == "priority" and case.status == "open"
+    assert any("华法林" in r["reason"] for r in case.reasons)
+    with desk.db.session() as s:
+        stored = s.get(SuggestionRow, row.id)
+        sug = stored.payload
+        assert stored.kind == "holding" and stored.decision == "escalate"
+        assert sug["draft"] == drafted and "药师" in stored.text and "紧急处理" not in stored.text
+        assert [e.id for e in desk.queue(s)] == [case.id]
+        actions = [a.action for a in s.scalars(select(AuditEntry))]
+        assert "escalation.referred" in actions and "escalation.opened" in actions
+    desk.act(row.id, agent, "accept")  # the holding reply goes to the customer
+    with desk.db.session() as s:
+        sent = s.scalars(select(Message).where(Message.role == "agent")).one()
+        assert "药师" in sent.text and sent.text != drafted
+    with pytest.raises(DeskError) as late:
+        desk.refer(row.id, agent, "emergency", "发完才想起顾客说过胸痛")
+    assert late.value.status == 409  # acted on: a later message is referred instead
+
+
+def test_a_referral_raises_an_open_case_never_lowers_it(desk, people):
+    agent, _, _ = people
+    _, case = desk.receive("r2", "我怀孕了能吃感冒灵吗", user=agent)
+    assert case.tier == "priority"
+    row, _ = desk.receive("r2", "那她平时能喝点蜂蜜水吗", user=agent)
+    raised = desk.refer(row.id, agent, "emergency", "孕妇说头痛得厉害、看东西模糊")
+    assert raised.id == case.id and raised.tier == "emergency"
+    with desk.db.session() as s:
+        assert "紧急处理" in s.get(SuggestionRow, row.id).text
+    later, _ = desk.receive("r2", "那她能吃点水果吗", user=agent)
+    kept = desk.refer(later.id, agent, "routine", "顾客还想问饮食")
+    assert kept.id == case.id and kept.tier == "emergency"  # never lowered
+    with desk.db.session() as s:
+        assert "拨打120" in s.get(SuggestionRow, later.id).text  # the emergency case's reply stays
+    assert any("饮食" in r["reason"] for r in kept.reasons)  # the note still reaches the case
+
+
+def test_a_referral_after_the_suggestion_was_sent_is_refused(desk, people):
+    agent, _, _ = people
+    row, _ = desk.receive("r3", "开瑞坦一天吃几片", user=agent)
+    desk.act(row.id, agent, "accept")
+    with pytest.raises(DeskError) as late:
+        desk.refer(row.id, agent, "priority", "发完才发现顾客在怀孕")
+    assert late.value.status == 409
+    with pytest.raises(DeskError) as unknown:
+        desk.refer("no-such-id", agent, "priority", "测试")
+    assert unknown.value.status == 404

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from copilot.desk.common import audit, aware, queue_rank
-from copilot.desk.tables import AuditEntry, CaseStep, Escalation, User
-from copilot.schemas import TIER_ORDER, Suggestion
+from copilot.desk.tables import AuditEntry, CaseStep, Escalation, Message, SuggestionRow, User
+from copilot.safety.masking import mask_pii
+from copilot.schemas import TIER_NAMES, TIER_ORDER, Suggestion
 
 CASE_STEPS = {
     "receive": "接收",
@@ -106,8 +107,12 @@ def join_case(session: Session, user, esc: Escalation, suggestion: Suggestion) -
     """A follow-up that escalates joins the open case: its reasons are added, and a more
     urgent tier raises the case (with the shorter deadline)."""
     e = suggestion.verdict.escalation
-    known = {r.get("id") for r in esc.reasons}
-    esc.reasons = [*esc.reasons, *(r.model_dump() for r in e.reasons if r.id not in known)]
+    # a rule joins once; each agent referral joins with its own note
+    known = {(r.get("id"), r.get("reason")) for r in esc.reasons}
+    esc.reasons = [
+        *esc.reasons,
+        *(r.model_dump() for r in e.reasons if (r.id, r.reason) not in known),
+    ]
     raised = TIER_ORDER[e.tier] > TIER_ORDER[esc.tier]
     if raised:
         deadline = datetime.now(UTC) + timedelta(minutes=e.sla_minutes)
@@ -123,6 +128,43 @@ def join_case(session: Session, user, esc: Escalation, suggestion: Suggestion) -
         raised=raised,
         rules=[r.id for r in e.reasons],
     )
+
+
+def open_new_case(
+    session: Session,
+    user,
+    row: SuggestionRow,
+    suggestion: Suggestion,
+    msg: Message,
+    *,
+    follows: Escalation | None = None,
+) -> Escalation:
+    """A new case for the suggestion's escalation (received and registered, audited), linked to
+    the answered case it follows, if any."""
+    e = suggestion.verdict.escalation
+    esc = Escalation(
+        conversation_id=row.conversation_id,
+        suggestion_id=row.id,
+        tier=e.tier,
+        tier_rank=queue_rank(e.tier),
+        reasons=[r.model_dump() for r in e.reasons],
+        sla_deadline=datetime.now(UTC) + timedelta(minutes=e.sla_minutes),
+        follows_id=follows.id if follows else None,
+    )
+    session.add(esc)
+    session.flush()
+    step(session, esc, "receive", None, at=msg.created_at, note=mask_pii(msg.text)[:60])
+    step(session, esc, "register", user, note=TIER_NAMES[e.tier])
+    audit(
+        session,
+        user,
+        "escalation.opened",
+        "escalation",
+        esc.id,
+        tier=e.tier,
+        rules=[r.id for r in e.reasons],
+    )
+    return esc
 
 
 def holder(session: Session, escalation_id: int) -> str:

@@ -21,6 +21,7 @@ FILTERS = {
 }
 _OPEN = ("open", "claimed")
 MAX_QUERY = 50
+_UNPINNED = 99  # below every tier rank (0 emergency … 2 routine)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,16 @@ def inbox(
                 ),
             )
         )
-    rows = list(session.execute(stmt.order_by(Conversation.updated_at.desc()).limit(limit)))
+    # conversations with an open case are pinned by its tier (an emergency first), then the rest
+    # by their latest activity
+    open_rank = (
+        select(func.min(Escalation.tier_rank))
+        .where(Escalation.conversation_id == Conversation.id, Escalation.status.in_(_OPEN))
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+    order = (func.coalesce(open_rank, _UNPINNED), Conversation.updated_at.desc())
+    rows = list(session.execute(stmt.order_by(*order).limit(limit)))
     tiers = dict(
         session.execute(
             select(Escalation.conversation_id, Escalation.tier).where(

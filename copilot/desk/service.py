@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from copilot.desk.cases import (
     holder,
     join_case,
     open_case,
+    open_new_case,
     resolved_case,
     service_question,
     step,
@@ -36,7 +37,6 @@ from copilot.desk.common import (
     audit,
     aware,
     moved,
-    queue_rank,
     require,
     require_licensed,
 )
@@ -54,6 +54,7 @@ from copilot.pipeline import Copilot, customer_text
 from copilot.safety.masking import mask_pii
 from copilot.schemas import (
     TIER_NAMES,
+    TIER_ORDER,
     CartItem,
     Profile,
     Suggestion,
@@ -62,6 +63,7 @@ from copilot.schemas import (
 )
 
 MAX_MESSAGE = 2000
+MAX_NOTE = 200  # an agent's reason for a referral
 
 
 class RecordChanged(DeskError):
@@ -215,29 +217,7 @@ class Desk:
                 # (the customer's words, not a message number, in the case's steps)
                 step(s, earlier, "follow_up", None, note=f"顾客再次来信{said}")
             if suggestion.verdict.escalation:
-                e = suggestion.verdict.escalation
-                esc = Escalation(
-                    conversation_id=conversation_id,
-                    suggestion_id=row.id,
-                    tier=e.tier,
-                    tier_rank=queue_rank(e.tier),
-                    reasons=[r.model_dump() for r in e.reasons],
-                    sla_deadline=datetime.now(UTC) + timedelta(minutes=e.sla_minutes),
-                    follows_id=earlier.id if earlier else None,
-                )
-                s.add(esc)
-                s.flush()
-                step(s, esc, "receive", None, at=msg.created_at, note=mask_pii(text)[:60])
-                step(s, esc, "register", user, note=TIER_NAMES[e.tier])
-                audit(
-                    s,
-                    user,
-                    "escalation.opened",
-                    "escalation",
-                    esc.id,
-                    tier=e.tier,
-                    rules=[r.id for r in e.reasons],
-                )
+                esc = open_new_case(s, user, row, suggestion, msg, follows=earlier)
             return row, esc
 
     def _closing_reply(self, suggestion: Suggestion, *, report: bool = False) -> Suggestion:
@@ -388,6 +368,77 @@ class Desk:
             )
             s.flush()
             return record
+
+    def refer(self, suggestion_id: str, user: User, tier: str, note: str) -> Escalation:
+        """The agent sends the case to a pharmacist themself (the layer let it through, or they
+        judge it more urgent): the suggestion becomes the tier's holding reply, the draft is
+        kept for the pharmacist, and the case opens (or, with one open, joins it and may raise
+        its tier). Only caution is added: a referral never lowers a tier."""
+        require(user, "agent")
+        if tier not in TIER_NAMES:
+            raise DeskError(
+                f"级别“{tier}”无效：请选择 "
+                + "、".join(f"{k}（{v}）" for k, v in TIER_NAMES.items()),
+                status=422,
+                field="tier",
+            )
+        note = (note or "").strip()
+        if not note:
+            raise DeskError("请写明转药师的原因（药师会看到）", status=422, field="note")
+        if len(note) > MAX_NOTE:
+            raise DeskError(
+                f"原因过长（{len(note)}字，最多{MAX_NOTE}字）", status=422, field="note"
+            )
+        with self.db.session() as s:
+            row = _get(s, SuggestionRow, suggestion_id, "建议")
+            if row.status != "pending":
+                raise DeskError(_acted(s, row.id), status=409)
+            sug = Suggestion.model_validate(row.payload)
+            case = open_case(s, row.conversation_id)
+            # a case already at least this urgent keeps its own holding reply (an emergency's
+            # 120 first); the note joins the case
+            kept = (
+                self._case_holding(sug, case).text
+                if case is not None and TIER_ORDER[tier] <= TIER_ORDER[case.tier]
+                else None
+            )
+        referred = self.copilot.referral(tier, note, sug)
+        if kept is not None:
+            referred = referred.model_copy(
+                update={
+                    "text": kept,
+                    "verdict": referred.verdict.model_copy(update={"holding_reply": kept}),
+                }
+            )
+        with self.db.session() as s:
+            # refer once: of two agents referring (or one referring while another sends the
+            # draft), the second gets 409
+            won = s.execute(
+                update(SuggestionRow)
+                .where(SuggestionRow.id == suggestion_id, SuggestionRow.status == "pending")
+                .values(
+                    kind=referred.kind,
+                    text=referred.text,
+                    decision=referred.verdict.decision,
+                    payload=referred.model_dump(mode="json"),
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if won != 1:
+                s.rollback()
+                raise DeskError(_acted(s, suggestion_id), status=409)
+            row = s.get(SuggestionRow, suggestion_id)
+            esc = open_case(s, row.conversation_id)
+            if esc is not None:
+                join_case(s, user, esc, referred)
+            else:
+                msg = s.get(Message, row.message_id)
+                earlier = resolved_case(s, row.conversation_id)
+                esc = open_new_case(s, user, row, referred, msg, follows=earlier)
+            audit(s, user, "escalation.referred", "escalation", esc.id, tier=tier, note=note)
+            s.flush()
+            s.refresh(esc)
+            return esc
 
     def reply(
         self, suggestion_id: str, user: User, text: str, *, confirm_warnings: bool = False
@@ -657,8 +708,19 @@ class Desk:
         stmt = select(Escalation)
         if not include_closed:
             stmt = stmt.where(Escalation.status != "closed")
-        return list(session.scalars(stmt.order_by(Escalation.tier_rank, Escalation.sla_deadline)))
+        # within a tier: cases nobody holds first, then those being worked, then those answered
+        # and waiting to be closed; the earliest deadline first in each
+        status_rank = case(
+            _QUEUE_STATUS_RANK, value=Escalation.status, else_=len(_QUEUE_STATUS_RANK)
+        )
+        return list(
+            session.scalars(
+                stmt.order_by(Escalation.tier_rank, status_rank, Escalation.sla_deadline)
+            )
+        )
 
+
+_QUEUE_STATUS_RANK = {"open": 0, "claimed": 1, "answered": 2, "closed": 3}
 
 # A suggestion the pharmacist's answer made stale, put away by the agent: neither sent nor
 # rejected (the agent did not judge the draft), so it counts in no acceptance or reject rate.

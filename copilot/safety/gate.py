@@ -30,6 +30,7 @@ from copilot.schemas import (
     Escalation,
     FiredRule,
     Profile,
+    Tier,
     Triage,
     Turn,
     Verdict,
@@ -53,6 +54,9 @@ SAFETY_ERROR_RULE = FiredRule(
     reason="安全检查出错，按规定转执业药师人工处理",
     template="holding_priority",
 )
+
+# The rule id of a case an agent sent to a pharmacist themself (desk: Desk.refer).
+AGENT_REFERRAL = "agent-referral"
 
 
 @dataclass
@@ -91,6 +95,29 @@ class SafetyGate:
         case the reply keeps 120 first, whatever the follow-up says."""
         return load_prompt("holding_case_open").render(
             response_time=response_time(minutes_left), emergency=emergency
+        )
+
+    def referral(self, tier: Tier, note: str, tri: Triage) -> tuple[Escalation, str]:
+        """An agent's own judgement that a case needs a pharmacist (the layer let it through):
+        the escalation at the tier the agent chose, with their note as its reason, and the
+        holding reply for that tier. It only ever adds caution."""
+        rule = FiredRule(
+            id=AGENT_REFERRAL,
+            tier=tier,
+            topic="用药问题",
+            reason=f"客服判断需药师处理：{note}",
+            template=self.rules.tiers[tier].template,
+        )
+        sla = self.rules.tiers[tier].sla_minutes
+        holding = self._render([rule], tri, sla)
+        return (
+            Escalation(
+                tier=tier,
+                sla_minutes=sla,
+                reasons=[rule],
+                customer_advice=holding if tier == "emergency" else None,
+            ),
+            holding,
         )
 
     def verify_holding_edit(self, text: str, holding: str) -> VerifierResult:

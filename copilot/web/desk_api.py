@@ -3,12 +3,12 @@ messages, agent actions, pre-send verification, the escalation workflow."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.desk.tables import User
+from copilot.desk.tables import SuggestionRow, User
 from copilot.schemas import CartItem, Profile, Suggestion, Text, VerifierResult
 from copilot.web.params import ConversationId, EscalationId, SuggestionId, UtcTime
 from copilot.web.session import api_user
@@ -182,6 +182,33 @@ def reply(
         suggestion_id, user, body.text, confirm_warnings=body.confirm_warnings
     )
     return MessageOut(role=msg.role, text=msg.text, created_at=msg.created_at)
+
+
+class ReferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tier: Literal["emergency", "priority", "routine"] = Field(
+        description="How urgently the pharmacist must handle it (emergency: 120 script)."
+    )
+    note: Text = Field(min_length=1, max_length=200, description="Why (the pharmacist sees it).")
+
+
+@router.post("/suggestions/{suggestion_id}/refer", response_model=IncomingResult)
+def refer(
+    suggestion_id: SuggestionId, body: ReferIn, request: Request, user: User = Depends(api_user)
+) -> IncomingResult:
+    """The agent sends the case to a pharmacist themself (转药师): the suggestion becomes the
+    tier's holding reply (the draft kept for the pharmacist) and the case opens, or joins the
+    open one and may raise its tier; 409 once the suggestion was acted on."""
+    desk = _desk(request)
+    esc = desk.refer(suggestion_id, user, body.tier, body.note)
+    with request.app.state.db.session() as s:
+        row = s.get(SuggestionRow, suggestion_id)
+        return IncomingResult(
+            conversation_id=row.conversation_id,
+            message_id=row.message_id,
+            suggestion=Suggestion.model_validate(row.payload),
+            escalation=_esc_out(esc),
+        )
 
 
 @router.post("/escalations/{escalation_id}/claim", response_model=EscalationOut)

@@ -18,7 +18,7 @@ from copilot.desk.common import DeskError, audit
 from copilot.desk.dashboard import DEMO_PREFIX
 from copilot.desk.inbox import FILTERS, MAX_QUERY, inbox
 from copilot.desk.tables import Conversation, Escalation, Message, SuggestionRow, User
-from copilot.schemas import CartItem, Profile, Suggestion
+from copilot.schemas import TIER_NAMES, CartItem, Profile, Suggestion
 from copilot.web.pages.render import back, product_names, render
 from copilot.web.params import ConversationId, FormField, SuggestionId, SuggestionQuery
 from copilot.web.session import check_csrf, page_user
@@ -335,3 +335,32 @@ def reply_form(
             raise
         return back(f"/c/{conv_id}", request, f"未发送：{exc}")
     return back(f"/c/{conv_id}", request, "已发送您的回复")
+
+
+@router.post("/s/{suggestion_id}/refer")
+def refer_form(
+    suggestion_id: SuggestionId,
+    request: Request,
+    csrf_token: FormField = "",
+    tier: FormField = "priority",
+    note: FormField = "",
+    user: User = Depends(page_user),
+):
+    """转药师: the agent sends the case to a pharmacist themself (Desk.refer)."""
+    check_csrf(request, csrf_token)
+    with request.app.state.db.session() as s:
+        row = s.get(SuggestionRow, suggestion_id)
+        conv_id = row.conversation_id if row else ""
+    if row is None:
+        raise DeskError(f"找不到建议 {suggestion_id}", status=404)
+    try:
+        esc = request.app.state.desk.refer(suggestion_id, user, tier, note)
+    except DeskError as exc:
+        if exc.status == 403:
+            raise
+        return back(f"/c/{conv_id}", request, f"未转药师：{exc}")
+    return back(
+        f"/c/{conv_id}",
+        request,
+        f"已转药师（工单 #{esc.id}，{TIER_NAMES[esc.tier]}）：请发送下方的暂缓回复",
+    )
