@@ -61,11 +61,65 @@ _PAIRS = {
     "暈": "晕",
     "頭": "头",
     "藥": "药",
+    # the body and what comes out of it
+    "屙": "拉",
+    "黑蚊蚊": "很黑",
+    "黑麻麻": "很黑",
+    "黑咪嘛": "很黑",
+    "心口痛": "胸口痛",
+    "心口翳": "胸闷",
+    "透唔到气": "喘不上气",
+    "透唔到氣": "喘不上气",
+    "抖唔到气": "喘不上气",
+    "唞唔到气": "喘不上气",
+    "晕低": "晕倒",
+    "暈低": "晕倒",
+    "好痕": "很痒",
+    "痕痕": "痒痒",
+    "肚痛": "肚子痛",
+    "好辛苦": "很难受",
+    "叫极唔醒": "叫不醒",
+    "叫極唔醒": "叫不醒",
+    # medicines said by what they do
+    "薄血药": "抗凝药",
+    "薄血藥": "抗凝药",
+    # people
+    "老豆": "爸爸",
+    "老窦": "爸爸",
+    "阿嫲": "奶奶",
+    "阿婆": "外婆",
+    "bb仔": "宝宝",
+    "bb女": "宝宝",
+    # time
+    "今朝": "今天早上",
+    "琴日": "昨天",
+    "尋日": "昨天",
+    "寻日": "昨天",
+    "听日": "明天",
+    "聽日": "明天",
+    # questions
+    "系咪": "是不是",
+    "係咪": "是不是",
+    "点解": "为什么",
+    "點解": "为什么",
+    "几多": "多少",
+    "幾多": "多少",
+    "得唔得": "行不行",
+    "使唔使": "需不需要",
+    "出嚟": "出来",
+    "嘢": "东西",
+    "嚟": "来",
 }
 _FORMS = re.compile("|".join(sorted(map(re.escape, _PAIRS), key=len, reverse=True)))
+# 食 before an amount (食两粒) or with a word of taking (食开 taking now, 食紧, 食完, 食多, 食唔落)
+# is eating; a 食 of Mandarin words stays (食物, 饮食, 消食, 零食多)
+_NOT_EATING = "饮飲零消主副膳粮糧美甜熟生肉素伙夥"
+_TAKING_NOW = re.compile(rf"(?<![{_NOT_EATING}])食(开|開|紧|緊)")
+_EAT = re.compile(rf"(?<![{_NOT_EATING}])食(?=[一二两三四五六七八九十半几\d]|完|多|少)")
 
 
 def mandarin(text: str) -> str:
+    text = _EAT.sub("吃", _TAKING_NOW.sub("在吃", text.replace("食唔落", "吃不下")))
     if not _FORMS.search(text):
         return text
     return _FORMS.sub(lambda m: _PAIRS[m.group(0)], text)

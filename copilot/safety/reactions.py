@@ -32,6 +32,11 @@ _PERSISTING = re.compile(
 )
 # The window tells the illness goes on (吃了三天还是不好 鼻塞头疼): what follows is the illness.
 _NOT_BETTER = re.compile(r"(还是|仍然|依然|照样|没好|不见好|不管用|没效果|没用|不见效|没起色)")
+# ... or says so right after the sign (痒一点没见轻, 疼得还是没缓解): the illness, not a change
+_NOT_BETTER_AFTER = re.compile(
+    r"^[^，。,？?]{0,4}?(一点|完全|根本|压根|丝毫|还是|仍然|依然)?[都也还就]?"
+    r"(没|没有|不)(见)?(好|轻(?![松易微])|减轻|缓解|消(?![化毒])|好转|起色|效果|管用)"
+)
 _CAUSE_ASKED = re.compile(
     r"(是不是|会不会是|可能是|该不会是|难道是|跟|和|与)[^。？?]{0,14}"
     r"(引起|导致|造成|吃的|用的|喷的|涂的|有关|有关系|的原因|的问题|闹的|的副作用|的反应)"
@@ -212,7 +217,7 @@ class ReactionReader:
                 continue
             if _ASKED_BEFORE.search(head[-4:]) or _ASKED_AFTER.search(window[m.end() :]):
                 continue  # 吃了会犯困吗: a question about an effect, not a report
-            if _NOT_BETTER.search(head):
+            if _NOT_BETTER.search(head) or _NOT_BETTER_AFTER.search(window[m.end() :]):
                 return None  # the illness goes on; not a new change
             if treats and self._treats(m.group(0), treats):
                 continue  # the product treats it: the illness, not a reaction

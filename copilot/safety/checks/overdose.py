@@ -17,7 +17,10 @@ from copilot.safety.quantities import _NUM, cn_to_number
 from copilot.safety.tense import said_to_happen
 from copilot.schemas import Alert
 
-_PER_DOSE = re.compile(rf"(一次|每次|一回|一下子|一口气|同时)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}")
+_PER_DOSE = re.compile(
+    # a dose said by the meal it goes with (饭前两片, 每顿三粒) is a dose too
+    rf"(一次|每次|一回|一下子|一口气|同时|每顿|一顿|饭前|饭后|餐前|餐后)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}"
+)
 # (a symptom counted per day is not a dose: 一天拉五六次, 一天吐了三次, 一天咳十几回)
 _PER_DAY = re.compile(
     rf"(一天|一日|每天|每日|天天)(?:(?!拉|吐|咳|尿|泻|便|烧|疼|痛|醒|抽|发作|喘|晕)[^，。,\d]){{0,8}}?"
@@ -36,6 +39,12 @@ _AT_TIME = re.compile(
 _THREE_TIMES = re.compile(rf"(早中晚|早午晚|一日三餐)各?(吃|服|喝|用)?\s*({_NUM})")
 _DAY_TOTAL = re.compile(
     rf"(今天|一天|一日|每天|24小时)[^，。,\d]{{0,8}}?({TAKE}|用)了?\s*({_NUM})\s*{UNIT}"
+)
+# A day's amount said with no verb (钙尔奇我一天三片, 每天4粒行吗): the amount right after the day
+# word, with no count of times or dose frame between (一天两次每次两片 is not a day of 两片)
+_DAY_AMOUNT = re.compile(
+    rf"(一天|一日|每天|每日|天天|24小时内?)(?:(?!次|回|顿|遍|每|一次|早|晚)[^，。,\d]){{0,4}}?"
+    rf"(?<![一二两三四五六七八九十几\d])({_NUM})\s*{UNIT}"
 )
 # An amount the customer wants to go up to (能喝到四五包不, 加到三片行吗, 吃到6粒): read in the
 # frame said before it in the message (一天三包不顶事 … → a day's amount; 一次一片 … → a dose).
@@ -107,6 +116,8 @@ _TAKEN_COUNT = re.compile(
     rf"[^，。,\d]{{0,6}}?({_NUM})\s*{UNIT}"
 )
 # The amount first, then taken (三四袋倒嘴里了, 两袋干吃了, 5片一起吞了, 半瓶都喝了)
+# Taken again (又吃一粒, 又喝了一袋): a dose taken, with or without 了
+_AGAIN_COUNT = re.compile(rf"又\s*({TAKE}|喂)(?:了)?[^，。,\d]{{0,4}}?({_NUM})\s*{UNIT}")
 _COUNT_THEN_TAKEN = re.compile(
     rf"({_NUM})\s*{UNIT}[^，。,？?！!\d\s分]{{0,14}}?"
     rf"(?:(?:{TAKE}|喂)(?:了|光|完|掉|下去)|{INTO_MOUTH})"
@@ -215,6 +226,11 @@ def overdose(ci: CheckInput) -> list[Alert]:
     text = said_to_happen(ci.message)  # not a past told as over, not hearsay
     per_dose = [(cn_to_number(m.group(2)), unit_of(m.group(3))) for m in _PER_DOSE.finditer(text)]
     totals = [(cn_to_number(m.group(3)), unit_of(m.group(4))) for m in _DAY_TOTAL.finditer(text)]
+    totals += [
+        (cn_to_number(m.group(2)), unit_of(m.group(3)))
+        for m in _DAY_AMOUNT.finditer(text)
+        if not _DAY_TOTAL.match(text, m.start())  # (said with a verb: counted above)
+    ]
     per_day_times = [cn_to_number(m.group(2)) for m in _PER_DAY.finditer(text)]
     up_dose, up_day = _up_to(text)
     per_dose += up_dose
@@ -225,6 +241,12 @@ def overdose(ci: CheckInput) -> list[Alert]:
         (cn_to_number(m.group(1)), unit_of(m.group(2)))
         for m in _COUNT_THEN_TAKEN.finditer(text)
         if not _BOUGHT.search(text[max(0, m.start() - 4) : m.start()])  # 买了两袋…吃了
+    ]
+    counted = {m.end() for m in _TAKEN_COUNT.finditer(text)}
+    taken_counts += [
+        (cn_to_number(m.group(2)), unit_of(m.group(3)))
+        for m in _AGAIN_COUNT.finditer(text)
+        if m.end() not in counted  # 又吃了一粒 is counted once
     ]
     if not (per_dose or totals or taken_counts) and _TAKEN.search(text):
         # taken, and one amount said on its own (喂了一整管 差不多5毫升): that amount
