@@ -31,6 +31,7 @@ from copilot.retrieval.hybrid import HybridRetriever, Reading, RetrievalTrace
 from copilot.retrieval.naming import Naming, name_products
 from copilot.safety.closing import is_closing, is_status_report, tells_only
 from copilot.safety.gate import SafetyGate
+from copilot.safety.triage import SERVICE_INTENTS  # noqa: F401  (re-exported for the desk)
 from copilot.schemas import (
     CartItem,
     Citation,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from copilot.desk.common import audit, aware, queue_rank
 from copilot.desk.tables import AuditEntry, CaseStep, Escalation, Message, SuggestionRow, User
+from copilot.pipeline import SERVICE_INTENTS
 from copilot.safety.masking import mask_pii
 from copilot.schemas import TIER_NAMES, TIER_ORDER, Suggestion
 
@@ -25,7 +26,6 @@ CASE_STEPS = {
     "archive": "归档",
 }
 FOLLOW_UP_WINDOW = timedelta(days=7)
-_SERVICE_INTENTS = {"order_delivery", "return_refund", "coupon_price", "invoice"}
 
 
 def step(
@@ -99,7 +99,7 @@ def service_question(suggestion: Suggestion) -> bool:
         suggestion.kind == "draft"
         and not any(d.source == "message" for d in tri.drugs)
         and bool(tri.intents)
-        and set(tri.intents) <= _SERVICE_INTENTS
+        and set(tri.intents) <= SERVICE_INTENTS
     )
 
 

@@ -30,6 +30,20 @@ _FORM_SUFFIX = re.compile(
 )
 
 
+# The salt a base is sold as (磷酸奥司他韦, 盐酸氨溴索, 马来酸氯苯那敏): customers name the base
+# (奥司他韦, 氨溴索). A base shorter than three characters (碳酸钙 → 钙) is not a name.
+_SALT = re.compile(
+    r"^(盐酸|磷酸|硫酸氢|硫酸|马来酸|富马酸|枸橼酸|酒石酸|氢溴酸|甲磺酸|苯磺酸|琥珀酸|醋酸|乳酸|"
+    r"碳酸|葡萄糖酸|硝酸|门冬氨酸|苯甲酸|丁二酸)"
+)
+
+
+def unsalted(name: str) -> str:
+    """The ingredient's base without the salt said before it, or the name itself."""
+    base = _SALT.sub("", name)
+    return base if len(base) >= 3 else name
+
+
 _PINYIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 
 
@@ -132,8 +146,9 @@ class DrugLinker:
             western = [i for i in lab.ingredients if "tcm" not in i.classes]
             for ing in western:
                 strength = SOLE_INGREDIENT if len(western) == 1 else COMPONENT
-                self._add(ing.name, doc.doc_id, strength)
-                self.ingredient_keys.setdefault(normalize(ing.name), ing.key)
+                for name in dict.fromkeys([ing.name, unsalted(ing.name)]):
+                    self._add(name, doc.doc_id, strength)
+                    self.ingredient_keys.setdefault(normalize(name), ing.key)
             classes = {c for ing in western for c in ing.classes}
             for word, wanted in self.class_words.items():
                 if classes & wanted:

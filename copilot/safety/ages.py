@@ -88,6 +88,10 @@ _AGE_OF_KIN = re.compile(
 )  # not a school year (闺女大三了, 儿子高二了, 初一了)
 
 
+# An adult's age opening the message with no unit (七十六了 高血压…, 本人65了): the patient's
+_OPENING_AGE = re.compile(
+    r"^(我|本人)?(今年|都|已经)?(\d{2,3}|[二三四五六七八九]十[一二三四五六七八九]?|一百)(多)?(了|岁)"
+)
 # An age said after 今年 with no unit (我儿子今年三十二, 她今年8): years.
 _AGE_THIS_YEAR = re.compile(
     r"(儿子|女儿|闺女|孩子|他|她|我爸|我妈|老公|老婆|我)[^，。,？?！!\d]{0,3}今年\s*"
@@ -150,6 +154,11 @@ def read_ages(text: str) -> tuple[float | None, float | None]:
             adult = value
         elif value is not None and value >= 1:
             found.append(value)  # 孩子十三了, 她七岁了
+    opening = _OPENING_AGE.match(text.lstrip())
+    if opening and adult is None:
+        value = cn_to_number(opening.group(3))
+        if value is not None and 18 <= value <= 120:
+            adult = value
     if found:
         child = min(found)
     for m in _AGE_ADULT.finditer(text):

@@ -14,7 +14,7 @@ from copilot.schemas import Document
 
 UNIT = r"(片|粒|颗|袋|包|支|丸|ml|毫升|滴|喷|揿|勺)"
 # Customers count tablets and capsules alike (吃了十多粒钙片, 一次两颗): one solid-dose count.
-_SAME_UNIT = {"毫升": "ml", "包": "袋", "粒": "片", "颗": "片"}
+_SAME_UNIT = {"毫升": "ml", "包": "袋", "粒": "片", "颗": "片", "喷": "揿"}  # a puff is a puff
 _PER_DOSE = re.compile(
     rf"(一次|每次)[^，。；\n\d]{{0,3}}?({_NUM})(?:\s*[～~\-至到]\s*({_NUM}))?\s*{UNIT}"
 )
@@ -226,3 +226,35 @@ def read_course_limit(doc: Document) -> float | None:
     days += [cn_to_number(m.group(3)) for m in _COURSE_CAP.finditer(text)]
     days = [d for d in days if d]
     return min(days) if days else None
+
+
+# An age a dose line of 用法用量 is written for (6～12岁儿童：一次半片, 12岁以上儿童及成人, 2～12岁
+# 儿童), and lines that give children no dose (小儿酌减, 儿童用量请咨询医师或药师, 儿童遵医嘱).
+_CHILD_AGE_LINE = re.compile(
+    rf"({_NUM})\s*(个月|岁)?\s*(?:[～~\-至到]\s*{_NUM}\s*(?:个月|岁))?\s*(?:以上|及以上)?[^，。；\n]{{0,4}}?(儿童|小儿|婴幼儿|幼儿|孩子)"
+    rf"|(儿童|小儿)[^，。；\n]{{0,3}}?({_NUM})\s*(个月|岁)"
+)
+_NO_CHILD_DOSE = re.compile(r"酌减|遵医嘱|请咨询|咨询医师|尚不明确|未给出|不推荐|禁用")
+_CHILD_DOSE = re.compile(r"(儿童|小儿|婴幼儿|幼儿)[^。\n]{0,12}?(一次|每次|每日|一日)")
+
+
+def read_child_dose_age(doc: Document) -> float | None:
+    """The youngest age (years) the label's 用法用量 writes a dose for, 0 for a table or a child
+    dose with no age; None when it writes none for children (小儿酌减, adults only): a child's
+    dose is then a question the label does not answer."""
+    text = "\n".join(s.text for s in doc.sections if s.heading == "用法用量")
+    ages: list[float] = []
+    for row in dose_rows(doc):
+        ages.append(row.age_min if row.age_min is not None else 0.0)
+    for line in text.splitlines():
+        if _NO_CHILD_DOSE.search(line) and not re.search(r"一次|每次|一日|每日", line):
+            continue
+        for m in _CHILD_AGE_LINE.finditer(line):
+            number, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(5), m.group(6))
+            value = cn_to_number(number)
+            if value is None or not re.search(r"一次|每次|一日|每日|用量", line):
+                continue
+            ages.append(value / 12 if unit == "个月" else value)
+        if not ages and _CHILD_DOSE.search(line) and not _NO_CHILD_DOSE.search(line):
+            ages.append(0.0)
+    return min(ages) if ages else None

@@ -112,8 +112,17 @@ _LIFE_SPAN = re.compile(
 )
 
 
+# An episode of the past told as over (去年吃坏肚子拉了一个礼拜 后来好了, 以前咳过一个月 早好了):
+# how long it lasted then is not how long anything has lasted now.
+_PAST_EPISODE = re.compile(
+    r"(去年|前年|以前|之前|上次|那次|那回|小时候|几年前|上个月|上半年|年前)[^。？?！!]{0,30}?"
+    r"(后来|早就|已经|早)?(好了|痊愈了?|没事了|好利索了?|治好了)"
+)
+
+
 def _said_days(text: str) -> float | None:
     text = _LIFE_SPAN.sub(lambda m: "◇" * len(m.group(0)), text)
+    text = _PAST_EPISODE.sub(lambda m: "◇" * len(m.group(0)), text)
     best = weekday_span_days(text, date.today().weekday())
     for m in _YEARS.finditer(text):
         n = _YEAR_WORDS.get(m.group(1)) or cn_to_number(m.group(1))

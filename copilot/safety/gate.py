@@ -19,6 +19,7 @@ from copilot.safety.patient import child_mentioned
 from copilot.safety.rules import Facts, RuleSet, fire_rules, load_rules
 from copilot.safety.semantic_net import SemanticNet
 from copilot.safety.tense import OVER
+from copilot.safety.triage import SERVICE_INTENTS
 from copilot.safety.triage import triage as run_triage
 from copilot.safety.verifier import verify_draft, verify_holding_edit, verify_pharmacist_answer
 from copilot.schemas import (
@@ -54,6 +55,16 @@ SAFETY_ERROR_RULE = FiredRule(
     reason="安全检查出错，按规定转执业药师人工处理",
     template="holding_priority",
 )
+
+
+def _dosed_product(tri: Triage) -> str | None:
+    """The one product a dose question is about: named in the message, else in earlier turns."""
+    for source in ("message", "history"):
+        ids = {d.doc_id for d in tri.drugs if d.source == source and not (d.past or d.others)}
+        if ids:
+            return next(iter(ids)) if len(ids) == 1 else None
+    return None
+
 
 # The rule id of a case an agent sent to a pharmacist themself (desk: Desk.refer).
 AGENT_REFERRAL = "agent-referral"
@@ -195,7 +206,9 @@ class SafetyGate:
                 links=links,
                 cues=cues,
                 service=service,
-                with_cart=bool(cart),
+                cart_ids=frozenset(
+                    doc_id for item in cart for doc_id in self.sk.resolve_products(item.product)
+                ),
             )
         except Exception as exc:
             log.exception("triage failed")
@@ -210,7 +223,12 @@ class SafetyGate:
         except Exception as exc:
             log.exception("medication checks failed")
             errors.append(f"checks: {type(exc).__name__}: {exc}")
-        if service and not tri.drugs and not tri.drug_classes:
+        # (the cart is checked at checkout; a service question is not about it)
+        in_play = [d for d in tri.drugs if d.source in ("message", "history") and not d.past]
+        # (service asked in the triage's own reading too: 维生素C片的包裹到哪了 names the product
+        # only as the order's)
+        asks_service = service or (bool(tri.intents) and set(tri.intents) <= SERVICE_INTENTS)
+        if asks_service and not in_play and not tri.drug_classes:
             # a question about an order, a refund, an invoice … names no medicine: who the
             # customer is (pregnant, elderly, a condition), on record or in the message (去年孩子
             # 发高烧 早就好了 … 体温计能退吗), does not make it a pharmacist's case; a red flag in
@@ -238,6 +256,8 @@ class SafetyGate:
             profile=profile,
             cart=cart,
             profile_populations=self.sk.populations_for_conditions(profile.conditions),
+            dosed_product=(dosed := _dosed_product(tri)),
+            child_dose_age=self.sk.child_dose_ages.get(dosed) if dosed else None,
             course_limit_days=min(
                 (
                     self.sk.course_limits[d.doc_id]

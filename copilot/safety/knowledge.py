@@ -13,7 +13,13 @@ from copilot.ingest.lexicon import Lexicon, normalize
 from copilot.ingest.yamlfile import read_yaml
 from copilot.retrieval.linking import DrugLinker
 from copilot.safety.allergens import AllergenLexicon, AllergyLine, read_allergy_lines
-from copilot.safety.dose_limits import DoseLimit, dose_rows, read_course_limit, read_limits
+from copilot.safety.dose_limits import (
+    DoseLimit,
+    dose_rows,
+    read_child_dose_age,
+    read_course_limit,
+    read_limits,
+)
 from copilot.safety.dose_tables import DoseRow
 from copilot.safety.reactions import ReactionReader
 from copilot.schemas import Document, Severity
@@ -142,6 +148,8 @@ class SafetyKnowledge:
     routes: dict[str, str] = field(default_factory=dict)  # label id → route (product master)
     dose_limits: dict[str, DoseLimit | None] = field(default_factory=dict)  # read once at load
     dose_tables: dict[str, list[DoseRow]] = field(default_factory=dict)  # age/weight bands
+    # the youngest age each label writes a dose for (None: no child dose, 小儿酌减 or adults only)
+    child_dose_ages: dict[str, float | None] = field(default_factory=dict)
     reactions: ReactionReader | None = None  # reported suspected reactions (safety/reactions)
     # days of self-treatment after which the label says to see a doctor if not better
     course_limits: dict[str, float] = field(default_factory=dict)
@@ -176,6 +184,9 @@ class SafetyKnowledge:
         sk.dose_limits = {d: read_limits(doc) for d, doc in documents.items() if doc.label}
         sk.dose_tables = {
             d: rows for d, doc in documents.items() if doc.label and (rows := dose_rows(doc))
+        }
+        sk.child_dose_ages = {
+            d: read_child_dose_age(doc) for d, doc in documents.items() if doc.label
         }
         sk.reactions = ReactionReader.load(knowledge_dir, documents)
         sk.course_limits = {

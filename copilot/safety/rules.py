@@ -19,7 +19,12 @@ from copilot.errors import KnowledgeError, knowledge_error_from_validation
 from copilot.ingest.lexicon import normalize
 from copilot.ingest.yamlfile import read_yaml
 from copilot.safety.durations import PERSISTS
-from copilot.safety.patient import active_populations, child_age, child_mentioned
+from copilot.safety.patient import (
+    active_populations,
+    child_age,
+    child_mentioned,
+    medicines_counted,
+)
 from copilot.safety.quantities import cn_to_number
 from copilot.safety.tense import said_to_happen
 from copilot.safety.triage import MEDICAL_INTENTS
@@ -50,6 +55,10 @@ class Facts:
     # the fewest days of self-treatment the labels of the products in the case allow before
     # seeing a doctor when not better (服药3天症状无缓解)
     course_limit_days: float | None = None
+    # the product in question (one named in the message, else in the earlier turns) and the
+    # youngest age its label writes a dose for (None: none for children)
+    dosed_product: str | None = None
+    child_dose_age: float | None = None
 
 
 Predicate = Callable[[Facts, object], bool]
@@ -169,12 +178,17 @@ def _elderly_polypharmacy(f: Facts, arg) -> bool:
     elderly = (
         age is not None and age >= float(arg["min_age"])
     ) or "elderly" in _active_populations(f)
-    count = (
+    # or counted in words (每天要吃四五种药, 七八样药): the patient takes at least that many, and
+    # saying so is about their medicines
+    said = medicines_counted(normalize(f.message) + "\n" + f.earlier)
+    count = max(
         len(f.profile.current_medicines)
         + len([d for d in f.triage.drugs if d.source in ("message", "history")])
-        + len(f.triage.drug_classes)
+        + len(f.triage.drug_classes),
+        said,
     )
-    return elderly and count >= int(arg["min_medicines"]) and _medical_context(f)
+    floor = int(arg["min_medicines"])
+    return elderly and count >= floor and (_medical_context(f) or said >= floor)
 
 
 @predicate("symptom_over")
@@ -202,6 +216,30 @@ def _asked_in_advance(f: Facts, arg) -> bool:
         and not any(d.source == "message" for d in f.triage.drugs)
         and not any(m.source == "message" and not m.aside for m in f.triage.drug_classes)
     )
+
+
+ADOLESCENT_AGE = 12.0
+# A dose asked (一次吃几粒, 喝多少, 用量是多少, 怎么吃)
+_DOSE_ASKED = re.compile(
+    r"(吃|喝|用|服|喂|冲|喷|抹|涂)(多少|几)|几(片|粒|袋|包|克|丸|毫升|ml|滴|喷|勺|支)"
+    r"|多少(克|毫升|ml|片|粒|袋)|用量|剂量|怎么(吃|喝|用|服)"
+)
+
+
+@predicate("child_dose_unwritten")
+def _child_dose_unwritten(f: Facts, arg) -> bool:
+    """A child's dose asked for a product whose label writes none for a child of that age
+    (保和丸：小儿酌减; adults only; 12岁以上 for a 9-year-old): a dose question the label does not
+    answer (FACTS: routine). With no age said, only when it writes none for any child."""
+    if f.dosed_product is None or not _DOSE_ASKED.search(normalize(f.message)):
+        return False
+    age = _child_age(f)
+    if age is None and not _child_mentioned(f):
+        return False
+    if f.child_dose_age is None:
+        # (from 12 a label written for adults is read as theirs: 12岁以上儿童及成人 is usual)
+        return age is None or age < ADOLESCENT_AGE
+    return age is not None and age < f.child_dose_age
 
 
 @predicate("course_over_label")
@@ -279,6 +317,14 @@ def _drug_class_named(f: Facts, arg) -> bool:
     return any(
         m.source == "message" and not (m.aside or m.over) and set(m.classes) & wanted
         for m in f.triage.drug_classes
+    )
+
+
+@predicate("drug_named")
+def _drug_named(f: Facts, arg) -> bool:
+    """A medicine is named in the message, by product or by class (not one set aside)."""
+    return any(d.source == "message" and not d.past for d in f.triage.drugs) or any(
+        m.source == "message" and not (m.aside or m.over) for m in f.triage.drug_classes
     )
 
 

@@ -20,6 +20,9 @@ _WORTHLESS = (
 )
 _HOPELESS = re.compile(
     rf"{_LIFE}{_CLAUSE}{{0,4}}{_WORTHLESS}|(活着|活得){_CLAUSE}{{0,2}}(太累|好累|真累|太苦|太难)"
+    # being in the way of everyone (自己是多余的, 没有我大家会更好, 活着就是个累赘)
+    rf"|(我|自己)(就|本来就|根本)?是(个)?多余的|没有我{_CLAUSE}{{0,4}}(更好|更轻松|就好了)"
+    rf"|(活着|我)(就)?是(个)?(累赘|拖累)"
 )
 # wanting to be gone or the end (不想活了, 想死, 死了算了, 一了百了, 解脱)
 _GONE = re.compile(

@@ -109,7 +109,8 @@ _ADULT_KIN = re.compile(
     r"(儿子|女儿|闺女|孩子|孙子|孙女|外孙|外孙女)[^，。,]{0,4}"
     + _GROWN
     # said of them in the next clause (给我闺女买的 她都上班好几年了)
-    + r"|(儿子|女儿|闺女|孩子)[^。！？!?，,]{0,8}[\s，,](他|她)(都|已经|早就|早)?"
+    + r"|(儿子|女儿|闺女|孩子|孙子|孙女|外孙|外孙女)[^。！？!?，,]{0,8}[\s，,](他|她)"
+    + r"(都|已经|早就|早|今年|现在|目前|如今|在)*(读|念|上)?"
     + _GROWN
     # a child's parent is an adult (孩子他爸发烧, 娃他妈头疼)
     + r"|(孩子|娃|宝宝|小孩)(他|她)?(爸|妈|爹|娘)"
@@ -133,6 +134,22 @@ _FOR_ADULT = re.compile(
     r"(给|帮|替)(孩子他爸|孩子他妈|他爸|她爸|他妈|她妈|我老公|我老婆|老公|老婆|我爸|我妈|爱人|我先生)"
     r"(买|拿|问|用|吃|咨询)"
 )
+# The patient of this message is another adult, said as their complaint (我老公他自己也感冒了, 我妈
+# 又头疼了, 婆婆最近失眠): what the customer's own record or earlier turns say of the customer
+# (怀孕, 哺乳) is not theirs.
+_OTHER_ADULT_PATIENT = re.compile(
+    r"(老公|老婆|媳妇|爱人|丈夫|先生|妻子|我爸|我妈|爸爸|妈妈|婆婆|公公|岳母|岳父)(他|她)?(自己)?(也|又|最近|这两天)?"
+    r"(感冒|发烧|发热|咳|头疼|头痛|牙疼|牙痛|拉肚子|腹泻|便秘|失眠|过敏|鼻塞|嗓子|胃疼|胃痛|腰疼|不舒服|病了)"
+)
+# Courtesy before the message's subject (谢谢药师 那…, 好的 另外…): skipped when reading who for
+_COURTESY = re.compile(
+    r"^((谢谢|感谢|多谢)[^，。,！!\s]{0,4}|好的?|嗯+|哦+|ok|那么?|另外|还有|对了|不过|您好|你好|请问|麻烦问?下?)"
+    r"[，,。！!\s]*"
+)
+# The customer asks for themself (我能吃吗, 我可以用, 让我问问 … 我): the patient is them
+_SELF_ASK = re.compile(r"我(能|可以|能不能|可不可以|还能|也能)(吃|用|喝|服|涂|抹)|让我(问|来问)")
+# Weaned (孩子都断奶两年了, 早就不喂了): breastfeeding said earlier is over
+_WEANED = re.compile(r"断奶|断了奶|(不|没)(再)?喂奶了|早就不喂了|已经不喂了|没(有)?在喂奶")
 _PREGNANCY_WEEKS = re.compile(r"(孕|怀孕)\s*(\d+|[一二三四五六七八九十]+)\s*(周|个月|月)")
 _TAKING = re.compile(
     r"(在吃|一直吃|一直在吃|正在吃|正在服用|正服用|长期吃|长期服用|常年吃|吃着|在用|一直用|平时吃|每天吃|每天都吃|天天吃|在服)[^，。,？?！!]{0,3}$"
@@ -194,6 +211,8 @@ _PAST_EVENT = re.compile(r"过|那次|那回")
 _ORAL_BEFORE = re.compile(r"(吃|服|喝|口服|吞)(了|着|过|的)?\s*$")
 _STOPPED = re.compile(r"(停了|停掉了|停药|不吃了|没再吃|早就不)")
 # The customer denies taking it (我又不吃阿司匹林, 我从来没用过达克宁) …
+_WITH_BEFORE = re.compile(r"(跟|和|与)\s*$")
+_UNRELATED_AFTER = re.compile(r"\s*(没(有)?(啥|什么)?关系|无关|不相关|扯不上|八竿子打不着)")
 _NOT_TAKEN = re.compile(r"我(又|也|都|根本|从来|从|可|压根)?(不|没|没有)(吃|用|服|喝)(过)?\s*$")
 # … emphatically never (又/根本/从来/压根: not "我没吃布洛芬 能吃吗", a dose not yet taken)
 _NEVER_TAKEN = re.compile(r"我(又|根本|从来|从|压根)(不|没|没有)(吃|用|服|喝)(过)?\s*$")
@@ -205,6 +224,8 @@ _INSIDE = re.compile(r"(里面?|里头|当中|成分|含|含有)[^，。,？?]{0
 _OTHER_TAKER = re.compile(
     r"(我爸|我妈|爸爸|妈妈|父亲|母亲|老公|老婆|爱人|婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|他|她|家里人|家人)"
 )
+# The customer takes it themself (我在吃, 我一直用, 我也在吃)
+_SELF_TAKES = re.compile(r"我(自己)?(也)?(在|一直|正在|每天|天天|长期)(吃|用|服)")
 # The baby is the patient (给宝宝吃, 宝宝发烧了, 孩子能吃吗), not only the one being nursed.
 _BABY_IS_PATIENT = re.compile(
     r"(给|喂|帮|让)[^，。,？?！!\s]{0,2}(宝宝|孩子|娃|宝|小孩|婴儿)"
@@ -269,6 +290,13 @@ def _drug_mentions(
         past = past or (
             bool(HEARSAY.search(before) or TOLD_BY_OTHERS.search(before))
             and not COMING.search(clause)
+        )
+        # named only to be told apart from what is bought (要买的是达克宁 … 跟阿司匹林没关系吧):
+        # the allergen or the other product of a comparison, not one in play
+        past = past or (
+            bool(_WITH_BEFORE.search(text[max(0, lk.start - 3) : lk.start]))
+            and bool(_UNRELATED_AFTER.match(text, lk.start + len(lk.matched)))
+            and any(o.doc_id != lk.doc_id for o in links)
         )
         # an ingredient asked about inside a product named before it (感冒灵里面是不是有对乙酰
         # 氨基酚, 白加黑含不含伪麻黄碱): what the product holds, not a second product
@@ -506,6 +534,22 @@ _NOW = re.compile(
 )
 
 
+# Suicidal intent told by someone close (孩子昨晚说想从楼上跳下去, 我妈老说活着没意思) is their
+# intent now, whatever the tense of the telling: only a story from the media is not.
+INTENT_FLAG = "suicidal"
+_MEDIA = re.compile(
+    r"(新闻|报道|网上|视频|电视|抖音|短视频|电影|电视剧|小说|公众号)[^，。]{0,4}(说|里|上|讲)"
+    r"|看(新闻|报道|网上|视频)"
+    # or strangers in general (听说有人活着没意思就…)
+    r"|(听说|据说|听人说)[^，。]{0,2}(有人|有的人|很多人|好多人|有些人|别人)"
+)
+
+
+def _from_media(text: str, at: int) -> bool:
+    start = max(text.rfind(c, 0, at) for c in "。！？!?\n") + 1
+    return bool(_MEDIA.search(text[start:at])) and not acted_on(text)
+
+
 def _hearsay(text: str, at: int) -> bool:
     """A red flag told as something heard (听说, 看新闻说) and not happening now."""
     start = max(text.rfind(c, 0, at) for c in "。！？!?\n") + 1
@@ -650,7 +694,7 @@ _DISCLAIMED = re.compile(
 # Service asks (an invoice, a delivery, a coupon, a refund): a medicine named only with them
 # (我爸的络活喜今天能送到吗, 阿托伐他汀能用满减券吗) is the order's, not a question about it; the
 # prescription purchase itself (没处方能买吗) is not among them.
-_SERVICE_INTENTS = {"invoice", "order_delivery", "coupon_price", "return_refund"}
+SERVICE_INTENTS = frozenset({"invoice", "order_delivery", "coupon_price", "return_refund"})
 # … when the medicine is someone's own (我爸的络活喜, 我老伴吃的阿托伐他汀) or already ordered
 # (上个月在你们这买的, 订单里的): a purchase asked about (伟哥多少钱一盒 能发货吗, 新康泰克能包邮
 # 吗) stays a purchase of that medicine
@@ -658,7 +702,12 @@ _OWNED_OR_ORDERED = re.compile(
     r"(爸|妈|老伴|老公|老婆|爱人|媳妇|婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|岳父|岳母)"
     r"(的|吃的|用的|在吃的|吃着的|常吃的)"
     r"|买的|订单|已经买了|下过单|下单了|在你们这(儿|里)?买|上次买"
+    # an order said by its delivery or its review done (钙尔奇的快递到哪了, 那单 处方审核过了
+    # 货也收到了)
+    r"|的(快递|物流|包裹|货)|(那|这)一?单|(处方|审核)[^，。,？?]{0,3}(过了|通过|审核了|审过了)"
+    r"|(货|药|快递|包裹)(也|都|已经)?(收到|签收|到)了|签收了"
 )
+_RX_REVIEWED = re.compile(r"(处方|审核)[^，。,？?]{0,3}(过了|通过|审过了|审核了|已审)")
 # Asks of a medicine's own use (shared with the rules' medical context): a drug named with one of
 # them, or with a complaint, is in play whatever else is said.
 MEDICAL_INTENTS = frozenset(
@@ -687,8 +736,9 @@ def _disclaimed(
     so they raise no prescription or never-online hold. A red flag, a reaction or any medical ask
     keeps them in play."""
     service = (
-        bool(_SERVICE_INTENTS & set(intents))
-        and "prescription_purchase" not in intents
+        bool(SERVICE_INTENTS & set(intents))
+        # (a prescription said reviewed already is the order's past, not a purchase asked)
+        and ("prescription_purchase" not in intents or bool(_RX_REVIEWED.search(text)))
         and bool(_OWNED_OR_ORDERED.search(text))
     )
     if (
@@ -709,7 +759,8 @@ def _add_read_flag(
     if evidence is None or any(f.id == flag_id for f in flags):
         return
     at = text.find(evidence)
-    if at >= 0 and (_hearsay(text, at) or _future_case(text, at)):
+    heard = _from_media(text, at) if flag_id == INTENT_FLAG else _hearsay(text, at)
+    if at >= 0 and (heard or _future_case(text, at)):
         return
     entry = next((e for e in sk.lexicon.red_flags if e["id"] == flag_id), None)
     if entry is not None:
@@ -731,7 +782,9 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
     def add(flag_id: str, evidence: str, at: int | None = None) -> None:
         if at is not None and tiers.get(flag_id) == "priority" and _hypothetical(text, at):
             return  # "要是过敏了怎么办 我还没吃": a question about a reaction, not a report
-        if at is not None and _hearsay(text, at):
+        if flag_id == INTENT_FLAG and at is not None and _from_media(text, at):
+            return  # a story in the news; what someone close said (孩子老说…) is never hearsay
+        if flag_id != INTENT_FLAG and at is not None and _hearsay(text, at):
             return  # "听邻居说她家小孩误吃了药": something heard about, over, not happening now
         if at is not None and _future_case(text, at):
             return  # "假如以后孩子误吃了药该怎么办 想先了解下": preparing, nothing has happened
@@ -901,12 +954,12 @@ def triage(
     links: list[DrugLink] | None = None,
     cues: list[str] | None = None,
     service: bool = False,
-    with_cart: bool = False,
+    cart_ids: frozenset[str] | None = None,
 ) -> Triage:
     """`links` and `cues`: the message's drug links and section cues, when already found.
     `service`: the message is a service question (delivery, returns …): the people and products
-    of earlier turns are not in its scope. `with_cart`: the customer has products in the cart
-    (a medicine named beside them stays in play for the checks)."""
+    of earlier turns are not in its scope. `cart_ids`: the products in the cart (a medicine
+    named beside them stays in play for the checks, unless it is the cart's own product)."""
     text = normalize(message)
     history = [] if service else (history or [])
     earlier = [normalize(t.text) for t in history if t.role == "customer"]
@@ -923,11 +976,15 @@ def triage(
     # own person: 也 there joins the symptom, not the child's medicine of earlier turns.
     self_turn = bool(_SELF_TURN.search(text)) and not _CHILD_WORDS.search(text)
     own_topic = bool(drugs) and (self_turn or not _REFERS_BACK.search(text))
+    # this message is for the customer themself (这次是我自己牙疼): a medicine an earlier turn said
+    # another person takes (帮我妈问一下 她在吃华法林) is theirs
+    for_self_now = bool(_FOR_SELF.search(text) or _CORRECTION.search(text) or self_turn)
     for turn in earlier:
         took = bool(_TOOK_IN_TURN.search(turn))  # 早上已经吃了两片泰诺: taken today, in scope
+        theirs = for_self_now and bool(_OTHER_TAKER.search(turn)) and not _SELF_TAKES.search(turn)
         for d in _drug_mentions(sk, turn, "history"):
             if d.doc_id not in seen and (d.taking or took or not own_topic):
-                drugs.append(d)
+                drugs.append(d.model_copy(update={"others": True}) if theirs and d.taking else d)
                 seen.add(d.doc_id)
     classes = _class_mentions(sk, text, "message")
 
@@ -963,6 +1020,19 @@ def triage(
         # 怀孕的是我姐 … 想给自己买, 我爸血压高 但这回是我自己买: another person's state, and the
         # question is for the customer (not 我老婆怀孕了 她想自己买点感冒药: hers)
         populations = [p for p in populations if not p.about_other_person]
+    weaned = _WEANED.search(context)
+    if weaned:
+        # weaning told after the breastfeeding (我在哺乳期 … 不是 我说错了 孩子都断奶两年了)
+        populations = [
+            p.model_copy(update={"negated": True})
+            if p.population == "breastfeeding" and context.rfind(p.evidence) < weaned.start()
+            else p
+            for p in populations
+        ]
+    other_adult = _OTHER_ADULT_PATIENT.search(text)
+    if other_adult and not (_FOR_SELF.search(text) or _SELF_ASK.search(text)):
+        # 那我老公他自己也感冒了: the customer's own states of earlier turns are not his
+        populations = [p for p in populations if p.evidence in text]
     nursing = any(
         p.population == "breastfeeding" and not (p.negated or p.about_other_person)
         for p in populations
@@ -1039,8 +1109,13 @@ def triage(
     if not intents:
         intents.append("other")
 
-    if not with_cart:
-        drugs = _disclaimed(drugs, text, intents, red_flags, reaction)
+    set_aside = _disclaimed(drugs, text, intents, red_flags, reaction)
+    # with products in the cart, a medicine named in an order question stays in play for the
+    # checks against them, unless it is one of them (钙尔奇的快递到哪了 with 钙尔奇 in the cart)
+    drugs = [
+        aside if not cart_ids or aside.doc_id in cart_ids else d
+        for aside, d in zip(set_aside, drugs, strict=True)
+    ]
     if any(f.tier == "emergency" for f in red_flags):
         message_class = "emergency"
     elif "complaint" in intents:
@@ -1055,8 +1130,17 @@ def triage(
         and not _alcohol_only_past(text)
     )
     alcohol_asked = alcohol and _alcohol_only_asked(text)
-    about_other = any(p.about_other_person for p in populations) or bool(
-        sk.lexicon.third_party and any(cue in text[:8] for cue in sk.lexicon.third_party)
+    opening = _COURTESY.sub("", text, count=1)
+    about_other = any(p.about_other_person for p in populations) or (
+        (
+            (
+                bool(sk.lexicon.third_party)
+                and any(cue in opening[:8] for cue in sk.lexicon.third_party)
+            )
+            or bool(_OTHER_ADULT_PATIENT.search(text))
+        )
+        # (not when the customer asks for themself: 我老公让我问问 感冒灵我能吃吗)
+        and not (_FOR_SELF.search(text) or _SELF_ASK.search(text))
     )
     if (
         profile is not None

@@ -104,7 +104,7 @@ def _up_to(text: str) -> tuple[list[tuple], list[tuple]]:
 
 # Taken: done (吃了, 喝光), or kept up for days (连着三天每天吃八片, 这几天一直吃)
 _TAKEN = re.compile(
-    rf"(?<![忘没不别])({TAKE}|用|喂|挤|滴)(了|光|完|掉|下去)|(吃|喝|喂)过|{INTO_MOUTH}"
+    rf"(?<![忘没不别])({TAKE}|用|喂|挤|滴|喷|吸|揿)(了|光|完|掉|下去)|(吃|喝|喂)过|{INTO_MOUTH}"
     # drunk down in one go, said as 干了 (一口气干了三袋)
     rf"|(一口气|一下子|直接)干了"
     rf"|(连着|连续|一直|这几天|这些天|这两天|最近)[^，。,？?]{{0,8}}({TAKE})(?![^，。,]{{0,8}}[吗么？?])"
@@ -112,7 +112,7 @@ _TAKEN = re.compile(
 # Taken in all: 吃了8片, 喝光了100ml, 又喂了5ml, 冲了十几包
 _TAKEN_COUNT = re.compile(
     # (a caregiver squeezing or dropping it in: 给孩子挤了五六粒, 滴了十几滴; 一口气干了三袋)
-    rf"(?<![忘没不别])({TAKE}|喂|挤|滴|(?<=一口气)干|(?<=一下子)干)(了|光了|完了|掉了|下去了?)"
+    rf"(?<![忘没不别])({TAKE}|喂|挤|滴|喷|吸|揿|(?<=一口气)干|(?<=一下子)干)(了|光了|完了|掉了|下去了?)"
     rf"[^，。,\d]{{0,6}}?({_NUM})\s*{UNIT}"
 )
 # The amount first, then taken (三四袋倒嘴里了, 两袋干吃了, 5片一起吞了, 半瓶都喝了)
@@ -221,9 +221,14 @@ def _subject(ci: CheckInput, unit: str | None) -> Item | None:
     return None
 
 
+# Puffs counted as 下 or 口 (喷了二十来下, 吸了五六口): puffs, in the inhaler's unit
+_PUFFS_SAID = re.compile(rf"((喷|吸|揿|按)了?[^，。,\d]{{0,4}}?{_NUM})\s*(下|口)(?!午|去|来|面)")
+
+
 @check
 def overdose(ci: CheckInput) -> list[Alert]:
     text = said_to_happen(ci.message)  # not a past told as over, not hearsay
+    text = _PUFFS_SAID.sub(lambda m: m.group(1) + "喷", text)
     per_dose = [(cn_to_number(m.group(2)), unit_of(m.group(3))) for m in _PER_DOSE.finditer(text)]
     totals = [(cn_to_number(m.group(3)), unit_of(m.group(4))) for m in _DAY_TOTAL.finditer(text)]
     totals += [
