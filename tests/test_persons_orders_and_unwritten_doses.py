@@ -173,3 +173,14 @@ def test_a_device_for_a_small_child(sample_gate):
 def test_puffs_counted_as_xia(sample_gate):
     verdict = _verdict(sample_gate, "沙丁胺醇气雾剂今天喷了十几下了")
     assert any(a.kind == "overdose" for a in verdict.alerts)
+
+
+@pytest.mark.parametrize(
+    "text", ["把家里的泰诺林和美林全倒出来喝了", "她一股脑儿把开瑞坦都吃了 现在犯迷糊"]
+)
+def test_named_products_poured_out_and_taken(sample_gate, text):
+    assert _tier(sample_gate, text) == "emergency", text
+
+
+def test_both_products_taken_as_usual_is_not_poured_out(sample_gate):
+    assert _tier(sample_gate, "开瑞坦和维生素C我都吃了 能一起吃吗") != "emergency"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from fakes import BagOfCharsEmbedder
 
 from copilot.safety.semantic_net import ExemplarFile, SemanticNet
@@ -86,3 +87,38 @@ def test_questions_about_how_long_a_product_may_be_used_are_not_reports():
         assert said_to_happen(asked).strip() == "", asked
     kept = said_to_happen("咳了一个月了 止咳糖浆能一直喝吗")
     assert "咳了一个月了" in kept
+
+
+def test_a_reason_defined_by_a_sign_needs_the_sign_told_for_its_tier():
+    exemplars = ExemplarFile.model_validate(
+        {
+            "thresholds": {"bag-of-chars": 0.5},
+            "reasons": [
+                {
+                    "id": "asthma-unrelieved",
+                    "tier": "emergency",
+                    "topic": "哮喘急性发作",
+                    "examples": ["孩子喘 喷了没用"],
+                    "needs_words": "喘|呼吸|憋",
+                }
+            ],
+        }
+    )
+    sign_net = SemanticNet(exemplars, BagOfCharsEmbedder("孩子喘喷了没用"))
+    assert sign_net.fire("孩子喘得厉害 喷了也没用").tier == "emergency"
+    near_in_words = sign_net.fire("孩子也能这么喷吗 喷了有没有用")  # no breathing told
+    assert near_in_words is not None and near_in_words.tier == "priority"
+    with pytest.raises(ValueError):
+        ExemplarFile.model_validate(
+            {
+                "reasons": [
+                    {
+                        "id": "x",
+                        "tier": "emergency",
+                        "topic": "t",
+                        "examples": ["a"],
+                        "needs_words": "(喘",
+                    }
+                ]
+            }
+        )

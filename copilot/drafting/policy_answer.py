@@ -45,6 +45,15 @@ _FAMILY_UNIT = re.compile(r"家庭|配偶|父母|子女|家人|共济")
 # "注销账号 把记录都删掉": what the law keeps (依法保存…不能提前删除) is part of the answer.
 _DELETE_ASK = re.compile(r"删除|删掉|删了|注销|清除|清空|抹掉")
 _KEPT_UNIT = re.compile(r"依法[^。]{0,6}保存|保存不少于|不能提前删除|留存")
+# "几片都碎了 颜色也发黄": a quality problem described; the units about quality problems (what
+# counts, how to apply, who pays) answer it.
+_QUALITY_ASK = re.compile(
+    r"碎|裂|破(了|损)|变色|发黄|发黑|变黑|发霉|霉|异物|潮|受潮|粘(在一起|连)|化了|漏(了|液)|过期|临期"
+    r"|近效期|少了|缺了|不一样|有问题|质量"
+)
+_QUALITY_UNIT = re.compile(r"质量问题")
+_GOODS_RECEIVED = re.compile(r"收到|到货|寄来|送来|拆开|打开|包装|药片|胶囊|药品|药|货")
+_COUPON = re.compile(r"券|优惠|满减|积分")
 _CATEGORY_WORD = {"health-product": "保健食品", "Rx": "处方药"}
 _TIME_UNIT = re.compile(r"\d+\s*(?:小时|个工作日|工作日|日|天|分钟)|\d{1,2}:\d{2}|当日|次日|即时")
 
@@ -73,6 +82,18 @@ def policy_lines(
     )
     if matcher is not None and len(cued) > 1:
         doc_id = _best_policy(req.message, cued, units, chunks_of, matcher) or doc_id
+    text = normalize(req.message)
+    if _QUALITY_ASK.search(text) and _GOODS_RECEIVED.search(text) and not _COUPON.search(text):
+        # a medicine received with a quality problem (离过期就剩3个月, 碎了): the policy that says
+        # what counts as a quality problem answers it, whatever other word was cued (过期 → 券)
+        doc_id = next(
+            (
+                d
+                for d in sorted(policy_ids)
+                if any(_QUALITY_UNIT.search(c.section) for c in chunks_of(d))
+            ),
+            doc_id,
+        )
     ranked = [r.chunk for r in hits if r.chunk.doc_id == doc_id]
     chunks = ranked[:3] + [c for c in chunks_of(doc_id) if c not in ranked[:3]]
     text = normalize(req.message)
@@ -81,7 +102,7 @@ def policy_lines(
     if rule is not None:
         # the rule, then its own first sentence (what it covers, the exceptions)
         answer.lines.append(Line("规定：", Unit(rule.section, rule, -1)))
-        rule_units = units.of(rule)
+        rule_units = [u for u in units.of(rule) if not staff_only(u.text)]
         if rule_units:
             answer.lines.append(Line("", rule_units[0]))
         chunks = [c for c in chunks if c != rule]
@@ -91,6 +112,11 @@ def policy_lines(
     money_asked = bool(_MONEY_ASK.search(text))
     family_asked = bool(_FAMILY_ASK.search(text))
     delete_asked = bool(_DELETE_ASK.search(text))
+    wrong_item = bool(_WRONG_ITEM_ASK.search(text))
+    quality_asked = bool(_QUALITY_ASK.search(text)) and not wrong_item
+    # the question's own two-character pieces (发错了 → 发错): a section heading that carries one
+    # names what it answers, whatever the word segmentation made of the question
+    asked_pieces = _pieces(text)
     hour = said_hour(text)  # 晚上11点上传的: only the window that holds 23:00 answers it
     # what kind of product the message names (辅酶Q10能刷医保吗: a 保健食品): the policy's rule
     # for that kind answers it
@@ -132,6 +158,10 @@ def policy_lines(
     for rank, chunk in enumerate(chunks):
         heading = normalize(chunk.section)
         in_heading = 0.5 * sum(1 for w in weights if w in heading)
+        named = bool(asked_pieces & _pieces(heading))
+        in_heading += 1.0 * named
+        in_heading += 1.0 * (quality_asked and bool(_QUALITY_UNIT.search(heading)))
+        in_heading += 1.0 * (wrong_item and bool(_WRONG_ITEM_UNIT.search(heading)))
         # the kind of question the section's heading says it answers
         in_heading += 1.0 * (
             (time_asked and bool(_TIME_HEADING.search(heading)))
@@ -140,6 +170,8 @@ def policy_lines(
         )
         chunk_units = units.of(chunk)
         for u in chunk_units:
+            if staff_only(u.text):
+                continue  # a line for the staff (客服不得…, 主管每月抽查…), not for the customer
             norm = normalize(u.text)
             s = sum(weights[w] for w in weights if w in norm) + in_heading + near.get(id(u), 0.0)
             if time_asked and _TIME_UNIT.search(u.text):
@@ -156,6 +188,12 @@ def policy_lines(
                 s += 1.5
             if delete_asked and _KEPT_UNIT.search(u.text):
                 s += 1.5
+            if quality_asked and _QUALITY_UNIT.search(u.text):
+                s += 1.5
+            if wrong_item and _WRONG_ITEM_UNIT.search(u.text):
+                s += 1.5
+            if named and u is chunk_units[0]:
+                s += 1.0  # the section the question names: its opening states its rule
             if kinds and any(k in u.text for k in kinds):
                 s += 1.5
             if permission_asked and _refuses(norm, text):
@@ -169,6 +207,12 @@ def policy_lines(
             prior = (1.0, 0.7, 0.4)[rank] if rank < 3 else 0.0
             scored.append((s + prior - 0.02 * u.position, u))
     scored.sort(key=lambda item: -item[0])
+    if wrong_item and scored:
+        # an item not matching the order is answered by the rule for it, whatever words the
+        # question shares with other sections (下单的是…: 下单 is everywhere in a returns policy)
+        match = next((u for _, u in scored if _WRONG_ITEM_UNIT.search(u.text)), None)
+        if match is not None:
+            scored = [(scored[0][0] + 0.1, match), *[(sc, u) for sc, u in scored if u is not match]]
     if refusals and scored:
         # the unit that says no to what is asked leads, whatever the others' word counts
         lead = scored[0][0] + 0.1
@@ -178,11 +222,46 @@ def policy_lines(
     # (at least 40% of the best score); four at most besides the governing rule.
     room = 4 - len(answer.lines) + (2 if rule is not None else 0)
     top = scored[0][0] if scored else 0.0
+    if scored and rule is None and (quality_asked or wrong_item or _PROBLEM.search(text)):
+        # a problem reported (碎了, 发错了): what to do follows the rule that answers it (请在签收
+        # 后7日内提交申请…, 运费由平台承担): the procedure units right after the best unit in its
+        # own section come next
+        best = scored[0][1]
+        follow = [
+            u
+            for u in units.of(best.chunk)
+            if u.position > best.position and _NEXT_STEP.search(u.text) and not staff_only(u.text)
+        ][:2]
+        rest = [(sc, u) for sc, u in scored[1:] if u not in follow]
+        scored = [scored[0], *[(top, u) for u in follow], *rest]
     for s, u in scored[: max(room, 1)]:
         if not answer.lines or (s > 3.0 and s >= 0.4 * top):
             answer.lines.append(Line("", u))
 
 
+# A policy line written for the staff, not the customer: the customer in the third person
+# (客户咨询处方药优惠时), a staff duty (客服不得…, 客服收到此类反馈后…) or an internal target
+# (每月抽查, 投诉率目标) with nothing addressed to the customer (您).
+_PROBLEM = re.compile(r"发错|寄错|送错|漏发|少发|少了|缺了|破损|压坏|压瘪|坏了|没收到|丢了|丢件")
+# ... the wrong item or a missing one (寄错了, 来的是西替利嗪, 少了一盒): the units about items not
+# matching the order answer it
+_WRONG_ITEM_ASK = re.compile(
+    r"(发|寄|送|拿|给)错|漏发|少发|少了|缺了|来的是|不是我(买|下单|要)的|发成"
+)
+_WRONG_ITEM_UNIT = re.compile(r"与订单不符|发错|漏发|少件")
+_STAFF_ONLY = re.compile(
+    r"(客户|顾客)(咨询|询问|要求|提出)|(与|向|对|跟)(客户|顾客)"
+    r"|(客服|药师|专员)(主管)?(不得|须|应当?|每月|收到此类)"
+    r"|抽查|汇总|目标为|考核"
+)
+
+
+def staff_only(text: str) -> bool:
+    return bool(_STAFF_ONLY.search(text)) and "您" not in text
+
+
+# A unit that says what happens next or who pays (请在…内提交, 上传照片, 运费由平台承担)
+_NEXT_STEP = re.compile(r"请在|提交|上传|联系客服|承担|运费|补发|退款|审核")
 _PERMISSION_ASKED = re.compile(
     _PERMISSION + r"[^，。？?]{1,12}(吗|么|嘛|不|没|\?|？)|(能|可以)不(能|可以)|行不行|可不可以"
 )
@@ -249,7 +328,18 @@ def governing_rule(
             continue
         m = _POLICY_RULE.search(chunk.section)
         # (退款 / 退到支付宝 / 退回 ask about a refund's way, not whether a return is allowed)
-        asked = _PERMISSION + "[^，。？?]{0,4}[" + m.group(1) + "](?![款钱到回费])" if m else ""
+        # (asked with the permission word a few words before: 能七天无理由退吗, 可以给我退了吗; or
+        # the act asked with 吗 after it: 退换吗, 退不退)
+        asked = (
+            _PERMISSION
+            + "[^，。？?]{0,8}["
+            + m.group(1)
+            + "](?![款钱到回费])|["
+            + m.group(1)
+            + "](?![款钱到回费])[^，。？?]{0,3}(吗|么|不[退换])"
+            if m
+            else ""
+        )
         if m and re.search(asked, text):
             return chunk
     return None

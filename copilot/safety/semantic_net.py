@@ -7,14 +7,16 @@ per process); example vectors are computed once and kept under COPILOT_HOME/cach
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from copilot.errors import knowledge_error_from_validation
+from copilot.ingest.lexicon import normalize
 from copilot.ingest.vector_cache import cached_vectors
 from copilot.ingest.yamlfile import read_yaml
 from copilot.safety.tense import said_to_happen
@@ -41,6 +43,24 @@ class Reason(BaseModel):
         " the tier stands only when a drug of one of these classes is in the message, the"
         " conversation, the record or the cart; else a pharmacist (priority) still sees it.",
     )
+
+    needs_words: str | None = Field(
+        default=None,
+        description="A reason defined by a sign (breathing, bleeding, fits): a regular expression"
+        " of the sign's words; the tier stands only when the message says one of them, else a"
+        " pharmacist (priority) still sees it (那我儿子6岁半 也能这么喷吗 is near an asthma"
+        " example in wording, not in what it tells).",
+    )
+
+    @field_validator("needs_words")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {pattern!r} ({exc})") from None
+        return pattern
 
 
 class ExemplarFile(BaseModel):
@@ -118,6 +138,9 @@ class SemanticNet:
             tier = "priority"
         drug_needs = set(match.reason.needs_drug_class)
         if drug_needs and not drug_needs & (drug_classes or set()) and tier == "emergency":
+            tier = "priority"
+        words = match.reason.needs_words
+        if words and tier == "emergency" and not re.search(words, normalize(message)):
             tier = "priority"
         return FiredRule(
             id=f"semantic-{match.reason.id}",

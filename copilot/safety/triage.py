@@ -12,6 +12,7 @@ import re
 from copilot.ingest.lexicon import normalize
 from copilot.retrieval.linking import DrugLink
 from copilot.safety.ages import CHILD_WORD, answered_age, read_ages
+from copilot.safety.checks.overdose import over_a_course
 from copilot.safety.course import COMPLAINT_RE, long_course, medicine_days_per_month, recurring
 from copilot.safety.durations import answered_days, symptom_days
 from copilot.safety.knowledge import SafetyKnowledge
@@ -788,6 +789,8 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
             return  # "听邻居说她家小孩误吃了药": something heard about, over, not happening now
         if at is not None and _future_case(text, at):
             return  # "假如以后孩子误吃了药该怎么办 想先了解下": preparing, nothing has happened
+        if flag_id == "overdose" and _ALL_OF_IT.search(evidence) and over_a_course(text):
+            return  # "医生开的药都吃了 还是不好": a course finished, not all taken at once
         if flag_id in ("treatment_failed", "prolonged_symptoms") and _LIMIT_ASKED.search(text):
             return  # "吃几天没好转就得去医院": the label's limit asked, nothing reported
         if flag_id in tiers and flag_id not in flags:
@@ -823,6 +826,7 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
     return list(flags.values())
 
 
+_ALL_OF_IT = re.compile(r"(都|全|全部)[^，。,]{0,6}(吃|吞|喝|服)")
 # The label's limit asked about in advance (吃几天没好转就得去医院, 喝多久没效果要看医生): a
 # question about the course, not a report that it failed.
 _LIMIT_ASKED = re.compile(

@@ -136,6 +136,13 @@ _ALL_OF_IT = re.compile(
 )
 
 
+# All of it poured or pressed out and taken (全倒出来吃了, 全部拆开吞了, 一股脑都吃了)
+_POURED_OUT = re.compile(
+    rf"(全|都|全部|一股脑(儿)?)(给)?(倒出来|拆开|打开|抠出来|掏出来|剥出来|挤出来|翻出来)[^，。,]{{0,2}}"
+    rf"({TAKE}|喂)(了|光|完|掉|下去)|全部({TAKE})(了|光|完|掉|下去)|一股脑(儿)?[^，。,]{{0,8}}({TAKE})(了|光|完|掉|下去)"
+    # 把…都吃了: all of what is named (把开瑞坦都吃了)
+    rf"|把[^，。,]{{1,10}}(都|全)({TAKE})(了|光|完|掉|下去)"
+)
 # A pack bought or kept is not a pack taken (想备一盒, 买两盒, 来一瓶).
 _BOUGHT = re.compile(r"(买|备|来|要|拿|下单|订|囤|屯|寄|发|送|剩|还有|买了)[^，。,？?！!]{0,2}$")
 _NEAR = 12
@@ -154,11 +161,16 @@ _COURSE = re.compile(
 _AT_ONCE = re.compile(r"(一下子|一次性?|一口气|一把|全吞|都吞|吞了|刚才|刚刚|误|偷吃|趁)")
 
 
+def over_a_course(text: str) -> bool:
+    """Taken over a course, not at once (一盒都吃完了 还是咳嗽, 医生开的药都吃了 还是不好)."""
+    return bool(_COURSE.search(text)) and not _AT_ONCE.search(text)
+
+
 def _whole_pack(text: str) -> str | None:
     """The packs said (一整盒, 快两盒) when whole packs were taken: a pack (not one bought or
     kept) and an "all of it / taken" phrase close together in one sentence (吃完火锅 … 想备一盒
     is not), not a pack finished over a course."""
-    if _COURSE.search(text) and not _AT_ONCE.search(text):
+    if over_a_course(text):
         return None
     for done in _ALL_OF_IT.finditer(text):
         # all of several packs listed before it (一板芬必得还有半盒感冒灵都吞了): the list is
@@ -273,6 +285,17 @@ def overdose(ci: CheckInput) -> list[Alert]:
             _alert(i, "major", f"顾客说服下了{whole_pack}，远超说明书用量", "overdose-taken")
             for i in taken
             if i is not None
+        ]
+        if alerts:
+            return alerts
+    poured = _POURED_OUT.search(text)
+    if poured is not None and not over_a_course(text):
+        # named products poured out and taken, the amount unsaid (感康和感冒灵全倒出来吃了): the
+        # worst case, as for whole packs
+        named = [i for i in ci.items if i.is_product and i.source == "message"]
+        alerts = [
+            _alert(i, "major", f"顾客说{poured.group(0)}，用量不明，按过量处理", "overdose-taken")
+            for i in named
         ]
         if alerts:
             return alerts
