@@ -20,6 +20,8 @@ PAST_TIME = re.compile(
 HEARSAY = re.compile(
     r"(听(说|人说|[\u4e00-\u9fa5]{1,3}说)|看(新闻|报道|网上|视频)[^，。]{0,2}说|新闻(上|里)|网上说|据说"
     r"|(电视|视频|报道|短视频|抖音|朋友圈)(上|里)?[^，。]{0,2}说"
+    # a story in a drama, film or novel (看电视剧里有人吃了一整瓶…)
+    r"|(电视剧|电影|小说|剧里|短剧)(上|里|中)"
     r"|(老|总|常常?)说|年轻时|小时候)"
 )
 # Told by someone outside the family (同事说她孩子误吃过药, 听邻居讲她家娃去年误服过): their story.

@@ -84,7 +84,11 @@ _ALCOHOL = re.compile(
     r"|(?:喝|整|干)了?(?:半|一|二|两|三|几|[\d])(?:斤|两)(?![^，,。\s]{0,2}(?:奶|水|粥|汤|浆|汁|茶|可乐|饮料))"
     r"|白的(?=[，,。\s]|$)"
 )
-_ALCOHOL_NEG = re.compile(r"(不喝酒|没喝酒|没有喝酒|从不喝|滴酒不沾|戒酒了|不饮酒)")
+_ALCOHOL_NEG = re.compile(
+    r"(不喝酒|没喝酒|没有喝酒|从不喝|滴酒不沾|戒酒了|不饮酒"
+    # a product without alcohol asked for (要不含酒精的那个, 无酒精的)
+    r"|(不含|不带|没有|无)酒精)"
+)
 # Drinking done or habitual (喝了两瓶啤酒, 昨晚喝多了, 平时天天喝): the interaction is real.
 _ALCOHOL_TAKEN = re.compile(
     r"(喝了[^，。,？?！!]{0,4}酒|喝了(?:[一两俩几三半]|一两|好几)?[杯盅](?![水奶茶咖豆果汁温热开凉饮])"
@@ -214,6 +218,8 @@ _STOPPED = re.compile(r"(停了|停掉了|停药|不吃了|没再吃|早就不)"
 # The customer denies taking it (我又不吃阿司匹林, 我从来没用过达克宁) …
 _WITH_BEFORE = re.compile(r"(跟|和|与)\s*$")
 _UNRELATED_AFTER = re.compile(r"\s*(没(有)?(啥|什么)?关系|无关|不相关|扯不上|八竿子打不着)")
+# Not used because of something said before it (我青霉素过敏所以没用阿莫西林): not in play
+_AVOIDED = re.compile(r"(所以|因此|因为这个|就|才|于是)(没|没有|不|不敢)(用|吃|开|买|服)\s*$")
 _NOT_TAKEN = re.compile(r"我(又|也|都|根本|从来|从|可|压根)?(不|没|没有)(吃|用|服|喝)(过)?\s*$")
 # … emphatically never (又/根本/从来/压根: not "我没吃布洛芬 能吃吗", a dose not yet taken)
 _NEVER_TAKEN = re.compile(r"我(又|根本|从来|从|压根)(不|没|没有)(吃|用|服|喝)(过)?\s*$")
@@ -292,6 +298,7 @@ def _drug_mentions(
             bool(HEARSAY.search(before) or TOLD_BY_OTHERS.search(before))
             and not COMING.search(clause)
         )
+        past = past or bool(_AVOIDED.search(text[max(0, lk.start - 8) : lk.start]))
         # named only to be told apart from what is bought (要买的是达克宁 … 跟阿司匹林没关系吧):
         # the allergen or the other product of a comparison, not one in play
         past = past or (
@@ -1143,8 +1150,8 @@ def triage(
             )
             or bool(_OTHER_ADULT_PATIENT.search(text))
         )
-        # (not when the customer asks for themself: 我老公让我问问 感冒灵我能吃吗)
-        and not (_FOR_SELF.search(text) or _SELF_ASK.search(text))
+        # (not when the customer asks for themself: 我老公让我问问 感冒灵我能吃吗; 他自己吃 is his)
+        and not ((_FOR_SELF.search(text) and not _THEIR_OWN.search(text)) or _SELF_ASK.search(text))
     )
     if (
         profile is not None

@@ -36,6 +36,29 @@ _AT_TIME = re.compile(
     rf"(早上|早晨|早起|上午|中午|午饭|下午|傍晚|晚上|晚饭|睡前|夜里|半夜|(?<![提趁尽])早|(?<![傍今昨明])晚)"
     rf"[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}"
 )
+# Times of the day listed, then one amount for each (早上8点 中午12点 下午4点 晚上8点各吃一片):
+# as many doses as times named; and a count of takings said with clock times (一点 三点 五点
+# 七点又各喂了一次 一共六次了): that many doses today.
+_CLOCK = re.compile(
+    r"(早上|早晨|上午|中午|下午|傍晚|晚上|睡前|夜里|半夜|凌晨)?\s*(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*点半?"
+    r"|早上|早晨|上午|中午|下午|傍晚|晚上|睡前|夜里|半夜|凌晨"
+)
+_EACH = re.compile(rf"各(?:{TAKE}|喂|用|喷)?了?\s*({_NUM})\s*{UNIT}")
+_TOTAL_TIMES = re.compile(rf"(一共|总共|前后|加起来)[^，。,\d]{{0,3}}({_NUM})\s*(次|回|遍)")
+
+
+def _each_at_times(text: str) -> list[tuple[float, str]]:
+    """(daily amount, unit) for amounts said once for several listed times."""
+    out = []
+    for m in _EACH.finditer(text):
+        start = max(text.rfind(c, 0, m.start()) for c in "。？?！!\n") + 1
+        times = len(_CLOCK.findall(text[start : m.start()]))
+        value = cn_to_number(m.group(1))
+        if times >= 2 and value:
+            out.append((value * times, unit_of(m.group(2))))
+    return out
+
+
 _THREE_TIMES = re.compile(rf"(早中晚|早午晚|一日三餐)各?(吃|服|喝|用)?\s*({_NUM})")
 _DAY_TOTAL = re.compile(
     rf"(今天|一天|一日|每天|24小时)[^，。,\d]{{0,8}}?({TAKE}|用)了?\s*({_NUM})\s*{UNIT}"
@@ -104,7 +127,7 @@ def _up_to(text: str) -> tuple[list[tuple], list[tuple]]:
 
 # Taken: done (吃了, 喝光), or kept up for days (连着三天每天吃八片, 这几天一直吃)
 _TAKEN = re.compile(
-    rf"(?<![忘没不别])({TAKE}|用|喂|挤|滴|喷|吸|揿)(了|光|完|掉|下去)|(吃|喝|喂)过|{INTO_MOUTH}"
+    rf"(?<![忘没不别漏])({TAKE}|用|喂|挤|滴|喷|吸|揿)(了|光|完|掉|下去)|(吃|喝|喂)过|{INTO_MOUTH}"
     # drunk down in one go, said as 干了 (一口气干了三袋)
     rf"|(一口气|一下子|直接)干了"
     rf"|(连着|连续|一直|这几天|这些天|这两天|最近)[^，。,？?]{{0,8}}({TAKE})(?![^，。,]{{0,8}}[吗么？?])"
@@ -112,7 +135,7 @@ _TAKEN = re.compile(
 # Taken in all: 吃了8片, 喝光了100ml, 又喂了5ml, 冲了十几包
 _TAKEN_COUNT = re.compile(
     # (a caregiver squeezing or dropping it in: 给孩子挤了五六粒, 滴了十几滴; 一口气干了三袋)
-    rf"(?<![忘没不别])({TAKE}|喂|挤|滴|喷|吸|揿|(?<=一口气)干|(?<=一下子)干)(了|光了|完了|掉了|下去了?)"
+    rf"(?<![忘没不别漏])({TAKE}|喂|挤|滴|喷|吸|揿|(?<=一口气)干|(?<=一下子)干)(了|光了|完了|掉了|下去了?)"
     rf"[^，。,\d]{{0,6}}?({_NUM})\s*{UNIT}"
 )
 # The amount first, then taken (三四袋倒嘴里了, 两袋干吃了, 5片一起吞了, 半瓶都喝了)
@@ -130,7 +153,7 @@ _PACKS = (
 _PACKAGE = re.compile(rf"{_PACKS}(盒|瓶|板|排)")
 _ALL_OF_IT = re.compile(
     rf"(都|全|全部)({TAKE}|喂)(了|光|完|掉|下去)|(都|全|全部)?{INTO_MOUTH}|(?<![没未不])(吃|喝|吞)(光|完)了?"
-    rf"|(?<![忘没不别])({TAKE})(了|掉|下)[^，。,]{{0,2}}{_PACKS}(盒|瓶|板|排)"
+    rf"|(?<![忘没不别漏])({TAKE})(了|掉|下)[^，。,]{{0,2}}{_PACKS}(盒|瓶|板|排)"
     # 把一整盒二甲双胍当成维生素吃了: the pack, then taken
     rf"|把{_PACKS}(盒|瓶|板|排)[^。？?]{{0,12}}({TAKE}|喂)(了|掉|下去|光)"
 )
@@ -249,6 +272,9 @@ def overdose(ci: CheckInput) -> list[Alert]:
         if not _DAY_TOTAL.match(text, m.start())  # (said with a verb: counted above)
     ]
     per_day_times = [cn_to_number(m.group(2)) for m in _PER_DAY.finditer(text)]
+    if len(_CLOCK.findall(text)) >= 2:
+        per_day_times += [cn_to_number(m.group(2)) for m in _TOTAL_TIMES.finditer(text)]
+    totals += _each_at_times(text)
     up_dose, up_day = _up_to(text)
     per_dose += up_dose
     totals += up_day
@@ -259,11 +285,23 @@ def overdose(ci: CheckInput) -> list[Alert]:
         for m in _COUNT_THEN_TAKEN.finditer(text)
         if not _BOUGHT.search(text[max(0, m.start() - 4) : m.start()])  # 买了两袋…吃了
     ]
+    # one taking said by its moment (下午两点吃了两片) or as taken again (又吃了两片) is one dose
+    per_dose += [
+        (cn_to_number(m.group(3)), unit_of(m.group(4)))
+        for m in _TAKEN_COUNT.finditer(text)
+        if _CLOCK.search(text[max(0, m.start() - 8) : m.start()])
+        or text[max(0, m.start() - 1) : m.start()] == "又"
+    ]
     counted = {m.end() for m in _TAKEN_COUNT.finditer(text)}
     taken_counts += [
         (cn_to_number(m.group(2)), unit_of(m.group(3)))
         for m in _AGAIN_COUNT.finditer(text)
         if m.end() not in counted  # 又吃了一粒 is counted once
+    ]
+    per_dose += [
+        (cn_to_number(m.group(2)), unit_of(m.group(3)))
+        for m in _AGAIN_COUNT.finditer(text)
+        if m.end() not in counted
     ]
     if not (per_dose or totals or taken_counts) and _TAKEN.search(text):
         # taken, and one amount said on its own (喂了一整管 差不多5毫升): that amount
@@ -315,6 +353,7 @@ def overdose(ci: CheckInput) -> list[Alert]:
     totals += taken_counts
     if item is None or not (
         per_dose
+        or per_day_times
         or _EXTRA.search(text)
         or per_day_times
         or totals
