@@ -15,6 +15,7 @@ from copilot.retrieval.linking import DrugLink
 from copilot.safety.checks import run_checks
 from copilot.safety.expected_effects import drop_expected
 from copilot.safety.knowledge import SafetyKnowledge
+from copilot.safety.label_silence import unanswered_usage
 from copilot.safety.patient import child_mentioned
 from copilot.safety.rules import Facts, RuleSet, fire_rules, load_rules
 from copilot.safety.semantic_net import SemanticNet
@@ -257,6 +258,12 @@ class SafetyGate:
             cart=cart,
             profile_populations=self.sk.populations_for_conditions(profile.conditions),
             dosed_product=(dosed := _dosed_product(tri)),
+            usage_unanswered=unanswered_usage(
+                normalize(message),
+                [d.doc_id for d in tri.drugs if d.source == "message" and not (d.past or d.others)]
+                or ([dosed] if dosed else []),
+                self.sk.documents,
+            ),
             child_dose_age=self.sk.child_dose_ages.get(dosed) if dosed else None,
             course_limit_days=min(
                 (

@@ -59,6 +59,8 @@ class Facts:
     # youngest age its label writes a dose for (None: none for children)
     dosed_product: str | None = None
     child_dose_age: float | None = None
+    # a usage question (早上还是晚上, 饭前饭后, 嚼碎, 牛奶, 隔多久) the products' labels do not answer
+    usage_unanswered: str | None = None
 
 
 Predicate = Callable[[Facts, object], bool]
@@ -240,6 +242,11 @@ def _child_dose_unwritten(f: Facts, arg) -> bool:
         # (from 12 a label written for adults is read as theirs: 12岁以上儿童及成人 is usual)
         return age is None or age < ADOLESCENT_AGE
     return age is not None and age < f.child_dose_age
+
+
+@predicate("usage_unanswered")
+def _usage_unanswered(f: Facts, arg) -> bool:
+    return f.usage_unanswered is not None
 
 
 @predicate("course_over_label")

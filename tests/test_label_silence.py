@@ -1,0 +1,43 @@
+"""Usage questions the label does not answer go to the pharmacist (routine); those it answers stay
+with the agent (phrasings written for these tests). The asked act decides what answers it:
+dissolving is not answered by 嚼碎后咽下, milk not by 不应与浓茶同服, an interval only by hours."""
+
+from __future__ import annotations
+
+import pytest
+
+from copilot.schemas import Profile
+
+
+def _reasons(gate, text):
+    v = gate.assess(message=text, profile=Profile())
+    return {r.id for r in v.escalation.reasons} if v.escalation else set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "氯雷他定片白天吃还是睡前吃效果好",
+        "达喜能不能化水里喝",  # the label says chew, not dissolve
+        "氯苯那敏能掰开吃半片吗",
+        "开瑞坦可以用牛奶送服吗",
+        "蒙脱石散跟培菲康要间隔几个小时",  # the labels say apart, not how long
+    ],
+)
+def test_usage_the_label_does_not_answer_is_routine(sample_gate, text):
+    assert "usage-not-on-label" in _reasons(sample_gate, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "盐酸氨溴索片饭后吃吗",  # the label says 饭后
+        "达喜要嚼碎吗",  # the label says chew
+        "钙尔奇随餐吃还是饭后吃",
+        "布洛芬一次吃几粒 隔多久再吃",  # one product's dosing interval: a dose question
+        "芬必得胶囊能掰开吃吗",  # 整粒吞服，不得打开胶囊
+        "培菲康可以拿热水冲吗",  # 不要用热水送服
+    ],
+)
+def test_usage_the_label_answers_stays_with_the_agent(sample_gate, text):
+    assert "usage-not-on-label" not in _reasons(sample_gate, text), text
