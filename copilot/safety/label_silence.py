@@ -1,9 +1,10 @@
 """Usage questions the product's own label does not answer (FACTS: a dose question the labels do
-not answer goes to a pharmacist, routine): when to take it (早上还是晚上), with or without food
-(饭前饭后), in another form (嚼碎, 泡水, 掰开), with a drink (牛奶, 茶), or how far apart from another
-product (隔多久). The question's aspect is read from the message; the label is searched for any
-word of that aspect. A label that says it answers; one that says nothing of it leaves the
-question to the pharmacist, whatever a draft would guess."""
+not answer goes to a pharmacist, routine): when to take it (早上还是晚上), with or without
+food (饭前饭后), in another form (嚼碎, 泡水, 掰开), with a drink (牛奶, 茶), or how far apart
+from another product (隔多久). The question's aspect is read from the message; the label's
+usage sections are searched for words that answer that aspect. A label that says it answers;
+one that says nothing of it leaves the question to the pharmacist, whatever a draft would
+guess."""
 
 from __future__ import annotations
 

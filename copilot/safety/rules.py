@@ -59,7 +59,7 @@ class Facts:
     # youngest age its label writes a dose for (None: none for children)
     dosed_product: str | None = None
     child_dose_age: float | None = None
-    # a usage question (早上还是晚上, 饭前饭后, 嚼碎, 牛奶, 隔多久) the products' labels do not answer
+    # a usage question (早上还是晚上, 饭前饭后, 嚼碎, 隔多久) the products' labels do not answer
     usage_unanswered: str | None = None
 
 
