@@ -21,6 +21,7 @@ def _reasons(gate, text):
         "达喜能不能化水里喝",  # the label says chew, not dissolve
         "氯苯那敏能掰开吃半片吗",
         "开瑞坦可以用牛奶送服吗",
+        "芬必得饭前吃还是饭后吃",  # the label says nothing of food
         "蒙脱石散跟培菲康要间隔几个小时",  # the labels say apart, not how long
     ],
 )

@@ -715,7 +715,7 @@ def test_an_order_question_does_not_escalate_for_who_the_customer_is(sample_gate
     ("message", "tier"),
     [
         # hearsay and a past that is over are not happening now (the semantic net too)
-        ("网上说布洛芬吃多了会胃出血 我就偶尔头疼吃一粒 饭后吃行吗", None),
+        ("网上说布洛芬吃多了会胃出血 我就偶尔头疼吃一粒 一天最多几粒", None),
         # an Rx product whose prescription the pharmacist has approved: an order question
         ("药师审过了处方 阿托伐他汀今天能发出吗", None),
     ],

@@ -68,7 +68,7 @@ def test_a_reaction_asked_to_be_named_a_side_effect(sample_gate, text):
         # a drug said as not taken, or in someone else's story; an allergy heard of
         "邻居说他以前吃华法林吃到牙龈出血 我可不吃华法林 就想问问维C一天几片",
         "我从来没吃过阿莫西林 就问下达喜怎么嚼",
-        "网上说有人吃布洛芬过敏进了医院 我想问芬必得饭前还是饭后吃",
+        "网上说有人吃布洛芬过敏进了医院 我想问芬必得一天吃几粒",  # (饭前饭后: label-silent)
         # an ingredient asked about inside a product
         "感冒灵颗粒里头有没有扑热息痛",
         # a grown-up child; the years are the job's, not the pain's
