@@ -54,10 +54,10 @@ def test_no_personal_number_leaves_unmasked(tmp_path, sample_settings):
                 cart = [{"product": f"收货人王五 {PHONE3}"}]
                 for text in (
                     f"芬必得一天吃几次？我手机{PHONE}",
-                    "芬必得能饭后吃吗？备用电话１３９８７６５４３２１",
+                    "芬必得一天最多几粒？备用电话１３９８７６５４３２１",  # (a question the label answers: drafted)
                     "芬必得一次吃几粒？电话 139 8765 4321 或 139-8765-4321",
                     f"布洛芬缓释胶囊怎么吃？邮箱{EMAIL}，邮箱ｚｈａｎｇｓａｎ＠ｑｑ．ｃｏｍ",
-                    f"芬必得饭前吃还是饭后？身份证{ID_NUMBER}，也可写作110101 19900307 1234",
+                    f"芬必得能连着吃几天？身份证{ID_NUMBER}，也可写作110101 19900307 1234",
                 ):
                     r = c.post(
                         f"/v1/conversations/{conv}/messages",
