@@ -1,7 +1,8 @@
-"""Policy answers for problems the customer reports and questions the rule governs (phrasings
-written for these tests): a return asked with the permission word farther from the verb, a
-quality problem described (碎了, 发潮, 离过期没几个月) answered from the quality rule with what to do
-next, a wrong item named by the section's own words (寄错了), and staff-only lines never quoted."""
+"""Policy answers for problems the customer reports and questions the rule governs, and dose
+answers with the day's most the label allows (phrasings written for these tests): a return
+asked with the permission word farther from the verb, a quality problem described (碎了, 发潮,
+离过期没几个月) answered from the quality rule with what to do next, a wrong item named by the
+section's own words (寄错了), staff-only lines never quoted."""
 
 from __future__ import annotations
 
@@ -41,3 +42,11 @@ def test_a_wrong_item_gets_its_sections_rule_and_what_to_do(sample_copilot):
 def test_staff_only_lines_are_never_quoted(sample_copilot, message):
     text = _text(sample_copilot, message)
     assert not re.search(r"客服不得|与客户|客户咨询|主管每月|抽查", text), text
+
+
+@pytest.mark.parametrize(
+    ("message", "most"),
+    [("盐酸小檗碱片大人一次吃几片", "不超过9片"), ("复方氨酚烷胺片一次几片", "不超过2片")],
+)
+def test_a_dose_answer_carries_the_days_most(sample_copilot, message, most):
+    assert most in _text(sample_copilot, message)

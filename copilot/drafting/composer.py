@@ -195,6 +195,11 @@ class AnswerComposer:
             aspects = [self.aspects[s] for s in self._cued_aspects(req.cues)] or [
                 self.aspects[n] for n in DEFAULT_ASPECTS if n in self.aspects
             ]
+        names = {a.name for a in aspects}
+        if "dose" in names and "max_daily" not in names and "max_daily" in self.aspects:
+            # a dose is answered with the day's most the label allows (一日不超过9片, 24小时内不超过
+            # 2片), when it says one: the most a customer may take is part of how much to take
+            aspects.append(self.aspects["max_daily"])
         return aspects
 
     def _score(self, unit: Unit, aspect: Aspect, words: set[str]) -> float:
