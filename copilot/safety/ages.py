@@ -99,6 +99,16 @@ _AGE_THIS_YEAR = re.compile(
 )
 
 
+def age_spans(text: str) -> list[tuple[int, int]]:
+    """Where a child's age in months, weeks or days is said (宝宝2.5个月, 老二两个月了, 3个月大的
+    宝宝): not a duration of anything (`text` with halves already written as decimals)."""
+    return [
+        m.span()
+        for pattern in (_AGE_CHILD_SMALL, _AGE_CHILD_BEFORE, _AGE_INFANT_PLAIN)
+        for m in pattern.finditer(text)
+    ]
+
+
 def read_ages(text: str) -> tuple[float | None, float | None]:
     """(youngest child age, adult age) in years. A son or daughter aged 18 or more is an
     adult (我儿子28了, 她25了), not a child."""

@@ -11,7 +11,14 @@ import re
 from datetime import date
 
 from copilot.ingest.lexicon import normalize
-from copilot.safety.quantities import cn_to_number, days, extract_quantities, weekday_span_days
+from copilot.safety.ages import age_spans
+from copilot.safety.quantities import (
+    cn_to_number,
+    days,
+    extract_quantities,
+    weekday_span_days,
+    with_halves,
+)
 from copilot.schemas import Turn
 
 _SYMPTOM_DURATION = re.compile(
@@ -120,9 +127,23 @@ _PAST_EPISODE = re.compile(
 )
 
 
+# How long an order, a parcel or a reply has taken (物流三天没动了, 快递五天还没到, 投诉两天没人理):
+# not how long a symptom has lasted.
+_SERVICE_SPAN = re.compile(
+    r"(物流|快递|包裹|订单|发货|到货|退款|客服|投诉)[^，。,？?]{0,6}?"
+    r"(\d+|好几|[一二两俩三四五六七八九十几]+)[多来]?\s*(天|周|个?星期|个?礼拜|小时)"
+    r"|(\d+|好几|[一二两俩三四五六七八九十几]+)[多来]?\s*(天|周|个?星期|个?礼拜|小时)[^，。,？?]{0,3}"
+    r"(没到|没动|没发|没更新|没收到|还没到|没人理|没回复|没消息)"
+)
+
+
 def _said_days(text: str) -> float | None:
     text = _LIFE_SPAN.sub(lambda m: "◇" * len(m.group(0)), text)
     text = _PAST_EPISODE.sub(lambda m: "◇" * len(m.group(0)), text)
+    text = _SERVICE_SPAN.sub(lambda m: "◇" * len(m.group(0)), text)
+    text = with_halves(text)
+    for start, end in age_spans(text):
+        text = text[:start] + "◇" * (end - start) + text[end:]  # a child's age, not a duration
     best = weekday_span_days(text, date.today().weekday())
     for m in _YEARS.finditer(text):
         n = _YEAR_WORDS.get(m.group(1)) or cn_to_number(m.group(1))

@@ -16,13 +16,16 @@ def active_populations(triage: Triage, profile: Profile, profile_populations: se
     profile, the profile's conditions (`profile_populations`, mapped from words), and elderly
     by age."""
     pops = {p.population for p in triage.populations if not p.negated}
+    # the message says the record's state is over (我断奶半年了 档案里还没改, 没怀孕): it holds over
+    # the record's flag
+    denied = {p.population for p in triage.populations if p.negated} - pops
     if not triage.about_other_person:
         # the record is the customer's own: not what the message asks for another adult
-        if profile.pregnant:
+        if profile.pregnant and "pregnant" not in denied:
             pops.add("pregnant")
-        if profile.trying_to_conceive:
+        if profile.trying_to_conceive and "trying_to_conceive" not in denied:
             pops.add("trying_to_conceive")
-        if profile.breastfeeding:
+        if profile.breastfeeding and "breastfeeding" not in denied:
             pops.add("breastfeeding")
         pops.update(profile.conditions)
         pops |= profile_populations

@@ -142,10 +142,16 @@ def cn_to_number(text: str) -> float | None:
 
 # "And a half" between a count and its unit (两个半月, 一个半小时, 三天半 … 岁半 is read by its
 # own unit): rewritten as a decimal before anything reads the number.
-_HALF = re.compile(
-    r"(?<![\d.])(\d+|[一二两俩三四五六七八九十]+)\s*(个)?半\s*(个?月|小时|钟头|星期|礼拜)"
+# (a numeral that belongs to the word before it is not part of the count: 老二两个半月 is
+# 老二 + 2.5 months; the count's own numeral is one number, 二两 is not)
+_CN_COUNT = (
+    r"(?:十[一二三四五六七八九]?|[一二三四五六七八九]十[一二三四五六七八九]?"
+    r"|[一二两俩三四五六七八九])"
 )
-_HALF_AFTER = re.compile(r"(?<![\d.])(\d+|[一二两俩三四五六七八九十]+)\s*(天|周)半(?!年)")
+_HALF = re.compile(
+    rf"(?<![\d.])(?<![老初第])(\d+|{_CN_COUNT})\s*(个)?半\s*(个?月|小时|钟头|星期|礼拜)"
+)
+_HALF_AFTER = re.compile(rf"(?<![\d.])(?<![老初第])(\d+|{_CN_COUNT})\s*(天|周)半(?!年)")
 
 
 def with_halves(text: str) -> str:

@@ -145,6 +145,8 @@ _FOR_ADULT = re.compile(
 _OTHER_ADULT_PATIENT = re.compile(
     r"(老公|老婆|媳妇|爱人|丈夫|先生|妻子|我爸|我妈|爸爸|妈妈|婆婆|公公|岳母|岳父)(他|她)?(自己)?(也|又|最近|这两天)?"
     r"(感冒|发烧|发热|咳|头疼|头痛|牙疼|牙痛|拉肚子|腹泻|便秘|失眠|过敏|鼻塞|嗓子|胃疼|胃痛|腰疼|不舒服|病了)"
+    # he or she with an adult's age, opening the message (他三十五 扭了腰)
+    r"|^(他|她)(今年)?([二三四五六七八九]十[一二三四五六七八九]?|[2-9]\d)(岁|了)?"
 )
 # Courtesy before the message's subject (谢谢药师 那…, 好的 另外…): skipped when reading who for
 _COURTESY = re.compile(
@@ -191,7 +193,11 @@ def _resolved(text: str, start: int) -> bool:
     """ "以前胸口疼过，现在好了": a past symptom that is gone."""
     before = _CLAUSE.split(text[max(0, start - 8) : start])[-1]
     after = text[start:]
-    return bool(PAST_TIME.search(before)) and (bool(OVER.search(after)) or "好了" in after)
+    return bool(PAST_TIME.search(before)) and bool(OVER.search(after) or _BETTER.search(after))
+
+
+# Over and well (现在好了, 恢复得挺好, 已经出院了, 康复了)
+_BETTER = re.compile(r"好了|恢复(得)?(挺|很|还|不错|蛮)?(好|不错)|康复|出院了|没事了|痊愈")
 
 
 def _about_other(text: str, start: int, third_party: list[str], window: int = 12) -> bool:
@@ -707,14 +713,16 @@ SERVICE_INTENTS = frozenset({"invoice", "order_delivery", "coupon_price", "retur
 # (上个月在你们这买的, 订单里的): a purchase asked about (伟哥多少钱一盒 能发货吗, 新康泰克能包邮
 # 吗) stays a purchase of that medicine
 _OWNED_OR_ORDERED = re.compile(
-    r"(爸|妈|老伴|老公|老婆|爱人|媳妇|婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|岳父|岳母)"
+    r"(爸|妈|老伴|老公|老婆|爱人|媳妇|婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|岳父|岳母|宝宝|孩子|娃)"
     r"(的|吃的|用的|在吃的|吃着的|常吃的)"
     r"|买的|订单|已经买了|下过单|下单了|在你们这(儿|里)?买|上次买"
     # an order said by its delivery or its review done (钙尔奇的快递到哪了, 那单 处方审核过了
     # 货也收到了)
     r"|的(快递|物流|包裹|货)|(那|这)一?单|(处方|审核)[^，。,？?]{0,3}(过了|通过|审核了|审过了)"
     r"|(货|药|快递|包裹)(也|都|已经)?(收到|签收|到)了|签收了"
+    r"|(怎么|咋)还(没|不)(到|发|发货)|物流[^，。,？?]{0,4}(没动|不动|没更新)"
 )
+_WHOSE = re.compile(r"(宝宝|孩子|娃|儿子|女儿|闺女|爸|妈|老人|老公|老婆)(的|吃的|用的)")
 _RX_REVIEWED = re.compile(r"(处方|审核)[^，。,？?]{0,3}(过了|通过|审过了|审核了|已审)")
 # Asks of a medicine's own use (shared with the rules' medical context): a drug named with one of
 # them, or with a complaint, is in play whatever else is said.
@@ -749,12 +757,10 @@ def _disclaimed(
         and ("prescription_purchase" not in intents or bool(_RX_REVIEWED.search(text)))
         and bool(_OWNED_OR_ORDERED.search(text))
     )
-    if (
-        red_flags
-        or reaction is not None
-        or (MEDICAL_INTENTS | {"complaint"}) & set(intents)
-        or not (_DISCLAIMED.search(text) or service)
-    ):
+    medical = (MEDICAL_INTENTS | {"complaint"}) & set(intents)
+    if medical == {"special_population"} and _WHOSE.search(text):
+        medical = set()  # 宝宝的伊可新怎么还没到: whose order it is, not a question about them
+    if red_flags or reaction is not None or medical or not (_DISCLAIMED.search(text) or service):
         return drugs
     return [d.model_copy(update={"past": True}) if d.source == "message" else d for d in drugs]
 
@@ -834,6 +840,10 @@ def _red_flags(sk: SafetyKnowledge, text: str, child_mentioned: bool) -> list[Re
 
 
 _ALL_OF_IT = re.compile(r"(都|全|全部)[^，。,]{0,6}(吃|吞|喝|服)")
+# The complaint goes on (还疼, 还是疼, 没缓解, 更厉害了): an earlier turn's sign is still present
+_STILL = re.compile(
+    r"还(是|在)?(疼|痛|闷|喘|憋|烧|出血|流血|吐|抽)|没(有)?缓解|不缓解|更(疼|痛|厉害|严重)|越来越(疼|痛|厉害|严重)"
+)
 # The label's limit asked about in advance (吃几天没好转就得去医院, 喝多久没效果要看医生): a
 # question about the course, not a report that it failed.
 _LIMIT_ASKED = re.compile(
@@ -1032,6 +1042,11 @@ def triage(
         # question is for the customer (not 我老婆怀孕了 她想自己买点感冒药: hers)
         populations = [p for p in populations if not p.about_other_person]
     weaned = _WEANED.search(context)
+    if weaned and not any(p.population == "breastfeeding" for p in populations):
+        # 我断奶半年了 (档案里还没改): the record's breastfeeding is over
+        populations.append(
+            PopulationFinding(population="breastfeeding", evidence=weaned.group(0), negated=True)
+        )
     if weaned:
         # weaning told after the breastfeeding (我在哺乳期 … 不是 我说错了 孩子都断奶两年了)
         populations = [
@@ -1073,14 +1088,32 @@ def triage(
     if aside:  # 我老公在吃华法林 (… 给我自己): the anticoagulation is his
         populations = [p for p in populations if not any(n in p.evidence for n in aside)]
     red_flags = _red_flags(sk, mask_signs(text), child_mentioned)
+    if earlier and _STILL.search(text):
+        # "还是疼 人直冒汗" after "他说胸口疼" (含了硝酸甘油): the earlier turn's emergency sign
+        # goes on; it is this message's too
+        seen = {f.id for f in red_flags}
+        red_flags += [
+            f
+            for f in _red_flags(sk, mask_signs(earlier[-1]), child_mentioned)
+            if f.tier == "emergency" and f.id not in seen
+        ]
     days = symptom_days(context, "\n".join(earlier), answered_days(history, message))
     _add_course(sk, red_flags, mask_signs(text), "\n".join(earlier), days)
     _add_overuse(sk, red_flags, text, drugs, classes)
     _add_read_flag(sk, red_flags, "suicidal", text, suicidal(mask_signs(text)))
     reaction = _reaction(sk, text, links, red_flags)
-    for m in _PREGNANCY_WEEKS.finditer(text if self_turn else context):
+    for_self = bool(_FOR_SELF.search(text)) and not _THEIR_OWN.search(text)
+    weeks_text = text if self_turn else context
+    for m in _PREGNANCY_WEEKS.finditer(weeks_text):
+        theirs = _about_other(weeks_text, m.start(), sk.lexicon.third_party)
+        if for_self and theirs:
+            continue  # 我老婆怀孕四个月 我自己牙疼: her pregnancy, the customer's own question
         if not any(p.population == "pregnant" for p in populations):
-            populations.append(PopulationFinding(population="pregnant", evidence=m.group(0)))
+            populations.append(
+                PopulationFinding(
+                    population="pregnant", evidence=m.group(0), about_other_person=theirs
+                )
+            )
     if (
         child_age is not None
         and child_age < 1
@@ -1121,6 +1154,9 @@ def triage(
         intents.append("other")
 
     set_aside = _disclaimed(drugs, text, intents, red_flags, reaction)
+    if any(a.past and not d.past for a, d in zip(set_aside, drugs, strict=True)):
+        # the class word in the order's product name (头孢克洛那单…审核通过了) is the order's too
+        classes = [c.model_copy(update={"aside": True}) for c in classes]
     # with products in the cart, a medicine named in an order question stays in play for the
     # checks against them, unless it is one of them (钙尔奇的快递到哪了 with 钙尔奇 in the cart)
     drugs = [

@@ -47,6 +47,21 @@ _EACH = re.compile(rf"各(?:{TAKE}|喂|用|喷)?了?\s*({_NUM})\s*{UNIT}")
 _TOTAL_TIMES = re.compile(rf"(一共|总共|前后|加起来)[^，。,\d]{{0,3}}({_NUM})\s*(次|回|遍)")
 
 
+_EACH_DOSE = re.compile(rf"(每次|每回)[^，。,\d]{{0,3}}?({_NUM})\s*{UNIT}")
+
+
+def _clock_list_doses(text: str) -> list[float]:
+    """Clock times listed, then the amount of each dose (早上6点 9点 12点 … 每次喂1.5毫升): as
+    many doses that day as times listed (three or more)."""
+    out = []
+    for dose in _EACH_DOSE.finditer(text):
+        start = max(text.rfind(c, 0, dose.start()) for c in "。？?！!\n") + 1
+        times = len(_CLOCK.findall(text[start : dose.start()]))
+        if times >= 3:
+            out.append(float(times))
+    return out
+
+
 def _each_at_times(text: str) -> list[tuple[float, str]]:
     """(daily amount, unit) for amounts said once for several listed times."""
     out = []
@@ -274,6 +289,8 @@ def overdose(ci: CheckInput) -> list[Alert]:
     per_day_times = [cn_to_number(m.group(2)) for m in _PER_DAY.finditer(text)]
     if len(_CLOCK.findall(text)) >= 2:
         per_day_times += [cn_to_number(m.group(2)) for m in _TOTAL_TIMES.finditer(text)]
+    clock_doses = _clock_list_doses(text)  # doses told as given, at the times listed
+    per_day_times += clock_doses
     totals += _each_at_times(text)
     up_dose, up_day = _up_to(text)
     per_dose += up_dose
@@ -366,7 +383,7 @@ def overdose(ci: CheckInput) -> list[Alert]:
     limit = ci.sk.dose_limits.get(item.key)
     if limit is None:
         return []
-    taken = bool(_TAKEN.search(text)) and not ci.triage.asked_only
+    taken = (bool(_TAKEN.search(text)) and not ci.triage.asked_only) or bool(clock_doses)
     per_dose += _extra_on_label(text, limit)
     dose = max((v for v, u in per_dose if v and u == limit.unit), default=None)
     daily = [v for v, u in totals if v and u == limit.unit]
@@ -453,6 +470,9 @@ _EVERY_DAY = re.compile(r"天天|每天|每日|日日|一天一(次|回|顿|片)
 # the confirmation asked after it (对吧); not a question whether one may (能每天吃吗).
 _DAILY_HABIT = re.compile(
     rf"(我|他|她|我妈|我爸|老人|孩子|老公|老婆)[^，。,？?]{{0,4}}(天天|每天|每日)[^，。,？?]{{0,4}}(都|在)?({TAKE})"
+    # daily over a past stretch (这一个礼拜天天吃三片, 这几天每天都吃, 最近天天在吃)
+    rf"|(这|这一个?|这几|最近|上)[^，。,？?]{{0,3}}(礼拜|星期|周|天|阵子|段时间)?[^，。,？?]{{0,2}}"
+    rf"(天天|每天|每日)[^，。,？?]{{0,3}}(都|在)?({TAKE})"
 )
 _MAY_I = re.compile(
     r"(能|可以|能不能|可不可以|是否可以|行不行|想|要|打算|准备|改成|改为)[^，。,？?]{0,4}(天天|每天|每日)"
@@ -474,9 +494,10 @@ def _weekly_taken_daily(ci: CheckInput, item: Item, text: str) -> Alert | None:
     habit = bool(_DAILY_HABIT.search(text)) and not _MAY_I.search(text)
     taken = (bool(_TAKEN.search(text)) or running > 0 or habit) and not ci.triage.asked_only
     said = f"连续{running:g}天服用" if running > limit.days_per_week else "每天服用"
+    # (a weekly medicine every day is a grave error even when only planned: major either way)
     return _alert(
         item,
-        "major" if taken else "moderate",
+        "major",
         f"{said}，而说明书规定每周只在{limit.days_per_week:g}天用药",
         "overdose-taken" if taken else "overdose-daily-max",
     )
