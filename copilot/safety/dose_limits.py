@@ -254,6 +254,8 @@ def read_child_dose_age(doc: Document) -> float | None:
             value = cn_to_number(number)
             if value is None or not re.search(r"一次|每次|一日|每日|用量", line):
                 continue
+            if re.match(r"\s*(个月|岁)?\s*(以下|以内|及以下)", line[m.end(1) :]):
+                value = 0.0  # 12岁以下儿童：一日1片 is a dose from birth up, not from 12
             ages.append(value / 12 if unit == "个月" else value)
         if not ages and _CHILD_DOSE.search(line) and not _NO_CHILD_DOSE.search(line):
             ages.append(0.0)

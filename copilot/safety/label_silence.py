@@ -36,12 +36,25 @@ def _asked_as(verbs: str) -> re.Pattern:
 # (泡水 is not answered by 嚼碎后咽下; 牛奶 is not answered by 不应与浓茶同服).
 ASPECTS: tuple[Aspect, ...] = (
     Aspect(
-        "timing",
+        "time-of-day",
         re.compile(
             rf"{_TIMES}[^，。？?]{{0,6}}还是[^，。？?]{{0,6}}{_TIMES}"
-            r"|什么时(候|间)(吃|服|喝|用|喷)|几点(吃|服|喝|用)|(早上|晚上|睡前)(吃|服|喝|用)(好|比较好|效果好)"
+            r"|(早上|晚上|睡前)(吃|服|喝|用)(好|比较好|效果好)"
         ),
         re.compile(r"早|晚|睡前|清晨|晨起|定时|白天|夜间"),
+    ),
+    Aspect(
+        "when",
+        re.compile(r"什么时(候|间)(吃|服|喝|用|喷)|几点(吃|服|喝|用)"),
+        # (a meal is a time too: 随餐或饭后服用 answers 什么时候吃)
+        re.compile(r"早|晚|睡前|清晨|晨起|定时|白天|夜间|饭前|饭后|餐前|餐后|随餐|进餐"),
+    ),
+    Aspect(
+        "missed-dose",
+        re.compile(
+            r"(忘吃|漏吃|忘了吃|忘记吃|漏服|忘服|没吃上)[^。？?]{0,14}(补|要不要|还要|怎么办|咋办)"
+        ),
+        re.compile(r"漏服|忘服|补服|遗漏|忘记服用|漏用|忘用"),
     ),
     Aspect(
         "food",
