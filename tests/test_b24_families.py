@@ -9,18 +9,10 @@ said to be over, a spouse's pregnancy when the ask is one's own, durations of or
 from __future__ import annotations
 
 import pytest
+from verdicts import tier, verdict
 
 from copilot.safety.quantities import with_halves
 from copilot.schemas import Profile, Turn
-
-
-def _verdict(gate, text, profile=None, history=None):
-    return gate.assess(message=text, profile=profile or Profile(), history=history or [])
-
-
-def _tier(gate, text, profile=None, history=None):
-    v = _verdict(gate, text, profile, history)
-    return v.escalation.tier if v.escalation else None
 
 
 @pytest.mark.parametrize(
@@ -36,14 +28,14 @@ def _tier(gate, text, profile=None, history=None):
     ],
 )
 def test_emergencies_b24_families(sample_gate, text):
-    assert _tier(sample_gate, text) == "emergency", text
+    assert tier(sample_gate, text) == "emergency", text
 
 
 def test_an_emergency_sign_of_the_last_turn_that_goes_on(sample_gate):
     history = [Turn(role="customer", text="我妈胸口疼 刚含了一片硝酸甘油")]
-    assert _tier(sample_gate, "十分钟了 还是疼 脸都白了", history=history) == "emergency"
+    assert tier(sample_gate, "十分钟了 还是疼 脸都白了", history=history) == "emergency"
     calm = [Turn(role="customer", text="我妈胸口疼 刚含了一片硝酸甘油")]
-    assert _tier(sample_gate, "好了 不疼了 谢谢", history=calm) != "emergency"
+    assert tier(sample_gate, "好了 不疼了 谢谢", history=calm) != "emergency"
 
 
 def test_a_numeral_of_the_word_before_is_not_the_count():
@@ -64,9 +56,9 @@ def test_a_numeral_of_the_word_before_is_not_the_count():
     ],
 )
 def test_what_stays_with_the_agent_b24(sample_gate, text, profile):
-    assert _tier(sample_gate, text, profile) is None, text
+    assert tier(sample_gate, text, profile) is None, text
 
 
 def test_an_orders_duration_is_not_a_symptoms(sample_gate):
-    v = _verdict(sample_gate, "快递五天还没到 你们查一下")
+    v = verdict(sample_gate, "快递五天还没到 你们查一下")
     assert v.triage.symptom_days is None

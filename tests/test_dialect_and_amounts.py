@@ -7,22 +7,9 @@ rash (压根, 按时, 按照说明书)."""
 from __future__ import annotations
 
 import pytest
+from verdicts import tier, verdict
 
 from copilot.ingest.dialect import mandarin
-from copilot.schemas import Profile
-
-
-def _verdict(gate, text, profile=None):
-    return gate.assess(message=text, profile=profile or Profile())
-
-
-def _tier(gate, text, profile=None):
-    verdict = _verdict(gate, text, profile)
-    return verdict.escalation.tier if verdict.escalation else None
-
-
-def _overdose(gate, text):
-    return [a for a in _verdict(gate, text).alerts if a.kind == "overdose"]
 
 
 @pytest.mark.parametrize(
@@ -51,7 +38,7 @@ def test_written_cantonese_is_read_as_mandarin(said, read):
     ],
 )
 def test_cantonese_emergencies(sample_gate, text):
-    assert _tier(sample_gate, text) == "emergency", text
+    assert tier(sample_gate, text) == "emergency", text
 
 
 @pytest.mark.parametrize(
@@ -66,7 +53,7 @@ def test_cantonese_emergencies(sample_gate, text):
     ],
 )
 def test_amounts_said_otherwise_are_checked_against_the_label(sample_gate, text):
-    assert _overdose(sample_gate, text), text
+    assert [a for a in verdict(sample_gate, text).alerts if a.kind == "overdose"], text
 
 
 @pytest.mark.parametrize(
@@ -79,7 +66,7 @@ def test_amounts_said_otherwise_are_checked_against_the_label(sample_gate, text)
     ],
 )
 def test_amounts_within_the_label_raise_nothing(sample_gate, text):
-    assert not _overdose(sample_gate, text), text
+    assert not [a for a in verdict(sample_gate, text).alerts if a.kind == "overdose"], text
 
 
 @pytest.mark.parametrize(
@@ -91,7 +78,7 @@ def test_amounts_within_the_label_raise_nothing(sample_gate, text):
     ],
 )
 def test_no_improvement_in_other_words_is_routine(sample_gate, text):
-    assert _tier(sample_gate, text) == "routine", text
+    assert tier(sample_gate, text) == "routine", text
 
 
 @pytest.mark.parametrize(
@@ -103,8 +90,8 @@ def test_no_improvement_in_other_words_is_routine(sample_gate, text):
     ],
 )
 def test_as_directed_or_at_all_is_not_a_rash_pressed(sample_gate, text):
-    assert _tier(sample_gate, text) != "emergency", text
+    assert tier(sample_gate, text) != "emergency", text
 
 
 def test_a_rash_pressed_that_does_not_fade_stays_an_emergency(sample_gate):
-    assert _tier(sample_gate, "孩子发烧 腿上的红点用手指压了也不褪") == "emergency"
+    assert tier(sample_gate, "孩子发烧 腿上的红点用手指压了也不褪") == "emergency"

@@ -5,13 +5,7 @@ dissolving is not answered by 嚼碎后咽下, milk not by 不应与浓茶同服
 from __future__ import annotations
 
 import pytest
-
-from copilot.schemas import Profile
-
-
-def _reasons(gate, text):
-    v = gate.assess(message=text, profile=Profile())
-    return {r.id for r in v.escalation.reasons} if v.escalation else set()
+from verdicts import reasons
 
 
 @pytest.mark.parametrize(
@@ -27,7 +21,7 @@ def _reasons(gate, text):
     ],
 )
 def test_usage_the_label_does_not_answer_is_routine(sample_gate, text):
-    assert "usage-not-on-label" in _reasons(sample_gate, text), text
+    assert "usage-not-on-label" in reasons(sample_gate, text), text
 
 
 @pytest.mark.parametrize(
@@ -43,9 +37,9 @@ def test_usage_the_label_does_not_answer_is_routine(sample_gate, text):
     ],
 )
 def test_usage_the_label_answers_stays_with_the_agent(sample_gate, text):
-    assert "usage-not-on-label" not in _reasons(sample_gate, text), text
+    assert "usage-not-on-label" not in reasons(sample_gate, text), text
 
 
 def test_a_dose_line_for_children_under_an_age_is_a_dose_from_birth(sample_gate):
     # 12岁以下儿童：一日1片 writes a dose for a 9-year-old
-    assert "child-dose-not-on-label" not in _reasons(sample_gate, "孩子9岁 多维元素片一天吃几片")
+    assert "child-dose-not-on-label" not in reasons(sample_gate, "孩子9岁 多维元素片一天吃几片")

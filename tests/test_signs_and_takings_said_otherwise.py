@@ -8,18 +8,10 @@ product asked for without alcohol, a medicine avoided for an allergy, baby suppl
 from __future__ import annotations
 
 import pytest
+from verdicts import tier, verdict
 
 from copilot.ingest.dialect import mandarin
 from copilot.schemas import Profile
-
-
-def _verdict(gate, text, profile=None):
-    return gate.assess(message=text, profile=profile or Profile())
-
-
-def _tier(gate, text, profile=None):
-    v = _verdict(gate, text, profile)
-    return v.escalation.tier if v.escalation else None
 
 
 @pytest.mark.parametrize(
@@ -35,7 +27,7 @@ def _tier(gate, text, profile=None):
     ],
 )
 def test_emergencies_said_otherwise(sample_gate, text):
-    assert _tier(sample_gate, text) == "emergency", text
+    assert tier(sample_gate, text) == "emergency", text
 
 
 def test_cantonese_tongue_and_speech_are_read():
@@ -51,12 +43,12 @@ def test_cantonese_tongue_and_speech_are_read():
     ],
 )
 def test_not_chest_pain_or_a_rash_now(sample_gate, text):
-    assert _tier(sample_gate, text) != "emergency", text
+    assert tier(sample_gate, text) != "emergency", text
 
 
 def test_a_sulfonylurea_taken_again_with_sweating(sample_gate):
     text = "格列美脲早饭后已经吃了 刚才以为还没吃就又吃了一片 这会儿一直冒汗"
-    assert _tier(sample_gate, text) == "emergency"
+    assert tier(sample_gate, text) == "emergency"
 
 
 @pytest.mark.parametrize(
@@ -68,37 +60,37 @@ def test_a_sulfonylurea_taken_again_with_sweating(sample_gate):
     ],
 )
 def test_doses_at_times_and_takings_by_their_moment(sample_gate, text):
-    assert any(a.kind == "overdose" for a in _verdict(sample_gate, text).alerts), text
+    assert any(a.kind == "overdose" for a in verdict(sample_gate, text).alerts), text
 
 
 def test_doses_at_times_within_the_label(sample_gate):
-    verdict = _verdict(sample_gate, "氯苯那敏早上和晚上各吃一片")
-    assert not any(a.kind == "overdose" for a in verdict.alerts)
+    v = verdict(sample_gate, "氯苯那敏早上和晚上各吃一片")
+    assert not any(a.kind == "overdose" for a in v.alerts)
 
 
 def test_a_story_from_a_drama_is_not_happening(sample_gate):
     text = "昨天电视剧里有人一口气吞了一整瓶安眠药 现实里会怎样 我就问问"
-    assert _tier(sample_gate, text) != "emergency"
+    assert tier(sample_gate, text) != "emergency"
 
 
 def test_another_adults_own_use_with_the_customers_record(sample_gate):
     pregnant = Profile(age_years=30, sex="female", pregnant=True)
     text = "帮我老公买的布洛芬 他腰疼 他自己吃 一天几粒"
-    assert _tier(sample_gate, text, pregnant) is None
+    assert tier(sample_gate, text, pregnant) is None
 
 
 def test_a_dose_missed_is_not_a_dose_taken(sample_gate):
-    v = _verdict(sample_gate, "开瑞坦昨晚漏吃了 今早补两片行吗")
+    v = verdict(sample_gate, "开瑞坦昨晚漏吃了 今早补两片行吗")
     assert not any(a.rule_id == "overdose-taken" for a in v.alerts)
 
 
 def test_a_product_without_alcohol_and_a_medicine_avoided(sample_gate):
     cephalosporin = Profile(current_medicines=["cefuroxime-axetil-tablet"])
-    v = _verdict(sample_gate, "要那个不含酒精的藿香正气软胶囊", cephalosporin)
+    v = verdict(sample_gate, "要那个不含酒精的藿香正气软胶囊", cephalosporin)
     assert not any(a.kind == "interaction" and a.severity == "major" for a in v.alerts)
-    v = _verdict(sample_gate, "我对青霉素过敏 所以没用阿莫西林 换了阿奇霉素")
+    v = verdict(sample_gate, "我对青霉素过敏 所以没用阿莫西林 换了阿奇霉素")
     assert not any(a.kind == "allergy" for a in v.alerts)
 
 
 def test_baby_supplies_are_not_a_childs_medicine(sample_gate):
-    assert _tier(sample_gate, "两个月的宝宝用的湿巾和纸尿裤你们有吗") is None
+    assert tier(sample_gate, "两个月的宝宝用的湿巾和纸尿裤你们有吗") is None

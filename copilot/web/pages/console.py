@@ -263,6 +263,15 @@ def update_profile(
     return back(f"/c/{conversation_id}", request, "顾客档案和购物车已保存（下一条消息起生效）")
 
 
+def _suggestion(request: Request, suggestion_id: str) -> SuggestionRow:
+    """The suggestion a form acts on, or 404."""
+    with request.app.state.db.session() as s:
+        row = s.get(SuggestionRow, suggestion_id)
+    if row is None:
+        raise DeskError(f"找不到建议 {suggestion_id}", status=404)
+    return row
+
+
 @router.post("/s/{suggestion_id}/act")
 def act_form(
     suggestion_id: SuggestionId,
@@ -278,11 +287,8 @@ def act_form(
     check_csrf(request, csrf_token)
     action = action_button or action
     final_text = final_text.replace("\r\n", "\n")
-    with request.app.state.db.session() as s:
-        row = s.get(SuggestionRow, suggestion_id)
-        conv_id = row.conversation_id if row else ""
-    if row is None:
-        raise DeskError(f"找不到建议 {suggestion_id}", status=404)
+    row = _suggestion(request, suggestion_id)
+    conv_id = row.conversation_id
     if action == "accept" and final_text.strip() and final_text.strip() != row.text.strip():
         action = "edit"  # the agent changed the text before pressing accept
     try:
@@ -321,11 +327,7 @@ def reply_form(
 ):
     """The agent's own reply after rejecting the suggestion (Desk.reply checks it)."""
     check_csrf(request, csrf_token)
-    with request.app.state.db.session() as s:
-        row = s.get(SuggestionRow, suggestion_id)
-        conv_id = row.conversation_id if row else ""
-    if row is None:
-        raise DeskError(f"找不到建议 {suggestion_id}", status=404)
+    conv_id = _suggestion(request, suggestion_id).conversation_id
     try:
         request.app.state.desk.reply(
             suggestion_id, user, text, confirm_warnings=bool(confirm_warnings)
@@ -348,11 +350,7 @@ def refer_form(
 ):
     """转药师: the agent sends the case to a pharmacist themself (Desk.refer)."""
     check_csrf(request, csrf_token)
-    with request.app.state.db.session() as s:
-        row = s.get(SuggestionRow, suggestion_id)
-        conv_id = row.conversation_id if row else ""
-    if row is None:
-        raise DeskError(f"找不到建议 {suggestion_id}", status=404)
+    conv_id = _suggestion(request, suggestion_id).conversation_id
     try:
         esc = request.app.state.desk.refer(suggestion_id, user, tier, note)
     except DeskError as exc:
