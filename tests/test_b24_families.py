@@ -62,3 +62,10 @@ def test_what_stays_with_the_agent_b24(sample_gate, text, profile):
 def test_an_orders_duration_is_not_a_symptoms(sample_gate):
     v = verdict(sample_gate, "快递五天还没到 你们查一下")
     assert v.triage.symptom_days is None
+
+
+def test_fever_after_chemotherapy_and_a_day_counted_from_an_event(sample_gate):
+    v = verdict(sample_gate, "化疗结束第6天 今天烧到38.3 有点打寒战")
+    assert v.escalation is not None and v.escalation.tier == "emergency"
+    assert v.triage.symptom_days is None  # 第6天 counts from the chemotherapy, not the fever
+    assert tier(sample_gate, "术后第五天 伤口周围有点痒 能涂什么") != "routine"

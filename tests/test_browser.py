@@ -632,3 +632,32 @@ def test_a_case_page_follows_a_claim_made_elsewhere_without_reload(browser, serv
     ph.locator("#case-actions #answer-text").wait_for(timeout=15000)
     assert ph.locator("#case-actions button:has-text('认领')").count() == 0
     ph.screenshot(path=str(ARTIFACTS / "case-live-claim.png"))
+
+
+def test_the_agent_refers_a_case_and_raises_it_after_sending(browser, server):
+    agent = new_page(browser, server, "agent")
+    customer_says(server, "b-refer", "开瑞坦一天吃几片")
+    agent.goto(server.url + "/c/b-refer")
+    agent.locator("#refer summary").click()
+    agent.select_option("#refer-form select[name=tier]", "priority")
+    agent.fill("#refer-form input[name=note]", "顾客说正在化疗")
+    agent.screenshot(path=str(ARTIFACTS / "30-refer-form.png"))
+    agent.click("#refer-form button[type=submit]")
+    agent.wait_for_selector(".flash")
+    assert "已转药师" in agent.locator(".flash").inner_text()
+    assert "暂缓回复" in agent.locator("#suggestion-panel").inner_text()
+    agent.click("button[value=accept]")
+    agent.wait_for_selector(".flash")
+    # after sending, the case can still be raised; what was sent stays
+    agent.locator("#refer summary").click()
+    agent.select_option("#refer-form select[name=tier]", "emergency")
+    agent.fill("#refer-form input[name=note]", "顾客又说发烧38.5")
+    agent.click("#refer-form button[type=submit]")
+    agent.wait_for_selector(".flash")
+    flash = agent.locator(".flash").inner_text()
+    assert "紧急" in flash and "120" in flash
+    agent.screenshot(path=str(ARTIFACTS / "31-refer-raised.png"), full_page=True)
+    ph = new_page(browser, server, "ph")
+    ph.goto(server.url + "/escalations")
+    assert "顾客说正在化疗" in ph.locator("table").inner_text()
+    ph.screenshot(path=str(ARTIFACTS / "32-queue-referral-reason.png"))

@@ -69,16 +69,24 @@ def _order(client, user, **kw):
         return [i.id for i in inbox(s, me, **kw)]
 
 
-def test_open_cases_pinned_by_tier_then_latest_activity(web):  # noqa: F811
+def test_waiting_customers_first_open_cases_by_tier_then_the_longest_waiting(web):  # noqa: F811
+    done = _say(web, "p-answered", "开瑞坦一天吃几片")
     _say(web, "p-routine", "我这咳嗽断断续续两个多月了 是什么病")
-    _say(web, "p-plain-old", "布洛芬一天最多吃几次")
+    _say(web, "p-plain-old", "发票怎么开")
     _say(web, "p-emergency", "孩子把一整板降压药都吃了 现在叫不醒")
     _say(web, "p-priority", "我怀孕了能吃感冒灵吗")
     _say(web, "p-plain-new", "发货了吗")
+    sent = web.post(
+        f"/v1/suggestions/{done['suggestion']['id']}/actions",
+        headers=bearer(web, "agent"),
+        json={"action": "accept"},
+    )
+    assert sent.status_code == 200, sent.text
     order = _order(web, "agent")
     assert order[0] == "p-emergency", order
-    assert order.index("p-priority") < order.index("p-routine") < order.index("p-plain-new")
-    assert order.index("p-plain-new") < order.index("p-plain-old")  # unpinned: latest first
+    assert order.index("p-priority") < order.index("p-routine") < order.index("p-plain-old")
+    assert order.index("p-plain-old") < order.index("p-plain-new")  # the longest waiting first
+    assert order[-1] == "p-answered"  # waits for nothing from the agent
 
 
 def test_the_console_refers_a_case_to_a_pharmacist(web):  # noqa: F811

@@ -10,7 +10,14 @@ from copilot.desk.auth import AuthError, add_user, authenticate, ensure_first_ad
 from copilot.desk.dashboard import figures
 from copilot.desk.db import Database
 from copilot.desk.service import Desk, DeskError
-from copilot.desk.tables import AgentAction, AuditEntry, Escalation, Message, SuggestionRow
+from copilot.desk.tables import (
+    AgentAction,
+    AuditEntry,
+    CaseStep,
+    Escalation,
+    Message,
+    SuggestionRow,
+)
 
 
 @pytest.fixture
@@ -475,9 +482,12 @@ def test_an_agent_refers_a_case_the_layer_let_through(desk, people):
     with desk.db.session() as s:
         sent = s.scalars(select(Message).where(Message.role == "agent")).one()
         assert "药师" in sent.text and sent.text != drafted
-    with pytest.raises(DeskError) as late:
-        desk.refer(row.id, agent, "emergency", "发完才想起顾客说过胸痛")
-    assert late.value.status == 409  # acted on: a later message is referred instead
+    raised = desk.refer(row.id, agent, "emergency", "发完才想起顾客说过胸痛")
+    assert raised.id == case.id and raised.tier == "emergency"  # the sent reply raises the case
+    with desk.db.session() as s:
+        assert [m.text for m in s.scalars(select(Message).where(Message.role == "agent"))] == [
+            sent.text
+        ]  # what the customer was told stays as it is
 
 
 def test_a_referral_raises_an_open_case_never_lowers_it(desk, people):
@@ -497,13 +507,18 @@ def test_a_referral_raises_an_open_case_never_lowers_it(desk, people):
     assert any("饮食" in r["reason"] for r in kept.reasons)  # the note still reaches the case
 
 
-def test_a_referral_after_the_suggestion_was_sent_is_refused(desk, people):
+def test_a_referral_after_the_draft_was_sent_opens_the_case(desk, people):
     agent, _, _ = people
     row, _ = desk.receive("r3", "开瑞坦一天吃几片", user=agent)
     desk.act(row.id, agent, "accept")
-    with pytest.raises(DeskError) as late:
-        desk.refer(row.id, agent, "priority", "发完才发现顾客在怀孕")
-    assert late.value.status == 409
+    case = desk.refer(row.id, agent, "priority", "发完才发现顾客在怀孕")
+    assert case.tier == "priority" and case.status == "open"
+    with desk.db.session() as s:
+        assert s.get(SuggestionRow, row.id).kind == "draft"  # the sent draft is not rewritten
+        notes = [
+            st.note for st in s.scalars(select(CaseStep).where(CaseStep.escalation_id == case.id))
+        ]
+        assert any("客服转药师" in (n or "") for n in notes)
     with pytest.raises(DeskError) as unknown:
         desk.refer("no-such-id", agent, "priority", "测试")
     assert unknown.value.status == 404

@@ -84,3 +84,8 @@ def moved(session: Session, model, row_id, status_from: str, status_to: str) -> 
         ).rowcount
         == 1
     )
+
+
+def agent_name(display_name: str) -> str:
+    """客服 and the name, once (a display name may carry the title: 客服小李, not 客服客服小李)."""
+    return display_name if display_name.startswith("客服") else f"客服{display_name}"

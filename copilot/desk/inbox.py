@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from copilot.desk.tables import Conversation, Escalation, Message, User
@@ -22,6 +22,7 @@ FILTERS = {
 _OPEN = ("open", "claimed")
 MAX_QUERY = 50
 _UNPINNED = 99  # below every tier rank (0 emergency … 2 routine)
+_NOT_WAITING = 100  # below every customer still waiting
 
 
 @dataclass(frozen=True)
@@ -93,15 +94,21 @@ def inbox(
                 ),
             )
         )
-    # conversations with an open case are pinned by its tier (an emergency first), then the rest
-    # by their latest activity
+    # the customers waiting for the agent first: those with an open case by its tier (an
+    # emergency first), then the others, the longest waiting first; then the conversations
+    # that wait for nothing from the agent (answered, or the holding reply sent), latest first
     open_rank = (
         select(func.min(Escalation.tier_rank))
         .where(Escalation.conversation_id == Conversation.id, Escalation.status.in_(_OPEN))
         .correlate(Conversation)
         .scalar_subquery()
     )
-    order = (func.coalesce(open_rank, _UNPINNED), Conversation.updated_at.desc())
+    waiting = Message.role == "customer"
+    order = (
+        case((waiting, func.coalesce(open_rank, _UNPINNED)), else_=_NOT_WAITING),
+        case((waiting, Message.created_at)).asc(),
+        Conversation.updated_at.desc(),
+    )
     rows = list(session.execute(stmt.order_by(*order).limit(limit)))
     tiers = dict(
         session.execute(

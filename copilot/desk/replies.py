@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copilot.desk.common import DeskError, audit, moved
+from copilot.desk.common import DeskError, agent_name, audit, moved
 from copilot.desk.tables import AuditEntry, Message, SuggestionRow, User
 from copilot.pipeline import customer_text
 from copilot.schemas import VerifierResult
@@ -54,4 +54,4 @@ def replier(session: Session, suggestion_id: str) -> str:
         .limit(1)
     ).first()
     user = session.get(User, entry.user_id) if entry and entry.user_id else None
-    return f"客服{user.display_name}" if user else "其他客服"
+    return agent_name(user.display_name) if user else "其他客服"

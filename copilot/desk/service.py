@@ -34,6 +34,7 @@ from copilot.desk.cases import (
 )
 from copilot.desk.common import (
     DeskError,
+    agent_name,
     audit,
     aware,
     moved,
@@ -391,10 +392,12 @@ class Desk:
             )
         with self.db.session() as s:
             row = _get(s, SuggestionRow, suggestion_id, "建议")
-            if row.status != "pending":
-                raise DeskError(_acted(s, row.id), status=409)
             sug = Suggestion.model_validate(row.payload)
             case = open_case(s, row.conversation_id)
+            if row.status != "pending":
+                # already sent (the holding reply, the agent's own reply): the case is opened or
+                # raised all the same; what the customer was told stays as it is
+                return self._refer_after_reply(s, user, row, sug, case, tier, note)
             # a case already at least this urgent keeps its own holding reply (an emergency's
             # 120 first); the note joins the case
             kept = (
@@ -435,10 +438,29 @@ class Desk:
                 msg = s.get(Message, row.message_id)
                 earlier = resolved_case(s, row.conversation_id)
                 esc = open_new_case(s, user, row, referred, msg, follows=earlier)
+            step(s, esc, "register", user, note=f"客服转药师（{TIER_NAMES[tier]}）：{note[:60]}")
             audit(s, user, "escalation.referred", "escalation", esc.id, tier=tier, note=note)
             s.flush()
             s.refresh(esc)
             return esc
+
+    def _refer_after_reply(
+        self, s: Session, user: User, row: SuggestionRow, sug: Suggestion, case, tier, note
+    ) -> Escalation:
+        referred = self.copilot.referral(tier, note, sug)
+        if case is not None:
+            join_case(s, user, case, referred)
+            esc = case
+        else:
+            msg = s.get(Message, row.message_id)
+            esc = open_new_case(
+                s, user, row, referred, msg, follows=resolved_case(s, row.conversation_id)
+            )
+        step(s, esc, "register", user, note=f"客服转药师（{TIER_NAMES[tier]}）：{note[:60]}")
+        audit(s, user, "escalation.referred", "escalation", esc.id, tier=tier, note=note)
+        s.flush()
+        s.refresh(esc)
+        return esc
 
     def reply(
         self, suggestion_id: str, user: User, text: str, *, confirm_warnings: bool = False
@@ -512,7 +534,8 @@ class Desk:
         """Deliver a pharmacist's answer to a case they claimed. A blocked answer is sent only
         with an explicit override and its reason, recorded in the audit log."""
         require_licensed(user)
-        text = customer_text(text)  # the customer gets no [n] markers, from anyone
+        # the customer gets no [n] markers, from anyone; and one line ending (browsers send CRLF)
+        text = customer_text(text.replace("\r\n", "\n"))
         overridden = self._checked_answer(escalation_id, text, override_reason)
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
@@ -566,7 +589,7 @@ class Desk:
         """A pharmacist's correction (更正) of an answer already sent, made from answer
         `version`: checked as an answer is, delivered as a new message (see corrections)."""
         require_licensed(user)
-        text = customer_text(text)
+        text = customer_text(text.replace("\r\n", "\n"))
         overridden = self._checked_answer(escalation_id, text, override_reason)
         with self.db.session() as s:
             esc = _get(s, Escalation, escalation_id, "转药师工单")
@@ -831,7 +854,7 @@ def _acted(session: Session, suggestion_id: str) -> str:
         select(AgentAction).where(AgentAction.suggestion_id == suggestion_id).limit(1)
     ).first()
     user = session.get(User, first.user_id) if first else None
-    who = f"客服{user.display_name}" if user else "其他客服"
+    who = agent_name(user.display_name) if user else "其他客服"
     return f"该建议已处理（{who}：{_status_cn(row.status)}），请勿重复发送"
 
 

@@ -127,6 +127,12 @@ _PAST_EPISODE = re.compile(
 )
 
 
+# A day counted from an event (化疗完第8天, 术后第三天, 打完疫苗第2天, 出院第5天): when something
+# happened, not how long a complaint has lasted.
+_SINCE_EVENT = re.compile(
+    r"(完|后|之后|以后|结束|出院|手术|术后|做完|打完|生完)[^，。,？?]{0,2}第\s*"
+    r"(\d+|[一二两三四五六七八九十]+)\s*(天|周|个?星期)"
+)
 # How long an order, a parcel or a reply has taken (物流三天没动了, 快递五天还没到, 投诉两天没人理):
 # not how long a symptom has lasted.
 _SERVICE_SPAN = re.compile(
@@ -141,6 +147,7 @@ def _said_days(text: str) -> float | None:
     text = _LIFE_SPAN.sub(lambda m: "◇" * len(m.group(0)), text)
     text = _PAST_EPISODE.sub(lambda m: "◇" * len(m.group(0)), text)
     text = _SERVICE_SPAN.sub(lambda m: "◇" * len(m.group(0)), text)
+    text = _SINCE_EVENT.sub(lambda m: "◇" * len(m.group(0)), text)
     text = with_halves(text)
     for start, end in age_spans(text):
         text = text[:start] + "◇" * (end - start) + text[end:]  # a child's age, not a duration

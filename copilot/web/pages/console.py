@@ -350,15 +350,19 @@ def refer_form(
 ):
     """转药师: the agent sends the case to a pharmacist themself (Desk.refer)."""
     check_csrf(request, csrf_token)
-    conv_id = _suggestion(request, suggestion_id).conversation_id
+    row = _suggestion(request, suggestion_id)
+    conv_id = row.conversation_id
     try:
         esc = request.app.state.desk.refer(suggestion_id, user, tier, note)
     except DeskError as exc:
         if exc.status == 403:
             raise
         return back(f"/c/{conv_id}", request, f"未转药师：{exc}")
+    then = (
+        "请发送下方的暂缓回复"
+        if row.status == "pending"
+        else "回复已发出，未改动；紧急情况请同时告知顾客立即拨打120"
+    )
     return back(
-        f"/c/{conv_id}",
-        request,
-        f"已转药师（工单 #{esc.id}，{TIER_NAMES[esc.tier]}）：请发送下方的暂缓回复",
+        f"/c/{conv_id}", request, f"已转药师（工单 #{esc.id}，{TIER_NAMES[esc.tier]}）：{then}"
     )

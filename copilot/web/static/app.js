@@ -377,3 +377,11 @@
     });
   });
 })();
+
+// Actions that cannot be taken back (reset a password, rotate a token, deactivate a user): the
+// form asks first, in the words its data-confirm attribute gives.
+document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+  form.addEventListener("submit", function (event) {
+    if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  });
+});
