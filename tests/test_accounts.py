@@ -375,6 +375,14 @@ def test_user_page_in_the_browser(browser, admin_server, tmp_path):  # noqa: F81
     page.screenshot(path=str(tmp_path / "users-added.png"), full_page=True)
     row = page.locator("tr[data-username=xiaozhang]")
     assert "执业药师" in row.inner_text() and "待改初始密码" in row.inner_text()
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.locator("tr[data-username=agent] button.danger").click()
+    assert asked and "停用" in asked[0]  # asked first; dismissed, nothing happens
+    assert (
+        page.locator(".flash").count() == 0 or "已停用" not in page.locator(".flash").inner_text()
+    )
+    page.once("dialog", lambda d: d.accept())
     page.locator("tr[data-username=agent] button.danger").click()
     assert "已停用" in page.locator(".flash").inner_text()
     assert "已停用" in page.locator("tr[data-username=agent]").inner_text()

@@ -659,5 +659,5 @@ def test_the_agent_refers_a_case_and_raises_it_after_sending(browser, server):
     agent.screenshot(path=str(ARTIFACTS / "31-refer-raised.png"), full_page=True)
     ph = new_page(browser, server, "ph")
     ph.goto(server.url + "/escalations")
-    assert "顾客说正在化疗" in ph.locator("table").inner_text()
+    assert "顾客说正在化疗" in ph.locator("#queue").inner_text()
     ph.screenshot(path=str(ARTIFACTS / "32-queue-referral-reason.png"))
