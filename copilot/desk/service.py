@@ -372,9 +372,10 @@ class Desk:
 
     def refer(self, suggestion_id: str, user: User, tier: str, note: str) -> Escalation:
         """The agent sends the case to a pharmacist themself (the layer let it through, or they
-        judge it more urgent): the suggestion becomes the tier's holding reply, the draft is
-        kept for the pharmacist, and the case opens (or, with one open, joins it and may raise
-        its tier). Only caution is added: a referral never lowers a tier."""
+        judge it more urgent): a suggestion not sent yet becomes the tier's holding reply, the
+        draft kept for the pharmacist; one already sent stays as sent. The case opens (or, with
+        one open, joins it and may raise its tier). Only caution is added: a referral never
+        lowers a tier."""
         require(user, "agent")
         if tier not in TIER_NAMES:
             raise DeskError(
@@ -414,8 +415,9 @@ class Desk:
                 }
             )
         with self.db.session() as s:
-            # refer once: of two agents referring (or one referring while another sends the
-            # draft), the second gets 409
+            # the suggestion is rewritten only while nobody has sent it: one sent meanwhile (an
+            # agent accepting the draft at the same moment) gets 409, and the agent refers again
+            # on what was sent
             won = s.execute(
                 update(SuggestionRow)
                 .where(SuggestionRow.id == suggestion_id, SuggestionRow.status == "pending")
