@@ -657,7 +657,9 @@ def test_the_agent_refers_a_case_and_raises_it_after_sending(browser, server):
     flash = agent.locator(".flash").inner_text()
     assert "紧急" in flash and "120" in flash
     agent.screenshot(path=str(ARTIFACTS / "31-refer-raised.png"), full_page=True)
+    customer_says(server, "b-refer", "刚又量了一下 38度7")
     ph = new_page(browser, server, "ph")
     ph.goto(server.url + "/escalations")
-    assert "顾客说正在化疗" in ph.locator("#queue").inner_text()
+    queue = ph.locator("#queue").inner_text()
+    assert "顾客说正在化疗" in queue and "顾客又来信" in queue and "38度7" in queue
     ph.screenshot(path=str(ARTIFACTS / "32-queue-referral-reason.png"))

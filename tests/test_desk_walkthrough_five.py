@@ -1,7 +1,7 @@
 """Defects of the fifth walkthrough in Chromium, fixed (tested through the desk and the pages):
 a pharmacist's answer keeps one line ending; an agent's name is said once (客服小李, not
 客服客服小李); actions on users that cannot be undone ask first; the queue shows an agent's
-referral reason."""
+referral reason; the queue shows that the customer wrote again."""
 
 from __future__ import annotations
 
@@ -48,3 +48,21 @@ def test_irreversible_user_actions_ask_first(web):  # noqa: F811
     login(web, "boss")
     page = web.get("/users").text
     assert page.count("data-confirm=") >= 3
+
+
+def test_the_queue_shows_that_the_customer_wrote_again(web):  # noqa: F811
+    first = web.post(
+        "/v1/conversations/w5-2/messages",
+        headers=bearer(web, "agent"),
+        json={"text": "我怀孕了能吃感冒灵吗"},
+    ).json()
+    assert first["escalation"] is not None
+    login(web, "ph")
+    assert "顾客又来信" not in web.get("/escalations").text
+    web.post(
+        "/v1/conversations/w5-2/messages",
+        headers=bearer(web, "agent"),
+        json={"text": "刚量了体温38度5 已经吃了一包了"},
+    )
+    queue = web.get("/escalations").text
+    assert "顾客又来信" in queue and "刚量了体温38度5" in queue

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from copilot.desk import corrections, records
 from copilot.desk.cases import CASE_STEPS
@@ -52,16 +52,32 @@ def escalations(request: Request, user: User = Depends(page_user), all: Flag = 0
             s, SuggestionRow.id, SuggestionRow.message_id, ids={e.suggestion_id for e in rows}
         )
         msgs = _by_id(s, Message.id, Message.text, ids={r.message_id for r in sugg.values()})
-        asked: dict[int, tuple[str, str, str]] = {}
+        # the customer's latest message of each conversation: shown when it came after the
+        # case's question (they wrote again: a new temperature, a dose already given)
+        latest_ids = dict(
+            s.execute(
+                select(Message.conversation_id, func.max(Message.id))
+                .where(
+                    Message.conversation_id.in_({e.conversation_id for e in rows}),
+                    Message.role == "customer",
+                )
+                .group_by(Message.conversation_id)
+            ).all()
+        )
+        latest = _by_id(s, Message.id, Message.text, ids=set(latest_ids.values()))
+        asked: dict[int, tuple[str, str, str, str]] = {}
         for e in rows:
             conv = convs.get(e.conversation_id)
             row = sugg.get(e.suggestion_id)
             message = msgs.get(row.message_id) if row else None
             minutes = int((now - aware(e.created_at)).total_seconds() // 60)
+            last_id = latest_ids.get(e.conversation_id)
+            newer = latest[last_id].text if row and last_id and last_id > row.message_id else ""
             asked[e.id] = (
                 (conv.customer_ref if conv and conv.customer_ref else e.conversation_id),
                 message.text if message else "",
                 f"{minutes // 60}小时{minutes % 60}分" if minutes >= 60 else f"{minutes}分钟",
+                newer,
             )
         # ADR to-dos beside the queue: unsubmitted reports by due date, follow-ups (回访) due
         todo = list(
