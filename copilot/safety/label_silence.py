@@ -120,7 +120,8 @@ def unanswered_usage(
     message: str, doc_ids: list[str], documents: Mapping[str, Document]
 ) -> str | None:
     """The aspect of a usage question none of the products' labels answers, or None. The
-    interval between two products is answered when either label speaks of keeping them apart."""
+    interval between two products is answered only when a label gives the hours apart (间隔2小时),
+    not by "分开服用" or "间隔多久请咨询药师"."""
     labels = [documents[d] for d in dict.fromkeys(doc_ids) if d in documents]
     labels = [d for d in labels if d.label is not None]
     if not labels:
