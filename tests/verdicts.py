@@ -3,7 +3,7 @@ the customer's record, earlier turns and cart when a test gives them)."""
 
 from __future__ import annotations
 
-from copilot.schemas import CartItem, Profile, Turn, Verdict
+from copilot.schemas import Profile, Verdict
 
 
 def verdict(gate, text: str, profile=None, history=None, cart=None) -> Verdict:
@@ -23,6 +23,3 @@ def tier(gate, text: str, profile=None, history=None, cart=None) -> str | None:
 def reasons(gate, text: str, profile=None, history=None, cart=None) -> set[str]:
     v = verdict(gate, text, profile, history, cart)
     return {r.id for r in v.escalation.reasons} if v.escalation else set()
-
-
-__all__ = ["CartItem", "Turn", "reasons", "tier", "verdict"]

@@ -398,7 +398,7 @@ class Desk:
             if row.status != "pending":
                 # already sent (the holding reply, the agent's own reply): the case is opened or
                 # raised all the same; what the customer was told stays as it is
-                return self._refer_after_reply(s, user, row, sug, case, tier, note)
+                return self._refer_after_reply(s, user, row, sug, tier, note)
             # a case already at least this urgent keeps its own holding reply (an emergency's
             # 120 first); the note joins the case
             kept = (
@@ -433,36 +433,12 @@ class Desk:
                 s.rollback()
                 raise DeskError(_acted(s, suggestion_id), status=409)
             row = s.get(SuggestionRow, suggestion_id)
-            esc = open_case(s, row.conversation_id)
-            if esc is not None:
-                join_case(s, user, esc, referred)
-            else:
-                msg = s.get(Message, row.message_id)
-                earlier = resolved_case(s, row.conversation_id)
-                esc = open_new_case(s, user, row, referred, msg, follows=earlier)
-            step(s, esc, "register", user, note=f"客服转药师（{TIER_NAMES[tier]}）：{note[:60]}")
-            audit(s, user, "escalation.referred", "escalation", esc.id, tier=tier, note=note)
-            s.flush()
-            s.refresh(esc)
-            return esc
+            return _file_referral(s, user, row, referred, tier, note)
 
     def _refer_after_reply(
-        self, s: Session, user: User, row: SuggestionRow, sug: Suggestion, case, tier, note
+        self, s: Session, user: User, row: SuggestionRow, sug: Suggestion, tier, note
     ) -> Escalation:
-        referred = self.copilot.referral(tier, note, sug)
-        if case is not None:
-            join_case(s, user, case, referred)
-            esc = case
-        else:
-            msg = s.get(Message, row.message_id)
-            esc = open_new_case(
-                s, user, row, referred, msg, follows=resolved_case(s, row.conversation_id)
-            )
-        step(s, esc, "register", user, note=f"客服转药师（{TIER_NAMES[tier]}）：{note[:60]}")
-        audit(s, user, "escalation.referred", "escalation", esc.id, tier=tier, note=note)
-        s.flush()
-        s.refresh(esc)
-        return esc
+        return _file_referral(s, user, row, self.copilot.referral(tier, note, sug), tier, note)
 
     def reply(
         self, suggestion_id: str, user: User, text: str, *, confirm_warnings: bool = False
@@ -762,6 +738,26 @@ _STATUS_CN = {
     "replied": "已拒绝并自行回复",
     DISMISSED: "药师已答复，已标记为已处理",
 }
+
+
+def _file_referral(
+    s: Session, user: User, row: SuggestionRow, referred: Suggestion, tier: str, note: str
+) -> Escalation:
+    """An agent's referral onto the conversation's case: joins the open one (it may rise, never
+    fall) or opens one, a case step and the audit entry."""
+    esc = open_case(s, row.conversation_id)
+    if esc is not None:
+        join_case(s, user, esc, referred)
+    else:
+        msg = s.get(Message, row.message_id)
+        esc = open_new_case(
+            s, user, row, referred, msg, follows=resolved_case(s, row.conversation_id)
+        )
+    step(s, esc, "register", user, note=f"客服转药师（{TIER_NAMES[tier]}）：{note[:60]}")
+    audit(s, user, "escalation.referred", "escalation", esc.id, tier=tier, note=note)
+    s.flush()
+    s.refresh(esc)
+    return esc
 
 
 def _audit_override(session: Session, user: User, esc, findings: list[str], reason) -> None:
